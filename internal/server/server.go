@@ -1,0 +1,383 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tcplab/tcplab/internal/labproto"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxConns     = 1024
+	DefaultReadTimeout  = 10 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultSettle       = 50 * time.Millisecond
+)
+
+// Accept errors back off from minBackoff, doubling up to maxBackoff, as
+// net/http.Server does.
+const (
+	minBackoff = 5 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("server: server closed")
+
+// Config is how a Server behaves. The zero value is the original's
+// server, except that it answers many clients at once and prints nothing.
+type Config struct {
+	// Name is the server's name in replies and lines; empty means
+	// labproto.DefaultServerName. It may not contain a comma or a line
+	// break: the original client splits the reply at every comma.
+	Name string
+
+	// Rand draws the server's numbers; nil means a random source seeded
+	// by the runtime. With a fixed source (rand.NewPCG(seed, seed)) the
+	// numbers repeat from run to run in the order exchanges draw them.
+	Rand rand.Source
+
+	// MaxConns caps connections served at once; further connections wait
+	// in the kernel's accept queue. Zero means DefaultMaxConns.
+	MaxConns int
+
+	// ReadTimeout bounds the time from accepting a connection to having
+	// the whole request; zero means DefaultReadTimeout.
+	ReadTimeout time.Duration
+
+	// WriteTimeout bounds writing the reply; zero means
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+
+	// Settle is how long a complete request that arrived in pieces waits
+	// for more bytes before it is taken (see package labproto); zero
+	// means DefaultSettle.
+	Settle time.Duration
+
+	// Logger receives one line per bad peer and accept error; nil means no
+	// logs.
+	Logger *slog.Logger
+
+	// Output receives the lab's lines ("listening on", "Connection
+	// from", Client_name...), one Write per exchange; nil means none.
+	// Writes are serialized, so any io.Writer will do.
+	Output io.Writer
+}
+
+// Stats counts what a Server has done since it was created.
+type Stats struct {
+	// Accepted is the number of connections accepted.
+	Accepted uint64
+	// Answered is the number of requests answered with a reply.
+	Answered uint64
+	// OutOfRange is the number of requests closed without a reply because
+	// the number was outside 1..100.
+	OutOfRange uint64
+	// Failed is the number of connections closed because of a bad peer:
+	// bad request, timeout, reset, reply not delivered.
+	Failed uint64
+}
+
+// Server serves the lab's exchange. Create it with New.
+type Server struct {
+	name         string
+	maxConns     int
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+	settle       time.Duration
+	log          *slog.Logger
+	out          io.Writer
+
+	randMu sync.Mutex
+	rand   *rand.Rand // nil: use the global source, which is safe for concurrent use
+
+	outMu sync.Mutex
+
+	sem chan struct{}
+
+	mu        sync.Mutex
+	closing   bool
+	done      chan struct{} // closed when closing becomes true
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+
+	accepted, answered, outOfRange, failed atomic.Uint64
+}
+
+// New returns a Server for cfg, or an error naming the first bad setting.
+func New(cfg Config) (*Server, error) {
+	s := &Server{
+		name:         cfg.Name,
+		maxConns:     cfg.MaxConns,
+		readTimeout:  cfg.ReadTimeout,
+		writeTimeout: cfg.WriteTimeout,
+		settle:       cfg.Settle,
+		log:          cfg.Logger,
+		out:          cfg.Output,
+		done:         make(chan struct{}),
+		listeners:    make(map[net.Listener]struct{}),
+		conns:        make(map[net.Conn]struct{}),
+	}
+	if s.name == "" {
+		s.name = labproto.DefaultServerName
+	}
+	if err := labproto.CheckName(s.name, true); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"read timeout", &s.readTimeout, DefaultReadTimeout},
+		{"write timeout", &s.writeTimeout, DefaultWriteTimeout},
+		{"settle time", &s.settle, DefaultSettle},
+	} {
+		if *d.v < 0 {
+			return nil, fmt.Errorf("server: %s %v is negative", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if s.maxConns < 0 {
+		return nil, fmt.Errorf("server: max connections %d is negative", s.maxConns)
+	}
+	if s.maxConns == 0 {
+		s.maxConns = DefaultMaxConns
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand != nil {
+		s.rand = rand.New(cfg.Rand)
+	}
+	s.sem = make(chan struct{}, s.maxConns)
+	return s, nil
+}
+
+// Name returns the server's name as it appears in replies.
+func (s *Server) Name() string { return s.name }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Accepted:   s.accepted.Load(),
+		Answered:   s.answered.Load(),
+		OutOfRange: s.outOfRange.Load(),
+		Failed:     s.failed.Load(),
+	}
+}
+
+// Serve writes the "listening on" line to Config.Output, then accepts
+// connections on ln and serves each in its own goroutine, at most
+// Config.MaxConns at a time. It returns ErrServerClosed after Shutdown or
+// Close, ctx.Err() when ctx is done (exchanges in flight go on: call
+// Shutdown to wait for them), or the listener's error if it fails for good.
+// Serve closes ln before it returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.trackListener(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(ln)
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+
+	if s.out != nil {
+		s.write(AppendListening(nil, ln.Addr()))
+	}
+	var delay time.Duration
+	for {
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.done:
+			return ErrServerClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c, err := ln.Accept()
+		if err != nil {
+			<-s.sem
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("server: accept on %v: %w", ln.Addr(), err)
+			}
+			delay = nextBackoff(delay)
+			s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err.Error(), "retry_in", delay.String())
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return ErrServerClosed
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+			continue
+		}
+		delay = 0
+		if !s.trackConn(c) {
+			c.Close()
+			<-s.sem
+			return ErrServerClosed
+		}
+		s.accepted.Add(1)
+		go s.serveConn(c)
+	}
+}
+
+// nextBackoff returns the wait after an accept error that followed a wait
+// of prev: 5 ms first, then twice the previous wait, at most 1 s.
+func nextBackoff(prev time.Duration) time.Duration {
+	if prev == 0 {
+		return minBackoff
+	}
+	return min(2*prev, maxBackoff)
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, so new
+// connections are refused, then waits for the exchanges in flight to end
+// (each is bounded by the read and write timeouts). If ctx ends first it
+// returns ctx.Err() and leaves the remaining connections open; call Close
+// to end them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.beginClose()
+	wait := time.Millisecond
+	for {
+		if s.activeConns() == 0 {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
+}
+
+// Close closes the listeners and every connection at once. Exchanges in
+// flight fail.
+func (s *Server) Close() error {
+	err := s.beginClose()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if cerr := c.Close(); cerr != nil && err == nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// beginClose marks the server closing and closes its listeners.
+func (s *Server) beginClose() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing {
+		s.closing = true
+		close(s.done)
+	}
+	var err error
+	for ln := range s.listeners {
+		if cerr := ln.Close(); cerr != nil && err == nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+		delete(s.listeners, ln)
+	}
+	return err
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Server) trackListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+	ln.Close()
+}
+
+func (s *Server) trackConn(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackConn(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) activeConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// write sends b to Output in one Write, serialized with other exchanges.
+func (s *Server) write(b []byte) {
+	s.outMu.Lock()
+	_, err := s.out.Write(b)
+	s.outMu.Unlock()
+	if err != nil {
+		s.log.Warn("writing the lab lines failed", "err", err.Error())
+	}
+}
+
+// number draws the server's number in 1..100.
+func (s *Server) number() int {
+	if s.rand == nil {
+		return labproto.MinNumber + rand.IntN(labproto.MaxNumber-labproto.MinNumber+1)
+	}
+	s.randMu.Lock()
+	n := labproto.MinNumber + s.rand.IntN(labproto.MaxNumber-labproto.MinNumber+1)
+	s.randMu.Unlock()
+	return n
+}
+
+// peerOf returns c's remote address as a netip.AddrPort.
+func peerOf(c net.Conn) netip.AddrPort {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+	return ap
+}
