@@ -480,7 +480,7 @@ func TestMaxConns(t *testing.T) {
 	}
 	defer first.Close()
 	io.WriteString(first, "Client of") // holds the only slot
-	time.Sleep(50 * time.Millisecond)   // let the server accept it
+	time.Sleep(50 * time.Millisecond)  // let the server accept it
 
 	second, err := net.Dial("tcp", ts.addr) // waits in the accept queue
 	if err != nil {
