@@ -1,0 +1,206 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/server"
+)
+
+// startServer runs the lab's server on loopback for one test.
+func startServer(t *testing.T, cfg server.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.Serve(context.Background(), ln); close(done) }()
+	t.Cleanup(func() { s.Close(); <-done })
+	return ln.Addr().String()
+}
+
+// fakeServer accepts connections on loopback and runs handle on each.
+func fakeServer(t *testing.T, handle func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// readRequest reads the client's request from c as the original server's
+// single recv does.
+func readRequest(c net.Conn) string {
+	b := make([]byte, 1024)
+	n, _ := c.Read(b)
+	return string(b[:n])
+}
+
+func TestExchange(t *testing.T) {
+	addr := startServer(t, server.Config{Rand: rand.NewPCG(3, 3)})
+	want := rand.New(rand.NewPCG(3, 3)).IntN(100) + 1
+	r, err := Exchange(context.Background(), Config{}, addr, " 42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(r.Request); got != "Client of Louis, 42" {
+		t.Errorf("request = %q, want %q", got, "Client of Louis, 42")
+	}
+	lines := "Client Name: Client of Louis\n" +
+		"Server Name: Server of Nuk\n" +
+		"Client Number:  42\n" +
+		"Server Number: " + strconv.Itoa(want) + "\n" +
+		"Sum: " + strconv.Itoa(42+want) + "\n"
+	if diff := cmp.Diff(lines, string(r.AppendLines(nil))); diff != "" {
+		t.Errorf("lines mismatch (-want +got):\n%s", diff)
+	}
+	if r.Remote.String() != addr || !r.Local.Addr().IsLoopback() {
+		t.Errorf("addresses %v -> %v, want loopback -> %s", r.Local, r.Remote, addr)
+	}
+}
+
+func TestExchangeErrors(t *testing.T) {
+	refused := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}()
+	tests := []struct {
+		name    string
+		addr    func(t *testing.T) string
+		number  string
+		timeout time.Duration
+		kind    error
+		msg     string // a substring of the error message
+	}{
+		{
+			name: "out of range: server closes without replying", number: "150", kind: ErrNoReply,
+			addr: func(t *testing.T) string { return startServer(t, server.Config{}) },
+			msg:  "server closed the connection without replying",
+		},
+		{
+			name: "unreachable", number: "42", kind: ErrUnreachable,
+			addr: func(t *testing.T) string { return refused },
+			msg:  "connect to " + refused + ": server unreachable: connection refused",
+		},
+		{
+			name: "no reply in time", number: "42", kind: ErrTimeout, timeout: 200 * time.Millisecond,
+			addr: func(t *testing.T) string {
+				return fakeServer(t, func(c net.Conn) { readRequest(c); time.Sleep(2 * time.Second) })
+			},
+			msg: "read reply from",
+		},
+		{
+			name: "reply without comma", number: "42", kind: ErrMalformedReply,
+			addr: func(t *testing.T) string {
+				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "garbage") })
+			},
+			msg: "no comma",
+		},
+		{
+			name: "reply number not a number", number: "42", kind: ErrMalformedReply,
+			addr: func(t *testing.T) string {
+				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "Server of Nuk,x") })
+			},
+			msg: "not a number",
+		},
+		{
+			name: "reply too long", number: "42", kind: ErrMalformedReply,
+			addr: func(t *testing.T) string {
+				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, strings.Repeat("S", 5000)) })
+			},
+			msg: "longer than 1024 bytes",
+		},
+		{
+			name: "server resets", number: "42", kind: ErrNoReply,
+			addr: func(t *testing.T) string {
+				return fakeServer(t, func(c net.Conn) { readRequest(c); c.(*net.TCPConn).SetLinger(0) })
+			},
+			msg: "reset",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := tt.addr(t)
+			r, err := Exchange(context.Background(), Config{Timeout: tt.timeout}, addr, tt.number)
+			var ce *Error
+			if !errors.Is(err, tt.kind) || !errors.As(err, &ce) {
+				t.Fatalf("Exchange = %+v, %v; want an *Error of kind %v", r, err, tt.kind)
+			}
+			if ce.Addr != addr || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %q: want address %s and %q in it", err, addr, tt.msg)
+			}
+		})
+	}
+}
+
+// TestReplyInPieces checks that a reply arriving in pieces is read whole.
+func TestReplyInPieces(t *testing.T) {
+	addr := fakeServer(t, func(c net.Conn) {
+		readRequest(c)
+		for _, p := range []string{"Server of Nuk", ",1", "7"} {
+			io.WriteString(c, p)
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	r, err := Exchange(context.Background(), Config{Settle: 500 * time.Millisecond}, addr, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ServerName != "Server of Nuk" || r.ServerNumber != "17" || r.Sum != 59 {
+		t.Errorf("result = %+v, want Server of Nuk, 17, sum 59", r)
+	}
+}
+
+func TestExchangeCancel(t *testing.T) {
+	addr := fakeServer(t, func(c net.Conn) { readRequest(c); time.Sleep(5 * time.Second) })
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, err := Exchange(ctx, Config{}, addr, "42")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Exchange after cancel = %v, want context.Canceled", err)
+	}
+}
+
+func TestExchangeBadNumber(t *testing.T) {
+	// The address refuses connections: a bad number must fail before
+	// connecting.
+	_, err := Exchange(context.Background(), Config{}, "127.0.0.1:1", "abc")
+	if err == nil || errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "not a number") {
+		t.Errorf("Exchange with number abc = %v, want a not-a-number error before connecting", err)
+	}
+	if _, err := Exchange(context.Background(), Config{Name: "a\nb"}, "127.0.0.1:1", "1"); err == nil {
+		t.Error("Exchange with a newline in the name = nil error")
+	}
+}
