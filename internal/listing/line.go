@@ -1,0 +1,236 @@
+package listing
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// Packet is what the writers need of one TCP segment: its frame, its
+// decoded headers and its analysis.
+type Packet struct {
+	Number uint32
+	// RelTime is the time since the file's first frame in nanoseconds;
+	// Resolution the number of fraction digits tshark prints for it (the
+	// file's or interface's timestamp resolution).
+	RelTime    int64
+	Resolution int
+	WireLen    int // the frame's length on the wire (frame.len)
+	Decoded    *decode.Packet
+	Result     *tcpanalysis.Result
+}
+
+// AppendTime appends ns nanoseconds as seconds with digits fraction
+// digits (0 to 9), truncating as tshark does.
+func AppendTime(dst []byte, ns int64, digits int) []byte {
+	digits = max(0, min(digits, 9))
+	if ns < 0 {
+		dst = append(dst, '-')
+		ns = -ns
+	}
+	dst = strconv.AppendInt(dst, ns/1e9, 10)
+	if digits == 0 {
+		return dst
+	}
+	dst = append(dst, '.')
+	frac := ns % 1e9
+	for i := 9; i > digits; i-- {
+		frac /= 10
+	}
+	var buf [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		buf[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(dst, buf[:digits]...)
+}
+
+// appendPad appends s right-aligned (right true) or left-aligned in a
+// field of at least width bytes, as tshark pads its columns.
+func appendPad(dst []byte, s []byte, width int, right bool) []byte {
+	pad := width - len(s)
+	if right {
+		for ; pad > 0; pad-- {
+			dst = append(dst, ' ')
+		}
+		return append(dst, s...)
+	}
+	dst = append(dst, s...)
+	for ; pad > 0; pad-- {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// AppendLine appends the line `tshark -r FILE` prints for the segment,
+// with its default columns (No., Time, Source, Destination, Protocol,
+// Length, Info) and its padding: the number right-aligned in 5, the time
+// in 10, the source in 12, the destination left-aligned in 12, and the
+// arrow between source and destination. The line ends with '\n'.
+func AppendLine(dst []byte, pk *Packet) []byte {
+	var scratch [64]byte
+	dst = appendPad(dst, strconv.AppendUint(scratch[:0], uint64(pk.Number), 10), 5, true)
+	dst = append(dst, ' ')
+	dst = appendPad(dst, AppendTime(scratch[:0], pk.RelTime, pk.Resolution), 10, true)
+	dst = append(dst, ' ')
+	dst = appendPad(dst, pk.Decoded.Src.AppendTo(scratch[:0]), 12, true)
+	dst = append(dst, " "+arrow+" "...)
+	dst = appendPad(dst, pk.Decoded.Dst.AppendTo(scratch[:0]), 12, false)
+	dst = append(dst, " TCP "...)
+	dst = strconv.AppendInt(dst, int64(pk.WireLen), 10)
+	dst = append(dst, ' ')
+	dst = AppendInfo(dst, pk.Decoded, pk.Result)
+	return append(dst, '\n')
+}
+
+// AppendJSON appends the contract's `packet` record for the segment, with
+// its keys in the contract's order, and a final '\n'. status is the
+// checksum's status.
+func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
+	p, r := pk.Decoded, pk.Result
+	dst = append(dst, `{"type":"packet","frame":`...)
+	dst = strconv.AppendUint(dst, uint64(pk.Number), 10)
+	dst = append(dst, `,"time":`...)
+	dst = AppendTime(dst, pk.RelTime, pk.Resolution)
+	dst = append(dst, `,"src":"`...)
+	dst = p.Src.AppendTo(dst)
+	dst = append(dst, `","dst":"`...)
+	dst = p.Dst.AppendTo(dst)
+	dst = append(dst, `","sport":`...)
+	dst = strconv.AppendUint(dst, uint64(p.TCP.SrcPort()), 10)
+	dst = append(dst, `,"dport":`...)
+	dst = strconv.AppendUint(dst, uint64(p.TCP.DstPort()), 10)
+	dst = append(dst, `,"stream":`...)
+	dst = strconv.AppendUint(dst, uint64(r.Stream), 10)
+	dst = append(dst, `,"flags":`...)
+	dst = strconv.AppendUint(dst, uint64(r.TCPFlags), 10)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, uint64(r.Seq), 10)
+	hasAck := r.TCPFlags&decode.FlagACK != 0
+	if hasAck {
+		dst = append(dst, `,"ack":`...)
+		dst = strconv.AppendUint(dst, uint64(r.Ack), 10)
+	}
+	dst = append(dst, `,"seq_raw":`...)
+	dst = strconv.AppendUint(dst, uint64(r.SeqRaw), 10)
+	if hasAck {
+		dst = append(dst, `,"ack_raw":`...)
+		dst = strconv.AppendUint(dst, uint64(r.AckRaw), 10)
+	}
+	if r.HaveLen {
+		dst = append(dst, `,"len":`...)
+		dst = strconv.AppendUint(dst, uint64(r.Len), 10)
+	}
+	dst = append(dst, `,"win_raw":`...)
+	dst = strconv.AppendUint(dst, uint64(r.WinRaw), 10)
+	dst = append(dst, `,"win":`...)
+	dst = strconv.AppendUint(dst, uint64(r.Win), 10)
+	if r.HasWinScale {
+		dst = append(dst, `,"win_scale":`...)
+		dst = strconv.AppendInt(dst, int64(r.WinScale), 10)
+	}
+	dst = append(dst, `,"checksum":`...)
+	dst = strconv.AppendUint(dst, uint64(p.TCP.Checksum()), 10)
+	dst = append(dst, `,"checksum_status":"`...)
+	dst = append(dst, status.String()...)
+	dst = append(dst, '"')
+	if fl := ExpertFields(r); fl != 0 {
+		dst = append(dst, `,"analysis":[`...)
+		first := true
+		for f := tcpanalysis.Flags(1); f != 0 && f <= fl; f <<= 1 {
+			if fl&f == 0 {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, '"')
+			dst = append(dst, f.Name()...)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, ']')
+		if fl&tcpanalysis.DuplicateAck != 0 {
+			dst = append(dst, `,"dup_ack_of":`...)
+			dst = strconv.AppendUint(dst, uint64(r.DupAckOf), 10)
+			dst = append(dst, `,"dup_ack_num":`...)
+			dst = strconv.AppendUint(dst, uint64(r.DupAckNum), 10)
+		}
+	}
+	dst = append(dst, `,"info":`...)
+	var info [256]byte
+	dst = appendJSONString(dst, AppendInfo(info[:0], p, r))
+	return append(dst, "}\n"...)
+}
+
+// ExpertFields returns the tcp.analysis.* fields tshark shows for the
+// segment: its flags, plus the plain retransmission flag that tshark adds
+// to fast and spurious retransmissions; none when tshark stopped before
+// printing its analysis (options cut by the snap length).
+func ExpertFields(r *tcpanalysis.Result) tcpanalysis.Flags {
+	if r.OptionsTruncated {
+		return 0
+	}
+	fl := r.Analysis
+	if fl&(tcpanalysis.FastRetransmission|tcpanalysis.SpuriousRetransmission) != 0 {
+		fl |= tcpanalysis.Retransmission
+	}
+	return fl
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// AppendStreamJSON appends the contract's `stream` record for s and a
+// final '\n'.
+func AppendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
+	dst = append(dst, `{"type":"stream","stream":`...)
+	dst = strconv.AppendUint(dst, uint64(s.Index), 10)
+	dst = append(dst, `,"client":"`...)
+	dst = appendAddrPort(dst, s.Client)
+	dst = append(dst, `","server":"`...)
+	dst = appendAddrPort(dst, s.Server)
+	dst = append(dst, `","first_frame":`...)
+	dst = strconv.AppendUint(dst, uint64(s.FirstFrame), 10)
+	dst = append(dst, `,"last_frame":`...)
+	dst = strconv.AppendUint(dst, uint64(s.LastFrame), 10)
+	dst = append(dst, `,"packets":`...)
+	dst = strconv.AppendUint(dst, s.Packets, 10)
+	dst = append(dst, `,"bytes_c2s":`...)
+	dst = strconv.AppendUint(dst, s.BytesC2S, 10)
+	dst = append(dst, `,"bytes_s2c":`...)
+	dst = strconv.AppendUint(dst, s.BytesS2C, 10)
+	hs := s.Handshake()
+	if s.IRTT != 0 && hs != "none" {
+		dst = append(dst, `,"irtt":`...)
+		dst = AppendTime(dst, s.IRTT, max(digits, 6))
+	}
+	dst = append(dst, `,"handshake":"`...)
+	dst = append(dst, hs...)
+	dst = append(dst, `","close":"`...)
+	dst = append(dst, s.Close()...)
+	dst = append(dst, `","state":"`...)
+	dst = append(dst, s.State()...)
+	return append(dst, "\"}\n"...)
+}
+
+// appendAddrPort appends "ip:port", with the IPv6 address in brackets.
+func appendAddrPort(dst []byte, ap netip.AddrPort) []byte {
+	return ap.AppendTo(dst)
+}

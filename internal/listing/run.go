@@ -1,0 +1,128 @@
+package listing
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// Format is an output format of Run.
+type Format int
+
+// The output formats.
+const (
+	Text   Format = iota // tshark's packet list, then the conversation table
+	NDJSON               // the JSON contract: packet records, then stream records
+)
+
+// Options configure Run.
+type Options struct {
+	Format Format
+	// Select limits the output to some conversations; nil selects all.
+	Select *Selector
+	// NoConversations leaves out the conversation table after the text
+	// packet list.
+	NoConversations bool
+	// Follow, when >= 0, prints only the payload of that stream, as
+	// `tshark -q -z follow,tcp,ascii,N` does.
+	Follow int
+	// Progress, when set, is called every ProgressEvery frames with the
+	// number of frames read and the reader's byte offset.
+	Progress      func(frames uint64, offset int64)
+	ProgressEvery uint64
+}
+
+// Run reads every record of rd, analyses its TCP segments and writes the
+// output opts asks for to w. On a corrupt or truncated file it writes
+// everything analysed before the bad record, then returns the reader's
+// error (which names the byte offset).
+func Run(rd *pcapio.Reader, w io.Writer, opts Options) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	an := tcpanalysis.New()
+	var (
+		p      decode.Packet
+		r      tcpanalysis.Result
+		buf    = make([]byte, 0, 1024)
+		frame  uint32
+		first  int64
+		digits = 6
+		fol    *follower
+	)
+	if opts.Follow >= 0 {
+		fol = newFollower(uint32(opts.Follow))
+	}
+	every := opts.ProgressEvery
+	if every == 0 {
+		every = 1 << 16
+	}
+	var readErr error
+	for {
+		rec, err := rd.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		frame++
+		if frame == 1 {
+			first = rec.Timestamp
+			digits = rec.Resolution
+		}
+		if opts.Progress != nil && uint64(frame)%every == 0 {
+			opts.Progress(uint64(frame), rec.Offset)
+		}
+		if err := decode.Decode(rec.Link, rec.Data, &p); err != nil && !p.TCP.Valid() {
+			continue
+		}
+		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
+			continue
+		}
+		if !opts.Select.MatchPacket(&p, &r) {
+			continue
+		}
+		if fol != nil {
+			fol.add(&p, &r)
+			continue
+		}
+		pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r}
+		buf = buf[:0]
+		if opts.Format == NDJSON {
+			status, _ := p.TCPChecksum()
+			buf = AppendJSON(buf, &pk, status)
+		} else {
+			buf = AppendLine(buf, &pk)
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("listing: writing output: %w", err)
+		}
+	}
+	switch {
+	case fol != nil:
+		buf = fol.appendText(buf[:0], an.Streams())
+		bw.Write(buf)
+	case opts.Format == NDJSON:
+		for _, s := range an.Streams() {
+			if !opts.Select.MatchStream(s) {
+				continue
+			}
+			buf = AppendStreamJSON(buf[:0], s, digits)
+			bw.Write(buf)
+		}
+	case !opts.NoConversations:
+		buf = AppendConversations(buf[:0], an.Streams(), first, opts.Select)
+		bw.Write(buf)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("listing: writing output: %w", err)
+	}
+	if readErr != nil {
+		return fmt.Errorf("listing: reading frame %d: %w", frame+1, readErr)
+	}
+	return nil
+}

@@ -1,0 +1,534 @@
+package tcpanalysis
+
+import (
+	"net/netip"
+
+	"github.com/tcplab/tcplab/internal/decode"
+)
+
+// maxUnacked bounds the unacknowledged segments remembered per direction,
+// as Wireshark's TCP_MAX_UNACKED_SEGMENTS does. Past it, new segments are
+// not remembered, and (a Wireshark quirk kept for parity) a SYN or FIN
+// then does not advance the next expected sequence number.
+const maxUnacked = 10000
+
+// Window scale values with special meaning (Wireshark's
+// tcp.window_size_scalefactor).
+const (
+	ScaleUnknown = -1 // the SYN was not seen: the shift is unknown
+	ScaleNone    = -2 // a SYN without the option was seen: no scaling
+)
+
+// Thresholds of Wireshark's heuristics, in nanoseconds.
+const (
+	fastRetransWindow = 20_000_000 // a fast retransmission follows the last duplicate ACK within 20 ms
+	outOfOrderDefault = 3_000_000  // out-of-order threshold while the initial RTT is unknown
+)
+
+// Result is the analysis of one TCP segment: every per-packet field of the
+// JSON contract apart from those read straight from the headers.
+type Result struct {
+	Frame  uint32 // 1-based frame number
+	Stream uint32 // tcp.stream
+	// FromServer is true when the segment travels from the stream's
+	// server to its client (see Stream.Client).
+	FromServer bool
+
+	TCPFlags uint16 // the 12 flag bits
+
+	// Seq and Ack are relative (tcp.seq, tcp.ack); SeqRaw and AckRaw the
+	// numbers on the wire. When HaveLen is false (the IP length is
+	// shorter than the TCP header, so Wireshark skips its analysis) the
+	// relative numbers equal the raw ones.
+	Seq, Ack       uint32
+	SeqRaw, AckRaw uint32
+	HaveLen        bool
+	Len            uint32 // tcp.len
+	// NextSeq is the relative sequence number after this segment
+	// (tcp.nxtseq): Seq+Len, plus one for SYN or FIN.
+	NextSeq uint32
+
+	WinRaw uint16 // tcp.window_size_value
+	Win    uint32 // tcp.window_size: WinRaw shifted by the scale when known
+	// WinScale is tcp.window_size_scalefactor: the multiplier, or
+	// ScaleUnknown or ScaleNone. It is not defined on SYN segments
+	// (HasWinScale false).
+	WinScale    int32
+	HasWinScale bool
+
+	Analysis  Flags
+	DupAckOf  uint32 // tcp.analysis.duplicate_ack_frame (with DuplicateAck)
+	DupAckNum uint32 // tcp.analysis.duplicate_ack_num
+	// AckedFrame is the frame whose segment this ACK acknowledges exactly
+	// (tcp.analysis.acks_frame), or 0.
+	AckedFrame uint32
+
+	// OptionsTruncated is true when the capture cut the header inside
+	// its options. Wireshark stops dissecting there, so it shows none of
+	// the analysis for the segment (the analysis still updates the
+	// conversation's state).
+	OptionsTruncated bool
+
+	// SACKBase is the raw sequence number that SACK edges in this
+	// segment's options are relative to (the peer's base sequence).
+	SACKBase uint32
+}
+
+// flow is the state of one direction of a conversation, mirroring the
+// fields Wireshark's tcp_flow_t and tcp_analyze_seq_flow_info_t use. A
+// zero sequence number means "not seen yet", as in Wireshark (which
+// therefore also forgets a real value of 0).
+type flow struct {
+	baseSeq    uint32
+	baseSet    bool
+	sawSYN     bool
+	sawSYNACK  bool
+	winScale   int16 // ScaleUnknown, ScaleNone or the shift 0..14
+	window     uint32
+	isFirstAck bool
+
+	nextSeq         uint32
+	nextSeqTime     int64
+	maxSeqToBeAcked uint32
+	lastAck         uint32
+	lastAckTime     int64
+	lastSegFlags    Flags
+	dupAckNum       int32
+	lastNonDupAck   uint32
+
+	unacked []unackedSeg
+	// prunedAt is the ack the unacked list was last pruned with; the
+	// list needs no new scan until the ack moves or a segment is added.
+	prunedAt    uint32
+	prunedValid bool
+}
+
+type unackedSeg struct {
+	nextSeq uint32
+	frame   uint32
+}
+
+// conn is one TCP conversation (Wireshark's tcp_analysis).
+type conn struct {
+	stream uint32
+	// flows[0] carries segments from the address that compares higher
+	// (Wireshark's direction >= 0), flows[1] the others.
+	flows      [2]flow
+	tsFirstRTT int64 // 0 while unknown, as in Wireshark
+	tsMruSYN   int64
+	sum        *Stream
+}
+
+type connKey struct {
+	a, b netip.AddrPort // a sorts before b
+}
+
+// Analyzer runs Wireshark's TCP analysis over the segments of a capture,
+// in file order, in one pass. Its memory grows with the number of
+// distinct address/port pairs, not with the number of packets: a
+// conversation replaced by a new one on the same ports drops its
+// per-segment state, keeping only its Stream summary.
+type Analyzer struct {
+	conns   map[connKey]*conn
+	streams []*Stream
+}
+
+// New returns an empty Analyzer.
+func New() *Analyzer {
+	return &Analyzer{conns: make(map[connKey]*conn)}
+}
+
+// Streams returns the summary of every conversation seen so far, indexed
+// by stream number. The summaries are final once the capture has been
+// read to its end.
+func (a *Analyzer) Streams() []*Stream { return a.streams }
+
+// Analyze analyses one decoded segment of frame number frame (1-based),
+// captured at ts (nanoseconds since the Unix epoch), wireLen bytes long on
+// the wire, and fills r. It
+// reports false, leaving r unspecified, when p holds no TCP header that
+// Wireshark would analyse: not TCP, a fragment, or fewer than 20 header
+// bytes captured or announced.
+func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet, r *Result) bool {
+	t := p.TCP
+	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || !t.Valid() {
+		return false
+	}
+	sport, dport := t.SrcPort(), t.DstPort()
+	src := netip.AddrPortFrom(p.Src, sport)
+	dst := netip.AddrPortFrom(p.Dst, dport)
+	dir := direction(p.Src, p.Dst, sport, dport)
+	key := connKey{src, dst}
+	if dir < 0 {
+		key = connKey{dst, src}
+	}
+	seq, ack := uint32(t.Seq()), uint32(t.Ack())
+	flags := t.Flags()
+	rawWin := t.Window()
+	hlen := t.HeaderLen()
+	haveLen := p.SegmentLen >= hlen
+	seglen := uint32(0)
+	if haveLen {
+		seglen = uint32(p.SegmentLen - hlen)
+	}
+
+	*r = Result{Frame: frame, TCPFlags: flags, SeqRaw: seq, AckRaw: ack, HaveLen: haveLen, Len: seglen, WinRaw: rawWin}
+
+	c := a.conns[key]
+	if c == nil {
+		c = a.newConn(key, frame, ts, src, dst, flags)
+	}
+	fi := 1
+	if dir >= 0 {
+		fi = 0
+	}
+	fwd, rev := &c.flows[fi], &c.flows[1-fi]
+
+	// Port reuse (Wireshark's dissect_tcp): a SYN whose sequence number
+	// differs from the flow's base starts a new conversation; the same
+	// number is a retransmitted SYN, flagged too, with the flow's next
+	// sequence number restored.
+	var fl Flags
+	switch flags & (decode.FlagSYN | decode.FlagACK) {
+	case decode.FlagSYN:
+		if fwd.baseSet {
+			if seq != fwd.baseSeq {
+				c = a.newConn(key, frame, ts, src, dst, flags)
+				fwd, rev = &c.flows[fi], &c.flows[1-fi]
+			} else {
+				fwd.nextSeq = fwd.maxSeqToBeAcked
+			}
+			fl |= ReusedPorts
+		}
+	case decode.FlagSYN | decode.FlagACK:
+		if fwd.baseSet && seq != fwd.baseSeq {
+			fwd.baseSeq = seq
+			fl |= ReusedPorts
+		}
+	}
+	r.Stream = c.stream
+
+	if haveLen {
+		a.sequence(c, fwd, rev, frame, ts, seq, ack, seglen, flags, uint32(rawWin), &fl, r)
+		r.Seq = seq - fwd.baseSeq
+		r.Ack = ack
+		if flags&decode.FlagACK != 0 {
+			r.Ack = ack - rev.baseSeq
+		}
+	} else {
+		r.Seq, r.Ack = seq, ack
+	}
+	r.NextSeq = r.Seq + seglen
+	if flags&(decode.FlagSYN|decode.FlagFIN) != 0 {
+		r.NextSeq++
+	}
+
+	r.Win = uint32(rawWin)
+	if flags&decode.FlagSYN == 0 {
+		r.HasWinScale = true
+		switch {
+		case fwd.winScale >= 0:
+			if haveLen {
+				r.Win <<= uint(fwd.winScale)
+			}
+			r.WinScale = 1 << uint(fwd.winScale)
+		default:
+			r.WinScale = int32(fwd.winScale)
+		}
+	}
+
+	if flags&decode.FlagSYN != 0 {
+		if flags&decode.FlagACK == 0 {
+			c.tsMruSYN = ts
+		}
+		fwd.isFirstAck = true
+	}
+	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK {
+		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
+			c.tsFirstRTT = ts - c.tsMruSYN
+		}
+		fwd.isFirstAck = false
+	}
+
+	// Options: a window scale option sets the flow's shift for later
+	// segments (capped at 14, RFC 7323 section 2.3).
+	r.SACKBase = rev.baseSeq
+	it := decode.OptionIter{Buf: t.Options()}
+	for it.Next() {
+		if it.Opt.Kind == decode.OptWS && it.Opt.Len == 3 {
+			fwd.winScale = int16(min(it.Opt.Data[0], 14))
+		}
+	}
+	if flags&decode.FlagSYN != 0 && t.OptionsComplete() {
+		verifyWindowScaling(flags&decode.FlagACK != 0, fwd, rev)
+	}
+
+	r.OptionsTruncated = !t.OptionsComplete()
+	r.Analysis = fl
+	c.sum.add(r, src, wireLen, ts, c.tsFirstRTT)
+	return true
+}
+
+// newConn starts conversation key with a new stream index.
+func (a *Analyzer) newConn(key connKey, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
+	c := &conn{stream: uint32(len(a.streams))}
+	for i := range c.flows {
+		c.flows[i].winScale = ScaleUnknown
+		c.flows[i].window = ^uint32(0)
+	}
+	c.sum = newStream(c.stream, frame, ts, src, dst, flags)
+	a.streams = append(a.streams, c.sum)
+	a.conns[key] = c
+	return c
+}
+
+// direction orders the endpoints as Wireshark's get_tcp_conversation_data
+// does: by address (IPv4 before IPv6, then bytes), then by port when the
+// addresses are equal. It returns 1 or -1 (0 never: equal ports and
+// addresses count as -1).
+func direction(src, dst netip.Addr, sport, dport uint16) int {
+	if c := cmpAddr(src, dst); c != 0 {
+		return c
+	}
+	if sport > dport {
+		return 1
+	}
+	return -1
+}
+
+func cmpAddr(a, b netip.Addr) int {
+	if a.Is4() != b.Is4() {
+		if a.Is4() {
+			return -1
+		}
+		return 1
+	}
+	if a.Is4() {
+		x, y := a.As4(), b.As4()
+		for i := range x {
+			if x[i] != y[i] {
+				if x[i] < y[i] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	}
+	x, y := a.As16(), b.As16()
+	for i := range x {
+		if x[i] != y[i] {
+			if x[i] < y[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// verifyWindowScaling runs after a SYN's options: a SYN without the window
+// scale option means neither side scales; a SYN/ACK with the option
+// answering a SYN without it does not scale either (RFC 7323 section 1.3).
+func verifyWindowScaling(synack bool, fwd, rev *flow) {
+	if fwd.winScale == ScaleUnknown {
+		fwd.winScale = ScaleNone
+		rev.winScale = ScaleNone
+	} else if synack && rev.winScale == ScaleNone {
+		fwd.winScale = ScaleNone
+	}
+}
+
+func ltSeq(x, y uint32) bool { return int32(x-y) < 0 }
+func leSeq(x, y uint32) bool { return int32(x-y) <= 0 }
+func gtSeq(x, y uint32) bool { return int32(x-y) > 0 }
+
+// sequence is Wireshark 4.0's tcp_analyze_sequence_number: it sets the
+// expert flags of one segment from the state of both flows, then updates
+// the state. The checks, their order and their early exits follow
+// Wireshark's, so that combinations of flags come out the same.
+func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq, ack, seglen uint32, flags uint16, window uint32, fl *Flags, r *Result) {
+	const (
+		syn  = decode.FlagSYN
+		fin  = decode.FlagFIN
+		rst  = decode.FlagRST
+		ackf = decode.FlagACK
+	)
+	if !fwd.baseSet {
+		if flags&syn != 0 {
+			fwd.baseSeq = seq
+			if flags&ackf != 0 {
+				fwd.sawSYNACK = true
+			} else {
+				fwd.sawSYN = true
+			}
+		} else {
+			fwd.baseSeq = seq - 1
+		}
+		fwd.baseSet = true
+	}
+	if !rev.baseSet && flags&ackf != 0 {
+		rev.baseSeq = ack - 1
+		rev.baseSet = true
+	}
+
+	noSFR := flags&(syn|fin|rst) == 0
+
+	// A zero window probe: one byte at the next expected sequence number
+	// while the peer advertises a zero window.
+	if seglen == 1 && seq == fwd.nextSeq && rev.window == 0 {
+		*fl |= ZeroWindowProbe
+		goto finishedFwd
+	}
+	if window == 0 && noSFR {
+		*fl |= ZeroWindow
+	}
+	// A segment beyond the next expected sequence number: something in
+	// between was not captured.
+	if fwd.nextSeq != 0 && gtSeq(seq, fwd.nextSeq) && flags&rst == 0 {
+		*fl |= LostSegment
+	}
+	// A keep-alive holds 0 or 1 byte and starts one byte before the next
+	// expected sequence number.
+	if (seglen == 0 || seglen == 1) && seq == fwd.nextSeq-1 && noSFR {
+		*fl |= KeepAlive
+	}
+	if seglen == 0 && window != 0 && window != fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
+		*fl |= WindowUpdate
+	}
+	if seglen > 0 && rev.winScale != ScaleUnknown && noSFR {
+		shift := uint(0)
+		if !rev.isFirstAck && rev.winScale != ScaleNone {
+			shift = uint(rev.winScale)
+		}
+		if seq+seglen == rev.lastAck+rev.window<<shift {
+			*fl |= WindowFull
+		}
+	}
+	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
+		rev.lastSegFlags&KeepAlive != 0 && noSFR {
+		*fl |= KeepAliveAck
+		goto finishedFwd
+	}
+	if seglen == 0 && window == 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
+		rev.lastSegFlags&ZeroWindowProbe != 0 && noSFR {
+		*fl |= ZeroWindowProbeAck
+		goto finishedFwd
+	}
+	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
+		if fwd.dupAckNum == -1 {
+			fwd.dupAckNum = 1
+		} else {
+			fwd.dupAckNum++
+		}
+		*fl |= DuplicateAck
+		r.DupAckNum = uint32(fwd.dupAckNum)
+		r.DupAckOf = fwd.lastNonDupAck
+	}
+
+finishedFwd:
+	if ack != fwd.lastAck {
+		fwd.lastNonDupAck = frame
+		fwd.dupAckNum = 0
+	}
+
+	// An ACK beyond everything seen from the peer acknowledges segments
+	// that were not captured.
+	if rev.maxSeqToBeAcked != 0 && gtSeq(ack, rev.maxSeqToBeAcked) && flags&ackf != 0 {
+		if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
+			rev.maxSeqToBeAcked = rev.nextSeq
+			*fl |= AckLostSegment
+		} else {
+			if rev.dupAckNum == 0 {
+				*fl |= AckLostSegment
+			}
+			rev.dupAckNum = -1
+		}
+	}
+
+	// Retransmission, fast retransmission, spurious retransmission or
+	// out-of-order: a segment with data, SYN or FIN that does not advance
+	// the sequence number.
+	if seglen > 0 || flags&(syn|fin) != 0 {
+		seqNotAdvanced := fwd.nextSeq != 0 && ltSeq(seq, fwd.nextSeq)
+		if *fl&KeepAlive != 0 {
+			goto finishedRetrans
+		}
+		// More than one byte starting one before the next expected
+		// sequence number follows a zero window probe: new data.
+		if seglen > 1 && fwd.nextSeq-1 == seq {
+			seqNotAdvanced = false
+		}
+		if seglen > 0 && rev.lastAck != 0 && leSeq(seq+seglen, rev.lastAck) {
+			*fl |= SpuriousRetransmission
+			goto finishedRetrans
+		}
+		// Fast retransmission takes precedence over out-of-order
+		// (Wireshark's tcp.fastrt_supersedes_ooo, on by default).
+		if d := ts - rev.lastAckTime; seqNotAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq && d >= 0 && d < fastRetransWindow {
+			*fl |= FastRetransmission
+			goto finishedRetrans
+		}
+		thres := int64(outOfOrderDefault)
+		if c.tsFirstRTT != 0 {
+			thres = c.tsFirstRTT
+		}
+		extra := uint32(0)
+		if flags&(syn|fin) != 0 {
+			extra = 1
+		}
+		if d := ts - fwd.nextSeqTime; seqNotAdvanced && d >= 0 && uint64(d) < uint64(thres) && fwd.nextSeq != seq+seglen+extra {
+			*fl |= OutOfOrder
+			goto finishedRetrans
+		}
+		if seqNotAdvanced {
+			*fl |= Retransmission
+		}
+	}
+
+finishedRetrans:
+	nextseq := seq + seglen
+	if (seglen != 0 || flags&(syn|fin) != 0) && len(fwd.unacked) < maxUnacked {
+		if flags&(syn|fin) != 0 {
+			nextseq++
+		}
+		fwd.unacked = append(fwd.unacked, unackedSeg{nextSeq: nextseq, frame: frame})
+		fwd.prunedValid = false
+	}
+	if gtSeq(nextseq, fwd.nextSeq) || fwd.nextSeq == 0 {
+		if *fl&ZeroWindowProbe == 0 {
+			fwd.nextSeq = nextseq
+			fwd.nextSeqTime = ts
+		}
+	}
+	if seq == fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked == 0 {
+		if *fl&ZeroWindowProbe == 0 {
+			fwd.maxSeqToBeAcked = fwd.nextSeq
+		}
+	}
+	fwd.window = window
+	fwd.lastAck = ack
+	fwd.lastAckTime = ts
+	fwd.lastSegFlags = *fl
+
+	// Forget the peer's segments this ACK covers.
+	if len(rev.unacked) > 0 && !(rev.prunedValid && rev.prunedAt == ack) {
+		kept := rev.unacked[:0]
+		for _, u := range rev.unacked {
+			if u.nextSeq == ack {
+				// Wireshark walks newest first and keeps the last
+				// match: the oldest segment.
+				if r.AckedFrame == 0 {
+					r.AckedFrame = u.frame
+				}
+				continue
+			}
+			if gtSeq(u.nextSeq, ack) {
+				kept = append(kept, u)
+			}
+		}
+		clear(rev.unacked[len(kept):])
+		rev.unacked = kept
+		rev.prunedAt, rev.prunedValid = ack, true
+	}
+}

@@ -1,0 +1,195 @@
+package tcpanalysis
+
+import (
+	"net/netip"
+
+	"github.com/tcplab/tcplab/internal/decode"
+)
+
+// Stream summarises one TCP conversation (one tcp.stream index).
+type Stream struct {
+	Index uint32
+	// Client is the side that sent the first SYN; without one, the side
+	// that received the first SYN/ACK; without either, the side that sent
+	// the first packet. Server is the other side.
+	Client, Server netip.AddrPort
+	// First is the source of the conversation's first segment (tshark's
+	// conversation table lists it first).
+	First netip.AddrPort
+
+	FirstFrame, LastFrame uint32
+	FirstTime, LastTime   int64 // nanoseconds since the Unix epoch
+	Packets               uint64
+	// BytesC2S and BytesS2C count payload bytes each way, leaving out
+	// segments flagged as retransmissions (plain, fast or spurious).
+	BytesC2S, BytesS2C uint64
+	PacketsC2S         uint64
+	PacketsS2C         uint64
+	// FrameBytesC2S and FrameBytesS2C sum the captured frames' on-wire lengths
+	// each way, as tshark's conversation table does.
+	FrameBytesC2S, FrameBytesS2C uint64
+
+	// IRTT is Wireshark's tcp.analysis.initial_rtt in nanoseconds: from
+	// the last SYN to the first ACK without SYN. It is 0 when unknown.
+	IRTT int64
+
+	clientBySYN bool
+	synSeen     bool // SYN from the client
+	synAckSeen  bool // SYN/ACK from the server
+	ackSeen     bool // the client's ACK after the SYN/ACK
+	finC, finS  bool
+	rstC, rstS  bool
+	dataC       bool
+	dataS       bool
+}
+
+func newStream(index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
+	s := &Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
+	switch flags & (decode.FlagSYN | decode.FlagACK) {
+	case decode.FlagSYN:
+		s.clientBySYN = true
+	case decode.FlagSYN | decode.FlagACK:
+		s.Client, s.Server = dst, src
+	}
+	return s
+}
+
+// add accounts for one segment of the stream and sets r.FromServer.
+func (s *Stream) add(r *Result, src netip.AddrPort, frameLen int, ts int64, irtt int64) {
+	flags := r.TCPFlags
+	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
+		s.clientBySYN = true
+		if src != s.Client {
+			s.Client, s.Server = s.Server, s.Client
+		}
+	}
+	fromServer := src == s.Server && src != s.Client
+	if src == s.Server && src == s.Client {
+		// Both ends share address and port (a self-connect): count
+		// everything as the client's.
+		fromServer = false
+	}
+	r.FromServer = fromServer
+	s.LastFrame = r.Frame
+	s.LastTime = ts
+	s.Packets++
+	s.IRTT = irtt
+	counted := uint64(0)
+	if !r.Analysis.Retransmitted() {
+		counted = uint64(r.Len)
+	}
+	if fromServer {
+		s.PacketsS2C++
+		s.BytesS2C += counted
+		s.FrameBytesS2C += uint64(frameLen)
+	} else {
+		s.PacketsC2S++
+		s.BytesC2S += counted
+		s.FrameBytesC2S += uint64(frameLen)
+	}
+	switch flags & (decode.FlagSYN | decode.FlagACK) {
+	case decode.FlagSYN:
+		if !fromServer {
+			s.synSeen = true
+		}
+	case decode.FlagSYN | decode.FlagACK:
+		if fromServer {
+			s.synAckSeen = true
+		}
+	case decode.FlagACK:
+		if !fromServer && s.synSeen && s.synAckSeen {
+			s.ackSeen = true
+		}
+	}
+	if flags&decode.FlagFIN != 0 {
+		if fromServer {
+			s.finS = true
+		} else {
+			s.finC = true
+		}
+	}
+	if flags&decode.FlagRST != 0 {
+		if fromServer {
+			s.rstS = true
+		} else {
+			s.rstC = true
+		}
+	}
+	if r.Len > 0 {
+		if fromServer {
+			s.dataS = true
+		} else {
+			s.dataC = true
+		}
+	}
+}
+
+// Handshake says how much of the three-way handshake was captured:
+// "complete" (SYN, SYN/ACK and the client's ACK), "partial" (some of it)
+// or "none".
+func (s *Stream) Handshake() string {
+	switch {
+	case s.synSeen && s.synAckSeen && s.ackSeen:
+		return "complete"
+	case s.synSeen || s.synAckSeen:
+		return "partial"
+	}
+	return "none"
+}
+
+// Close says how the conversation ended: "rst" (a reset from either
+// side), "fin" (a FIN from both sides), "half" (a FIN from one side) or
+// "open".
+func (s *Stream) Close() string {
+	switch {
+	case s.rstC || s.rstS:
+		return "rst"
+	case s.finC && s.finS:
+		return "fin"
+	case s.finC || s.finS:
+		return "half"
+	}
+	return "open"
+}
+
+// State returns the conversation's state in Zeek's conn_state terms
+// (Zeek's base/protocols/conn/main.zeek documents each code).
+func (s *Stream) State() string {
+	established := s.synSeen && s.synAckSeen
+	switch {
+	case !s.synSeen && !s.synAckSeen:
+		return "OTH"
+	case s.synSeen && !s.synAckSeen:
+		switch {
+		case s.rstS:
+			return "REJ"
+		case s.rstC:
+			return "RSTOS0"
+		case s.finC:
+			return "SH"
+		}
+		return "S0"
+	case !s.synSeen && s.synAckSeen:
+		switch {
+		case s.rstS:
+			return "RSTRH"
+		case s.finS:
+			return "SHR"
+		}
+		return "OTH"
+	case established:
+		switch {
+		case s.rstC:
+			return "RSTO"
+		case s.rstS:
+			return "RSTR"
+		case s.finC && s.finS:
+			return "SF"
+		case s.finC:
+			return "S2"
+		case s.finS:
+			return "S3"
+		}
+	}
+	return "S1"
+}
