@@ -62,7 +62,7 @@ func TestTable(t *testing.T) {
 				// dev = 3/4·25 + 1/4·|50−40| = 21.25; est = 7/8·50 + 1/8·40 = 48.75.
 				{AckFrame: 7, AckTime: 2040 * us, Ack: 17, Sender: 1, Frames: []int{6}, SampleFrame: 6, Sample: 40 * us,
 					Estimated: 48750 * time.Nanosecond, Dev: 21250 * time.Nanosecond, RTO: time.Second, LinuxRTO: 200*time.Millisecond + 48750*time.Nanosecond, Valid: true},
-				// dev = 3/4·21.25 + 1/4·|48.75−50| = 16.25; est = 42.65625 + 6.25, each term rounded to the ns.
+				// dev = 3/4·21.25 + 1/4·|48.75−50| = 16.25; est = 42.65625 + 6.25, rounded once to the ns.
 				{AckFrame: 9, AckTime: 2150 * us, Ack: 18, Sender: 1, Frames: []int{8}, SampleFrame: 8, Sample: 50 * us,
 					Estimated: 48906 * time.Nanosecond, Dev: 16250 * time.Nanosecond, RTO: time.Second, LinuxRTO: 200*time.Millisecond + 48906*time.Nanosecond, Valid: true},
 				// dev = 3/4·28.75 + 1/4·|55−50| = 22.8125; est = 48.125 + 6.25.

@@ -1,0 +1,843 @@
+package explain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tcplab/tcplab/internal/labproto"
+	"github.com/tcplab/tcplab/internal/rtt"
+	"github.com/tcplab/tcplab/internal/seqnum"
+)
+
+// Options tunes a walk-through.
+type Options struct {
+	// Lang is the language; the zero value is English.
+	Lang Lang
+	// MaxRoutine caps how many ordinary data segments and ACKs (no expert
+	// flag, no SYN, FIN or RST, no lab message) are described one by one;
+	// the rest are summarised in one paragraph. 0 means 40; negative
+	// means no cap.
+	MaxRoutine int
+}
+
+// Walkthrough is the explanation of one conversation.
+type Walkthrough struct {
+	Lang     Lang
+	Title    string
+	Sections []Section
+	// RTT is the conversation's RTT table, also presented as the Table of
+	// the "rtt" section.
+	RTT []rtt.Row
+}
+
+// Section is one part of a walk-through.
+type Section struct {
+	// ID names the section: "overview", "handshake", "data", "close",
+	// "window", "checksum" or "rtt".
+	ID      string
+	Heading string
+	Paras   []Para
+	Table   *Table // the RTT table; nil elsewhere
+}
+
+// Para is one paragraph: the explanation of one packet, or a sentence
+// about the whole conversation.
+type Para struct {
+	// Frame is the packet the paragraph explains, 0 for none; Prefix is
+	// then its localized "Frame N (t s): " lead-in.
+	Frame  int
+	Prefix string
+	Text   string
+	// Flags are the expert labels ("TCP Retransmission") the paragraph
+	// explains, for highlighting.
+	Flags []string
+	// Sub marks a detail of the paragraph before it (indented).
+	Sub bool
+}
+
+// Table is a small table of preformatted cells.
+type Table struct {
+	Header []string
+	Rows   [][]string
+	// Karn marks the rows without a sample (highlighted in the report).
+	Karn []bool
+}
+
+// Label returns the bracketed text Wireshark shows for an expert flag in the
+// Info column, without the brackets ("TCP Dup ACK 5#1").
+func Label(flag string, s *Segment) string {
+	switch flag {
+	case "retransmission":
+		return "TCP Retransmission"
+	case "fast_retransmission":
+		return "TCP Fast Retransmission"
+	case "spurious_retransmission":
+		return "TCP Spurious Retransmission"
+	case "out_of_order":
+		return "TCP Out-Of-Order"
+	case "lost_segment":
+		return "TCP Previous segment not captured"
+	case "ack_lost_segment":
+		return "TCP ACKed unseen segment"
+	case "duplicate_ack":
+		if s != nil && s.DupAckOf > 0 {
+			return fmt.Sprintf("TCP Dup ACK %d#%d", s.DupAckOf, s.DupAckNum)
+		}
+		return "TCP Dup ACK"
+	case "zero_window":
+		return "TCP ZeroWindow"
+	case "zero_window_probe":
+		return "TCP ZeroWindowProbe"
+	case "zero_window_probe_ack":
+		return "TCP ZeroWindowProbeAck"
+	case "window_full":
+		return "TCP Window Full"
+	case "window_update":
+		return "TCP Window Update"
+	case "keep_alive":
+		return "TCP Keep-Alive"
+	case "keep_alive_ack":
+		return "TCP Keep-Alive ACK"
+	case "reused_ports":
+		return "TCP Port numbers reused"
+	}
+	return "TCP " + flag
+}
+
+// RTTSegments converts a conversation's packets to the input of rtt.Table,
+// with relative sequence numbers.
+func RTTSegments(c *Conversation) []rtt.Segment {
+	out := make([]rtt.Segment, 0, len(c.Packets))
+	for i := range c.Packets {
+		s := &c.Packets[i]
+		retrans := false
+		for _, f := range s.Analysis {
+			switch f {
+			case "retransmission", "fast_retransmission", "spurious_retransmission":
+				retrans = true
+			}
+		}
+		out = append(out, rtt.Segment{
+			Frame: s.Frame, Time: s.Time, Dir: int(s.From),
+			Seq: seqnum.Value(s.Seq), Len: s.Len,
+			SYN: s.Has(FlagSYN), FIN: s.Has(FlagFIN), ACK: s.Has(FlagACK),
+			Ack: seqnum.Value(s.Ack), Retransmission: retrans,
+		})
+	}
+	return out
+}
+
+// FormatTime formats a capture time as Wireshark's default: seconds with
+// six decimals.
+func FormatTime(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }
+
+// FormatMS formats a duration in milliseconds with three decimals.
+func FormatMS(d time.Duration) string {
+	return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond))
+}
+
+// explainer holds the state of one walk-through being built.
+type explainer struct {
+	c    *Conversation
+	lang Lang
+	w    *Walkthrough
+	byID map[string]int // section index by ID
+}
+
+func (e *explainer) msg(id string, args ...any) string { return Msg(e.lang, id, args...) }
+
+func (e *explainer) side(s Side) string {
+	if s == Client {
+		return e.msg("side.client")
+	}
+	return e.msg("side.server")
+}
+
+// Side returns the capitalized name, for the start of a sentence.
+func (e *explainer) Side(s Side) string {
+	if s == Client {
+		return e.msg("Side.client")
+	}
+	return e.msg("Side.server")
+}
+
+var headings = map[string]string{
+	"overview": "sec.overview", "handshake": "sec.handshake", "data": "sec.data",
+	"close": "sec.close", "window": "sec.window", "checksum": "sec.checksum", "rtt": "sec.rtt",
+}
+
+// section returns the section id, appending it when new.
+func (e *explainer) section(id string) *Section {
+	if i, ok := e.byID[id]; ok {
+		return &e.w.Sections[i]
+	}
+	e.byID[id] = len(e.w.Sections)
+	e.w.Sections = append(e.w.Sections, Section{ID: id, Heading: e.msg(headings[id])})
+	return &e.w.Sections[len(e.w.Sections)-1]
+}
+
+func (e *explainer) add(id string, p Para) {
+	sec := e.section(id)
+	sec.Paras = append(sec.Paras, p)
+}
+
+func (e *explainer) packetPara(s *Segment, sentences []string, flags []string) Para {
+	return Para{
+		Frame:  s.Frame,
+		Prefix: e.msg("step.frame", "frame", s.Frame, "time", FormatTime(s.Time)),
+		Text:   joinSentences(sentences, e.sentenceSep()),
+		Flags:  flags,
+	}
+}
+
+// joinSentences joins sentences, capitalizing each after the first (the
+// first follows the "Frame N:" lead-in).
+func joinSentences(sentences []string, sep string) string {
+	for i := 1; i < len(sentences); i++ {
+		r, n := utf8.DecodeRuneInString(sentences[i])
+		sentences[i] = string(unicode.ToUpper(r)) + sentences[i][n:]
+	}
+	return strings.Join(sentences, sep)
+}
+
+func (e *explainer) sentenceSep() string {
+	if e.lang == TraditionalChinese {
+		return ""
+	}
+	return " "
+}
+
+// Explain builds the walk-through of c. It never fails: whatever the
+// packets hold, it explains what it can.
+func Explain(c *Conversation, opt Options) *Walkthrough {
+	lang := opt.Lang
+	if _, ok := catalogs[lang]; !ok {
+		lang = English
+	}
+	maxRoutine := opt.MaxRoutine
+	if maxRoutine == 0 {
+		maxRoutine = 40
+	}
+	e := &explainer{c: c, lang: lang, byID: map[string]int{}}
+	e.w = &Walkthrough{Lang: lang, Title: e.msg("title", "stream", c.Stream, "client", c.Client, "server", c.Server)}
+	e.w.RTT = rtt.Table(RTTSegments(c))
+	e.overview()
+	e.packets(maxRoutine)
+	e.window()
+	e.checksums()
+	e.rttSection()
+	return e.w
+}
+
+func (e *explainer) overview() {
+	c := e.c
+	hasSYN := false
+	for i := range c.Packets {
+		if c.Packets[i].Has(FlagSYN) && !c.Packets[i].Has(FlagACK) {
+			hasSYN = true
+			break
+		}
+	}
+	if hasSYN {
+		e.add("overview", Para{Text: e.msg("overview.roles", "client", c.Client, "server", c.Server)})
+	} else {
+		e.add("overview", Para{Text: e.msg("overview.nosyn", "client", c.Client, "server", c.Server)})
+	}
+	if len(c.Packets) > 0 {
+		var bytes [2]int
+		for i := range c.Packets {
+			s := &c.Packets[i]
+			if !retransmitted(s) && (s.From == Client || s.From == Server) {
+				bytes[s.From] += s.Len
+			}
+		}
+		e.add("overview", Para{Text: e.msg("overview.counts", "packets", len(c.Packets),
+			"first", c.Packets[0].Frame, "last", c.Packets[len(c.Packets)-1].Frame,
+			"c2s", bytes[Client], "s2c", bytes[Server])})
+	}
+	if c.Client.Addr() == c.Server.Addr() && c.Client.IsValid() {
+		e.add("overview", Para{Text: e.msg("overview.lanes", "ip", c.Client.Addr())})
+	}
+	if c.SinglePoint {
+		e.add("overview", Para{Text: e.msg("overview.single")})
+	}
+	if c.State != "" {
+		e.add("overview", Para{Text: e.msg("overview.state", "state", c.State)})
+	}
+}
+
+func retransmitted(s *Segment) bool {
+	for _, f := range s.Analysis {
+		switch f {
+		case "retransmission", "fast_retransmission", "spurious_retransmission":
+			return true
+		}
+	}
+	return false
+}
+
+// packetState is what the packet walk remembers.
+type packetState struct {
+	synSeen     [2]bool
+	synFrame    [2]*Segment
+	isn         [2]uint32
+	established bool
+	finSeen     [2]bool
+	firstFIN    Side
+	anyFIN      bool
+	rst         bool
+	closing     bool
+	sentData    [2]bool
+	labReq      *labproto.Message
+	labReqNum   string
+	labReply    bool
+	routine     int
+	skipped     int
+	skipFirst   int
+	skipLast    int
+	dataSection bool
+}
+
+func (e *explainer) packets(maxRoutine int) {
+	c := e.c
+	rows := make(map[int]*rtt.Row, len(e.w.RTT))
+	for i := range e.w.RTT {
+		rows[e.w.RTT[i].AckFrame] = &e.w.RTT[i]
+	}
+	byFrame := make(map[int]*Segment, len(c.Packets))
+	for i := range c.Packets {
+		byFrame[c.Packets[i].Frame] = &c.Packets[i]
+	}
+	var st packetState
+	for i := range c.Packets {
+		s := &c.Packets[i]
+		if s.From != Client && s.From != Server {
+			continue
+		}
+		var out []string
+		var flags []string
+		sec := "data"
+		notable := false
+		syn, ack, fin, rst := s.Has(FlagSYN), s.Has(FlagACK), s.Has(FlagFIN), s.Has(FlagRST)
+		var optParas []Para
+		switch {
+		case syn:
+			sec, notable = "handshake", true
+			if st.synSeen[s.From] {
+				out = append(out, e.msg("hs.syn.again", "from", e.side(s.From), "isn", s.SeqRaw))
+				break
+			}
+			st.synSeen[s.From] = true
+			st.synFrame[s.From] = s
+			st.isn[s.From] = s.SeqRaw
+			if !ack {
+				out = append(out, e.msg("hs.syn", "from", e.side(s.From), "isn", s.SeqRaw))
+			} else {
+				out = append(out, e.msg("hs.synack", "from", e.side(s.From), "isn", s.SeqRaw,
+					"ack", s.Ack, "ackraw", s.AckRaw, "peerisn", st.isn[s.From.Other()]))
+			}
+			optParas = append(optParas, Para{Sub: true, Text: e.options(s.Options)})
+		case rst && !st.established && st.synSeen[s.From.Other()] && !st.synSeen[s.From]:
+			sec, notable = "handshake", true
+			st.rst = true
+			out = append(out, e.msg("hs.refused", "from", e.side(s.From), "port", e.port(s.From)))
+		case !st.established && ack && s.From == Client && st.synSeen[Client] && st.synSeen[Server]:
+			sec, notable = "handshake", true
+			st.established = true
+			irtt := s.Time - st.synFrame[Client].Time
+			out = append(out, e.msg("hs.ack", "from", e.side(s.From), "ack", s.Ack, "ackraw", s.AckRaw,
+				"peerisn", st.isn[Server], "irtt", FormatMS(irtt)))
+		}
+		if st.synSeen[Client] && st.synSeen[Server] {
+			st.established = st.established || (!syn && ack)
+		}
+		if fin || (rst && sec != "handshake") || st.closing {
+			if sec != "handshake" {
+				sec = "close"
+				st.closing = true
+			}
+		}
+
+		// The data the segment carries.
+		if s.Len > 0 {
+			out = append(out, e.msg("data.seg", "from", e.side(s.From), "len", s.Len, "seq", s.Seq,
+				"last", uint32(s.Seq+uint32(s.Len)-1), "next", uint32(s.Seq+uint32(s.Len))))
+			if s.Has(FlagPSH) {
+				out = append(out, e.msg("data.psh"))
+			}
+			if lab := e.lab(s, &st); lab != nil {
+				out = append(out, lab...)
+				notable = true
+			} else if txt := preview(s.Payload); txt != "" && !st.sentData[s.From] {
+				out = append(out, e.msg("data.text", "text", txt))
+			}
+			st.sentData[s.From] = true
+		}
+
+		// What its acknowledgement number covers.
+		if r, ok := rows[s.Frame]; ok && ack && !syn && !(sec == "handshake" && allSYN(r, byFrame)) {
+			out = append(out, e.ackSentence(s, r, byFrame)...)
+		} else if ack && !syn && !fin && !rst && s.Len == 0 && sec != "handshake" && len(s.Analysis) == 0 {
+			out = append(out, e.msg("ack.nothing", "from", e.side(s.From), "ack", s.Ack))
+		}
+
+		// The close.
+		if fin && !st.finSeen[s.From] {
+			notable = true
+			st.finSeen[s.From] = true
+			if !st.anyFIN {
+				st.anyFIN = true
+				st.firstFIN = s.From
+				out = append(out, e.msg("close.fin.first", "from", e.side(s.From), "seq", s.Seq))
+			} else {
+				out = append(out, e.msg("close.fin.second", "from", e.side(s.From), "seq", s.Seq))
+			}
+			if s.From == Server && st.labReq != nil && !st.sentData[Server] {
+				out = append(out, e.msg("lab.noreply"))
+			}
+		}
+		if rst && sec == "close" {
+			notable = true
+			st.rst = true
+			out = append(out, e.msg("close.rst", "from", e.side(s.From)))
+		}
+
+		// The expert flags, where they occur.
+		for _, f := range s.Analysis {
+			label := Label(f, s)
+			flags = append(flags, label)
+			id := "x." + f
+			if _, ok := msgEN[id]; !ok {
+				id = "x.other"
+			}
+			out = append(out, e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
+				"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win))
+			notable = true
+		}
+
+		if sec == "data" && !notable {
+			st.routine++
+			if maxRoutine > 0 && st.routine > maxRoutine {
+				if st.skipped == 0 {
+					st.skipFirst = s.Frame
+				}
+				st.skipped++
+				st.skipLast = s.Frame
+				continue
+			}
+		}
+		if len(out) == 0 {
+			continue
+		}
+		e.add(sec, e.packetPara(s, out, flags))
+		for _, p := range optParas {
+			e.add(sec, p)
+		}
+		if sec == "handshake" && s.From == Client && st.established && !syn && st.synFrame[Server] != nil && !st.dataSection {
+			st.dataSection = true // agreed options once, after the handshake
+			e.agreed(st.synFrame[Client], st.synFrame[Server])
+		}
+	}
+	if st.skipped > 0 {
+		e.add("data", Para{Text: e.msg("data.skipped", "n", st.skipped, "first", st.skipFirst, "last", st.skipLast)})
+	}
+	// The handshake as a whole.
+	switch {
+	case !st.synSeen[Client] && !st.synSeen[Server]:
+		e.add("handshake", Para{Text: e.msg("hs.missing")})
+	case st.synSeen[Client] && !st.synSeen[Server] && !st.rst:
+		e.add("handshake", Para{Text: e.msg("hs.noanswer")})
+	}
+	// The close as a whole.
+	switch {
+	case st.rst:
+		e.add("close", Para{Text: e.msg("close.reset")})
+	case st.finSeen[Client] && st.finSeen[Server]:
+		e.add("close", Para{Text: e.msg("close.timewait", "side", e.side(st.firstFIN), "other", e.Side(st.firstFIN.Other()))})
+	case st.anyFIN:
+		e.add("close", Para{Text: e.msg("close.half", "side", e.side(st.firstFIN))})
+	case len(c.Packets) > 0:
+		e.add("close", Para{Text: e.msg("close.open")})
+	}
+	e.orderSections()
+}
+
+// orderSections puts the packet sections in their fixed order.
+func (e *explainer) orderSections() {
+	order := []string{"overview", "handshake", "data", "close"}
+	var out []Section
+	for _, id := range order {
+		if i, ok := e.byID[id]; ok {
+			out = append(out, e.w.Sections[i])
+		}
+	}
+	e.w.Sections = out
+	e.byID = map[string]int{}
+	for i, s := range out {
+		e.byID[s.ID] = i
+	}
+}
+
+func (e *explainer) port(s Side) uint16 {
+	if s == Client {
+		return e.c.Client.Port()
+	}
+	return e.c.Server.Port()
+}
+
+// allSYN reports whether every segment an RTT row covers is a SYN: the
+// handshake, which its own sentences explain.
+func allSYN(r *rtt.Row, byFrame map[int]*Segment) bool {
+	for _, f := range r.Frames {
+		if s := byFrame[f]; s == nil || !s.Has(FlagSYN) {
+			return false
+		}
+	}
+	return true
+}
+
+// ackSentence explains what the acknowledgement of s covers, with the
+// arithmetic, and the RTT it measured.
+func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment) []string {
+	var out []string
+	from, to := e.side(s.From), e.side(s.From.Other())
+	var covered []*Segment
+	for _, f := range r.Frames {
+		if cs := byFrame[f]; cs != nil && !cs.Has(FlagSYN) {
+			covered = append(covered, cs)
+		}
+	}
+	switch {
+	case len(covered) == 0:
+		return nil
+	case len(covered) == 1:
+		cs := covered[0]
+		finN := uint32(0)
+		if cs.Has(FlagFIN) {
+			finN = 1
+		}
+		switch {
+		case cs.Seq+uint32(cs.Len)+finN != s.Ack:
+			out = append(out, e.msg("ack.beyond", "from", from, "ack", s.Ack, "frames", cs.Frame))
+		case cs.Len > 0 && finN == 1:
+			out = append(out, e.msg("ack.datafin", "from", from, "to", to, "len", cs.Len, "seq", cs.Seq, "ack", s.Ack))
+		case finN == 1:
+			out = append(out, e.msg("ack.fin", "from", from, "to", to, "seq", cs.Seq, "ack", s.Ack))
+		default:
+			out = append(out, e.msg("ack.one", "from", from, "to", to, "len", cs.Len, "seq", cs.Seq, "ack", s.Ack))
+		}
+	default:
+		frames := make([]int, len(covered))
+		for i, cs := range covered {
+			frames[i] = cs.Frame
+		}
+		out = append(out, e.msg("ack.many", "from", from, "to", to, "ack", s.Ack, "n", len(covered), "frames", frameList(frames)))
+	}
+	switch {
+	case r.Karn:
+		out = append(out, e.msg("ack.karn"))
+	case r.SampleFrame != 0:
+		out = append(out, e.msg("ack.sample", "sample", FormatMS(r.Sample), "sframe", r.SampleFrame))
+	}
+	return out
+}
+
+// frameList formats frame numbers, eliding the middle of a long list.
+func frameList(frames []int) string {
+	var parts []string
+	for i, f := range frames {
+		if len(frames) > 6 && i == 3 {
+			parts = append(parts, "…")
+		}
+		if len(frames) > 6 && i >= 3 && i < len(frames)-1 {
+			continue
+		}
+		parts = append(parts, fmt.Sprint(f))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// options describes the options a SYN offered.
+func (e *explainer) options(opts []Option) string {
+	var items []string
+	for _, o := range opts {
+		switch o.Kind {
+		case OptMSS:
+			items = append(items, e.msg("opt.mss", "mss", o.MSS))
+		case OptWS:
+			items = append(items, e.msg("opt.ws", "shift", o.Shift, "mult", 1<<min(max(o.Shift, 0), 14)))
+		case OptSACKPerm:
+			items = append(items, e.msg("opt.sack"))
+		case OptTimestamp:
+			items = append(items, e.msg("opt.ts", "tsval", o.TSval))
+		}
+	}
+	if len(items) == 0 {
+		return e.msg("opt.none")
+	}
+	return e.msg("opt.offered", "list", strings.Join(items, e.msg("list.sep")))
+}
+
+func findOpt(s *Segment, kind uint8) (Option, bool) {
+	if s == nil {
+		return Option{}, false
+	}
+	for _, o := range s.Options {
+		if o.Kind == kind {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// agreed explains what the two SYNs agreed on.
+func (e *explainer) agreed(c, s *Segment) {
+	add := func(text string) { e.add("handshake", Para{Sub: true, Text: text}) }
+	add(e.msg("agree.head"))
+	cm, cok := findOpt(c, OptMSS)
+	sm, sok := findOpt(s, OptMSS)
+	mss := func(o Option, ok bool) any {
+		if ok {
+			return o.MSS
+		}
+		return 536
+	}
+	add(e.msg("agree.mss", "cmss", mss(cm, cok), "smss", mss(sm, sok)))
+	if !cok {
+		add(e.msg("agree.mss.default", "side", e.Side(Client)))
+	}
+	if !sok {
+		add(e.msg("agree.mss.default", "side", e.Side(Server)))
+	}
+	cw, cwok := findOpt(c, OptWS)
+	sw, swok := findOpt(s, OptWS)
+	if cwok && swok {
+		add(e.msg("agree.ws.on", "cmult", 1<<min(max(cw.Shift, 0), 14), "smult", 1<<min(max(sw.Shift, 0), 14)))
+	} else {
+		add(e.msg("agree.ws.off"))
+	}
+	_, csack := findOpt(c, OptSACKPerm)
+	_, ssack := findOpt(s, OptSACKPerm)
+	if csack && ssack {
+		add(e.msg("agree.sack.on"))
+	} else {
+		add(e.msg("agree.sack.off"))
+	}
+	_, cts := findOpt(c, OptTimestamp)
+	_, sts := findOpt(s, OptTimestamp)
+	if cts && sts {
+		add(e.msg("agree.ts.on"))
+	} else {
+		add(e.msg("agree.ts.off"))
+	}
+}
+
+// lab recognises the lab's request (the client's first data) and reply
+// (the server's first data after a request).
+func (e *explainer) lab(s *Segment, st *packetState) []string {
+	if len(s.Payload) != s.Len || st.sentData[s.From] {
+		return nil
+	}
+	body := strings.TrimRight(string(s.Payload), "\r\n")
+	switch s.From {
+	case Client:
+		m, err := labproto.ParseRequest([]byte(body))
+		if err != nil {
+			return nil
+		}
+		st.labReq = &m
+		st.labReqNum = strings.TrimSpace(string(m.Number))
+		id := "lab.request"
+		if !m.InRange() {
+			id = "lab.request.out"
+		}
+		return []string{e.msg(id, "text", body, "name", string(m.Name), "num", st.labReqNum)}
+	case Server:
+		if st.labReq == nil {
+			return nil
+		}
+		m, err := labproto.ParseReply([]byte(body))
+		if err != nil {
+			return nil
+		}
+		st.labReply = true
+		num := strings.TrimSpace(string(m.Number))
+		out := []string{e.msg("lab.reply", "text", body, "name", string(m.Name), "num", num)}
+		if st.labReq.InRange() {
+			out = append(out, e.msg("lab.sum", "cnum", st.labReq.Value, "snum", m.Value, "sum", st.labReq.Value+m.Value))
+		}
+		return out
+	}
+	return nil
+}
+
+// preview returns the start of a payload when it is printable text, else
+// "".
+func preview(p []byte) string {
+	if len(p) == 0 || !utf8.Valid(p) {
+		return ""
+	}
+	s := string(p)
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == 40 {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\r' || r == '\n' || r == '\t':
+			b.WriteRune(' ')
+		case r < 0x20 || r == 0x7f:
+			return ""
+		default:
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// window explains each side's window.
+func (e *explainer) window() {
+	c := e.c
+	var added bool
+	for _, side := range []Side{Client, Server} {
+		var first *Segment
+		minW, maxW := -1, -1
+		zeros, zeroFrame := 0, 0
+		for i := range c.Packets {
+			s := &c.Packets[i]
+			if s.From != side || s.Has(FlagSYN) || s.Has(FlagRST) {
+				continue
+			}
+			if first == nil {
+				first = s
+			}
+			if minW < 0 || s.Win < minW {
+				minW = s.Win
+			}
+			maxW = max(maxW, s.Win)
+			for _, f := range s.Analysis {
+				if f == "zero_window" {
+					if zeros == 0 {
+						zeroFrame = s.Frame
+					}
+					zeros++
+				}
+			}
+		}
+		if first == nil {
+			continue
+		}
+		if !added {
+			e.add("window", Para{Text: e.msg("win.intro")})
+			added = true
+		}
+		switch {
+		case first.WinScale == ScaleUnknown:
+			e.add("window", Para{Text: e.msg("win.unknown", "side", e.Side(side), "raw", first.WinRaw, "frame", first.Frame)})
+		case first.WinScale > 1:
+			e.add("window", Para{Text: e.msg("win.scaled", "side", e.Side(side), "raw", first.WinRaw, "mult", first.WinScale, "win", first.Win, "frame", first.Frame)})
+		default:
+			e.add("window", Para{Text: e.msg("win.plain", "side", e.Side(side), "win", first.Win, "frame", first.Frame)})
+		}
+		if minW != maxW && first.WinScale != ScaleUnknown {
+			e.add("window", Para{Sub: true, Text: e.msg("win.range", "side", e.Side(side), "min", minW, "max", maxW)})
+		}
+		if zeros > 0 {
+			e.add("window", Para{Sub: true, Text: e.msg("win.zero", "side", e.Side(side), "n", zeros, "frame", zeroFrame)})
+		}
+	}
+}
+
+// checksums counts the checksum statuses.
+func (e *explainer) checksums() {
+	counts := map[string]int{}
+	var bad []int
+	for i := range e.c.Packets {
+		s := &e.c.Packets[i]
+		st := s.ChecksumStatus
+		switch st {
+		case "good", "partial", "unverified":
+		case "bad":
+			bad = append(bad, s.Frame)
+		default:
+			st = ""
+		}
+		counts[st]++
+	}
+	if len(e.c.Packets) == 0 {
+		return
+	}
+	e.add("checksum", Para{Text: e.msg("ck.intro")})
+	if n := counts["good"]; n > 0 {
+		e.add("checksum", Para{Text: e.msg("ck.good", "n", n)})
+	}
+	if n := counts["partial"]; n > 0 {
+		e.add("checksum", Para{Text: e.msg("ck.partial", "n", n)})
+	}
+	if n := counts["bad"]; n > 0 {
+		e.add("checksum", Para{Text: e.msg("ck.bad", "n", n, "frames", frameList(bad))})
+	}
+	if n := counts["unverified"]; n > 0 {
+		e.add("checksum", Para{Text: e.msg("ck.unverified", "n", n)})
+	}
+	if n := counts[""]; n > 0 {
+		e.add("checksum", Para{Text: e.msg("ck.unknown", "n", n)})
+	}
+}
+
+// rttSection presents the RTT table.
+func (e *explainer) rttSection() {
+	rows := e.w.RTT
+	if len(rows) == 0 {
+		e.add("rtt", Para{Text: e.msg("rtt.none")})
+		return
+	}
+	e.add("rtt", Para{Text: e.msg("rtt.intro")})
+	e.add("rtt", Para{Text: e.msg("rtt.linux")})
+	karn := false
+	for _, r := range rows {
+		karn = karn || r.Karn
+	}
+	if karn {
+		e.add("rtt", Para{Text: e.msg("rtt.karn")})
+	}
+	switch {
+	case e.c.SinglePoint && e.c.Client.Addr() == e.c.Server.Addr():
+		e.add("rtt", Para{Text: e.msg("rtt.point")})
+	case e.c.SinglePoint:
+		e.add("rtt", Para{Text: e.msg("rtt.path")})
+	}
+	t := &Table{Header: []string{
+		e.msg("rtt.col.ack"), e.msg("rtt.col.sender"), e.msg("rtt.col.segs"), e.msg("rtt.col.sample"),
+		e.msg("rtt.col.est"), e.msg("rtt.col.dev"), e.msg("rtt.col.rto"), e.msg("rtt.col.linux"),
+	}}
+	for _, r := range rows {
+		sample := e.msg("rtt.cell.karn")
+		if !r.Karn {
+			if r.SampleFrame != 0 {
+				sample = FormatMS(r.Sample)
+			} else {
+				sample = "—"
+			}
+		}
+		est, dev, rto, lin := "—", "—", "—", "—"
+		if r.Valid {
+			est, dev, rto, lin = FormatMS(r.Estimated), FormatMS(r.Dev), FormatMS(r.RTO), FormatMS(r.LinuxRTO)
+		}
+		who := e.msg("short.client")
+		if r.Sender == int(Server) {
+			who = e.msg("short.server")
+		}
+		t.Rows = append(t.Rows, []string{fmt.Sprint(r.AckFrame), who, strings.ReplaceAll(frameList(r.Frames), ", ", ","), sample, est, dev, rto, lin})
+		t.Karn = append(t.Karn, r.Karn)
+	}
+	sec := e.section("rtt")
+	sec.Table = t
+	e.add("rtt", Para{Sub: true, Text: e.msg("rtt.unit")})
+}

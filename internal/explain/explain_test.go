@@ -1,0 +1,196 @@
+package explain_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/explain/fixture"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// golden compares got with testdata/name.golden, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+var cases = []struct {
+	name string
+	conv func() explain.Conversation
+}{
+	{"lab_in_range", fixture.LabInRange},
+	{"lab_out_of_range", fixture.LabOutOfRange},
+	{"impaired", fixture.Impaired},
+}
+
+func TestWalkthroughGolden(t *testing.T) {
+	for _, tc := range cases {
+		for _, lang := range explain.Langs {
+			t.Run(tc.name+"/"+string(lang), func(t *testing.T) {
+				c := tc.conv()
+				w := explain.Explain(&c, explain.Options{Lang: lang})
+				var buf bytes.Buffer
+				if err := w.WriteText(&buf, 80); err != nil {
+					t.Fatal(err)
+				}
+				for i, line := range strings.Split(buf.String(), "\n") {
+					if n := explain.Width(line); n > 80 {
+						t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+					}
+				}
+				golden(t, "walkthrough_"+tc.name+"."+string(lang), buf.Bytes())
+			})
+		}
+	}
+}
+
+// TestSameNumbers checks that both languages state the same numbers in
+// every paragraph: only the words differ.
+func TestSameNumbers(t *testing.T) {
+	digits := func(s string) []string {
+		var out []string
+		cur := ""
+		for _, r := range s + " " {
+			if r >= '0' && r <= '9' || (r == '.' && cur != "") {
+				cur += string(r)
+				continue
+			}
+			if cur != "" {
+				out = append(out, strings.TrimSuffix(cur, "."))
+				cur = ""
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range cases {
+		c := tc.conv()
+		en := explain.Explain(&c, explain.Options{Lang: explain.English})
+		zh := explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese})
+		if len(en.Sections) != len(zh.Sections) {
+			t.Fatalf("%s: %d sections in English, %d in zh-TW", tc.name, len(en.Sections), len(zh.Sections))
+		}
+		for i := range en.Sections {
+			a, b := en.Sections[i], zh.Sections[i]
+			if len(a.Paras) != len(b.Paras) {
+				t.Errorf("%s: section %s: %d paragraphs in English, %d in zh-TW", tc.name, a.ID, len(a.Paras), len(b.Paras))
+				continue
+			}
+			for j := range a.Paras {
+				// "2^10" is written the same way in both; ordinal and
+				// unit words are not digits, so the multisets must match.
+				if diff := cmp.Diff(digits(a.Paras[j].Prefix+a.Paras[j].Text), digits(b.Paras[j].Prefix+b.Paras[j].Text)); diff != "" {
+					t.Errorf("%s: section %s paragraph %d: numbers differ (-en +zh-TW):\n%s\nen: %s\nzh: %s", tc.name, a.ID, j, diff, a.Paras[j].Text, b.Paras[j].Text)
+				}
+			}
+			if diff := cmp.Diff(a.Table != nil, b.Table != nil); diff != "" {
+				t.Errorf("%s: table presence differs", tc.name)
+			}
+		}
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    explain.Lang
+		wantErr bool
+	}{
+		{"", explain.English, false},
+		{"en", explain.English, false},
+		{"en-US", explain.English, false},
+		{"zh-TW", explain.TraditionalChinese, false},
+		{"zh_tw", explain.TraditionalChinese, false},
+		{"zh-Hant", explain.TraditionalChinese, false},
+		{"zh-Hant-TW", explain.TraditionalChinese, false},
+		{"zh-CN", "", true}, // Simplified Chinese has no catalog
+		{"fr", "", true},
+	}
+	for _, tt := range tests {
+		got, err := explain.ParseLang(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseLang(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		width int
+		want  []string
+	}{
+		{"words", "the client sends 19 bytes", 12, []string{"the client", "sends 19", "bytes"}},
+		{"long word alone", "a verylongword b", 5, []string{"a", "verylongword", "b"}},
+		{"cjk breaks anywhere", "用戶端送出資料", 6, []string{"用戶端", "送出資", "料"}},
+		{"no comma at line start", "用戶端，送出", 8, []string{"用戶端，", "送出"}},
+		{"comma pulls its character along", "用戶端，送出", 6, []string{"用戶", "端，送", "出"}},
+		{"open bracket stays with next", "一二三（四五", 8, []string{"一二三", "（四五"}},
+		{"mixed", "送出 19 位元組", 8, []string{"送出 19", "位元組"}},
+		{"empty", "", 10, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := explain.Wrap(tt.text, tt.width)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Wrap(%q, %d) mismatch (-want +got):\n%s", tt.text, tt.width, diff)
+			}
+		})
+	}
+}
+
+func TestMsg(t *testing.T) {
+	got := explain.Msg(explain.English, "ack.one", "from", "the server", "to", "the client", "len", 19, "seq", 1, "ack", 20)
+	want := "the server acknowledges: the client sent 19 bytes from Seq=1, so Ack = 1 + 19 = 20: every byte before 20 arrived."
+	if got != want {
+		t.Errorf("Msg(ack.one) = %q, want %q", got, want)
+	}
+	if got := explain.Msg(explain.English, "no.such.id"); got != "no.such.id" {
+		t.Errorf("Msg(missing id) = %q, want the id", got)
+	}
+	if got := explain.Msg(explain.English, "ack.fin", "from", "x"); !strings.Contains(got, "{to}") {
+		t.Errorf("Msg with a missing argument = %q, want the placeholder kept", got)
+	}
+}
+
+// TestNoPanic feeds odd conversations: empty, a lone RST, bogus sides.
+func TestNoPanic(t *testing.T) {
+	convs := []explain.Conversation{
+		{},
+		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagRST}}},
+		{Packets: []explain.Segment{{Frame: 1, From: 5, Flags: explain.FlagSYN}, {Frame: 2, From: -1}}},
+		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
+	}
+	for i := range convs {
+		for _, lang := range explain.Langs {
+			w := explain.Explain(&convs[i], explain.Options{Lang: lang})
+			if err := w.WriteText(&bytes.Buffer{}, 80); err != nil {
+				t.Errorf("conversation %d: %v", i, err)
+			}
+		}
+	}
+}

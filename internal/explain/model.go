@@ -1,0 +1,146 @@
+package explain
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Side is one end of a conversation.
+type Side int
+
+// The two sides. The client is the side that sent the first SYN, or the
+// side that sent the first packet when the capture has no SYN.
+const (
+	Client Side = 0
+	Server Side = 1
+)
+
+// Other returns the opposite side.
+func (s Side) Other() Side { return 1 - s }
+
+// TCP flag bits as in the 12-bit flags field (Wireshark's tcp.flags).
+const (
+	FlagFIN uint16 = 1 << 0
+	FlagSYN uint16 = 1 << 1
+	FlagRST uint16 = 1 << 2
+	FlagPSH uint16 = 1 << 3
+	FlagACK uint16 = 1 << 4
+	FlagURG uint16 = 1 << 5
+	FlagECE uint16 = 1 << 6
+	FlagCWR uint16 = 1 << 7
+	FlagAE  uint16 = 1 << 8
+)
+
+// Window scale values of Segment.WinScale, as in the analysis contract's
+// win_scale.
+const (
+	ScaleUnknown = -1 // the handshake was not captured
+	ScaleNone    = -2 // window scaling not in use
+)
+
+// Conversation is one TCP conversation as the explanation needs it.
+type Conversation struct {
+	Stream int            // Wireshark's tcp.stream
+	Client netip.AddrPort // the side that sent the first SYN (else the first packet)
+	Server netip.AddrPort
+	// Packets are the conversation's segments in capture order.
+	Packets []Segment
+	// SinglePoint is true when every packet has one capture time (one
+	// capture point), so a packet's send and receive times are the same
+	// number: the ladder draws arrows at a fixed slant and the RTT is
+	// measured at that point. Captures merged from both hosts set it
+	// false and fill Segment.Arrival.
+	SinglePoint bool
+	// State is Zeek's conn_state for the conversation ("SF", "S0", ...),
+	// empty when unknown.
+	State string
+}
+
+// Segment is one TCP segment with the values Wireshark computes for it.
+type Segment struct {
+	Frame int           // 1-based frame number in the capture
+	Time  time.Duration // since the capture's first frame (frame.time_relative)
+	// Arrival is the time the other end received it, when the capture
+	// knows it (merged captures from both ends); zero otherwise.
+	Arrival time.Duration
+	From    Side   // the side that sent it
+	Flags   uint16 // the Flag bits
+	// Seq and Ack are relative (Wireshark's tcp.seq and tcp.ack); SeqRaw
+	// and AckRaw are as on the wire. Ack and AckRaw mean nothing without
+	// FlagACK.
+	Seq, Ack       uint32
+	SeqRaw, AckRaw uint32
+	Len            int // payload length (tcp.len)
+	// WinRaw is the window field as sent; Win is the window after scaling
+	// (tcp.window_size); WinScale is the multiplier (a power of two),
+	// ScaleUnknown or ScaleNone, and 0 on a SYN (never scaled).
+	WinRaw   int
+	Win      int
+	WinScale int
+	Options  []Option
+	// ChecksumStatus is "good", "bad", "partial", "unverified" or "" when
+	// not known.
+	Checksum       uint16
+	ChecksumStatus string
+	// Analysis holds the expert flags in Wireshark's tcp.analysis.* names
+	// ("retransmission", "duplicate_ack", ...), in the order the engine
+	// reports them.
+	Analysis []string
+	// DupAckOf and DupAckNum number a duplicate ACK ("Dup ACK 5#1").
+	DupAckOf, DupAckNum int
+	// Info is the packet's Info column, if known.
+	Info string
+	// Payload holds the first bytes of the payload (possibly fewer than
+	// Len), enough to recognise the lab's messages.
+	Payload []byte
+}
+
+// Has reports whether every bit of flags is set.
+func (s *Segment) Has(flags uint16) bool { return s.Flags&flags == flags }
+
+// Option is one TCP option. Kind is the option kind (2 MSS, 3 window
+// scale, 4 SACK permitted, 5 SACK, 8 timestamps, 1 NOP, 0 EOL, others).
+type Option struct {
+	Kind  uint8
+	MSS   int         // kind 2
+	Shift int         // kind 3: the shift count (WS=2^Shift)
+	TSval uint32      // kind 8
+	TSecr uint32      // kind 8
+	SACK  [][2]uint32 // kind 5: left and right edges, relative
+}
+
+// TCP option kinds the explanation names.
+const (
+	OptEOL       uint8 = 0
+	OptNOP       uint8 = 1
+	OptMSS       uint8 = 2
+	OptWS        uint8 = 3
+	OptSACKPerm  uint8 = 4
+	OptSACK      uint8 = 5
+	OptTimestamp uint8 = 8
+)
+
+// FlagNames returns the set flags as Wireshark lists them in the Info
+// column ("SYN, ACK"), joined by sep.
+func FlagNames(flags uint16, sep string) string {
+	names := []struct {
+		bit  uint16
+		name string
+	}{
+		{FlagFIN, "FIN"}, {FlagSYN, "SYN"}, {FlagRST, "RST"}, {FlagPSH, "PSH"},
+		{FlagACK, "ACK"}, {FlagURG, "URG"}, {FlagECE, "ECE"}, {FlagCWR, "CWR"}, {FlagAE, "AE"},
+	}
+	out := ""
+	for _, n := range names {
+		if flags&n.bit != 0 {
+			if out != "" {
+				out += sep
+			}
+			out += n.name
+		}
+	}
+	if out == "" {
+		out = "<None>"
+	}
+	return out
+}
