@@ -186,8 +186,9 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 
 	// Port reuse (Wireshark's dissect_tcp): a SYN whose sequence number
 	// differs from the flow's base starts a new conversation; the same
-	// number is a retransmitted SYN, flagged too, with the flow's next
-	// sequence number restored.
+	// number is a retransmitted SYN: the flow's next sequence number goes
+	// back to the highest in-order one (a RST may have moved it, Wireshark
+	// issue 17616), and the sequence analysis flags the retransmission.
 	var fl Flags
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
@@ -195,10 +196,10 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			if seq != fwd.baseSeq {
 				c = a.newConn(key, frame, ts, src, dst, flags)
 				fwd, rev = &c.flows[fi], &c.flows[1-fi]
+				fl |= ReusedPorts
 			} else {
 				fwd.nextSeq = fwd.maxSeqToBeAcked
 			}
-			fl |= ReusedPorts
 		}
 	case decode.FlagSYN | decode.FlagACK:
 		if fwd.baseSet && seq != fwd.baseSeq {
@@ -416,11 +417,7 @@ func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq
 		goto finishedFwd
 	}
 	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
-		if fwd.dupAckNum == -1 {
-			fwd.dupAckNum = 1
-		} else {
-			fwd.dupAckNum++
-		}
+		fwd.dupAckNum++
 		*fl |= DuplicateAck
 		r.DupAckNum = uint32(fwd.dupAckNum)
 		r.DupAckOf = fwd.lastNonDupAck
@@ -435,15 +432,9 @@ finishedFwd:
 	// An ACK beyond everything seen from the peer acknowledges segments
 	// that were not captured.
 	if rev.maxSeqToBeAcked != 0 && gtSeq(ack, rev.maxSeqToBeAcked) && flags&ackf != 0 {
-		if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
-			rev.maxSeqToBeAcked = rev.nextSeq
-			*fl |= AckLostSegment
-		} else {
-			if rev.dupAckNum == 0 {
-				*fl |= AckLostSegment
-			}
-			rev.dupAckNum = -1
-		}
+		// Move the peer's mark so that the same gap is reported once.
+		rev.maxSeqToBeAcked = rev.nextSeq
+		*fl |= AckLostSegment
 	}
 
 	// Retransmission, fast retransmission, spurious retransmission or

@@ -1,0 +1,458 @@
+package listing
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// The parity tests compare every contract field of every TCP packet with
+// tshark's. tshark runs with every protocol above TCP disabled, so that
+// Info holds TCP's own summary (the lab's port 2000 is otherwise
+// dissected as Cisco SCCP).
+
+// keptProtocols are the protocols tshark keeps enabled for the parity
+// runs: the link and network layers tcplab decodes, and TCP.
+var keptProtocols = map[string]bool{
+	"frame": true, "eth": true, "ethertype": true, "vlan": true, "ieee8021ad": true,
+	"sll": true, "null": true, "loop": true, "raw": true, "ip": true, "ipv6": true,
+	"ipv6.dstopts": true, "ipv6.fraghdr": true, "ipv6.hopopts": true, "ipv6.routing": true,
+	"tcp": true,
+}
+
+var (
+	disableOnce sync.Once
+	disableArgs []string
+	disableErr  error
+)
+
+// tsharkDisableArgs returns --disable-protocol options for every protocol
+// tshark knows but keptProtocols.
+func tsharkDisableArgs(t *testing.T) []string {
+	t.Helper()
+	disableOnce.Do(func() {
+		out, err := exec.Command("tshark", "-G", "protocols").Output()
+		if err != nil {
+			disableErr = err
+			return
+		}
+		for line := range strings.SplitSeq(string(out), "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) < 3 || keptProtocols[f[2]] {
+				continue
+			}
+			disableArgs = append(disableArgs, "--disable-protocol", f[2])
+		}
+	})
+	if disableErr != nil {
+		t.Fatalf("tshark -G protocols: %v", disableErr)
+	}
+	return disableArgs
+}
+
+func needTshark(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed: apt-get install tshark")
+	}
+}
+
+// parityFields are the tshark fields compared, in this order.
+var parityFields = []string{
+	"frame.number", "frame.time_relative", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
+	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.flags", "tcp.seq", "tcp.seq_raw",
+	"tcp.ack", "tcp.ack_raw", "tcp.len", "tcp.window_size_value", "tcp.window_size",
+	"tcp.window_size_scalefactor", "tcp.checksum",
+	"tcp.analysis.duplicate_ack_frame", "tcp.analysis.duplicate_ack_num", "_ws.col.Info",
+}
+
+// analysisFields are the flag fields, named like the contract's analysis
+// list.
+var analysisFields = func() []string {
+	var names []string
+	for f := tcpanalysis.Flags(1); f.Name() != ""; f <<= 1 {
+		names = append(names, f.Name())
+	}
+	return names
+}()
+
+// record is a packet record as the contract describes it, parsed from
+// tcplab's ndjson or built from tshark's fields.
+type record struct {
+	Type           string   `json:"type"`
+	Frame          int64    `json:"frame"`
+	Time           string   `json:"-"`
+	TimeNS         int64    `json:"-"`
+	Src            string   `json:"src"`
+	Dst            string   `json:"dst"`
+	Sport          int64    `json:"sport"`
+	Dport          int64    `json:"dport"`
+	Stream         int64    `json:"stream"`
+	Flags          int64    `json:"flags"`
+	Seq            *int64   `json:"seq"`
+	Ack            *int64   `json:"ack"`
+	SeqRaw         int64    `json:"seq_raw"`
+	AckRaw         *int64   `json:"ack_raw"`
+	Len            *int64   `json:"len"`
+	WinRaw         int64    `json:"win_raw"`
+	Win            int64    `json:"win"`
+	WinScale       *int64   `json:"win_scale"`
+	Checksum       int64    `json:"checksum"`
+	ChecksumStatus string   `json:"checksum_status"`
+	Analysis       []string `json:"analysis"`
+	DupAckOf       *int64   `json:"dup_ack_of"`
+	DupAckNum      *int64   `json:"dup_ack_num"`
+	Info           string   `json:"info"`
+}
+
+// fieldDiffs lists the fields where got differs from want.
+func fieldDiffs(want, got *record) []string {
+	var d []string
+	add := func(name string, w, g any) {
+		if fmt.Sprint(w) != fmt.Sprint(g) {
+			d = append(d, fmt.Sprintf("%s: tshark %v, tcplab %v", name, w, g))
+		}
+	}
+	ptr := func(p *int64) any {
+		if p == nil {
+			return "-"
+		}
+		return *p
+	}
+	add("time", want.TimeNS, got.TimeNS)
+	add("src", want.Src, got.Src)
+	add("dst", want.Dst, got.Dst)
+	add("sport", want.Sport, got.Sport)
+	add("dport", want.Dport, got.Dport)
+	add("stream", want.Stream, got.Stream)
+	add("flags", want.Flags, got.Flags)
+	add("seq", ptr(want.Seq), ptr(got.Seq))
+	add("ack", ptr(want.Ack), ptr(got.Ack))
+	add("seq_raw", want.SeqRaw, got.SeqRaw)
+	add("ack_raw", ptr(want.AckRaw), ptr(got.AckRaw))
+	add("len", ptr(want.Len), ptr(got.Len))
+	add("win_raw", want.WinRaw, got.WinRaw)
+	add("win", want.Win, got.Win)
+	add("win_scale", ptr(want.WinScale), ptr(got.WinScale))
+	add("checksum", want.Checksum, got.Checksum)
+	gotStatus := got.ChecksumStatus
+	if gotStatus == "partial" {
+		// Deliberate difference: tshark calls an offloaded checksum bad.
+		gotStatus = "bad"
+	}
+	add("checksum_status", want.ChecksumStatus, gotStatus)
+	add("analysis", strings.Join(want.Analysis, ","), strings.Join(got.Analysis, ","))
+	add("dup_ack_of", ptr(want.DupAckOf), ptr(got.DupAckOf))
+	add("dup_ack_num", ptr(want.DupAckNum), ptr(got.DupAckNum))
+	add("info", want.Info, got.Info)
+	return d
+}
+
+// parseNS parses a decimal number of seconds into nanoseconds.
+func parseNS(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	frac = (frac + "000000000")[:9]
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	ns := w*1e9 + f
+	if neg {
+		ns = -ns
+	}
+	return ns, nil
+}
+
+// tsharkRecords runs tshark over file and returns its TCP packets as
+// contract records, by frame number.
+func tsharkRecords(t *testing.T, file string) map[int64]*record {
+	t.Helper()
+	fields := append([]string(nil), parityFields...)
+	for _, n := range analysisFields {
+		fields = append(fields, "tcp.analysis."+n)
+	}
+	args := []string{"-r", file, "-T", "fields", "-E", "occurrence=f"}
+	args = append(args, tsharkDisableArgs(t)...)
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark fields: %v", err)
+	}
+	// The checksum status needs checksum validation, which also changes
+	// Info; a second run reads it alone.
+	args2 := []string{"-r", file, "-T", "fields", "-E", "occurrence=f", "-o", "tcp.check_checksum:TRUE",
+		"-e", "frame.number", "-e", "tcp.checksum.status"}
+	args2 = append(args2, tsharkDisableArgs(t)...)
+	out2, err := exec.Command("tshark", args2...).Output()
+	if err != nil {
+		t.Fatalf("tshark checksum status: %v", err)
+	}
+	status := map[string]string{}
+	for line := range strings.SplitSeq(string(out2), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) == 2 {
+			status[f[0]] = map[string]string{"0": "bad", "1": "good", "2": "unverified"}[f[1]]
+		}
+	}
+	recs := map[int64]*record{}
+	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != len(fields) {
+			t.Fatalf("tshark line has %d fields, want %d: %q", len(f), len(fields), line)
+		}
+		v := map[string]string{}
+		for i, name := range fields {
+			v[name] = f[i]
+		}
+		if v["tcp.stream"] == "" {
+			continue
+		}
+		num := func(name string) int64 {
+			s := v[name]
+			base := 10
+			if strings.HasPrefix(s, "0x") {
+				s, base = s[2:], 16
+			}
+			n, err := strconv.ParseInt(s, base, 64)
+			if err != nil {
+				t.Fatalf("frame %s: tshark field %s = %q: %v", v["frame.number"], name, v[name], err)
+			}
+			return n
+		}
+		opt := func(name string) *int64 {
+			if v[name] == "" {
+				return nil
+			}
+			n := num(name)
+			return &n
+		}
+		r := &record{Type: "packet", Frame: num("frame.number"), Src: v["ip.src"] + v["ipv6.src"], Dst: v["ip.dst"] + v["ipv6.dst"],
+			Sport: num("tcp.srcport"), Dport: num("tcp.dstport"), Stream: num("tcp.stream"), Flags: num("tcp.flags"),
+			Seq: opt("tcp.seq"), SeqRaw: num("tcp.seq_raw"), Len: opt("tcp.len"),
+			WinRaw: num("tcp.window_size_value"), Win: num("tcp.window_size"), WinScale: opt("tcp.window_size_scalefactor"),
+			Checksum: num("tcp.checksum"), ChecksumStatus: status[v["frame.number"]],
+			DupAckOf: opt("tcp.analysis.duplicate_ack_frame"), DupAckNum: opt("tcp.analysis.duplicate_ack_num"),
+			Info: v["_ws.col.Info"]}
+		r.TimeNS, err = parseNS(v["frame.time_relative"])
+		if err != nil {
+			t.Fatalf("frame %d: time %q: %v", r.Frame, v["frame.time_relative"], err)
+		}
+		if r.Flags&0x10 != 0 {
+			r.Ack, r.AckRaw = opt("tcp.ack"), opt("tcp.ack_raw")
+		}
+		for _, n := range analysisFields {
+			if v["tcp.analysis."+n] != "" {
+				r.Analysis = append(r.Analysis, n)
+			}
+		}
+		recs[r.Frame] = r
+	}
+	return recs
+}
+
+// ourRecords runs tcplab's analysis over file in ndjson and returns the
+// packet records by frame number.
+func ourRecords(t *testing.T, file string) (map[int64]*record, []byte) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatalf("pcapio.NewReader(%s): %v", file, err)
+	}
+	var out bytes.Buffer
+	if err := Run(rd, &out, Options{Format: NDJSON, Follow: -1}); err != nil {
+		t.Fatalf("Run(%s): %v", file, err)
+	}
+	recs := map[int64]*record{}
+	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var r record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("ndjson line %q: %v", line, err)
+		}
+		if r.Type != "packet" {
+			continue
+		}
+		var raw struct {
+			Time json.Number `json:"time"`
+		}
+		if err := json.Unmarshal(line, &raw); err != nil {
+			t.Fatal(err)
+		}
+		r.TimeNS, err = parseNS(raw.Time.String())
+		if err != nil {
+			t.Fatalf("frame %d: time %q: %v", r.Frame, raw.Time, err)
+		}
+		recs[r.Frame] = &r
+	}
+	return recs, out.Bytes()
+}
+
+// compareWithTshark compares every field of every TCP packet of file with
+// tshark's, then the text packet list with tshark's default output, and
+// reports each difference by frame. It returns the number of TCP packets.
+func compareWithTshark(t *testing.T, file string) int {
+	t.Helper()
+	want := tsharkRecords(t, file)
+	got, _ := ourRecords(t, file)
+	var frames []int64
+	for n := range want {
+		frames = append(frames, n)
+	}
+	for n := range got {
+		if want[n] == nil {
+			frames = append(frames, n)
+		}
+	}
+	sort.Slice(frames, func(i, j int) bool { return frames[i] < frames[j] })
+	bad := 0
+	for _, n := range frames {
+		w, g := want[n], got[n]
+		switch {
+		case g == nil:
+			t.Errorf("frame %d: tshark has a TCP packet, tcplab none (%s)", n, w.Info)
+			bad++
+		case w == nil:
+			t.Errorf("frame %d: tcplab has a TCP packet, tshark none (%s)", n, g.Info)
+			bad++
+		default:
+			if d := fieldDiffs(w, g); len(d) > 0 {
+				t.Errorf("frame %d:\n\t%s", n, strings.Join(d, "\n\t"))
+				bad++
+			}
+		}
+		if bad > 20 {
+			t.Fatalf("too many differing frames; stopping")
+		}
+	}
+	compareText(t, file, want)
+	return len(want)
+}
+
+// compareText compares tcplab's text packet list with `tshark -r`'s lines
+// for the TCP frames.
+func compareText(t *testing.T, file string, tcpFrames map[int64]*record) {
+	t.Helper()
+	args := append([]string{"-r", file}, tsharkDisableArgs(t)...)
+	out, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark -r: %v", err)
+	}
+	var want []string
+	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
+		n, err := strconv.ParseInt(strings.Fields(line + " x")[0], 10, 64)
+		if err == nil && tcpFrames[n] != nil {
+			want = append(want, line)
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Run(rd, &buf, Options{Format: Text, NoConversations: true, Follow: -1}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	if buf.Len() == 0 {
+		got = nil
+	}
+	shown := 0
+	for i := 0; i < max(len(want), len(got)) && shown < 10; i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			t.Errorf("packet list line %d:\ntshark: %q\ntcplab: %q", i+1, w, g)
+			shown++
+		}
+	}
+}
+
+// tcpdump captures on iface into a file in dir with extra tcpdump
+// arguments (a filter last) while fn runs, and returns the file.
+func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("capturing needs root (or CAP_NET_RAW): run the tests as root")
+	}
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("tcpdump not installed: apt-get install tcpdump")
+	}
+	file := filepath.Join(t.TempDir(), "capture.pcap")
+	args := append([]string{"-i", iface, "-U", "-w", file}, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "tcpdump", args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("tcpdump %v: %v", args, err)
+	}
+	ready := make(chan struct{})
+	var errText bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errText.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "listening on") {
+				close(ready)
+				for sc.Scan() {
+				}
+				return
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("tcpdump did not start: %s", errText.String())
+	}
+	fn()
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	return file
+}
