@@ -1,0 +1,301 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tcplab/tcplab/internal/explain"
+)
+
+// LadderOptions tunes the terminal ladder.
+type LadderOptions struct {
+	// Width is the line width in columns; 0 means 80 (the minimum is 60).
+	Width int
+	// ASCII draws with | - > < instead of box-drawing characters.
+	ASCII bool
+	// Color adds ANSI colours (only for a terminal, see TerminalStyle).
+	Color bool
+	// Raw shows the sequence and acknowledgement numbers as on the wire
+	// instead of relative to each side's ISN.
+	Raw bool
+	// MaxPackets caps the arrows drawn; the rest are counted on one line.
+	// 0 means 1000; negative means no cap.
+	MaxPackets int
+}
+
+// TerminalStyle returns whether output to f may use colour and whether it
+// should fall back to ASCII. Colour needs a terminal and NO_COLOR unset or
+// empty (no-color.org). ASCII is chosen when the locale (LC_ALL, LC_CTYPE,
+// LANG, the first one set) is set and names no UTF-8 character set, as the
+// C and POSIX locales do.
+func TerminalStyle(f *os.File, getenv func(string) string) (color, ascii bool) {
+	if f != nil {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			color = getenv("NO_COLOR") == ""
+		}
+	}
+	for _, name := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := getenv(name); v != "" {
+			l := strings.ToLower(v)
+			ascii = !strings.Contains(l, "utf-8") && !strings.Contains(l, "utf8")
+			break
+		}
+	}
+	return color, ascii
+}
+
+// glyphs is one drawing character set.
+type glyphs struct {
+	lane, line, right, left, warn string
+}
+
+var (
+	boxGlyphs   = glyphs{lane: "│", line: "─", right: "▶", left: "◀", warn: "⚠"}
+	asciiGlyphs = glyphs{lane: "|", line: "-", right: ">", left: "<", warn: "!!"}
+)
+
+// ANSI SGR sequences.
+const (
+	sgrReset  = "\x1b[0m"
+	sgrBold   = "\x1b[1m"
+	sgrDim    = "\x1b[2m"
+	sgrRed    = "\x1b[1;31m"
+	sgrGreen  = "\x1b[32m"
+	sgrYellow = "\x1b[33m"
+	sgrBlue   = "\x1b[34m"
+	sgrCyan   = "\x1b[36m"
+)
+
+// ladder is one ladder being drawn.
+type ladder struct {
+	w        *bufio.Writer
+	opt      LadderOptions
+	g        glyphs
+	left     int // column of the left lane
+	right    int // column of the right lane
+	timeCols int
+}
+
+// Ladder writes the ladder diagram of c.
+func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
+	if opt.Width == 0 {
+		opt.Width = 80
+	}
+	opt.Width = max(opt.Width, 60)
+	if opt.MaxPackets == 0 {
+		opt.MaxPackets = 1000
+	}
+	l := &ladder{w: bufio.NewWriter(out), opt: opt, g: boxGlyphs}
+	if opt.ASCII {
+		l.g = asciiGlyphs
+	}
+	// Columns: frame number (5), a space, the time, two spaces, lanes.
+	maxT := "0.000000"
+	if n := len(c.Packets); n > 0 {
+		maxT = explain.FormatTime(c.Packets[n-1].Time)
+	}
+	l.timeCols = max(len(maxT), 8)
+	l.left = 5 + 1 + l.timeCols + 2
+	l.right = opt.Width - 1
+
+	title := fmt.Sprintf("Conversation %d: %s ↔ %s", c.Stream, c.Client, c.Server)
+	if opt.ASCII {
+		title = fmt.Sprintf("Conversation %d: %s <-> %s", c.Stream, c.Client, c.Server)
+	}
+	l.w.WriteString(l.style(sgrBold, title) + "\n")
+	// The endpoint labels: the client's starts at its lane, the server's
+	// ends at its lane.
+	cl, sv := c.Client.String(), c.Server.String()
+	inner := l.right - l.left + 1
+	if len(cl)+len(sv)+1 > inner {
+		cl, sv = clip(cl, inner/2), clip(sv, inner-inner/2-1)
+	}
+	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
+	l.w.WriteString(l.style(sgrBold, head) + "\n")
+	sub := fmt.Sprintf("%5s %-*s  ", "No.", l.timeCols, "Time")
+	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
+
+	for i := range c.Packets {
+		if opt.MaxPackets > 0 && i >= opt.MaxPackets {
+			rest := len(c.Packets) - i
+			l.between(fmt.Sprintf("… %d more packets not drawn", rest), "")
+			break
+		}
+		l.packet(&c.Packets[i])
+	}
+	return l.w.Flush()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return s[:max(n, 0)]
+	}
+	return s[:n-1] + "~"
+}
+
+func (l *ladder) style(sgr, s string) string {
+	if !l.opt.Color || s == "" {
+		return s
+	}
+	return sgr + s + sgrReset
+}
+
+// Label returns an arrow's label: flags, Seq, Ack (when ACK is set), Win
+// and Len, as in Wireshark's Info column.
+func Label(s *explain.Segment, raw bool) string {
+	var b strings.Builder
+	b.WriteString(explain.FlagNames(s.Flags, ","))
+	seq, ack := s.Seq, s.Ack
+	if raw {
+		seq, ack = s.SeqRaw, s.AckRaw
+	}
+	fmt.Fprintf(&b, " Seq=%d", seq)
+	if s.Has(explain.FlagACK) {
+		fmt.Fprintf(&b, " Ack=%d", ack)
+	}
+	fmt.Fprintf(&b, " Win=%d Len=%d", s.Win, s.Len)
+	return b.String()
+}
+
+// arrowColor picks an arrow's colour from its flags.
+func arrowColor(s *explain.Segment) string {
+	switch {
+	case s.Has(explain.FlagRST):
+		return sgrRed
+	case s.Has(explain.FlagSYN):
+		return sgrGreen
+	case s.Has(explain.FlagFIN):
+		return sgrBlue
+	case s.Len > 0:
+		return sgrCyan
+	}
+	return ""
+}
+
+// packet draws one arrow and its detail lines.
+func (l *ladder) packet(s *explain.Segment) {
+	label := Label(s, l.opt.Raw)
+	inner := l.right - l.left - 1 // columns between the lanes
+	// An arrow is: one line char, a space, the label, a space, line chars,
+	// the head (mirrored for right to left). Labels that do not fit go on
+	// a line of their own above a bare arrow.
+	room := inner - 4
+	prefix := fmt.Sprintf("%5d %-*s  ", s.Frame, l.timeCols, explain.FormatTime(s.Time))
+	if len(label) > room {
+		l.between(clip(label, inner-2), "")
+		label = ""
+	}
+	fill := inner - 1 // minus the head
+	var body string
+	if label == "" {
+		body = strings.Repeat(l.g.line, fill)
+	} else {
+		rest := fill - len(label) - 3
+		if s.From == explain.Client {
+			body = l.g.line + " " + label + " " + strings.Repeat(l.g.line, rest)
+		} else {
+			body = strings.Repeat(l.g.line, rest) + " " + label + " " + l.g.line
+		}
+	}
+	if s.From == explain.Client {
+		body += l.g.right
+	} else {
+		body = l.g.left + body
+	}
+	l.w.WriteString(prefix + l.g.lane + l.style(arrowColor(s), body) + l.g.lane + "\n")
+
+	// Expert flags, highlighted under the arrow.
+	if len(s.Analysis) > 0 {
+		var labels []string
+		for _, f := range s.Analysis {
+			labels = append(labels, "["+explain.Label(f, s)+"]")
+		}
+		l.between(l.g.warn+" "+strings.Join(labels, " "), sgrRed)
+	}
+	// SYN options, dimmed.
+	if s.Has(explain.FlagSYN) {
+		if o := OptionsText(s.Options, false); o != "" {
+			l.between(o, sgrDim)
+		}
+	}
+	// Short text payloads (the lab's messages), quoted.
+	if p := textPayload(s); p != "" {
+		l.between(p, sgrYellow)
+	}
+}
+
+// between writes text centred between the lanes.
+func (l *ladder) between(text, sgr string) {
+	inner := l.right - l.left - 1
+	text = clipWidth(text, inner-2)
+	w := explain.Width(text)
+	pad := (inner - w) / 2
+	line := strings.Repeat(" ", l.left) + l.g.lane + strings.Repeat(" ", pad) + l.style(sgr, text) +
+		strings.Repeat(" ", inner-pad-w) + l.g.lane
+	l.w.WriteString(line + "\n")
+}
+
+// clipWidth cuts s to at most n columns.
+func clipWidth(s string, n int) string {
+	if explain.Width(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	w := 0
+	for _, r := range s {
+		rw := explain.RuneWidth(r)
+		if w+rw > n-1 {
+			break
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	return b.String() + "~"
+}
+
+// OptionsText lists a SYN's options as Wireshark's Info column does
+// (MSS=65495 SACK_PERM TSval=1 TSecr=0 WS=1024); without full, the
+// timestamps are shortened to "TS" so that the list fits between the lanes.
+func OptionsText(opts []explain.Option, full bool) string {
+	var parts []string
+	for _, o := range opts {
+		switch o.Kind {
+		case explain.OptMSS:
+			parts = append(parts, fmt.Sprintf("MSS=%d", o.MSS))
+		case explain.OptSACKPerm:
+			parts = append(parts, "SACK_PERM")
+		case explain.OptTimestamp:
+			if full {
+				parts = append(parts, fmt.Sprintf("TSval=%d TSecr=%d", o.TSval, o.TSecr))
+			} else {
+				parts = append(parts, "TS")
+			}
+		case explain.OptWS:
+			parts = append(parts, fmt.Sprintf("WS=%d", 1<<min(max(o.Shift, 0), 14)))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// textPayload returns a short printable payload in quotes, or "".
+func textPayload(s *explain.Segment) string {
+	if s.Len == 0 || s.Len > 64 || len(s.Payload) != s.Len {
+		return ""
+	}
+	for _, c := range s.Payload {
+		if c < 0x20 && c != '\n' && c != '\r' || c >= 0x7f {
+			return ""
+		}
+	}
+	t := strings.TrimRight(string(s.Payload), "\r\n")
+	if strings.ContainsAny(t, "\r\n") {
+		return ""
+	}
+	return `"` + t + `"`
+}

@@ -1,0 +1,174 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/explain/fixture"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+var cases = []struct {
+	name string
+	conv func() explain.Conversation
+}{
+	{"lab_in_range", fixture.LabInRange},
+	{"lab_out_of_range", fixture.LabOutOfRange},
+	{"impaired", fixture.Impaired},
+}
+
+func TestLadderGolden(t *testing.T) {
+	styles := []struct {
+		name string
+		opt  LadderOptions
+	}{
+		{"box", LadderOptions{}},
+		{"ascii", LadderOptions{ASCII: true}},
+		{"raw", LadderOptions{Raw: true}},
+		{"color", LadderOptions{Color: true}},
+	}
+	for _, tc := range cases {
+		for _, st := range styles {
+			if tc.name == "impaired" && (st.name == "raw" || st.name == "color") {
+				continue
+			}
+			t.Run(tc.name+"/"+st.name, func(t *testing.T) {
+				c := tc.conv()
+				var buf bytes.Buffer
+				if err := Ladder(&buf, &c, st.opt); err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+				arrows := 0
+				for i, line := range lines {
+					plain := stripANSI(line)
+					if n := explain.Width(plain); n > 80 {
+						t.Errorf("line %d is %d columns wide: %q", i+1, n, plain)
+					}
+					if strings.Contains(plain, "▶") || strings.Contains(plain, "◀") || strings.Contains(plain, "->|") || strings.Contains(plain, "|<-") {
+						arrows++
+					}
+				}
+				if arrows != len(c.Packets) {
+					t.Errorf("%d arrows, want one per packet (%d)", arrows, len(c.Packets))
+				}
+				if st.opt.ASCII && strings.ContainsFunc(buf.String(), func(r rune) bool { return r > 0x7e }) {
+					t.Errorf("ASCII ladder has non-ASCII characters")
+				}
+				if !st.opt.Color && strings.Contains(buf.String(), "\x1b[") {
+					t.Errorf("ladder without colour has escape sequences")
+				}
+				golden(t, "ladder_"+tc.name+"."+st.name, buf.Bytes())
+			})
+		}
+	}
+}
+
+func stripANSI(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b {
+			for i < len(s) && s[i] != 'm' {
+				i++
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func TestLadderCap(t *testing.T) {
+	c := fixture.Impaired()
+	var buf bytes.Buffer
+	if err := Ladder(&buf, &c, LadderOptions{MaxPackets: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "22 more packets not drawn") {
+		t.Errorf("capped ladder does not count the rest:\n%s", buf.String())
+	}
+}
+
+func TestTerminalStyle(t *testing.T) {
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		tty = nil
+	}
+	if tty != nil {
+		defer tty.Close()
+	}
+	file, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		name             string
+		f                *os.File
+		env              func(string) string
+		wantColor, ascii bool
+	}{
+		{"file: no colour", file, env("LANG", "en_US.UTF-8"), false, false},
+		{"C locale: ascii", file, env("LANG", "C"), false, true},
+		{"LC_ALL wins", file, env("LC_ALL", "zh_TW.UTF-8", "LANG", "C"), false, false},
+		{"no locale: unicode", file, env(), false, false},
+	}
+	if tty != nil {
+		tests = append(tests,
+			struct {
+				name             string
+				f                *os.File
+				env              func(string) string
+				wantColor, ascii bool
+			}{"terminal: colour", tty, env(), true, false},
+			struct {
+				name             string
+				f                *os.File
+				env              func(string) string
+				wantColor, ascii bool
+			}{"terminal with NO_COLOR", tty, env("NO_COLOR", "1"), false, false})
+	}
+	for _, tt := range tests {
+		color, ascii := TerminalStyle(tt.f, tt.env)
+		if color != tt.wantColor || ascii != tt.ascii {
+			t.Errorf("%s: TerminalStyle() = %v, %v, want %v, %v", tt.name, color, ascii, tt.wantColor, tt.ascii)
+		}
+	}
+}
