@@ -9,19 +9,28 @@
  * space and a sign allowed (as Python's int()).
  *
  * It does the least a correct server can do, so that its cost per exchange
- * is the kernel's: one non-blocking listener per thread (SO_REUSEPORT, so
- * the kernel spreads connections over the threads by a hash of the 4-tuple
- * and no lock or shared accept queue is involved), one level-triggered epoll
- * loop per thread, accept4 until EAGAIN, ONE read of the request (the bench
- * sends it in one write; a fragmented request is taken as it stands), one
- * write of the reply, close. No deadlines, no connection cap, no logging:
- * the features tcplab's server must have cost it something on top of this.
+ * is the kernel's: one level-triggered epoll loop per thread, non-blocking
+ * accept4 until EAGAIN, ONE read of the request (the bench sends it in one
+ * write; a fragmented request is taken as it stands), one write of the
+ * reply, close. No deadlines, no connection cap, no logging, no UTF-8
+ * check: the features tcplab's server must have cost it something on top.
  *
  * Threads: one per CPU the process may run on (sched_getaffinity), so it
  * uses exactly the cores that a Go server started the same way gets as
- * GOMAXPROCS; the optional second argument overrides the count.
+ * GOMAXPROCS; the optional second argument overrides the count (0: the
+ * default).
  *
- * Usage: cserver PORT [THREADS]   (listens on 127.0.0.1:PORT)
+ * Listeners (third argument): "reuseport", the default, gives each thread
+ * its own listening socket with SO_REUSEPORT, so the kernel spreads
+ * connections over the threads by a hash of the 4-tuple with no shared
+ * accept queue and no thundering herd; the usual way to scale an epoll
+ * server over cores. "shared" has the threads wait on one listener with
+ * EPOLLEXCLUSIVE, taking at most 4 connections per wake-up, so an idle
+ * thread picks up what a busy (or preempted) one would have delayed, as Go's
+ * single listener does. On this 2-core shared machine the two were within
+ * run-to-run noise of each other.
+ *
+ * Usage: cserver PORT [THREADS [reuseport|shared]]   (on 127.0.0.1:PORT)
  * Build: gcc -O2 -pthread -o cserver cserver.c
  */
 #define _GNU_SOURCE
@@ -45,6 +54,7 @@
 #define SERVER_NAME "Server of Nuk"
 
 static int port;
+static int shared; /* one listener for all threads (EPOLLEXCLUSIVE) */
 
 static void die(const char *what)
 {
@@ -127,7 +137,7 @@ static void *loop(void *arg)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("cserver: epoll_create1");
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
+	struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.fd = lfd};
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
 		die("cserver: epoll_ctl listener");
 	uint64_t rng = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)&rng << 16) ^ 0x9e3779b97f4a7c15ull;
@@ -145,7 +155,9 @@ static void *loop(void *arg)
 				serve(fd, &rng);
 				continue;
 			}
-			for (;;) {
+			/* A shared listener wakes one thread per arrival: take a
+			 * few, so that a burst is spread over the threads. */
+			for (int taken = 0; !shared || taken < 4; taken++) {
 				int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				if (c < 0) {
 					if (errno == EINTR || errno == ECONNABORTED)
@@ -169,8 +181,8 @@ static void *loop(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: cserver PORT [THREADS]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: cserver PORT [THREADS [reuseport|shared]]\n");
 		return 2;
 	}
 	port = atoi(argv[1]);
@@ -182,8 +194,16 @@ int main(int argc, char **argv)
 	int threads = 1;
 	if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
 		threads = CPU_COUNT(&cpus);
-	if (argc == 3)
+	if (argc >= 3 && strcmp(argv[2], "0") != 0)
 		threads = atoi(argv[2]);
+	if (argc == 4) {
+		if (strcmp(argv[3], "shared") == 0)
+			shared = 1;
+		else if (strcmp(argv[3], "reuseport") != 0) {
+			fprintf(stderr, "cserver: mode %s: want reuseport or shared\n", argv[3]);
+			return 2;
+		}
+	}
 	if (threads < 1 || threads > 1024) {
 		fprintf(stderr, "cserver: bad thread count %d\n", threads);
 		return 2;
@@ -195,12 +215,12 @@ int main(int argc, char **argv)
 	if (fds == NULL)
 		die("cserver: calloc");
 	for (int i = 0; i < threads; i++)
-		fds[i] = listener();
+		fds[i] = shared && i > 0 ? fds[0] : listener();
 	pthread_t t;
 	for (int i = 1; i < threads; i++)
 		if (pthread_create(&t, NULL, loop, (void *)(intptr_t)fds[i]) != 0)
 			die("cserver: pthread_create");
-	printf("listening on 127.0.0.1:%d (%d threads)\n", port, threads);
+	printf("listening on 127.0.0.1:%d (%d threads, %s)\n", port, threads, shared ? "shared listener" : "SO_REUSEPORT");
 	fflush(stdout);
 	loop((void *)(intptr_t)fds[0]);
 	return 0;

@@ -7,6 +7,8 @@
 #   tcplab   `tcplab server --quiet`, built from this checkout
 #   C        bench/cserver.c, built here with gcc -O2: an epoll loop per
 #            core, the practical ceiling of the machine
+#   c1       the same C server with one thread (for reference: on a small
+#            machine one server thread may leave more CPU to the generator)
 #   python   the lab's original_server.py (one client at a time, listen(0))
 #
 # Each cell (server × concurrency) starts its server on a fresh free port,
@@ -27,7 +29,7 @@
 #
 # Usage: bench/exchange.sh            (from anywhere; needs go, gcc, python3, ss)
 # Environment: DURATION (5s), TIMEOUT (5s), CONCURRENCY ("1 16 128"),
-#   ROUNDS (3), SERVERS ("tcplab c python"), PIN (0), SEED (../shared/seed),
+#   ROUNDS (3), SERVERS ("tcplab c c1 python"), PIN (0), SEED (../shared/seed),
 #   OUT (a new temporary directory: per-cell JSON, server logs, summary),
 #   TCPLAB (a prebuilt tcplab binary to use instead of building one).
 # Output: a Markdown report on stdout (also in $OUT/summary.md); progress
@@ -40,7 +42,7 @@ DURATION=${DURATION:-5s}
 TIMEOUT=${TIMEOUT:-5s}
 CONCURRENCY=${CONCURRENCY:-"1 16 128"}
 ROUNDS=${ROUNDS:-3}
-SERVERS=${SERVERS:-"tcplab c python"}
+SERVERS=${SERVERS:-"tcplab c c1 python"}
 PIN=${PIN:-0}
 SEED=${SEED:-$repo/../shared/seed}
 OUT=${OUT:-$(mktemp -d /tmp/tcplab-exchange.XXXXXX)}
@@ -51,7 +53,9 @@ log() { echo "exchange: $*" >&2; }
 for tool in go gcc python3 ss; do
 	command -v "$tool" >/dev/null || { log "needs $tool (run scripts/setup)"; exit 1; }
 done
-[ -f "$SEED/original_server.py" ] || { log "no $SEED/original_server.py (set SEED)"; exit 1; }
+case " $SERVERS " in
+*" python "*) [ -f "$SEED/original_server.py" ] || { log "no $SEED/original_server.py (set SEED)"; exit 1; } ;;
+esac
 
 if [ -n "${TCPLAB:-}" ]; then
 	tcplab=$TCPLAB
@@ -109,6 +113,7 @@ start_server() {
 	case $name in
 	tcplab) "${srv_pin[@]}" "$tcplab" server --addr "127.0.0.1:$port" --quiet >"$logf" 2>&1 & ;;
 	c) "${srv_pin[@]}" "$OUT/cserver" "$port" >"$logf" 2>&1 & ;;
+	c1) "${srv_pin[@]}" "$OUT/cserver" "$port" 1 >"$logf" 2>&1 & ;;
 	python) "${srv_pin[@]}" python3 -u "$SEED/original_server.py" "$port" >/dev/null 2>"$logf" & ;;
 	*) log "unknown server $name"; return 1 ;;
 	esac
@@ -134,6 +139,7 @@ start_server() {
 	echo "duration=$DURATION"
 	echo "timeout=$TIMEOUT"
 	echo "pin=$PIN"
+	echo "cthreads=$( "${srv_pin[@]}" nproc )"
 } >"$OUT/machine.txt"
 
 for round in $(seq "$ROUNDS"); do
@@ -169,7 +175,8 @@ python3 - "$OUT" "$ROUNDS" "$CONCURRENCY" "$SERVERS" <<'EOF' | tee "$OUT/summary
 import json, statistics, sys
 out, rounds, concs, servers = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
 machine = dict(l.rstrip("\n").split("=", 1) for l in open(f"{out}/machine.txt") if "=" in l)
-label = {"tcplab": "tcplab", "c": "C (epoll)", "python": "original_server.py"}
+cthreads = machine["cthreads"]
+label = {"tcplab": "tcplab", "c": f"C epoll, {cthreads} thread(s)", "c1": "C epoll, 1 thread", "python": "original_server.py"}
 
 def cell(name, conc):
     runs = []
