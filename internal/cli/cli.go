@@ -29,6 +29,7 @@ type command struct {
 var commands = []command{
 	{"server", "run the lab's server (\"Server of Nuk\" on 127.0.0.1:2000)", runServer},
 	{"client", "run the lab's client (\"Client of Louis\") for one exchange", runClient},
+	{"bench", "measure a server of the lab's exchange: exchanges/s, latency quantiles, failures", runBench},
 }
 
 // Run parses args (without the program name) and runs the subcommand they
