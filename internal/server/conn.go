@@ -30,6 +30,9 @@ var (
 	ErrWriteTimeout = errors.New("reply not delivered before the write timeout: the peer is not reading")
 	// ErrReset means the peer reset the connection.
 	ErrReset = errors.New("the peer reset the connection")
+	// ErrShutdown means the server was closed (Close, or Shutdown's time
+	// ran out) while the exchange was in flight.
+	ErrShutdown = errors.New("connection closed by the server shutting down")
 	// ErrOutOfRange means the number was outside 1..100; the server
 	// closes without replying, as the original does.
 	ErrOutOfRange = errors.New("number outside 1..100: closed without replying, as the original does")
@@ -71,6 +74,8 @@ func kind(err error) string {
 		return "reset"
 	case errors.Is(err, ErrOutOfRange):
 		return "out-of-range"
+	case errors.Is(err, ErrShutdown):
+		return "shutdown"
 	case errors.Is(err, labproto.ErrNoComma):
 		return "no-comma"
 	case errors.Is(err, labproto.ErrNotNumber):
@@ -167,6 +172,8 @@ func (s *Server) exchange(c net.Conn, peer netip.AddrPort, bufs *connBuffers) er
 			err = fmt.Errorf("%w (%v)", ErrWriteTimeout, s.writeTimeout)
 		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 			err = fmt.Errorf("%w before the reply was written: %v", ErrReset, err)
+		case errors.Is(err, net.ErrClosed):
+			err = fmt.Errorf("%w before the reply was written", ErrShutdown)
 		}
 		return &PeerError{Peer: peer, Op: "write reply", Got: n, Err: err}
 	}
@@ -243,6 +250,8 @@ func readError(err error, got []byte, timeout time.Duration) error {
 		return fmt.Errorf("%w (%v) %s", ErrReadTimeout, timeout, sofar(got))
 	case errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w %s", ErrReset, sofar(got))
+	case errors.Is(err, net.ErrClosed):
+		return fmt.Errorf("%w %s", ErrShutdown, sofar(got))
 	}
 	return err
 }

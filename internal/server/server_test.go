@@ -560,6 +560,9 @@ func TestShutdownTimeout(t *testing.T) {
 	}
 	ts.Close()
 	checkClosed(t, c)
+	if e := ts.waitLog(t, c.LocalAddr().String()); e.Kind != "shutdown" {
+		t.Errorf("log for a connection closed by Close: kind %q reason %q, want shutdown", e.Kind, e.Reason)
+	}
 }
 
 // TestServeContext checks that Serve returns ctx.Err() when its context

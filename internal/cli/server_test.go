@@ -1,0 +1,426 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// lockedBuffer is a bytes.Buffer that the command under test and the test
+// may use at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls s until it matches re or 10 s pass, and returns the first
+// submatch (or the whole match).
+func waitFor(t *testing.T, what string, s fmt.Stringer, re *regexp.Regexp) string {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if m := re.FindStringSubmatch(s.String()); m != nil {
+			return m[len(m)-1]
+		}
+	}
+	t.Fatalf("%s never matched %v; it holds:\n%s", what, re, s)
+	return ""
+}
+
+// cliServer is "tcplab server" running in the test through Run.
+type cliServer struct {
+	addr           string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc // what SIGINT/SIGTERM do in main
+	done           chan error         // Run's result
+}
+
+var listeningRE = regexp.MustCompile(`listening on (\S+)\n|listening addr=(\S+)`)
+
+// startCLIServer runs "tcplab server" with args through Run until the test
+// ends, and waits until it listens.
+func startCLIServer(t *testing.T, args ...string) *cliServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &cliServer{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	args = append([]string{"server", "--addr", "127.0.0.1:0"}, args...)
+	go func() { s.done <- Run(ctx, args, strings.NewReader(""), s.stdout, s.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(20 * time.Second):
+			t.Errorf("server did not stop")
+		}
+	})
+	for end := time.Now().Add(10 * time.Second); s.addr == "" && time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		for _, out := range []string{s.stdout.String(), s.stderr.String()} {
+			if m := listeningRE.FindStringSubmatch(out); m != nil {
+				s.addr = m[1] + m[2]
+			}
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("server exited: %v\nstderr:\n%s", err, s.stderr)
+		default:
+		}
+	}
+	if s.addr == "" {
+		t.Fatalf("server never listened; stderr:\n%s", s.stderr)
+	}
+	return s
+}
+
+// stop cancels the server's context, as a signal would, and returns Run's
+// result.
+func (s *cliServer) stop(t *testing.T) error {
+	t.Helper()
+	s.cancel()
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop within 20 s of its context ending")
+		return nil
+	}
+}
+
+// runClient runs "tcplab client" with args and stdin through Run.
+func runCLIClient(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), append([]string{"client"}, args...), strings.NewReader(stdin), &out, &errb)
+	if err != nil {
+		if msg := err.Error(); msg != "" {
+			errb.WriteString("tcplab: " + msg + "\n")
+		}
+	}
+	return out.String(), errb.String(), ExitCode(err)
+}
+
+// seededNumbers returns the first n server numbers of "--seed seed".
+func seededNumbers(seed uint64, n int) []int {
+	r := rand.New(rand.NewPCG(seed, seed))
+	var ns []int
+	for range n {
+		ns = append(ns, 1+r.IntN(100))
+	}
+	return ns
+}
+
+func TestServerLines(t *testing.T) {
+	s := startCLIServer(t, "--seed", "5")
+	nums := seededNumbers(5, 2)
+	out, errs, code := runCLIClient(t, "", "--addr", s.addr, "42")
+	if code != 0 {
+		t.Fatalf("client exit %d: %s", code, errs)
+	}
+	_, errs, code = runCLIClient(t, "", "--addr", s.addr, "--send-out-of-range", "150")
+	if code != 1 {
+		t.Fatalf("out-of-range client exit %d, want 1: %s", code, errs)
+	}
+	wantClient := fmt.Sprintf("Client Name: Client of Louis\nServer Name: Server of Nuk\nClient Number: 42\nServer Number: %d\nSum: %d\n", nums[0], 42+nums[0])
+	if diff := cmp.Diff(wantClient, out); diff != "" {
+		t.Errorf("client lines (-want +got):\n%s", diff)
+	}
+	waitFor(t, "server output", s.stdout, regexp.MustCompile(`Closing connection\.\n`))
+	got := regexp.MustCompile(`'127\.0\.0\.1', \d+\)`).ReplaceAllString(s.stdout.String(), "'127.0.0.1', PORT)")
+	want := "listening on " + s.addr + "\n" +
+		"Connection from ('127.0.0.1', PORT)\n" +
+		"Client_name: Client of Louis\n" +
+		"Server_name: Server of Nuk\n" +
+		"Client_number: 42\n" +
+		fmt.Sprintf("Server_number: %d\nSum: %d\n", nums[0], 42+nums[0]) +
+		"Connection from ('127.0.0.1', PORT)\n" +
+		"Client number is not in the range 1 to 100. Closing connection.\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("server lines (-want +got):\n%s", diff)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("server Run = %v, want nil after its context ends", err)
+	}
+}
+
+func TestServerQuiet(t *testing.T) {
+	for _, flag := range []string{"-q", "--quiet"} {
+		t.Run(flag, func(t *testing.T) {
+			s := startCLIServer(t, flag)
+			if _, errs, code := runCLIClient(t, "", "--addr", s.addr, "7"); code != 0 {
+				t.Fatalf("client exit %d: %s", code, errs)
+			}
+			s.stop(t)
+			if got := s.stdout.String(); got != "" {
+				t.Errorf("%s: stdout = %q, want nothing", flag, got)
+			}
+			if !strings.Contains(s.stderr.String(), "INFO listening addr="+s.addr) {
+				t.Errorf("%s: stderr lacks the listening address:\n%s", flag, s.stderr)
+			}
+		})
+	}
+}
+
+func TestServerLogFormats(t *testing.T) {
+	t.Run("text", func(t *testing.T) {
+		s := startCLIServer(t)
+		c := dialSend(t, s.addr, "hello\n")
+		io.ReadAll(c)
+		peer := c.LocalAddr().String()
+		re := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{3} WARN closed connection peer=` + regexp.QuoteMeta(peer) + ` kind=no-comma reason="parse request: labproto: request at byte 5: no comma between name and number: \\"hello\\""$`)
+		waitFor(t, "stderr", s.stderr, re)
+	})
+	t.Run("json", func(t *testing.T) {
+		s := startCLIServer(t, "--log-format", "json")
+		c := dialSend(t, s.addr, "Client of Louis,abc\n")
+		io.ReadAll(c)
+		line := waitFor(t, "stderr", s.stderr, regexp.MustCompile(`(?m)^(\{.*"closed connection".*\})$`))
+		var e struct{ Level, Msg, Peer, Kind, Reason string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if e.Level != "WARN" || e.Peer != c.LocalAddr().String() || e.Kind != "not-a-number" || !strings.Contains(e.Reason, `"abc"`) {
+			t.Errorf("log = %+v", e)
+		}
+	})
+}
+
+// dialSend connects to addr and sends s.
+func dialSend(t *testing.T, addr, s string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestServerShutdownInFlight ends the server's context, as SIGINT does,
+// while an exchange is in flight, and checks that the exchange completes,
+// new connections are refused, and Run returns nil (exit 0).
+func TestServerShutdownInFlight(t *testing.T) {
+	s := startCLIServer(t)
+	c := dialSend(t, s.addr, "Client of")
+	time.Sleep(50 * time.Millisecond) // let the server accept it
+	s.cancel()
+	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`shutting down`))
+	if c2, err := net.Dial("tcp", s.addr); err == nil {
+		c2.Close()
+		t.Error("a new connection was accepted after shutdown began")
+	}
+	io.WriteString(c, " Louis,42\n")
+	reply, err := io.ReadAll(c)
+	if err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
+		t.Errorf("in-flight exchange: reply %q, %v", reply, err)
+	}
+	if err := s.stop(t); err != nil || ExitCode(err) != 0 {
+		t.Errorf("Run = %v, want nil (exit 0)", err)
+	}
+}
+
+// TestServerShutdownTimeout checks that a peer that never finishes cannot
+// hold the shutdown beyond --shutdown-timeout.
+func TestServerShutdownTimeout(t *testing.T) {
+	s := startCLIServer(t, "--shutdown-timeout", "200ms")
+	c := dialSend(t, s.addr, "Client of")
+	time.Sleep(50 * time.Millisecond)
+	if err := s.stop(t); err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	if !strings.Contains(s.stderr.String(), "closing them") {
+		t.Errorf("stderr does not say the last exchange was cut:\n%s", s.stderr)
+	}
+	if b, err := io.ReadAll(c); len(b) != 0 || err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("cut connection read %q, %v; want it closed", b, err)
+	}
+}
+
+func TestServerIPv6(t *testing.T) {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback (%v): enable IPv6 on lo to run this test", err)
+	} else {
+		ln.Close()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"server", "--addr", "[::1]:0"}, strings.NewReader(""), stdout, stderr)
+	}()
+	addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\[::1\]:\d+)\n`))
+	out, errs, code := runCLIClient(t, "", "--addr", addr, "42")
+	if code != 0 || !strings.Contains(out, "Server Name: Server of Nuk\n") {
+		t.Fatalf("client over IPv6: exit %d, %q, %s", code, out, errs)
+	}
+	waitFor(t, "stdout", stdout, regexp.MustCompile(`Connection from \('::1', \d+, 0, 0\)\nClient_name: Client of Louis\n`))
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}
+
+// TestServerConcurrentClients runs many "tcplab client" exchanges at once
+// against one server; all must be answered.
+func TestServerConcurrentClients(t *testing.T) {
+	const n = 32
+	s := startCLIServer(t, "-q")
+	var wg sync.WaitGroup
+	codes := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, errs, code := runCLIClient(t, "", "--addr", s.addr, "--name", fmt.Sprint("client ", i), fmt.Sprint(i%100+1))
+			if code != 0 || !strings.HasPrefix(out, fmt.Sprintf("Client Name: client %d\n", i)) {
+				codes <- fmt.Sprintf("client %d: exit %d, %q, %s", i, code, out, errs)
+			}
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		t.Error(c)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), fmt.Sprintf("accepted=%d answered=%d", n, n)) {
+		t.Errorf("server did not answer all %d clients:\n%s", n, s.stderr)
+	}
+}
+
+func TestServerUsage(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--addr", "nope"}, 2, "missing port in address"},
+		{[]string{"--name", "a,b"}, 2, "comma"},
+		{[]string{"--log-format", "xml"}, 2, "want text or json"},
+		{[]string{"--max-conns", "0"}, 2, "want at least 1"},
+		{[]string{"--seed", "-1"}, 2, "non-negative integer"},
+		{[]string{"--read-timeout", "0s"}, 2, "positive duration"},
+		{[]string{"extra"}, 2, "takes no arguments"},
+		{[]string{"--addr", busy.Addr().String()}, 1, "address already in use"},
+		{[]string{"-h"}, 0, "usage: tcplab server"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		err := Run(context.Background(), append([]string{"server"}, tt.args...), strings.NewReader(""), &out, &errb)
+		all := errb.String()
+		if err != nil {
+			all += err.Error()
+		}
+		if code := ExitCode(err); code != tt.code || !strings.Contains(all, tt.msg) {
+			t.Errorf("server %q: exit %d (%v), want %d and %q in:\n%s", tt.args, code, err, tt.code, tt.msg, all)
+		}
+		if strings.Contains(all, "goroutine ") {
+			t.Errorf("server %q printed a stack trace", tt.args)
+		}
+	}
+}
+
+// buildTCPLab builds the tcplab binary once per test run, under a name
+// that other tools' "pkill tcplab" cannot match.
+var buildTCPLab = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "labbin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "labserver-under-test")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/tcplab/tcplab/cmd/tcplab").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// TestServerSignals runs the real binary and sends it SIGINT or SIGTERM
+// with an exchange in flight: the exchange completes and the process
+// exits 0.
+func TestServerSignals(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on windows")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not in PATH: cannot build the binary")
+	}
+	bin, err := buildTCPLab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+			cmd := exec.Command(bin, "server", "--addr", "127.0.0.1:0")
+			cmd.Stdout, cmd.Stderr = stdout, stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			defer func() {
+				cmd.Process.Kill()
+			}()
+			addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
+			c := dialSend(t, addr, "Client of")
+			waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on \S+\n`))
+			time.Sleep(50 * time.Millisecond) // let the server accept it
+			cmd.Process.Signal(sig)
+			waitFor(t, "stderr", stderr, regexp.MustCompile(`shutting down`))
+			io.WriteString(c, " Louis,42")
+			reply, err := io.ReadAll(c)
+			if err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
+				t.Errorf("in-flight exchange after %v: reply %q, %v", sig, reply, err)
+			}
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("server exited with %v after %v, want status 0; stderr:\n%s", err, sig, stderr)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("server still running 20 s after %v", sig)
+			}
+			if !strings.Contains(stdout.String(), "Client_number: 42\n") {
+				t.Errorf("stdout lacks the in-flight exchange:\n%s", stdout)
+			}
+		})
+	}
+}
