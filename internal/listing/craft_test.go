@@ -218,7 +218,7 @@ func craftedScenarios() ([]endpoints, [][]seg) {
 		{at: 0, seq: isnA, flags: fS | fE | fC, win: 64240, opts: []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 0}},
 		{at: 100, fromB: true, seq: isnB, ack: a, flags: fS | fA | fE, win: 1000, opts: []byte{2, 4, 0x05, 0xb4, 1, 3, 3, 0}},
 		{at: 200, seq: a, ack: b, flags: fA, win: 64240},
-		{at: 1000, seq: a, ack: b, flags: fA | fP, win: 64240, payload: 1000}, // window full
+		{at: 1000, seq: a, ack: b, flags: fA | fP, win: 64240, payload: 1000},  // window full
 		{at: 1100, fromB: true, seq: b, ack: a + 1000, flags: fA | fE, win: 0}, // zero window
 		{at: 2000, seq: a + 1000, ack: b, flags: fA | fC, win: 64240, payload: 1},
 		{at: 2100, fromB: true, seq: b, ack: a + 1000, flags: fA, win: 0},

@@ -86,7 +86,7 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	dst = appendOptions(dst, t.Options(), r.SACKBase)
 	if r.OptionsTruncated {
-		dst = append(dst, " [Packet size limited during capture]"...)
+		dst = append(dst, "[Packet size limited during capture]"...)
 	}
 	return dst
 }

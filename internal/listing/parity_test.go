@@ -418,7 +418,7 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 		t.Skip("tcpdump not installed: apt-get install tcpdump")
 	}
 	file := filepath.Join(t.TempDir(), "capture.pcap")
-	args := append([]string{"-i", iface, "-U", "-w", file}, extra...)
+	args := append([]string{"-i", iface, "--immediate-mode", "-U", "-w", file}, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "tcpdump", args...)
@@ -454,5 +454,8 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 	time.Sleep(200 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
+	if st, err := os.Stat(file); err == nil && testing.Verbose() {
+		t.Logf("captured %d bytes: %s", st.Size(), errText.String())
+	}
 	return file
 }
