@@ -3,7 +3,6 @@ package listing
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"os/exec"
@@ -210,25 +209,29 @@ func TestParitySlowReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	echoServer(t, ln, func(c net.Conn) {
-		buf := make([]byte, 512)
+		buf := make([]byte, 256)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		time.Sleep(600 * time.Millisecond)
-		for {
+		time.Sleep(300 * time.Millisecond)
+		for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
 			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 		}
+		io.Copy(io.Discard, c)
 	})
 	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}, func() {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		data := make([]byte, 64<<10)
-		if _, err := c.Write(data); err != nil && !errors.Is(err, net.ErrClosed) {
-			t.Log(err)
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		chunk := make([]byte, 4096)
+		for range 24 {
+			if _, err := c.Write(chunk); err != nil {
+				t.Log(err)
+				break
+			}
 		}
 		c.Close()
 		time.Sleep(300 * time.Millisecond)

@@ -355,6 +355,13 @@ func compareWithTshark(t *testing.T, file string) int {
 		}
 	}
 	compareText(t, file, want)
+	seen := map[string]int{}
+	for _, r := range want {
+		for _, a := range r.Analysis {
+			seen[a]++
+		}
+	}
+	t.Logf("%d TCP packets, tshark's expert flags: %v", len(want), seen)
 	return len(want)
 }
 
