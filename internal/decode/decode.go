@@ -123,9 +123,11 @@ func linkHeader(link LinkType, frame []byte) (int, uint16, error) {
 		switch af {
 		case 2: // AF_INET everywhere
 			return 4, EtherTypeIPv4, nil
-		case 10, 23, 24, 28, 30:
-			// AF_INET6: Linux 10, Windows 23, OpenBSD/NetBSD 24, FreeBSD
-			// 28, Darwin 30 (Wireshark's BSD_AF_INET6_* values).
+		case 24, 28, 30, 23:
+			// AF_INET6: 24 NetBSD/OpenBSD/BSD/OS and Npcap loopback, 28
+			// FreeBSD/DragonFly, 30 Darwin (Wireshark's BSD_AF_INET6_*
+			// values), and 23, Windows' own AF_INET6, which tshark 4.0
+			// leaves undecoded.
 			return 4, EtherTypeIPv6, nil
 		}
 		return 4, 0, nil
@@ -340,6 +342,7 @@ func extTruncated(off, have int, pastPayload bool, p *Packet) error {
 // trimmed to the IP length) at frame offset off; segLen is the payload
 // length the IP header announces.
 func transport(b []byte, off, segLen int, p *Packet) error {
+	p.IPPayload = b
 	if p.Proto != ProtoTCP || p.Fragment {
 		return nil
 	}

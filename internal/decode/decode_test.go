@@ -202,6 +202,7 @@ func TestDecode(t *testing.T) {
 			if got.IPVersion != 0 {
 				tt.want.IPHeader = tt.frame[tt.want.NetworkOffset:tt.want.TCPOffset]
 				tt.want.TCP = TCP(tt.frame[tt.want.TCPOffset : tt.want.TCPOffset+tt.want.SegmentLen])
+				tt.want.IPPayload = tt.want.TCP
 			}
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Errorf("Decode mismatch (-want +got):\n%s", diff)

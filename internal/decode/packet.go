@@ -52,14 +52,22 @@ type Packet struct {
 	IPTotalLen int
 
 	// Fragment is true when this IP packet is a fragment (IPv4 MF set or
-	// offset non-zero; IPv6 fragment header). Only a first fragment carries
-	// the transport header, and tcplab does not reassemble: Proto is still
-	// set, but TCP is left empty for every fragment.
+	// offset non-zero; an IPv6 fragment header other than an atomic
+	// fragment). Only a first fragment carries the transport header, and
+	// tcplab does not reassemble: Proto is still set, but TCP is left empty
+	// for every fragment. tshark (reassembling by default) dissects no TCP
+	// in the first fragments either, only in the one that completes the
+	// datagram.
 	Fragment       bool
 	FragmentOffset int    // in bytes
 	MoreFragments  bool   // the MF flag (IPv4) or M flag (IPv6 fragment header)
 	DontFragment   bool   // the IPv4 DF flag
 	FragmentID     uint32 // IPv6 fragment header identification (IPv4: see IPID)
+
+	// IPPayload is the IP payload as captured (after any IPv6 extension
+	// headers), without link-layer padding: for a fragment, the fragment's
+	// bytes.
+	IPPayload []byte
 
 	// Proto is the upper-layer protocol (IPv4 protocol, or the IPv6 next
 	// header after the extension headers).
