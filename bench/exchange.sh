@@ -132,6 +132,7 @@ start_server() {
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') × $ncpu"
 	echo "kernel=$(uname -r)"
+	echo "tree=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "go=$(go version | cut -d' ' -f3)"
 	echo "gcc=$(gcc -dumpfullversion)"
 	echo "python=$(python3 -c 'import platform; print(platform.python_version())')"
@@ -217,7 +218,7 @@ def cell(name, conc):
 def ms(us):
     return "–" if us is None else f"{us / 1000:.2f}"
 
-print(f"Run {machine['date']} on {machine['cpu']}, Linux {machine['kernel']}, "
+print(f"Run {machine['date']} on {machine['cpu']}, Linux {machine['kernel']}, tcplab {machine['tree']}, "
       f"{machine['go']}, gcc {machine['gcc']}, Python {machine['python']}.")
 print(f"Cells of {machine['duration']} (exchange timeout {machine['timeout']}), {rounds} round(s) interleaved "
       f"(figures are medians over rounds; failures and max over all rounds); "
