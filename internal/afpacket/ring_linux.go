@@ -179,6 +179,25 @@ func (r *Ring) Next() (RingFrame, error) {
 	}
 }
 
+// Buffered reports whether Next would return a frame without waiting:
+// frames of the current block are left, or the next block is ready. A
+// writer can flush its output when it is false.
+func (r *Ring) Buffered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	if r.left > 0 {
+		return true
+	}
+	if r.owned {
+		next := (r.cur + 1) % r.blockCount
+		return next != r.cur && atomic.LoadUint32(r.word(next*r.blockSize+blockStatusOff))&unix.TP_STATUS_USER != 0
+	}
+	return r.ready()
+}
+
 // frame decodes the frame at r.off in the current block and advances. It
 // reports false (and drops the rest of the block) if the kernel's offsets
 // do not fit in the block, which a correct kernel never produces.

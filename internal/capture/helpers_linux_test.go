@@ -1,0 +1,175 @@
+//go:build linux
+
+package capture
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tcplab/tcplab/internal/pcapio"
+)
+
+// rec is a packet kept by a test: a copy of its bytes and its metadata.
+type rec struct {
+	ts     int64
+	data   []byte
+	length int
+}
+
+// collector keeps copies of the packets a Session delivers.
+type collector struct {
+	mu   sync.Mutex
+	recs []rec
+}
+
+func (c *collector) add(p *Packet) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recs = append(c.recs, rec{ts: p.Timestamp, data: append([]byte(nil), p.Data...), length: p.Length})
+	return nil
+}
+
+func (c *collector) get() []rec {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]rec(nil), c.recs...)
+}
+
+// startOrSkip starts a Session, skipping the test with the remedy when the
+// process may not capture.
+func startOrSkip(t *testing.T, ctx context.Context, cfg Config, w io.Writer, fn func(*Packet) error) *Session {
+	t.Helper()
+	s, err := Start(ctx, cfg, w, fn)
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		t.Skipf("needs CAP_NET_RAW: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("Start(%+v) = %v", cfg, err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// labServer serves the lab's exchange on 127.0.0.1 (or ::1 when six):
+// read one line, answer with one line, close. It returns the port.
+func labServer(t *testing.T, six bool) int {
+	t.Helper()
+	network, addr := "tcp4", "127.0.0.1:0"
+	if six {
+		network, addr = "tcp6", "[::1]:0"
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go serveLab(ln)
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func serveLab(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil {
+				return
+			}
+			name, num, _ := strings.Cut(strings.TrimSpace(line), ",")
+			fmt.Fprintf(c, "Server of Nuk,%s (for %s)\n", num, name)
+		}()
+	}
+}
+
+// exchange runs one lab exchange with the server at addr and returns the
+// reply; extra bytes are sent after the line when big > 0, to make large
+// segments.
+func exchange(addr string, n int, big int) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	msg := fmt.Sprintf("Client of Louis,%d\n", n)
+	if big > 0 {
+		msg += strings.Repeat("x", big)
+	}
+	if _, err := io.WriteString(c, msg); err != nil {
+		return "", err
+	}
+	reply, err := io.ReadAll(c)
+	return string(reply), err
+}
+
+// readFile reads every record of a capture file.
+func readFile(t *testing.T, path string) ([]rec, *pcapio.Reader) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatalf("pcapio.NewReader(%s) = %v", path, err)
+	}
+	var out []rec
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			return out, rd
+		}
+		if err != nil {
+			t.Fatalf("%s: record %d: %v", path, len(out)+1, err)
+		}
+		out = append(out, rec{ts: r.Timestamp, data: append([]byte(nil), r.Data...), length: r.OrigLen})
+	}
+}
+
+func tempFile(t *testing.T, name string) (*os.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, path
+}
+
+// tcpPorts returns the source and destination ports of an Ethernet IPv4
+// or IPv6 TCP frame, ok false for anything else.
+func tcpPorts(frame []byte) (src, dst int, flags byte, ok bool) {
+	if len(frame) < 14 {
+		return 0, 0, 0, false
+	}
+	var l4 []byte
+	switch {
+	case frame[12] == 0x08 && frame[13] == 0x00 && len(frame) >= 34 && frame[23] == 6:
+		l4 = frame[14+int(frame[14]&0xf)*4:]
+	case frame[12] == 0x86 && frame[13] == 0xdd && len(frame) >= 54 && frame[20] == 6:
+		l4 = frame[54:]
+	default:
+		return 0, 0, 0, false
+	}
+	if len(l4) < 14 {
+		return 0, 0, 0, false
+	}
+	return int(l4[0])<<8 | int(l4[1]), int(l4[2])<<8 | int(l4[3]), l4[13], true
+}
