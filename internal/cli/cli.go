@@ -30,6 +30,7 @@ var commands = []command{
 	{"server", "run the lab's server (\"Server of Nuk\" on 127.0.0.1:2000)", runServer},
 	{"client", "run the lab's client (\"Client of Louis\") for one exchange", runClient},
 	{"bench", "measure a server of the lab's exchange: exchanges/s, latency quantiles, failures", runBench},
+	{"analyze", "analyse a capture like Wireshark: packet list, conversations, ndjson, follow", runAnalyze},
 }
 
 // Run parses args (without the program name) and runs the subcommand they

@@ -287,7 +287,7 @@ func ourRecords(t *testing.T, file string) (map[int64]*record, []byte) {
 		t.Fatalf("pcapio.NewReader(%s): %v", file, err)
 	}
 	var out bytes.Buffer
-	if err := Run(rd, &out, Options{Format: NDJSON, Follow: -1}); err != nil {
+	if err := Run(context.Background(), rd, &out, Options{Format: NDJSON, Follow: -1}); err != nil {
 		t.Fatalf("Run(%s): %v", file, err)
 	}
 	recs := map[int64]*record{}
@@ -391,7 +391,7 @@ func compareText(t *testing.T, file string, tcpFrames map[int64]*record) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := Run(rd, &buf, Options{Format: Text, NoConversations: true, Follow: -1}); err != nil {
+	if err := Run(context.Background(), rd, &buf, Options{Format: Text, NoConversations: true, Follow: -1}); err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")

@@ -2,6 +2,7 @@ package listing
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,8 +41,9 @@ type Options struct {
 // Run reads every record of rd, analyses its TCP segments and writes the
 // output opts asks for to w. On a corrupt or truncated file it writes
 // everything analysed before the bad record, then returns the reader's
-// error (which names the byte offset).
-func Run(rd *pcapio.Reader, w io.Writer, opts Options) error {
+// error (which names the byte offset). When ctx is cancelled it stops
+// reading, writes what it has, and returns ctx's error.
+func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	an := tcpanalysis.New()
 	var (
@@ -70,6 +72,10 @@ func Run(rd *pcapio.Reader, w io.Writer, opts Options) error {
 			break
 		}
 		frame++
+		if frame%4096 == 0 && ctx.Err() != nil {
+			readErr = ctx.Err()
+			break
+		}
 		if frame == 1 {
 			first = rec.Timestamp
 			digits = rec.Resolution
