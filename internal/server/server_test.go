@@ -66,11 +66,18 @@ func start(t *testing.T, cfg Config, network string) *testServer {
 		}
 		t.Fatal(err)
 	}
+	return startOn(t, cfg, ln)
+}
+
+// startOn is start with a listener of the test's own.
+func startOn(t *testing.T, cfg Config, ln net.Listener) *testServer {
+	t.Helper()
 	ts := &testServer{logs: &syncBuffer{}, out: &syncBuffer{}, served: make(chan error, 1), addr: ln.Addr().String()}
 	cfg.Logger = slog.New(slog.NewJSONHandler(ts.logs, nil))
 	if cfg.Output == nil {
 		cfg.Output = ts.out
 	}
+	var err error
 	ts.Server, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -282,13 +289,29 @@ func TestBadPeers(t *testing.T) {
 	}
 }
 
+// smallSendBuffer is a listener whose connections have a small, fixed
+// send buffer, so that a reply fills it quickly.
+type smallSendBuffer struct{ net.Listener }
+
+func (l smallSendBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		err = c.(*net.TCPConn).SetWriteBuffer(32 << 10)
+	}
+	return c, err
+}
+
 // TestPeerNeverReads checks that the write deadline ends an exchange with
 // a client that never reads its reply. The reply only blocks once the
 // client's receive buffer and the server's send buffer are full, so the
-// server's name is made far larger than both.
+// buffers are made small and the server's name large.
 func TestPeerNeverReads(t *testing.T) {
-	big := strings.Repeat("N", 16<<20)
-	ts := start(t, Config{Name: big, WriteTimeout: 300 * time.Millisecond, Output: io.Discard}, "tcp4")
+	big := strings.Repeat("N", 2<<20)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startOn(t, Config{Name: big, WriteTimeout: time.Second, Output: io.Discard}, smallSendBuffer{ln})
 	d := net.Dialer{Control: func(network, address string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
