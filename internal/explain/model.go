@@ -54,6 +54,77 @@ type Conversation struct {
 	// State is Zeek's conn_state for the conversation ("SF", "S0", ...),
 	// empty when unknown.
 	State string
+	// Summary describes the whole conversation, which may have more
+	// packets than Packets holds (adapters keep a bounded number).
+	Summary Summary
+}
+
+// Summary is a conversation's line in the conversation table.
+type Summary struct {
+	Packets            int   // packets in the conversation
+	BytesC2S, BytesS2C int64 // payload bytes each way, retransmissions excluded
+	Start, End         time.Duration
+	// Handshake is "complete", "partial" or "none"; Close is "fin",
+	// "half", "rst" or "open" (the analysis contract's values).
+	Handshake, Close string
+	// Flagged counts the packets with at least one expert flag.
+	Flagged int
+}
+
+// Summarize fills c.Summary from c.Packets when Summary.Packets is 0 (no
+// adapter filled it).
+func (c *Conversation) Summarize() {
+	if c.Summary.Packets != 0 || len(c.Packets) == 0 {
+		return
+	}
+	s := Summary{Packets: len(c.Packets), Start: c.Packets[0].Time, End: c.Packets[len(c.Packets)-1].Time}
+	var syn, synack, ack bool
+	var fin [2]bool
+	rst := false
+	for i := range c.Packets {
+		p := &c.Packets[i]
+		if len(p.Analysis) > 0 {
+			s.Flagged++
+		}
+		if !retransmitted(p) {
+			if p.From == Client {
+				s.BytesC2S += int64(p.Len)
+			} else {
+				s.BytesS2C += int64(p.Len)
+			}
+		}
+		switch {
+		case p.Has(FlagSYN | FlagACK):
+			synack = true
+		case p.Has(FlagSYN):
+			syn = true
+		case p.Has(FlagACK) && syn && synack && p.From == Client:
+			ack = true
+		}
+		if p.Has(FlagFIN) && (p.From == Client || p.From == Server) {
+			fin[p.From] = true
+		}
+		rst = rst || p.Has(FlagRST)
+	}
+	switch {
+	case syn && synack && ack:
+		s.Handshake = "complete"
+	case syn || synack:
+		s.Handshake = "partial"
+	default:
+		s.Handshake = "none"
+	}
+	switch {
+	case rst:
+		s.Close = "rst"
+	case fin[0] && fin[1]:
+		s.Close = "fin"
+	case fin[0] || fin[1]:
+		s.Close = "half"
+	default:
+		s.Close = "open"
+	}
+	c.Summary = s
 }
 
 // Segment is one TCP segment with the values Wireshark computes for it.

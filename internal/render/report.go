@@ -1,0 +1,452 @@
+package render
+
+import (
+	"bufio"
+	"cmp"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/tcplab/tcplab/internal/explain"
+)
+
+// ReportOptions tunes the HTML report.
+type ReportOptions struct {
+	// Lang is the language of the walk-through and headings.
+	Lang explain.Lang
+	// Title heads the page (for example the capture's file name).
+	Title string
+	// Selected lists the streams to draw in detail; nil picks the most
+	// interesting ones (see MaxDiagrams).
+	Selected []int
+	// MaxDiagrams caps the conversations drawn in detail; 0 means 10.
+	MaxDiagrams int
+	// MaxArrows caps the arrows of one diagram; 0 means 1000.
+	MaxArrows int
+	// MaxRows caps the rows of the conversation summary; 0 means 5000.
+	MaxRows int
+	// Raw shows raw sequence numbers on the arrows.
+	Raw bool
+}
+
+//go:embed report.tmpl
+var reportTmpl string
+
+//go:embed report.css
+var reportCSS string
+
+//go:embed report.js
+var reportJS string
+
+var tmpl = template.Must(template.New("report").Parse(reportTmpl))
+
+// Geometry of the SVG ladder, in CSS pixels.
+const (
+	svgWidth  = 800
+	laneLeft  = 170
+	laneRight = 700
+	rowHeight = 30
+	topMargin = 56
+	slant     = 12 // fixed drop of an arrow when the capture has one time per packet
+)
+
+type reportData struct {
+	Lang      string
+	Title     string
+	CSS       template.CSS
+	JS        template.JS
+	T         map[string]string
+	Count     string
+	Shown     string
+	RowsCut   string
+	Rows      []summaryRow
+	Convs     []convData
+	Generated string
+}
+
+type summaryRow struct {
+	Stream                  int
+	Anchor                  string // "" when not drawn
+	Client, Server          string
+	Packets, C2S, S2C       int64
+	Duration                string
+	Handshake, Close, State string
+	Flagged                 int
+}
+
+type convData struct {
+	ID        string
+	RowPrefix string // packet table row ids are RowPrefix + frame
+	Title     string
+	Summary   string
+	SlantNote string
+	CutNote   string
+	Width     int
+	Height    int
+	LaneL     int
+	LaneR     int
+	LabelL    string
+	LabelR    string
+	Arrows    []arrow
+	Packets   []packetRow
+	Walk      *explain.Walkthrough
+}
+
+type arrow struct {
+	Row            string // the packet table row's id
+	Frame          int
+	Class          string
+	X1, Y1, X2, Y2 float64
+	Head           string
+	Label          string
+	LabelX, LabelY float64
+	TimeY          float64
+	Time           string
+	Flags          string
+	FlagX, FlagY   float64
+	Payload        string // a short text payload, quoted
+	Tooltip        string
+	Detail         string
+}
+
+type packetRow struct {
+	ID       string
+	Frame    int
+	Time     string
+	Dir      string
+	Flags    string
+	Seq, Ack string
+	Len      int
+	Win      string
+	Raw      string
+	Checksum string
+	Expert   string
+	Class    string
+}
+
+// Report writes the HTML report of convs: a summary of all of them, and
+// for the selected (or most interesting) ones the SVG ladder, the packet
+// table, the walk-through and the RTT table. convs are summarised in
+// place (Conversation.Summarize) when their Summary is empty.
+func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) error {
+	lang := opt.Lang
+	if lang == "" {
+		lang = explain.English
+	}
+	if opt.MaxDiagrams == 0 {
+		opt.MaxDiagrams = 10
+	}
+	if opt.MaxArrows == 0 {
+		opt.MaxArrows = 1000
+	}
+	if opt.MaxRows == 0 {
+		opt.MaxRows = 5000
+	}
+	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+	d := reportData{
+		Lang:      string(lang),
+		Title:     cmp.Or(opt.Title, msg("report.title")),
+		CSS:       template.CSS(reportCSS),
+		JS:        template.JS(reportJS),
+		T:         map[string]string{},
+		Generated: msg("report.generated"),
+	}
+	for _, id := range []string{"report.summary", "report.ladder", "report.packets", "report.walk", "report.hint", "report.details",
+		"report.col.stream", "report.col.client", "report.col.server", "report.col.packets", "report.col.c2s", "report.col.s2c",
+		"report.col.dur", "report.col.hs", "report.col.close", "report.col.state", "report.col.expert", "report.col.no",
+		"report.col.time", "report.col.dir", "report.col.flags", "report.col.seq", "report.col.ack", "report.col.len",
+		"report.col.win", "report.col.raw", "report.col.cksum"} {
+		d.T[strings.TrimPrefix(strings.ReplaceAll(id, ".", "_"), "report_")] = msg(id)
+	}
+
+	total := 0
+	for i := range convs {
+		convs[i].Summarize()
+		total += convs[i].Summary.Packets
+	}
+	drawn := pick(convs, opt)
+	d.Count = msg("report.count", "n", len(convs), "packets", total)
+	why := msg("report.why.top")
+	if opt.Selected != nil {
+		why = msg("report.why.selected")
+	}
+	if len(drawn) < len(convs) {
+		d.Shown = msg("report.shown", "shown", len(drawn), "why", why)
+	}
+	isDrawn := map[int]bool{}
+	for _, i := range drawn {
+		isDrawn[i] = true
+	}
+	for i := range convs {
+		if i >= opt.MaxRows {
+			d.RowsCut = msg("report.rows.cut", "n", opt.MaxRows)
+			break
+		}
+		c := &convs[i]
+		r := summaryRow{
+			Stream: c.Stream, Client: c.Client.String(), Server: c.Server.String(),
+			Packets: int64(c.Summary.Packets), C2S: c.Summary.BytesC2S, S2C: c.Summary.BytesS2C,
+			Duration:  fmt.Sprintf("%.6f", (c.Summary.End - c.Summary.Start).Seconds()),
+			Handshake: c.Summary.Handshake, Close: c.Summary.Close, State: c.State, Flagged: c.Summary.Flagged,
+		}
+		if isDrawn[i] {
+			r.Anchor = fmt.Sprintf("conv-%d", c.Stream)
+		}
+		d.Rows = append(d.Rows, r)
+	}
+	for _, i := range drawn {
+		d.Convs = append(d.Convs, conversation(&convs[i], lang, opt))
+	}
+	bw := bufio.NewWriter(out)
+	if err := tmpl.Execute(bw, d); err != nil {
+		return fmt.Errorf("render: report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("render: writing report: %w", err)
+	}
+	return nil
+}
+
+// pick returns the indexes of the conversations to draw: the selected
+// streams, or the most interesting ones (most flagged packets, then most
+// packets, then capture order), at most opt.MaxDiagrams, in capture order.
+func pick(convs []explain.Conversation, opt ReportOptions) []int {
+	var idx []int
+	if opt.Selected != nil {
+		want := map[int]bool{}
+		for _, s := range opt.Selected {
+			want[s] = true
+		}
+		for i := range convs {
+			if want[convs[i].Stream] {
+				idx = append(idx, i)
+			}
+		}
+	} else {
+		for i := range convs {
+			idx = append(idx, i)
+		}
+		slices.SortStableFunc(idx, func(a, b int) int {
+			sa, sb := convs[a].Summary, convs[b].Summary
+			return cmp.Or(cmp.Compare(sb.Flagged, sa.Flagged), cmp.Compare(sb.Packets, sa.Packets))
+		})
+	}
+	if len(idx) > opt.MaxDiagrams {
+		idx = idx[:opt.MaxDiagrams]
+	}
+	slices.Sort(idx)
+	return idx
+}
+
+// conversation lays out one conversation's diagram and tables.
+func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions) convData {
+	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+	w := explain.Explain(c, explain.Options{Lang: lang})
+	pkts := c.Packets
+	cd := convData{
+		ID:        fmt.Sprintf("conv-%d", c.Stream),
+		RowPrefix: fmt.Sprintf("c%d-f", c.Stream),
+		Title:     w.Title,
+		Width:     svgWidth,
+		LaneL:     laneLeft,
+		LaneR:     laneRight,
+		LabelL:    c.Client.String(),
+		LabelR:    c.Server.String(),
+		Walk:      w,
+	}
+	if len(pkts) > opt.MaxArrows {
+		cd.CutNote = msg("report.cut", "n", opt.MaxArrows, "total", len(pkts))
+		pkts = pkts[:opt.MaxArrows]
+	}
+	if c.Summary.Packets > len(c.Packets) && cd.CutNote == "" {
+		cd.CutNote = msg("report.cut", "n", len(pkts), "total", c.Summary.Packets)
+	}
+	// Arrows run from the send time to the receive time only when the
+	// capture knows both; otherwise they drop a fixed slant per row.
+	timed := !c.SinglePoint && len(pkts) > 0
+	for i := range pkts {
+		if pkts[i].Arrival < pkts[i].Time {
+			timed = false
+		}
+	}
+	if timed {
+		cd.SlantNote = msg("report.slant.both")
+	} else {
+		cd.SlantNote = msg("report.slant.single")
+	}
+	var height int
+	var t0, span float64
+	if timed {
+		t0 = pkts[0].Time.Seconds()
+		end := t0
+		for i := range pkts {
+			end = math.Max(end, pkts[i].Arrival.Seconds())
+		}
+		span = math.Max(end-t0, 1e-9)
+	}
+	// Rows are rowHeight apart, plus a line for expert flags.
+	rowY := make([]float64, len(pkts)+1)
+	rowY[0] = topMargin
+	for i := range pkts {
+		rowY[i+1] = rowY[i] + rowHeight
+		if len(pkts[i].Analysis) > 0 || textPayload(&pkts[i]) != "" {
+			rowY[i+1] += 14
+		}
+	}
+	yOf := func(i int, t float64) float64 {
+		if timed {
+			return float64(topMargin) + (t-t0)/span*(rowY[len(pkts)]-topMargin-rowHeight)
+		}
+		return rowY[i]
+	}
+	height = int(rowY[len(pkts)]) + 20
+	for i := range pkts {
+		s := &pkts[i]
+		a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: explain.FormatTime(s.Time), Label: Label(s, opt.Raw)}
+		y1 := yOf(i, s.Time.Seconds())
+		y2 := y1 + slant
+		if timed {
+			y2 = yOf(i, s.Arrival.Seconds())
+		}
+		x1, x2 := float64(laneLeft), float64(laneRight)
+		if s.From == explain.Server {
+			x1, x2 = x2, x1
+		}
+		a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
+		a.Head = arrowHead(x1, y1, x2, y2)
+		a.LabelX = (x1 + x2) / 2
+		a.LabelY = (y1+y2)/2 - 5
+		a.TimeY = y1 + 4
+		classes := []string{"arrow"}
+		switch {
+		case s.Has(explain.FlagRST):
+			classes = append(classes, "rst")
+		case s.Has(explain.FlagSYN):
+			classes = append(classes, "syn")
+		case s.Has(explain.FlagFIN):
+			classes = append(classes, "fin")
+		case s.Len > 0:
+			classes = append(classes, "data")
+		}
+		var labels []string
+		for _, f := range s.Analysis {
+			labels = append(labels, "["+explain.Label(f, s)+"]")
+		}
+		if len(labels) > 0 {
+			classes = append(classes, "expert")
+			a.Flags = "⚠ " + strings.Join(labels, " ")
+		}
+		a.FlagX, a.FlagY = a.LabelX, (y1+y2)/2+16
+		a.Payload = textPayload(s)
+		a.Class = strings.Join(classes, " ")
+		a.Tooltip = fmt.Sprintf("%d  %s s  %s", s.Frame, a.Time, a.Label)
+		if len(labels) > 0 {
+			a.Tooltip += "  " + strings.Join(labels, " ")
+		}
+		a.Detail = detail(c, s)
+		cd.Arrows = append(cd.Arrows, a)
+	}
+	if timed && len(cd.Arrows) > 0 {
+		height = int(cd.Arrows[len(cd.Arrows)-1].Y2) + 40
+		for _, a := range cd.Arrows {
+			height = max(height, int(a.Y2)+40)
+		}
+	}
+	cd.Height = height
+	for i := range c.Packets {
+		if i >= opt.MaxArrows {
+			break
+		}
+		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i]))
+	}
+	summary := fmt.Sprintf("%s: %s. %s: %s. %s: %s.",
+		msg("report.col.hs"), c.Summary.Handshake, msg("report.col.close"), c.Summary.Close, msg("report.col.state"), cmp.Or(c.State, "?"))
+	cd.Summary = summary
+	return cd
+}
+
+// arrowHead returns the points of an arrowhead at (x2, y2) pointing away
+// from (x1, y1).
+func arrowHead(x1, y1, x2, y2 float64) string {
+	dx, dy := x2-x1, y2-y1
+	n := math.Hypot(dx, dy)
+	if n == 0 {
+		return ""
+	}
+	ux, uy := dx/n, dy/n
+	const l, w = 10.0, 4.5
+	bx, by := x2-ux*l, y2-uy*l
+	return fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f", x2, y2, bx-uy*w, by+ux*w, bx+uy*w, by-ux*w)
+}
+
+// detail lists every field of a packet for the click panel, one per line.
+func detail(c *explain.Conversation, s *explain.Segment) string {
+	src, dst := c.Client, c.Server
+	if s.From == explain.Server {
+		src, dst = dst, src
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Frame %d, time %s s\n%s → %s\n", s.Frame, explain.FormatTime(s.Time), src, dst)
+	fmt.Fprintf(&b, "Flags: %s (0x%03x)\n", explain.FlagNames(s.Flags, ", "), s.Flags)
+	fmt.Fprintf(&b, "Seq=%d (raw %d)  Len=%d  next Seq=%d\n", s.Seq, s.SeqRaw, s.Len, s.Seq+uint32(s.Len))
+	if s.Has(explain.FlagACK) {
+		fmt.Fprintf(&b, "Ack=%d (raw %d)\n", s.Ack, s.AckRaw)
+	}
+	fmt.Fprintf(&b, "Window: %s\n", windowText(s))
+	if o := OptionsText(s.Options, true); o != "" {
+		fmt.Fprintf(&b, "Options: %s\n", o)
+	}
+	fmt.Fprintf(&b, "Checksum: 0x%04x [%s]\n", s.Checksum, cmp.Or(s.ChecksumStatus, "?"))
+	for _, f := range s.Analysis {
+		fmt.Fprintf(&b, "Expert: [%s]\n", explain.Label(f, s))
+	}
+	if s.Info != "" {
+		fmt.Fprintf(&b, "Info: %s\n", s.Info)
+	}
+	if p := textPayload(s); p != "" {
+		fmt.Fprintf(&b, "Payload: %s\n", p)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// windowText shows raw × scale = calculated.
+func windowText(s *explain.Segment) string {
+	switch {
+	case s.Has(explain.FlagSYN):
+		return fmt.Sprintf("%d (SYN: not scaled)", s.WinRaw)
+	case s.WinScale == explain.ScaleUnknown:
+		return fmt.Sprintf("%d (scale unknown)", s.WinRaw)
+	case s.WinScale > 1:
+		return fmt.Sprintf("%d × %d = %d", s.WinRaw, s.WinScale, s.Win)
+	}
+	return fmt.Sprint(s.Win)
+}
+
+func tableRow(c *explain.Conversation, s *explain.Segment) packetRow {
+	r := packetRow{
+		ID:    fmt.Sprintf("c%d-f%d", c.Stream, s.Frame),
+		Frame: s.Frame, Time: explain.FormatTime(s.Time),
+		Dir: "→", Flags: explain.FlagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
+		Win: windowText(s), Raw: fmt.Sprint(s.SeqRaw), Checksum: cmp.Or(s.ChecksumStatus, "?"),
+	}
+	if s.From == explain.Server {
+		r.Dir = "←"
+	}
+	if s.Has(explain.FlagACK) {
+		r.Ack = fmt.Sprint(s.Ack)
+		r.Raw += " / " + fmt.Sprint(s.AckRaw)
+	}
+	var labels []string
+	for _, f := range s.Analysis {
+		labels = append(labels, "["+explain.Label(f, s)+"]")
+	}
+	r.Expert = strings.Join(labels, " ")
+	if r.Expert != "" {
+		r.Class = "expert"
+	}
+	return r
+}

@@ -1,0 +1,92 @@
+package render
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/explain/fixture"
+)
+
+// sampleReport renders the three fixture conversations.
+func sampleReport(t testing.TB, lang explain.Lang) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Report(&buf, fixture.All(), ReportOptions{Lang: lang, Title: "tcplab sample report"}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var externalRef = regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:|//|file:)|url\(\s*['"]?(https?:|//)|@import`)
+
+func TestReportSelfContained(t *testing.T) {
+	for _, lang := range explain.Langs {
+		html := sampleReport(t, lang)
+		if m := externalRef.Find(html); m != nil {
+			t.Errorf("%s: report refers to something outside the file: %q", lang, m)
+		}
+		s := string(html)
+		for _, c := range fixture.All() {
+			if !strings.Contains(s, `id="conv-`+itoa(c.Stream)+`"`) {
+				t.Errorf("%s: conversation %d has no section", lang, c.Stream)
+			}
+		}
+		if got, want := strings.Count(s, `<g class="arrow`), 10+9+27; got != want {
+			t.Errorf("%s: %d arrows, want %d (one per packet)", lang, got, want)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestReportPicksInteresting(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, fixture.All(), ReportOptions{MaxDiagrams: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if !strings.Contains(s, `id="conv-2"`) || strings.Contains(s, `id="conv-0"`) {
+		t.Errorf("MaxDiagrams 1 should draw only the impaired conversation (stream 2)")
+	}
+	buf.Reset()
+	if err := Report(&buf, fixture.All(), ReportOptions{Selected: []int{1}}); err != nil {
+		t.Fatal(err)
+	}
+	s = buf.String()
+	if !strings.Contains(s, `id="conv-1"`) || strings.Contains(s, `id="conv-2"`) {
+		t.Errorf("Selected [1] should draw only stream 1")
+	}
+	if !strings.Contains(s, `<a href="#conv-1">1</a>`) {
+		t.Errorf("summary row of a drawn conversation should link to it")
+	}
+}
+
+func TestReportArrowCap(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, []explain.Conversation{fixture.Impaired()}, ReportOptions{MaxArrows: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(buf.String(), `<g class="arrow`); got != 5 {
+		t.Errorf("MaxArrows 5: %d arrows drawn", got)
+	}
+	if !strings.Contains(buf.String(), "Only the first 5 of 27 packets are drawn.") {
+		t.Errorf("capped diagram does not say so")
+	}
+}
+
+// TestWriteSample refreshes docs/sample-report.html with -update.
+func TestWriteSample(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to rewrite docs/sample-report.html")
+	}
+	path := filepath.Join("..", "..", "docs", "sample-report.html")
+	if err := os.WriteFile(path, sampleReport(t, explain.English), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
