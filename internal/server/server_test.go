@@ -724,3 +724,41 @@ func BenchmarkExchangeLines(b *testing.B) {
 		buf = AppendExchange(buf, []byte("Client of Louis"), []byte("42"), "Server of Nuk", 17, 59)
 	}
 }
+
+// BenchmarkExchange measures whole exchanges over loopback, client and
+// server in this process: connect, send, read the reply, close.
+func BenchmarkExchange(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve(context.Background(), ln)
+	defer s.Close()
+	addr := ln.Addr().String()
+	req := []byte("Client of Louis,42")
+	buf := make([]byte, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for err == nil {
+			var m int
+			m, err = c.Read(buf[n:])
+			n += m
+		}
+		if !bytes.HasPrefix(buf[:n], []byte("Server of Nuk,")) {
+			b.Fatalf("reply %q", buf[:n])
+		}
+		c.Close()
+	}
+}
