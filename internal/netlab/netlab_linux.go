@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -80,6 +81,9 @@ func New(ctx context.Context, cfg Config) (n *Network, err error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("netlab: %w", err)
+	}
+	if err := checkPrivileges(); err != nil {
+		return nil, err
 	}
 	if err := RemoveLeftovers(ctx); err != nil {
 		return nil, err
@@ -201,7 +205,36 @@ func (n *Network) setup(ctx context.Context, mtu int) error {
 			return err
 		}
 	}
+	// Until the kernel's link watcher has seen the carrier, a veth keeps
+	// the noop qdisc, which drops every frame sent: wait for it.
+	for _, x := range []struct{ ns, ifname string }{{c, ClientIf}, {m, MiddleClientIf}, {m, MiddleServerIf}, {s, ServerIf}} {
+		if err := waitOperational(ctx, x.ns, x.ifname); err != nil {
+			return err
+		}
+	}
 	return n.step("up")
+}
+
+// waitOperational polls until ifname in namespace ns is up with a real
+// qdisc attached, for at most 10 seconds.
+func waitOperational(ctx context.Context, ns, ifname string) error {
+	var last string
+	for range 500 {
+		out, err := exec.CommandContext(ctx, "ip", "-n", ns, "-o", "link", "show", "dev", ifname).Output()
+		if err != nil {
+			return fmt.Errorf("netlab: ip -n %s link show dev %s: %w", ns, ifname, err)
+		}
+		last = strings.TrimSpace(string(out))
+		if strings.Contains(last, " state UP ") && !strings.Contains(last, " qdisc noop ") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("netlab: wait for %s in %s: %w", ifname, ns, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("netlab: %s in %s not operational after 10s: %s", ifname, ns, last)
 }
 
 // ipCmd runs ip with args, returning its diagnostics on failure.
@@ -342,10 +375,45 @@ func (n *Network) Close() error {
 // removeNetns deletes a named namespace if it exists. It uses a fresh
 // context: cleanup must run even when the caller's context has ended.
 func removeNetns(name string) error {
-	if _, err := os.Stat(netnsDir + "/" + name); errors.Is(err, os.ErrNotExist) {
+	path := netnsDir + "/" + name
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	return ipCmd(context.Background(), "netns", "delete", name)
+	err := ipCmd(context.Background(), "netns", "delete", name)
+	if _, serr := os.Stat(path); err != nil && errors.Is(serr, os.ErrNotExist) {
+		return nil // another process removed the same leftover meanwhile
+	}
+	return err
+}
+
+// The capabilities New needs (linux/capability.h).
+var neededCaps = []struct {
+	bit  int
+	name string
+}{
+	{unix.CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+	{unix.CAP_NET_RAW, "CAP_NET_RAW"},
+	{unix.CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
+}
+
+// checkPrivileges returns an error naming the capabilities the calling
+// thread lacks, wrapping os.ErrPermission.
+func checkPrivileges() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return nil // cannot tell: let the first operation report
+	}
+	var missing []string
+	for _, c := range neededCaps {
+		if data[c.bit/32].Effective&(1<<(c.bit%32)) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("netlab: %s missing: %w (%s)", strings.Join(missing, ", "), os.ErrPermission, permissionHint)
+	}
+	return nil
 }
 
 var leftoverName = regexp.MustCompile(`^tcplab-([0-9]+)-[0-9]+-[cms]$`)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -438,7 +439,8 @@ func TestECNMarking(t *testing.T) {
 			// would make the server's kernel drop them: all must arrive.
 			ect := sendUDP(t, n, count, 0b10, v6)
 			if ect.received != count {
-				t.Errorf("received %d of %d ECT(0) datagrams; bridge %+v", ect.received, count, n.Stats())
+				out, _ := n.Command(t.Context(), Server, "nstat", "-az").CombinedOutput()
+				t.Errorf("received %d of %d ECT(0) datagrams; bridge %+v\n%s", ect.received, count, n.Stats(), out)
 			}
 			within(t, "CE fraction of ECT(0)", float64(ect.ecn[3])/float64(ect.received), 0.5, 0.1)
 			if ect.ecn[3]+ect.ecn[2] != ect.received {
@@ -732,5 +734,45 @@ func TestParallelNetworks(t *testing.T) {
 		if rtt := handshakeRTT(t, n); rtt <= 0 {
 			t.Errorf("no RTT in %s", n.Name(Client))
 		}
+	}
+}
+
+// TestWithoutPrivileges drops CAP_NET_ADMIN on one locked OS thread (then
+// discarded) and checks that New refuses with the remedy and leaves
+// nothing behind.
+func TestWithoutPrivileges(t *testing.T) {
+	requireRoot(t)
+	before := ownNamespaces(t)
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			errc <- err
+			return
+		}
+		data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			errc <- err
+			return
+		}
+		n, err := New(context.Background(), Config{})
+		if err == nil {
+			n.Close()
+		}
+		errc <- err
+	}()
+	err := <-errc
+	if !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("New without CAP_NET_ADMIN = %v, want os.ErrPermission", err)
+	}
+	for _, want := range []string{"CAP_NET_ADMIN", "root", "sudo"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if after := ownNamespaces(t); len(after) != len(before) {
+		t.Errorf("namespaces before %v, after %v", before, after)
 	}
 }
