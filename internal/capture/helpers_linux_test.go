@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,12 +88,24 @@ func serveLab(ln net.Listener) {
 		go func() {
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(10 * time.Second))
-			line, err := bufio.NewReader(c).ReadString('\n')
+			br := bufio.NewReader(c)
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			name, num, _ := strings.Cut(strings.TrimSpace(line), ",")
-			fmt.Fprintf(c, "Server of Nuk,%s (for %s)\n", num, name)
+			// "name,number" or, to make large segments, "name,number,extra"
+			// followed by extra bytes the server reads before replying.
+			f := strings.Split(strings.TrimSpace(line), ",")
+			if len(f) < 2 {
+				return
+			}
+			if len(f) == 3 {
+				extra, _ := strconv.Atoi(f[2])
+				if _, err := io.CopyN(io.Discard, br, int64(extra)); err != nil {
+					return
+				}
+			}
+			fmt.Fprintf(c, "Server of Nuk,%s (for %s)\n", f[1], f[0])
 		}()
 	}
 }
@@ -109,7 +122,7 @@ func exchange(addr string, n int, big int) (string, error) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	msg := fmt.Sprintf("Client of Louis,%d\n", n)
 	if big > 0 {
-		msg += strings.Repeat("x", big)
+		msg = fmt.Sprintf("Client of Louis,%d,%d\n", n, big) + strings.Repeat("x", big)
 	}
 	if _, err := io.WriteString(c, msg); err != nil {
 		return "", err
