@@ -110,3 +110,15 @@ type BulkResult struct {
 	// Stats are the bridge's counters at the end.
 	Stats Stats
 }
+
+// String summarizes d in one line for people, such as "received 1000,
+// forwarded 903, lost 97, queue drops 0, limit drops 0, duplicated 0,
+// reordered 0, CE-marked 0".
+func (d DirectionStats) String() string {
+	s := fmt.Sprintf("received %d, forwarded %d, lost %d, queue drops %d, limit drops %d, duplicated %d, reordered %d, CE-marked %d",
+		d.Received, d.Forwarded, d.DroppedLoss, d.DroppedQueue, d.DroppedLimit, d.Duplicated, d.Reordered, d.Marked)
+	if d.WriteErrors != 0 || d.Oversize != 0 {
+		s += fmt.Sprintf(", write errors %d, oversize %d", d.WriteErrors, d.Oversize)
+	}
+	return s
+}
