@@ -1,0 +1,187 @@
+package explain
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// Collector turns the analysis engine's per-packet results into
+// Conversations. Feed it every analysed segment with Add, in capture order,
+// then call Conversations with the engine's streams.
+//
+// Memory is bounded: packets are kept only for the streams Keep selects,
+// and at most MaxPackets in all; every stream still gets its summary. A
+// caller that wants the most interesting conversations of a large capture
+// in full can read the file twice: once to find them, once with Keep
+// selecting them.
+type Collector struct {
+	// Start is the capture time of the file's first frame (ns since the
+	// Unix epoch): times are relative to it, as Wireshark's are.
+	Start int64
+	// Keep selects the streams whose packets are kept; nil keeps every
+	// stream's (within MaxPackets).
+	Keep func(stream uint32) bool
+	// MaxPackets caps the packets kept in all; 0 means 200000.
+	MaxPackets int
+	// PayloadBytes caps the payload bytes kept per packet (enough to
+	// recognise the lab's messages); 0 means 64.
+	PayloadBytes int
+
+	kept    int
+	byID    map[uint32]*Conversation
+	flagged map[uint32]int
+}
+
+// Add records one analysed segment: its frame number, capture time (ns
+// since the Unix epoch), the decoded packet and the engine's result.
+func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis.Result) {
+	if c.byID == nil {
+		c.byID = map[uint32]*Conversation{}
+		c.flagged = map[uint32]int{}
+	}
+	// tshark shows no analysis for a segment whose options the capture
+	// cut short.
+	flags := r.Analysis
+	if r.OptionsTruncated {
+		flags = 0
+	}
+	if flags != 0 {
+		c.flagged[r.Stream]++
+	}
+	limit := c.MaxPackets
+	if limit == 0 {
+		limit = 200000
+	}
+	if c.kept >= limit || (c.Keep != nil && !c.Keep(r.Stream)) {
+		return
+	}
+	conv := c.byID[r.Stream]
+	if conv == nil {
+		conv = &Conversation{Stream: int(r.Stream), SinglePoint: true}
+		c.byID[r.Stream] = conv
+	}
+	c.kept++
+	s := Segment{
+		Frame: int(frame), Time: time.Duration(ts - c.Start),
+		Flags: r.TCPFlags, Seq: r.Seq, Ack: r.Ack, SeqRaw: r.SeqRaw, AckRaw: r.AckRaw,
+		Len: int(r.Len), WinRaw: int(r.WinRaw), Win: int(r.Win),
+		DupAckOf: int(r.DupAckOf), DupAckNum: int(r.DupAckNum),
+	}
+	if r.FromServer {
+		s.From = Server
+	}
+	switch {
+	case !r.HasWinScale:
+		s.WinScale = 0 // a SYN: never scaled
+	default:
+		s.WinScale = int(r.WinScale)
+	}
+	if p.TCP.Valid() {
+		s.Checksum = p.TCP.Checksum()
+	}
+	status, _ := p.TCPChecksum()
+	s.ChecksumStatus = status.String()
+	flags.Each(func(f tcpanalysis.Flags) { s.Analysis = append(s.Analysis, f.Name()) })
+	if p.TCP.Valid() {
+		it := decode.OptionIter{Buf: p.TCP.Options()}
+		for it.Next() {
+			o := Option{Kind: it.Opt.Kind}
+			d := it.Opt.Data
+			switch {
+			case o.Kind == OptMSS && len(d) == 2:
+				o.MSS = int(d[0])<<8 | int(d[1])
+			case o.Kind == OptWS && len(d) == 1:
+				o.Shift = int(d[0])
+			case o.Kind == OptTimestamp && len(d) == 8:
+				o.TSval = be32(d)
+				o.TSecr = be32(d[4:])
+			case o.Kind == OptSACK:
+				for i := 0; i+8 <= len(d); i += 8 {
+					o.SACK = append(o.SACK, [2]uint32{be32(d[i:]) - r.SACKBase, be32(d[i+4:]) - r.SACKBase})
+				}
+			}
+			s.Options = append(s.Options, o)
+		}
+	}
+	s.Info = string(listing.AppendInfo(nil, p, r))
+	n := c.PayloadBytes
+	if n == 0 {
+		n = 64
+	}
+	s.Payload = append([]byte(nil), p.Payload[:min(n, len(p.Payload))]...)
+	conv.Packets = append(conv.Packets, s)
+}
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// Conversations returns one Conversation per stream, in stream order, with
+// its summary from the engine and the packets kept.
+func (c *Collector) Conversations(streams []*tcpanalysis.Stream) []Conversation {
+	out := make([]Conversation, 0, len(streams))
+	for _, st := range streams {
+		conv := Conversation{Stream: int(st.Index), SinglePoint: true}
+		if kept := c.byID[st.Index]; kept != nil {
+			conv = *kept
+		}
+		conv.Client, conv.Server = st.Client, st.Server
+		conv.State = st.State()
+		conv.Summary = Summary{
+			Packets:  int(st.Packets),
+			BytesC2S: int64(st.BytesC2S), BytesS2C: int64(st.BytesS2C),
+			Start: time.Duration(st.FirstTime - c.Start), End: time.Duration(st.LastTime - c.Start),
+			Handshake: st.Handshake(), Close: st.Close(),
+			Flagged: c.flagged[st.Index],
+		}
+		out = append(out, conv)
+	}
+	return out
+}
+
+// ReadCapture reads a capture file and returns its conversations, keeping
+// the packets of the streams keep selects (nil: all) within maxPackets in
+// all (0: 200000). On a corrupt or truncated file it returns what it read
+// before the bad record together with the reader's error.
+func ReadCapture(r io.Reader, keep func(stream uint32) bool, maxPackets int) ([]Conversation, error) {
+	rd, err := pcapio.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("explain: reading capture: %w", err)
+	}
+	an := tcpanalysis.New()
+	col := &Collector{Keep: keep, MaxPackets: maxPackets}
+	var (
+		p     decode.Packet
+		res   tcpanalysis.Result
+		frame uint32
+		rerr  error
+	)
+	for {
+		rec, err := rd.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				rerr = fmt.Errorf("explain: reading frame %d: %w", frame+1, err)
+			}
+			break
+		}
+		frame++
+		if frame == 1 {
+			col.Start = rec.Timestamp
+		}
+		if err := decode.Decode(rec.Link, rec.Data, &p); err != nil && !p.TCP.Valid() {
+			continue
+		}
+		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &res) {
+			continue
+		}
+		col.Add(frame, rec.Timestamp, &p, &res)
+	}
+	return col.Conversations(an.Streams()), rerr
+}
