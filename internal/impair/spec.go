@@ -74,7 +74,7 @@ const (
 )
 
 // IsZero reports whether p impairs nothing.
-func (p Params) IsZero() bool { return p == Params{} || p.equal(Params{}) }
+func (p Params) IsZero() bool { return p.equal(Params{}) }
 
 func (p Params) equal(q Params) bool {
 	pg, qg := p.GE, q.GE

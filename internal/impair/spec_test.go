@@ -188,3 +188,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsZero(t *testing.T) {
+	for _, tt := range []struct {
+		p    Params
+		want bool
+	}{
+		{Params{}, true},
+		{Params{Loss: 1}, false},
+		{Params{GE: &GE{}}, false},
+		{Params{Queue: 5}, false},
+	} {
+		if got := tt.p.IsZero(); got != tt.want {
+			t.Errorf("%+v.IsZero() = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+}
