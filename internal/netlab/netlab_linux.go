@@ -46,18 +46,17 @@ var testHook func(step string) error
 // Network is a running impaired network. Its methods are safe for
 // concurrent use.
 type Network struct {
-	names [3]string
-
-	mu    sync.Mutex
-	nsfds [3]int // open namespace files, for Do; -1 once closed
-	spec  impair.Spec
-
+	names  [3]string
+	spec   impair.Spec
 	bridge *bridge
+
+	mu        sync.Mutex
+	nsfds     [3]int      // open namespace files, for Do; -1 once closed
+	stopWatch func() bool // stops watching New's context
 
 	closeOnce sync.Once
 	closeErr  error
 	done      chan struct{}
-	stopWatch func() bool
 }
 
 // New builds the network described by cfg and starts its bridge. It first
@@ -110,7 +109,10 @@ func New(ctx context.Context, cfg Config) (n *Network, err error) {
 	if err := n.setup(ctx, cfg.MTU); err != nil {
 		return n, err
 	}
-	n.stopWatch = context.AfterFunc(ctx, func() { n.Close() })
+	stop := context.AfterFunc(ctx, func() { n.Close() })
+	n.mu.Lock()
+	n.stopWatch = stop
+	n.mu.Unlock()
 	return n, nil
 }
 
@@ -346,8 +348,11 @@ func (n *Network) Command(ctx context.Context, h Host, name string, args ...stri
 // is safe to call more than once; later calls return the first result.
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
-		if n.stopWatch != nil {
-			n.stopWatch()
+		n.mu.Lock()
+		stop := n.stopWatch
+		n.mu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		var errs []error
 		if n.bridge != nil {
