@@ -149,6 +149,14 @@ type explainer struct {
 
 func (e *explainer) msg(id string, args ...any) string { return Msg(e.lang, id, args...) }
 
+// msgN is msg with the singular form id+".one" when n is 1.
+func (e *explainer) msgN(id string, n int, args ...any) string {
+	if _, ok := msgEN[id+".one"]; ok && n == 1 {
+		id += ".one"
+	}
+	return Msg(e.lang, id, args...)
+}
+
 func (e *explainer) side(s Side) string {
 	if s == Client {
 		return e.msg("side.client")
@@ -363,7 +371,7 @@ func (e *explainer) packets(maxRoutine int) {
 
 		// The data the segment carries.
 		if s.Len > 0 {
-			out = append(out, e.msg("data.seg", "from", e.side(s.From), "len", s.Len, "seq", s.Seq,
+			out = append(out, e.msgN("data.seg", s.Len, "from", e.side(s.From), "len", s.Len, "seq", s.Seq,
 				"last", uint32(s.Seq+uint32(s.Len)-1), "next", uint32(s.Seq+uint32(s.Len))))
 			if s.Has(FlagPSH) {
 				out = append(out, e.msg("data.psh"))
@@ -527,7 +535,7 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 		case finN == 1:
 			out = append(out, e.msg("ack.fin", "from", from, "to", to, "seq", cs.Seq, "ack", s.Ack))
 		default:
-			out = append(out, e.msg("ack.one", "from", from, "to", to, "len", cs.Len, "seq", cs.Seq, "ack", s.Ack))
+			out = append(out, e.msgN("ack.one", cs.Len, "from", from, "to", to, "len", cs.Len, "seq", cs.Seq, "ack", s.Ack))
 		}
 	default:
 		frames := make([]int, len(covered))
@@ -749,7 +757,7 @@ func (e *explainer) window() {
 			e.add("window", Para{Sub: true, Text: e.msg("win.range", "side", e.Side(side), "min", minW, "max", maxW)})
 		}
 		if zeros > 0 {
-			e.add("window", Para{Sub: true, Text: e.msg("win.zero", "side", e.Side(side), "n", zeros, "frame", zeroFrame)})
+			e.add("window", Para{Sub: true, Text: e.msgN("win.zero", zeros, "side", e.Side(side), "n", zeros, "frame", zeroFrame)})
 		}
 	}
 }
@@ -775,19 +783,19 @@ func (e *explainer) checksums() {
 	}
 	e.add("checksum", Para{Text: e.msg("ck.intro")})
 	if n := counts["good"]; n > 0 {
-		e.add("checksum", Para{Text: e.msg("ck.good", "n", n)})
+		e.add("checksum", Para{Text: e.msgN("ck.good", n, "n", n)})
 	}
 	if n := counts["partial"]; n > 0 {
-		e.add("checksum", Para{Text: e.msg("ck.partial", "n", n)})
+		e.add("checksum", Para{Text: e.msgN("ck.partial", n, "n", n)})
 	}
 	if n := counts["bad"]; n > 0 {
-		e.add("checksum", Para{Text: e.msg("ck.bad", "n", n, "frames", frameList(bad))})
+		e.add("checksum", Para{Text: e.msgN("ck.bad", n, "n", n, "frames", frameList(bad))})
 	}
 	if n := counts["unverified"]; n > 0 {
-		e.add("checksum", Para{Text: e.msg("ck.unverified", "n", n)})
+		e.add("checksum", Para{Text: e.msgN("ck.unverified", n, "n", n)})
 	}
 	if n := counts[""]; n > 0 {
-		e.add("checksum", Para{Text: e.msg("ck.unknown", "n", n)})
+		e.add("checksum", Para{Text: e.msgN("ck.unknown", n, "n", n)})
 	}
 }
 

@@ -173,4 +173,14 @@ var msgZH = map[string]string{
 	"report.col.raw":      "原始 Seq / Ack",
 	"report.col.cksum":    "檢查碼",
 	"report.generated":    "由 tcplab 產生。可離線使用：所有內容都在這個檔案裡。",
+
+	// Singular forms (Chinese has none: the same sentences).
+	"data.seg.one":      "{from}送出 {len} 位元組，Seq={seq}。它的下一個區段會從 {seq} + {len} = {next} 開始。",
+	"ack.one.one":       "{from}回覆確認：{to}從 Seq={seq} 送了 {len} 位元組，所以 Ack = {seq} + {len} = {ack}：表示 {ack} 之前的位元組都收到了。",
+	"ck.good.one":       "{n} 個封包的檢查碼正確。",
+	"ck.partial.one":    "{n} 個封包的檢查碼只算了一部分（partial）：欄位裡只有虛擬標頭的和，因為 Linux 把其餘的計算交給網路卡（checksum offload，檢查碼卸載），而迴環（loopback）流量根本不會經過網路卡。這不是錯誤：資料從未離開記憶體。tshark 4.0 在驗證檢查碼時會把這些標為錯誤；tcplab 會把兩者分開。",
+	"ck.bad.one":        "{n} 個封包的檢查碼錯誤（第 {frames} 個封包）：區段在傳輸途中損壞。接收端會默默丟棄這種區段，所以送出端必須重送。",
+	"ck.unverified.one": "{n} 個封包無法檢查：擷取的 snap length 把它們截短了。",
+	"ck.unknown.one":    "{n} 個封包的檢查碼狀態未知。",
+	"win.zero.one":      "{side}通告了一次零視窗（第 {frame} 個封包）：應用程式讀取太慢，接收緩衝區滿了，所以對方必須停下來並進行探測。",
 }
