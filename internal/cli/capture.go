@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tcplab/tcplab/internal/capfilter"
+	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+const captureDescription = `
+Capture packets live on a network interface (default lo) with an AF_PACKET
+socket: no libpcap, no Wireshark. The FILTER is a capture filter in
+tcpdump's syntax, run in the kernel; tcplab understands the subset
+
+  tcp, udp, ip, ip6, icmp, icmp6, arp, sctp,
+  [src|dst] host ADDR, [src|dst] net CIDR,
+  [tcp|udp] [src|dst] port N, [tcp|udp] portrange A-B,
+
+combined with and (&&), or (||), not (!) and parentheses, with tcpdump's
+precedence ("not" first; "and" and "or" equal, left to right). Anything
+else is an error naming its position, never "capture everything".
+
+While capturing, the TCP packets are listed as they arrive, with the same
+lines as 'tcplab analyze' prints for the saved file (-q: none), and the
+conversation table at the end. -w writes a pcapng file that Wireshark and
+tshark read. The capture stops on Ctrl-C, after -c packets or after
+--duration; then every packet the kernel had captured is written, the file
+is flushed and closed, and the counts (with the kernel's drops) are printed
+to stderr and stored in the file.
+
+On lo, Linux hands a packet socket every packet twice (as sent and as
+received); like tcpdump and Wireshark, tcplab keeps one copy.
+
+Capturing needs the CAP_NET_RAW capability: run as root, or grant it to
+the binary once with 'sudo setcap cap_net_raw+ep ./tcplab'.
+
+Example: tcplab capture -w lab.pcapng tcp port 2000`
+
+func runCapture(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "capture", "[FILTER...]", captureDescription)
+	var cfg capture.Config
+	var write string
+	var quiet, noConv bool
+	fs.StringVar(&cfg.Interface, "i", capture.DefaultInterface, "capture on `interface`")
+	fs.StringVar(&cfg.Interface, "interface", capture.DefaultInterface, "same as -i")
+	fs.StringVar(&write, "w", "", "write the packets to `file` (pcapng)")
+	fs.StringVar(&write, "write", "", "same as -w")
+	fs.IntVar(&cfg.Count, "c", 0, "stop after `N` packets (0: no limit)")
+	fs.IntVar(&cfg.Count, "count", 0, "same as -c")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "stop after this long, for example 10s (0: no limit)")
+	fs.IntVar(&cfg.SnapLen, "s", capture.DefaultSnapLen, "keep at most `snaplen` bytes of each packet")
+	fs.IntVar(&cfg.SnapLen, "snaplen", capture.DefaultSnapLen, "same as -s")
+	bufMiB := fs.Int("buffer", capture.DefaultBufferSize>>20, "kernel ring size in `MiB`")
+	fs.BoolVar(&quiet, "q", false, "do not list the packets")
+	fs.BoolVar(&quiet, "quiet", false, "same as -q")
+	fs.BoolVar(&noConv, "no-conv", false, "leave out the conversation table at the end")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if cfg.Count < 0 {
+		return usageError{fmt.Errorf("capture: -c %d: want 0 or more packets", cfg.Count)}
+	}
+	if cfg.Duration < 0 {
+		return usageError{fmt.Errorf("capture: --duration %v: want 0 or more", cfg.Duration)}
+	}
+	if cfg.SnapLen <= 0 || cfg.SnapLen > capture.MaxSnapLen {
+		return usageError{fmt.Errorf("capture: -s %d: want 1 to %d bytes", cfg.SnapLen, capture.MaxSnapLen)}
+	}
+	if *bufMiB < capture.MinBufferSize>>20 || *bufMiB > 1024 {
+		return usageError{fmt.Errorf("capture: --buffer %d: want %d to 1024 MiB", *bufMiB, capture.MinBufferSize>>20)}
+	}
+	cfg.BufferSize = *bufMiB << 20
+	// As tcpdump: the filter may be split over several arguments.
+	cfg.Filter = strings.Join(rest, " ")
+	if _, err := capfilter.Parse(cfg.Filter); err != nil {
+		fmt.Fprint(env.Stderr, filterCaret(cfg.Filter, err))
+		return usageError{fmt.Errorf("capture: %w", err)}
+	}
+
+	c, err := capture.Open(cfg)
+	if err != nil {
+		return err // a *capture.PermissionError names CAP_NET_RAW and the remedy
+	}
+	defer c.Close()
+
+	var (
+		file *os.File
+		fw   *capture.Writer
+	)
+	if write != "" {
+		if file, err = os.Create(write); err != nil {
+			return fmt.Errorf("capture: %w", err)
+		}
+		defer file.Close()
+		if fw, err = capture.NewWriter(file, c.Info()); err != nil {
+			return fmt.Errorf("capture: %s: %w", write, err)
+		}
+	}
+	var ll *liveLister
+	if !quiet {
+		ll = newLiveLister(env.Stdout)
+	}
+	fmt.Fprintf(env.Stderr, "tcplab: capturing on %s%s, snapshot length %d bytes; Ctrl-C to stop\n",
+		c.Info().Interface, describeFilter(cfg.Filter), cfg.SnapLen)
+	st, runErr := c.Run(ctx, func(p *capture.Packet) error {
+		if fw != nil {
+			if err := fw.WritePacket(p); err != nil {
+				return err
+			}
+		}
+		if ll != nil {
+			return ll.add(p)
+		}
+		return nil
+	})
+	// Whatever ended the capture, what was captured is written and the
+	// file closed before anything else is reported.
+	var errs []error
+	if fw != nil {
+		if err := fw.Finish(st); err != nil {
+			errs = append(errs, err)
+		}
+		if err := file.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("capture: %w", err))
+		}
+	}
+	if ll != nil {
+		if err := ll.finish(!noConv); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	fmt.Fprint(env.Stderr, summarizeCapture(st, c.Info().Interface, write, ll))
+	if runErr != nil {
+		errs = append([]error{runErr}, errs...)
+	}
+	return errors.Join(errs...)
+}
+
+func describeFilter(f string) string {
+	if strings.TrimSpace(f) == "" {
+		return " (no filter: every packet)"
+	}
+	return fmt.Sprintf(" with filter %q", f)
+}
+
+// filterCaret returns the filter with a caret under the position a
+// *capfilter.SyntaxError names, or "" for other errors.
+func filterCaret(filter string, err error) string {
+	var se *capfilter.SyntaxError
+	if !errors.As(err, &se) || strings.ContainsAny(filter, "\n\t") {
+		return ""
+	}
+	return fmt.Sprintf("  %s\n  %s^\n", filter, strings.Repeat(" ", se.Offset))
+}
+
+// summarizeCapture says what was captured, as tcpdump does at the end.
+func summarizeCapture(st capture.Stats, iface, file string, ll *liveLister) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tcplab: %d packets captured on %s in %s (%d received by filter, %d dropped by kernel)\n",
+		st.Captured, iface, time.Duration(st.End-st.Start).Round(time.Millisecond), st.Received, st.Dropped)
+	if ll != nil && ll.other > 0 {
+		fmt.Fprintf(&b, "tcplab: %d of them not TCP, so not listed\n", ll.other)
+	}
+	if st.Dropped > 0 {
+		fmt.Fprintf(&b, "tcplab: the kernel dropped %d packets because the ring was full: give a larger --buffer, or -q\n", st.Dropped)
+	}
+	if file != "" {
+		fmt.Fprintf(&b, "tcplab: wrote %s (open it with Wireshark, or: tcplab analyze %s)\n", file, file)
+	}
+	return b.String()
+}
+
+// liveLister prints the packet list as packets arrive: for each TCP
+// segment the line 'tcplab analyze' prints for it in the saved file (the
+// same frame numbers, times relative to the first packet, nanosecond
+// resolution as in the file tcplab writes), and at the end the
+// conversation table.
+type liveLister struct {
+	w     *bufio.Writer
+	an    *tcpanalysis.Analyzer
+	p     decode.Packet
+	r     tcpanalysis.Result
+	buf   []byte
+	first int64
+	other uint64 // packets that are not analysable TCP segments
+}
+
+func newLiveLister(w io.Writer) *liveLister {
+	return &liveLister{w: bufio.NewWriterSize(w, 64<<10), an: tcpanalysis.New(), buf: make([]byte, 0, 512)}
+}
+
+// add lists p if it is a TCP segment. It flushes when no other packet is
+// waiting, so the list keeps up with the traffic.
+func (l *liveLister) add(p *capture.Packet) error {
+	if p.Number == 1 {
+		l.first = p.Timestamp
+	}
+	frame := uint32(p.Number)
+	if err := decode.Decode(p.Link, p.Data, &l.p); err != nil && !l.p.TCP.Valid() {
+		l.other++
+	} else if !l.an.Analyze(frame, p.Timestamp, p.Length, &l.p, &l.r) {
+		l.other++
+	} else {
+		pk := listing.Packet{Number: frame, RelTime: p.Timestamp - l.first, Resolution: 9, WireLen: p.Length, Decoded: &l.p, Result: &l.r}
+		l.buf = listing.AppendLine(l.buf[:0], &pk)
+		if _, err := l.w.Write(l.buf); err != nil {
+			return fmt.Errorf("capture: writing the packet list: %w", err)
+		}
+	}
+	if !p.Pending {
+		if err := l.w.Flush(); err != nil {
+			return fmt.Errorf("capture: writing the packet list: %w", err)
+		}
+	}
+	return nil
+}
+
+// finish writes the conversation table (when conv is true) and flushes.
+func (l *liveLister) finish(conv bool) error {
+	if conv && len(l.an.Streams()) > 0 {
+		l.buf = listing.AppendConversations(l.buf[:0], l.an.Streams(), l.first, nil)
+		l.w.Write(l.buf)
+	}
+	if err := l.w.Flush(); err != nil {
+		return fmt.Errorf("capture: writing the packet list: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// syncBuf is a buffer the capture command and the test use at once.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCaptureUsage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		stderr []string // substrings of stderr
+		err    string   // substring of the error
+	}{
+		{[]string{"tcp", "port"}, []string{"  tcp port\n          ^\n"}, `at offset 8 (end of filter): expected a port number`},
+		{[]string{"host", "localhost"}, []string{"  host localhost\n       ^\n"}, `"localhost": not an IP address (host names are not resolved)`},
+		{[]string{"tcp[13]", "&", "2", "!=", "0"}, nil, "packet data accessors"},
+		{[]string{"-s", "0"}, nil, "-s 0: want 1 to 262144"},
+		{[]string{"-c", "-1"}, nil, "-c -1"},
+		{[]string{"--buffer", "0"}, nil, "--buffer 0"},
+		{[]string{"--duration", "-1s"}, nil, "--duration -1s"},
+		{[]string{"--bogus"}, nil, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Run(t.Context(), append([]string{"capture"}, tt.args...), strings.NewReader(""), &stdout, &stderr)
+			if ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("capture %q = %v (exit %d), want exit 2 and an error containing %q", tt.args, err, ExitCode(err), tt.err)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("capture %q stderr:\n%s\nwant it to contain:\n%s", tt.args, stderr.String(), s)
+				}
+			}
+		})
+	}
+}
+
+// labPeer serves one lab exchange per connection on 127.0.0.1 and returns
+// its address.
+func labPeer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				if line, err := bufio.NewReader(c).ReadString('\n'); err == nil {
+					fmt.Fprintf(c, "Server of Nuk,%s", line[strings.IndexByte(line, ',')+1:])
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func labExchange(t *testing.T, addr string, n int) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "Client of Louis,%d\n", n)
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCaptureLive runs "tcplab capture -w FILE FILTER" while lab exchanges
+// run, stops it as Ctrl-C does, and checks that the lines it printed live
+// are the lines "tcplab analyze FILE" prints, that the file has every
+// packet, and that tshark reads it.
+func TestCaptureLive(t *testing.T) {
+	addr := labPeer(t)
+	_, port, _ := net.SplitHostPort(addr)
+	file := filepath.Join(t.TempDir(), "live.pcapng")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"capture", "-w", file, "tcp", "port", port}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if strings.Contains(err.Error(), "CAP_NET_RAW") {
+				t.Skipf("needs CAP_NET_RAW: %v", err)
+			}
+			t.Fatalf("capture ended at once: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatalf("capture did not start within 10s:\n%s", stderr.String())
+		}
+	}
+	const exchanges = 3
+	for i := range exchanges {
+		labExchange(t, addr, 40+i)
+	}
+	// Each exchange is at least 9 segments; wait for them to be listed.
+	for end := time.Now().Add(10 * time.Second); strings.Count(stdout.String(), "\n") < 9*exchanges && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel() // as Ctrl-C does
+	if err := <-done; err != nil {
+		t.Fatalf("capture after Ctrl-C = %v, want nil\n%s", err, stderr.String())
+	}
+	live, conv, _ := strings.Cut(stdout.String(), "=====")
+	if !strings.Contains(conv, "TCP Conversations") {
+		t.Errorf("no conversation table after the live list:\n%s", stdout.String())
+	}
+	var aout, aerr bytes.Buffer
+	if err := Run(t.Context(), []string{"analyze", "--no-conv", file}, strings.NewReader(""), &aout, &aerr); err != nil {
+		t.Fatalf("analyze %s: %v\n%s", file, err, aerr.String())
+	}
+	if diff := cmp.Diff(aout.String(), live); diff != "" {
+		t.Errorf("live lines differ from 'tcplab analyze' of the file (-analyze +live):\n%s", diff)
+	}
+	n := strings.Count(live, "\n")
+	if !strings.Contains(stderr.String(), fmt.Sprintf("%d packets captured on lo", n)) ||
+		!strings.Contains(stderr.String(), "0 dropped by kernel") || !strings.Contains(stderr.String(), "wrote "+file) {
+		t.Errorf("capture summary:\n%s\nwant %d packets captured, 0 dropped, wrote %s", stderr.String(), n, file)
+	}
+	if _, err := exec.LookPath("tshark"); err == nil {
+		cmd := exec.Command("tshark", "-r", file)
+		var terr bytes.Buffer
+		cmd.Stderr = &terr
+		out, err := cmd.Output()
+		if err != nil || strings.Count(string(out), "\n") != n {
+			t.Errorf("tshark -r %s: %v, %d packets, want %d\n%s", file, err, strings.Count(string(out), "\n"), n, terr.String())
+		}
+	}
+}
+
+// TestCaptureCountQuiet stops after -c packets and lists nothing with -q.
+func TestCaptureCountQuiet(t *testing.T) {
+	addr := labPeer(t)
+	_, port, _ := net.SplitHostPort(addr)
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), []string{"capture", "-q", "-c", "4", "--duration", "20s", "port " + port}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if strings.Contains(err.Error(), "CAP_NET_RAW") {
+				t.Skipf("needs CAP_NET_RAW: %v", err)
+			}
+			t.Fatalf("capture ended at once: %v", err)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatal("capture did not start within 10s")
+		}
+	}
+	labExchange(t, addr, 1)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("capture -c 4 did not stop")
+	}
+	if stdout.String() != "" || !strings.Contains(stderr.String(), "4 packets captured on lo") {
+		t.Errorf("capture -q -c 4: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+const cliHelperEnv = "TCPLAB_CLI_CAPTURE_HELPER"
+
+// TestCaptureNotPermitted runs "tcplab capture" in a child process that
+// lacks CAP_NET_RAW: it exits 1 and names the capability and the remedy.
+func TestCaptureNotPermitted(t *testing.T) {
+	if os.Getenv(cliHelperEnv) == "1" {
+		var stderr bytes.Buffer
+		err := Run(context.Background(), []string{"capture", "-w", filepath.Join(t.TempDir(), "x.pcapng"), "tcp port 2000"}, strings.NewReader(""), io.Discard, &stderr)
+		fmt.Printf("EXIT %d\nERROR %v\nSTDERR %s\n", ExitCode(err), err, stderr.String())
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop a capability in a child (run the tests as root)")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv not installed (apt-get install util-linux)")
+	}
+	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-net_raw", os.Args[0], "-test.run=^TestCaptureNotPermitted$")
+	cmd.Env = append(os.Environ(), cliHelperEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"EXIT 1\n", "CAP_NET_RAW", "run tcplab as root", "sudo setcap cap_net_raw+ep ./tcplab"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("capture without CAP_NET_RAW printed:\n%s\nwant it to contain %q", out, want)
+		}
+	}
+}
