@@ -90,6 +90,13 @@ cpu_ticks() {
 	echo $((${12} + ${13}))
 }
 
+# children_ms FILE: the CPU time (user+system, ms) of this shell's reaped
+# children, from the output of the `times` builtin saved in FILE (run in
+# the main shell: a subshell starts with none).
+children_ms() {
+	python3 -c 'import re,sys; l=open(sys.argv[1]).read().splitlines()[1]; print(round(sum(int(m)*60000+float(s)*1000 for m,s in re.findall(r"(\d+)m([\d.]+)s", l))))' "$1"
+}
+
 server_pid=""
 stop_server() {
 	[ -n "$server_pid" ] || return 0
@@ -158,11 +165,14 @@ for round in $(seq "$ROUNDS"); do
 			# connections' slow paths.
 			"${gen_pin[@]}" "$tcplab" bench --addr "127.0.0.1:$port" --concurrency 1 --count 300 --duration 2s --timeout "$TIMEOUT" --format json >"$cell.warmup.json" || true
 			before=$(cpu_ticks "$server_pid" || echo 0)
+			times >"$OUT/times.before"
 			"${gen_pin[@]}" "$tcplab" bench --addr "127.0.0.1:$port" --concurrency "$conc" --duration "$DURATION" --timeout "$TIMEOUT" --format json >"$cell.json"
+			times >"$OUT/times.after"
+			gen_ms=$(($(children_ms "$OUT/times.after") - $(children_ms "$OUT/times.before")))
 			if after=$(cpu_ticks "$server_pid"); then
-				echo "$((after - before)) $clk_tck alive" >"$cell.cpu"
+				echo "$((after - before)) $clk_tck alive $gen_ms" >"$cell.cpu"
 			else
-				echo "0 $clk_tck died" >"$cell.cpu"
+				echo "0 $clk_tck died $gen_ms" >"$cell.cpu"
 				log "$name died during the run; its log:"
 				tail -5 "$cell.log" >&2 || true
 			fi
@@ -185,12 +195,13 @@ def cell(name, conc):
         base = f"{out}/{name}-c{conc}-r{r}"
         try:
             j = json.load(open(base + ".json"))
-            ticks, hz, state = open(base + ".cpu").read().split()
+            ticks, hz, state, gen_ms = open(base + ".cpu").read().split()
         except (OSError, ValueError):
             continue
         if "error" in j:
             continue
         j["cpu_us"] = int(ticks) / int(hz) * 1e6 / j["ok"] if j["ok"] else None
+        j["gen_us"] = int(gen_ms) * 1e3 / j["ok"] if j["ok"] else None
         j["died"] = state == "died"
         runs.append(j)
     if not runs:
@@ -212,6 +223,7 @@ def cell(name, conc):
         "p999": med([j["latency_us"]["p999"] for j in runs]),
         "max": max(j["latency_us"]["max"] for j in runs),
         "cpu": med([j["cpu_us"] for j in runs if j["cpu_us"] is not None]),
+        "gen": med([j["gen_us"] for j in runs if j["gen_us"] is not None]),
         "died": any(j["died"] for j in runs),
     }
 
@@ -225,14 +237,14 @@ print(f"Cells of {machine['duration']} (exchange timeout {machine['timeout']}), 
       f"{'server pinned to its own CPU' if machine['pin'] == '1' else 'nothing pinned'}; "
       f"load average {machine['load_before']} before, {machine.get('load_after', '?')} after.")
 print()
-print("| server | concurrency | exchanges/s | failed / total | p50 ms | p99 ms | p99.9 ms | max ms | server CPU µs/exchange |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| server | concurrency | exchanges/s | failed / total | p50 ms | p99 ms | p99.9 ms | max ms | server CPU µs/exchange | generator CPU µs/exchange |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 cells = {}
 for conc in concs:
     for name in servers:
         c = cells[name, conc] = cell(name, conc)
         if c is None:
-            print(f"| {label.get(name, name)} | {conc} | not run | | | | | | |")
+            print(f"| {label.get(name, name)} | {conc} | not run | | | | | | | |")
             continue
         failed = f"{c['failed']} / {c['ok'] + c['failed']}"
         if c["fails"]:
@@ -240,8 +252,9 @@ for conc in concs:
         if c["died"]:
             failed += " — server died"
         cpu = "–" if c["cpu"] is None else f"{c['cpu']:.1f}"
+        gen = "–" if c["gen"] is None else f"{c['gen']:.1f}"
         print(f"| {label.get(name, name)} | {conc} | {c['rate']:.0f} | {failed} | {ms(c['p50'])} | "
-              f"{ms(c['p99'])} | {ms(c['p999'])} | {ms(c['max'])} | {cpu} |")
+              f"{ms(c['p99'])} | {ms(c['p999'])} | {ms(c['max'])} | {cpu} | {gen} |")
 
 if "tcplab" in servers and "c" in servers:
     print()
