@@ -18,6 +18,19 @@
 // are real in captures. The middle namespace's veths have IPv6 disabled:
 // the middle host itself sends nothing.
 //
+// # Using it
+//
+// Network.Do runs Go code on a thread inside a host's namespace, so
+// net.Listen and net.Dial there make that host's sockets; Network.Command
+// runs a program there (ip netns exec). Network.BulkTransfer sends a bulk
+// stream from client to server and captures it with tcpdump, which is how
+// tests produce impaired captures:
+//
+//	spec, err := impair.Parse("loss=2%,delay=10ms,seed=1")
+//	n, err := netlab.New(ctx, netlab.Config{Impair: spec})
+//	defer n.Close()
+//	res, err := n.BulkTransfer(ctx, netlab.BulkOptions{Bytes: 1 << 20, Capture: "lossy.pcap"})
+//
 // # Names and cleanup
 //
 // Namespaces are named tcplab-PID-N-c, -m and -s, where PID is the
