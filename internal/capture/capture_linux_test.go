@@ -369,3 +369,34 @@ func runWithoutNetRaw(t *testing.T, test, mode string) string {
 	}
 	return string(out)
 }
+
+// TestHandlerErrorEndsCapture checks that an error from the packet
+// function ends the capture, is returned, and the file is still complete.
+func TestHandlerErrorEndsCapture(t *testing.T) {
+	port := labServer(t, false)
+	f, path := tempFile(t, "handler.pcapng")
+	errStop := errors.New("enough")
+	s := startOrSkip(t, t.Context(), Config{Filter: fmt.Sprintf("tcp port %d", port)}, f, func(p *Packet) error {
+		if p.Number == 3 {
+			return errStop
+		}
+		return nil
+	})
+	if _, err := exchange(fmt.Sprintf("127.0.0.1:%d", port), 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("capture did not end on the handler's error")
+	}
+	st, err := s.Wait()
+	if !errors.Is(err, errStop) || st.Captured != 3 {
+		t.Errorf("Wait() = %+v, %v; want 3 captured and the handler's error", st, err)
+	}
+	f.Close()
+	// The third packet was written before the handler saw it.
+	if recs, rd := readFile(t, path); len(recs) != 3 || len(rd.Stats()) != 1 {
+		t.Errorf("file has %d packets and %d statistics blocks, want 3 and 1", len(recs), len(rd.Stats()))
+	}
+}
