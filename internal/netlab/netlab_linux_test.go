@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -650,25 +651,7 @@ func ownNamespaces(t *testing.T) []string {
 // the next New must remove its namespaces.
 func TestKilledRunIsCleanedUp(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperChildNetwork$", "-test.v")
-	cmd.Env = append(os.Environ(), "NETLAB_TEST_CHILD=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "NAMES "); ok {
-			names = strings.Fields(rest)
-			break
-		}
-	}
+	cmd, names := startChild(t, "kill")
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -689,19 +672,95 @@ func TestKilledRunIsCleanedUp(t *testing.T) {
 	assertGone(t, names)
 }
 
-// TestHelperChildNetwork is the child of TestKilledRunIsCleanedUp: it
-// builds a network, prints its names and waits to be killed.
-func TestHelperChildNetwork(t *testing.T) {
-	if os.Getenv("NETLAB_TEST_CHILD") != "1" {
-		t.Skip("run by TestKilledRunIsCleanedUp")
+// TestInterruptRemovesNetwork sends SIGINT (Ctrl-C) to a child that
+// builds its network under signal.NotifyContext, as tcplab's main does: the
+// child removes the network before it exits.
+func TestInterruptRemovesNetwork(t *testing.T) {
+	requireRoot(t)
+	cmd, names := startChild(t, "interrupt")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
 	}
-	n, err := New(context.Background(), Config{})
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child after SIGINT: %v", err)
+	}
+	if len(names) != 3 {
+		t.Fatalf("child reported namespaces %v, want 3", names)
+	}
+	assertGone(t, names)
+}
+
+// startChild runs this test binary as a child that builds a network (see
+// TestHelperChildNetwork) and returns it with the names it printed.
+func startChild(t *testing.T, mode string) (*exec.Cmd, []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperChildNetwork$", "-test.v")
+	cmd.Env = append(os.Environ(), "NETLAB_TEST_CHILD="+mode)
+	namesc := make(chan []string, 1)
+	cmd.Stdout = &namesWriter{c: namesc}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case names := <-namesc:
+		return cmd, names
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the child printed no namespace names within 60s")
+		return nil, nil
+	}
+}
+
+// namesWriter takes the child's output and sends the fields of its
+// "NAMES ..." line.
+type namesWriter struct {
+	buf  []byte
+	c    chan []string
+	sent bool
+}
+
+func (w *namesWriter) Write(p []byte) (int, error) {
+	if w.sent {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	for {
+		line, rest, ok := strings.Cut(string(w.buf), "\n")
+		if !ok {
+			return len(p), nil
+		}
+		w.buf = []byte(rest)
+		if names, ok := strings.CutPrefix(line, "NAMES "); ok {
+			w.c <- strings.Fields(names)
+			w.sent = true
+			return len(p), nil
+		}
+	}
+}
+
+// TestHelperChildNetwork is the child of TestKilledRunIsCleanedUp and
+// TestInterruptRemovesNetwork: it builds a network, prints its names and
+// waits to be killed or interrupted.
+func TestHelperChildNetwork(t *testing.T) {
+	mode := os.Getenv("NETLAB_TEST_CHILD")
+	if mode == "" {
+		t.Skip("run by TestKilledRunIsCleanedUp and TestInterruptRemovesNetwork")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	n, err := New(ctx, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer n.Close()
 	fmt.Printf("NAMES %s\n", strings.Join(n.Names(), " "))
-	time.Sleep(30 * time.Second) // killed long before
-	n.Close()
+	select {
+	case <-n.Done(): // interrupted: the network is gone
+	case <-time.After(30 * time.Second): // killed long before
+	}
 }
 
 func TestParallelNetworks(t *testing.T) {
