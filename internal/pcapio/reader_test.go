@@ -552,3 +552,90 @@ func TestNextAllocs(t *testing.T) {
 		}
 	}
 }
+
+// benchFile returns a file of n Ethernet-sized records in format ng
+// (pcapng) or pcap.
+func benchFile(b *testing.B, n int, ng bool) []byte {
+	var buf bytes.Buffer
+	var write func(i int, data []byte) error
+	var flush func() error
+	if ng {
+		w, err := NewPcapngWriter(&buf, PcapngOptions{Interfaces: []Interface{{Link: decode.LinkEthernet, TSResol: 9}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		write = func(i int, d []byte) error { return w.WritePacket(0, int64(i)*1000, d, len(d)) }
+		flush = w.Flush
+	} else {
+		w, err := NewPcapWriter(&buf, PcapOptions{Link: decode.LinkEthernet, Nanosecond: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		write = func(i int, d []byte) error { return w.WritePacket(int64(i)*1000, d, len(d)) }
+		flush = w.Flush
+	}
+	data := make([]byte, 1514)
+	for i := range n {
+		// Lab traffic: mostly small segments, some full-sized.
+		l := 66 + (i*131)%200
+		if i%10 == 0 {
+			l = 1514
+		}
+		if err := write(i, data[:l]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := flush(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func benchmarkNext(b *testing.B, ng, gz bool) {
+	const n = 20000
+	file := benchFile(b, n, ng)
+	if gz {
+		file = gzipped(file)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(file)))
+	for b.Loop() {
+		rd, err := NewReader(bytes.NewReader(file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+}
+
+// BenchmarkNext reads a file of 20000 records per iteration; ns/record is
+// the cost of one Next.
+func BenchmarkNext(b *testing.B) {
+	b.Run("pcap", func(b *testing.B) { benchmarkNext(b, false, false) })
+	b.Run("pcapng", func(b *testing.B) { benchmarkNext(b, true, false) })
+	b.Run("pcap.gz", func(b *testing.B) { benchmarkNext(b, false, true) })
+}
+
+func BenchmarkPcapngWritePacket(b *testing.B) {
+	w, err := NewPcapngWriter(io.Discard, PcapngOptions{Interfaces: []Interface{{Link: decode.LinkEthernet, TSResol: 9}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, 200)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := w.WritePacket(0, 1795529566123456789, data, len(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
