@@ -92,6 +92,17 @@ func startOn(t *testing.T, cfg Config, ln net.Listener) *testServer {
 	return ts
 }
 
+// waitAccepted waits up to 10 s until the server has accepted n
+// connections.
+func (ts *testServer) waitAccepted(t *testing.T, n uint64) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ts.Stats().Accepted < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("server accepted %d connections in 10 s, want %d", ts.Stats().Accepted, n)
+		}
+	}
+}
+
 // logEntry is one JSON log line of the server.
 type logEntry struct {
 	Msg    string `json:"msg"`
@@ -503,7 +514,7 @@ func TestMaxConns(t *testing.T) {
 	}
 	defer first.Close()
 	io.WriteString(first, "Client of") // holds the only slot
-	time.Sleep(50 * time.Millisecond)  // let the server accept it
+	ts.waitAccepted(t, 1)
 
 	second, err := net.Dial("tcp", ts.addr) // waits in the accept queue
 	if err != nil {
@@ -534,7 +545,7 @@ func TestShutdown(t *testing.T) {
 	}
 	defer c.Close()
 	io.WriteString(c, "Client of")
-	time.Sleep(50 * time.Millisecond)
+	ts.waitAccepted(t, 1)
 
 	done := make(chan error, 1)
 	go func() {
@@ -575,7 +586,7 @@ func TestShutdownTimeout(t *testing.T) {
 	}
 	defer c.Close()
 	io.WriteString(c, "Client of") // never finished
-	time.Sleep(50 * time.Millisecond)
+	ts.waitAccepted(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := ts.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
