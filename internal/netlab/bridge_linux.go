@@ -152,6 +152,10 @@ func (d *direction) write(stop <-chan struct{}) {
 func (d *direction) stats() DirectionStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The kernel resets its counters on each read: add them up.
+	if ks, err := d.in.Stats(); err == nil {
+		d.st.KernelDrops += uint64(ks.Drops)
+	}
 	st := d.st
 	st.Stats = d.link.Stats()
 	return st

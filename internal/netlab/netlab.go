@@ -66,6 +66,10 @@ type DirectionStats struct {
 	WriteErrors uint64
 	// Oversize counts frames longer than the bridge's buffer, dropped.
 	Oversize uint64
+	// KernelDrops counts frames the kernel dropped because the bridge's
+	// receiving socket was full (PACKET_STATISTICS): frames lost that no
+	// impairment asked for.
+	KernelDrops uint64
 }
 
 // Stats are the bridge's counters for both directions.
@@ -117,8 +121,8 @@ type BulkResult struct {
 func (d DirectionStats) String() string {
 	s := fmt.Sprintf("received %d, forwarded %d, lost %d, queue drops %d, limit drops %d, duplicated %d, reordered %d, CE-marked %d",
 		d.Received, d.Forwarded, d.DroppedLoss, d.DroppedQueue, d.DroppedLimit, d.Duplicated, d.Reordered, d.Marked)
-	if d.WriteErrors != 0 || d.Oversize != 0 {
-		s += fmt.Sprintf(", write errors %d, oversize %d", d.WriteErrors, d.Oversize)
+	if d.WriteErrors != 0 || d.Oversize != 0 || d.KernelDrops != 0 {
+		s += fmt.Sprintf(", write errors %d, oversize %d, kernel drops %d", d.WriteErrors, d.Oversize, d.KernelDrops)
 	}
 	return s
 }

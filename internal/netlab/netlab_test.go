@@ -21,8 +21,8 @@ func TestDirectionStatsString(t *testing.T) {
 	}{
 		{DirectionStats{}, "received 0, forwarded 0, lost 0, queue drops 0, limit drops 0, duplicated 0, reordered 0, CE-marked 0"},
 		{
-			DirectionStats{Stats: impair.Stats{Received: 10, Forwarded: 9, DroppedLoss: 1, DroppedQueue: 2, DroppedLimit: 3, Duplicated: 4, Reordered: 5, Marked: 6}, WriteErrors: 7, Oversize: 8},
-			"received 10, forwarded 9, lost 1, queue drops 2, limit drops 3, duplicated 4, reordered 5, CE-marked 6, write errors 7, oversize 8",
+			DirectionStats{Stats: impair.Stats{Received: 10, Forwarded: 9, DroppedLoss: 1, DroppedQueue: 2, DroppedLimit: 3, Duplicated: 4, Reordered: 5, Marked: 6}, WriteErrors: 7, Oversize: 8, KernelDrops: 9},
+			"received 10, forwarded 9, lost 1, queue drops 2, limit drops 3, duplicated 4, reordered 5, CE-marked 6, write errors 7, oversize 8, kernel drops 9",
 		},
 	}
 	for _, tt := range tests {
