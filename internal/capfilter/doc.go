@@ -39,6 +39,11 @@
 // offset and the token; it is never widened to "capture everything". Host
 // and port names are not resolved: give addresses and numbers.
 //
+// On Linux the kernel takes an 802.1Q tag out of a received frame before a
+// packet socket's filter runs, so "ip" matches a tagged IPv4 frame in a
+// live capture (as with libpcap) but not in a file, where the tag is still
+// in the frame.
+//
 // Programs are generated for Ethernet frames (Linux lo and veth devices are
 // Ethernet) and for Linux cooked captures (SLL and SLL2). A packet is
 // accepted by returning the snap length and dropped by returning 0; a load
