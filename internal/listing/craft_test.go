@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -279,6 +280,18 @@ func craftedScenarios() ([]endpoints, [][]seg) {
 		{at: 5100, seq: 301, ack: 1, flags: fA, win: 500, payload: 100},
 	}
 	convs, all = append(convs, e6), append(all, s6)
+
+	// 6. A capture that starts during keep-alives.
+	e7 := endpoints{ep("10.0.0.6:40006"), ep("10.0.0.2:2000")}
+	s7 := []seg{
+		{at: 6000000, seq: 3000, ack: 4000, flags: fA, win: 64},
+		{at: 6000010, fromB: true, seq: 4000, ack: 3001, flags: fA, win: 64},
+		{at: 7000000, seq: 3000, ack: 4000, flags: fA, win: 64},
+		{at: 7000010, fromB: true, seq: 4000, ack: 3001, flags: fA, win: 64},
+		{at: 8000000, seq: 3000, ack: 4000, flags: fA, win: 64},
+		{at: 8000010, fromB: true, seq: 4000, ack: 3001, flags: fA, win: 64},
+	}
+	convs, all = append(convs, e7), append(all, s7)
 	return convs, all
 }
 
@@ -286,8 +299,25 @@ func TestParityCrafted(t *testing.T) {
 	needTshark(t)
 	convs, segs := craftedScenarios()
 	file := writeCrafted(t, convs, segs)
+	if dir := os.Getenv("TCPLAB_PARITY_KEEP"); dir != "" {
+		data, _ := os.ReadFile(file)
+		os.WriteFile(filepath.Join(dir, "crafted.pcap"), data, 0o644)
+	}
 	n := compareWithTshark(t, file)
 	if n == 0 {
 		t.Fatal("tshark found no TCP packets in the crafted capture")
+	}
+}
+
+// TestParityFiles compares the capture files listed in
+// $TCPLAB_PARITY_FILES (space-separated) with tshark.
+func TestParityFiles(t *testing.T) {
+	needTshark(t)
+	files := strings.Fields(os.Getenv("TCPLAB_PARITY_FILES"))
+	if len(files) == 0 {
+		t.Skip("set TCPLAB_PARITY_FILES to compare captures of your own")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { compareWithTshark(t, f) })
 	}
 }

@@ -43,7 +43,9 @@ func newFollower(stream uint32) *follower { return &follower{stream: stream} }
 
 // add takes one segment of the capture.
 func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
-	if r.Stream != f.stream {
+	if r.Stream != f.stream || r.OptionsTruncated {
+		// tshark's follow tap does not see a segment whose options the
+		// snap length cut: its dissection stopped before.
 		return
 	}
 	src := netip.AddrPortFrom(p.Src, p.TCP.SrcPort())
@@ -140,22 +142,14 @@ func ltSeq(x, y uint32) bool { return int32(x-y) < 0 }
 // node's indented by a tab), non-printable bytes but CR and LF shown as
 // '.'. A gap the capture never filled is shown as a line
 // "[N bytes missing in capture file]" before the bytes after it.
-func (f *follower) appendText(dst []byte, streams []*tcpanalysis.Stream) []byte {
+func (f *follower) appendText(dst []byte) []byte {
 	f.drain(0, true)
 	f.drain(1, true)
-	if !f.seen && int(f.stream) < len(streams) {
-		f.nodes[0] = streams[f.stream].First
-		if streams[f.stream].First == streams[f.stream].Client {
-			f.nodes[1] = streams[f.stream].Server
-		} else {
-			f.nodes[1] = streams[f.stream].Client
-		}
-	}
 	node := func(ap netip.AddrPort) string {
 		if !ap.IsValid() {
 			return ":0"
 		}
-		return convAddr(ap.Addr().String(), ap.Port())
+		return ap.String()
 	}
 	dst = append(dst, '\n')
 	dst = append(dst, followRule...)

@@ -355,6 +355,16 @@ func compareWithTshark(t *testing.T, file string) int {
 		}
 	}
 	compareText(t, file, want)
+	compareConversations(t, file)
+	streams := map[int64]bool{}
+	for _, r := range want {
+		streams[r.Stream] = true
+	}
+	for n := range int64(3) {
+		if streams[n] {
+			compareFollow(t, file, int(n))
+		}
+	}
 	seen := map[string]int{}
 	for _, r := range want {
 		for _, a := range r.Analysis {
@@ -425,6 +435,10 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 		t.Skip("tcpdump not installed: apt-get install tcpdump")
 	}
 	file := filepath.Join(t.TempDir(), "capture.pcap")
+	if dir := os.Getenv("TCPLAB_PARITY_KEEP"); dir != "" {
+		// Keep the capture for inspection.
+		file = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".pcap")
+	}
 	args := append([]string{"-i", iface, "--immediate-mode", "-U", "-w", file}, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -465,4 +479,70 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 		t.Logf("captured %d bytes: %s", st.Size(), errText.String())
 	}
 	return file
+}
+
+// ourOutput runs tcplab over file with opts and returns what it prints.
+func ourOutput(t *testing.T, file string, opts Options) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Run(context.Background(), rd, &buf, opts); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// compareConversations compares the conversation table with tshark's
+// -z conv,tcp: each of tshark's lines must start tcplab's, which only
+// adds its State and iRTT columns.
+func compareConversations(t *testing.T, file string) {
+	t.Helper()
+	args := append([]string{"-q", "-r", file, "-z", "conv,tcp"}, tsharkDisableArgs(t)...)
+	out, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark -z conv,tcp: %v", err)
+	}
+	want := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	text := ourOutput(t, file, Options{Format: Text, Follow: -1})
+	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	start := len(all)
+	for i, l := range all {
+		if l == strings.TrimRight(convRule, "\n") {
+			start = i
+			break
+		}
+	}
+	got := all[start:]
+	if len(got) != len(want) {
+		t.Errorf("conversation table: %d lines, tshark %d:\ntshark:\n%s\ntcplab:\n%s", len(got), len(want), out, strings.Join(got, "\n"))
+		return
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g != w && !(strings.HasPrefix(g, w) && g[len(w)] == ' ') {
+			t.Errorf("conversation table line %d:\ntshark: %q\ntcplab: %q", i+1, w, g)
+		}
+	}
+}
+
+// compareFollow compares --follow N with tshark's -z follow,tcp,ascii,N.
+func compareFollow(t *testing.T, file string, stream int) {
+	t.Helper()
+	args := append([]string{"-q", "-r", file, "-z", "follow,tcp,ascii," + strconv.Itoa(stream)}, tsharkDisableArgs(t)...)
+	out, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark -z follow: %v", err)
+	}
+	got := ourOutput(t, file, Options{Format: Text, Follow: stream})
+	if got != string(out) {
+		t.Errorf("follow stream %d:\ntshark:\n%s\ntcplab:\n%s", stream, out, got)
+	}
 }

@@ -110,7 +110,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	}
 	switch {
 	case fol != nil:
-		buf = fol.appendText(buf[:0], an.Streams())
+		buf = fol.appendText(buf[:0])
 		bw.Write(buf)
 	case opts.Format == NDJSON:
 		for _, s := range an.Streams() {

@@ -388,6 +388,11 @@ func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq
 	// between was not captured.
 	if fwd.nextSeq != 0 && gtSeq(seq, fwd.nextSeq) && flags&rst == 0 {
 		*fl |= LostSegment
+		// tshark 4.0.17 reports an ACK of unseen data again after the
+		// flow skipped some: its "one report until a duplicate ACK"
+		// counter restarts here (found by comparing with tshark; the
+		// source of later versions differs).
+		fwd.dupAckNum = 0
 	}
 	// A keep-alive holds 0 or 1 byte and starts one byte before the next
 	// expected sequence number.
@@ -417,7 +422,11 @@ func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq
 		goto finishedFwd
 	}
 	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
-		fwd.dupAckNum++
+		if fwd.dupAckNum == -1 {
+			fwd.dupAckNum = 1 // after an ACKed-unseen report
+		} else {
+			fwd.dupAckNum++
+		}
 		*fl |= DuplicateAck
 		r.DupAckNum = uint32(fwd.dupAckNum)
 		r.DupAckOf = fwd.lastNonDupAck
@@ -432,9 +441,19 @@ finishedFwd:
 	// An ACK beyond everything seen from the peer acknowledges segments
 	// that were not captured.
 	if rev.maxSeqToBeAcked != 0 && gtSeq(ack, rev.maxSeqToBeAcked) && flags&ackf != 0 {
-		// Move the peer's mark so that the same gap is reported once.
-		rev.maxSeqToBeAcked = rev.nextSeq
-		*fl |= AckLostSegment
+		if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
+			// Move the peer's mark so that the same gap is reported
+			// once.
+			rev.maxSeqToBeAcked = rev.nextSeq
+			*fl |= AckLostSegment
+		} else {
+			// The peer only sends pure ACKs: report once until it
+			// sends a duplicate ACK.
+			if rev.dupAckNum == 0 {
+				*fl |= AckLostSegment
+			}
+			rev.dupAckNum = -1
+		}
 	}
 
 	// Retransmission, fast retransmission, spurious retransmission or
