@@ -124,6 +124,9 @@ const (
 // linkOf returns the link type of the frames a packet socket reads on
 // the interface, and whether it is a loopback interface.
 func linkOf(name string) (decode.LinkType, bool, error) {
+	if name == "any" {
+		return 0, false, fmt.Errorf("capture: tcplab captures on one interface at a time, not %q: name one (lo for the lab's traffic)", name)
+	}
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		var names []string

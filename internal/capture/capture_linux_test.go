@@ -291,7 +291,8 @@ func TestOpenErrors(t *testing.T) {
 		is   error
 	}{
 		{Config{Filter: "tcp port"}, `capture: filter "tcp port"`, capfilter.ErrSyntax},
-		{Config{Interface: "no-such-if0"}, `no interface "no-such-if0"`, nil},
+		{Config{Interface: "no-such-if0"}, `no interface "no-such-if0" (this host has: lo`, nil},
+		{Config{Interface: "any"}, `one interface at a time, not "any"`, nil},
 		{Config{SnapLen: -1}, "snap length -1 out of range", nil},
 		{Config{SnapLen: MaxSnapLen + 1}, "snap length", nil},
 		{Config{BufferSize: 1000}, "buffer size 1000 out of range", nil},
@@ -398,5 +399,29 @@ func TestHandlerErrorEndsCapture(t *testing.T) {
 	// The third packet was written before the handler saw it.
 	if recs, rd := readFile(t, path); len(recs) != 3 || len(rd.Stats()) != 1 {
 		t.Errorf("file has %d packets and %d statistics blocks, want 3 and 1", len(recs), len(rd.Stats()))
+	}
+}
+
+func TestSnapLen(t *testing.T) {
+	port := labServer(t, false)
+	var got collector
+	s := startOrSkip(t, t.Context(), Config{Filter: fmt.Sprintf("tcp port %d", port), SnapLen: 60}, nil, got.add)
+	if _, err := exchange(fmt.Sprintf("127.0.0.1:%d", port), 1, 5000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	long := 0
+	for i, r := range got.get() {
+		if len(r.data) > 60 || r.length < len(r.data) {
+			t.Fatalf("packet %d: %d bytes captured of %d, want at most 60", i+1, len(r.data), r.length)
+		}
+		if r.length > 60 {
+			long++
+		}
+	}
+	if long == 0 {
+		t.Errorf("no packet longer than the snap length: the test proves nothing")
 	}
 }
