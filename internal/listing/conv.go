@@ -29,23 +29,23 @@ func AppendConversations(dst []byte, streams []*tcpanalysis.Stream, first int64,
 	dst = append(dst, "                                                           | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |        |            |\n"...)
 	rows := make([]*tcpanalysis.Stream, 0, len(streams))
 	for _, s := range streams {
-		if sel.MatchStream(s) {
+		if s.Tap > 0 && sel.MatchStream(s) {
 			rows = append(rows, s)
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Packets > rows[j].Packets })
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Tap > rows[j].Tap })
 	for _, s := range rows {
 		txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
 		a, b := s.Client, s.Server
-		if s.First != s.Client {
+		if s.TapFirst != s.Client {
 			txF, txB, rxF, rxB = rxF, rxB, txF, txB
 			a, b = b, a
 		}
 		dst = fmt.Appendf(dst, "%-26s <-> %-26s  %6d %-9s  %6d %-9s  %6d %-9s  ",
 			convAddr(a.Addr().String(), a.Port()), convAddr(b.Addr().String(), b.Port()),
 			rxF, formatSize(rxB), txF, formatSize(txB), rxF+txF, formatSize(rxB+txB))
-		start := s.FirstTime - first
-		stop := s.LastTime - first
+		start := s.TapFirstTime - first
+		stop := s.TapLastTime - first
 		dst = fmt.Appendf(dst, "%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
 		irtt := "-"
 		if s.IRTT != 0 && s.Handshake() != "none" {

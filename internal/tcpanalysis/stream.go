@@ -23,10 +23,18 @@ type Stream struct {
 	// BytesC2S and BytesS2C count payload bytes each way, leaving out
 	// segments flagged as retransmissions (plain, fast or spurious).
 	BytesC2S, BytesS2C uint64
-	PacketsC2S         uint64
-	PacketsS2C         uint64
-	// FrameBytesC2S and FrameBytesS2C sum the captured frames' on-wire lengths
-	// each way, as tshark's conversation table does.
+
+	// The conversation table counts what tshark's TCP tap sees: every
+	// segment but those whose options the snap length cut (tshark's
+	// dissection stops before its tap). Tap is the number of such
+	// segments, TapFirst the source of the first, TapFirstTime and
+	// TapLastTime their times; PacketsC2S and PacketsS2C count them each
+	// way, FrameBytesC2S and FrameBytesS2C sum their frames' lengths on
+	// the wire.
+	Tap                          uint64
+	TapFirst                     netip.AddrPort
+	TapFirstTime, TapLastTime    int64
+	PacketsC2S, PacketsS2C       uint64
 	FrameBytesC2S, FrameBytesS2C uint64
 
 	// IRTT is Wireshark's tcp.analysis.initial_rtt in nanoseconds: from
@@ -79,13 +87,23 @@ func (s *Stream) add(r *Result, src netip.AddrPort, frameLen int, ts int64, irtt
 		counted = uint64(r.Len)
 	}
 	if fromServer {
-		s.PacketsS2C++
 		s.BytesS2C += counted
-		s.FrameBytesS2C += uint64(frameLen)
 	} else {
-		s.PacketsC2S++
 		s.BytesC2S += counted
-		s.FrameBytesC2S += uint64(frameLen)
+	}
+	if !r.OptionsTruncated {
+		if s.Tap == 0 {
+			s.TapFirst, s.TapFirstTime = src, ts
+		}
+		s.Tap++
+		s.TapLastTime = ts
+		if fromServer {
+			s.PacketsS2C++
+			s.FrameBytesS2C += uint64(frameLen)
+		} else {
+			s.PacketsC2S++
+			s.FrameBytesC2S += uint64(frameLen)
+		}
 	}
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
