@@ -7,4 +7,14 @@
 // Packet whose slices alias the frame, valid until the frame's buffer is
 // reused. A frame cut short by the capture's snap length is decoded as far
 // as its bytes go, as Wireshark does, and says so in Packet.Truncated.
+//
+// A frame that is not IP, or IP that is not TCP, is not an error. A
+// malformed header is: the *Error names the header and its byte offset in
+// the frame, and wraps ErrTruncated when the frame ends inside the link or
+// IP header.
+//
+// Packet.TCPChecksum tells a good checksum from a bad one and from a
+// partial one: the pseudo-header sum that a sender offloading the checksum
+// leaves in the field, which is what every segment captured on Linux
+// loopback holds.
 package decode

@@ -3,6 +3,7 @@ package pcapio_test
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/md5"
 	"fmt"
 	"io"
 	"os"
@@ -316,10 +317,13 @@ func TestWriterReadByTshark(t *testing.T) {
 			if len(want) != 40 {
 				t.Errorf("tshark reads %d frames, want 40", len(want))
 			}
-			rows := pcaptest.Tshark(t, file, "-T", "fields", "-e", "frame.comment")
+			rows := pcaptest.Tshark(t, file, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields", "-e", "frame.comment", "-e", "frame.md5_hash")
 			var gotComments []string
-			for _, r := range rows {
+			for i, r := range rows {
 				gotComments = append(gotComments, r[0])
+				if sum := fmt.Sprintf("%x", md5.Sum(data(i))); len(r) < 2 || r[1] != sum {
+					t.Errorf("packet %d: tshark frame.md5_hash %q, want %s (the bytes written)", i+1, r, sum)
+				}
 			}
 			if diff := cmp.Diff(wantComments, gotComments); diff != "" {
 				t.Errorf("tshark frame.comment (-want +got):\n%s", diff)
