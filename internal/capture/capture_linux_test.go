@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -423,5 +424,38 @@ func TestSnapLen(t *testing.T) {
 	}
 	if long == 0 {
 		t.Errorf("no packet longer than the snap length: the test proves nothing")
+	}
+}
+
+// TestStartFile checks that StartFile writes and closes its file, and
+// creates none when the capture cannot open.
+func TestStartFile(t *testing.T) {
+	port := labServer(t, false)
+	path := filepath.Join(t.TempDir(), "server.pcapng")
+	s, err := StartFile(t.Context(), Config{Filter: fmt.Sprintf("tcp port %d", port)}, path, nil)
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		t.Skipf("needs CAP_NET_RAW: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exchange(fmt.Sprintf("127.0.0.1:%d", port), 7, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, rd := readFile(t, path)
+	if uint64(len(recs)) != st.Captured || len(recs) < 9 || len(rd.Stats()) != 1 {
+		t.Errorf("file has %d packets and %d statistics blocks; stats %+v", len(recs), len(rd.Stats()), st)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.pcapng")
+	if _, err := StartFile(t.Context(), Config{Filter: "tcp port"}, bad, nil); err == nil {
+		t.Fatal("StartFile with a bad filter = nil error")
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("StartFile that failed left %s: %v", bad, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/tcplab/tcplab/internal/pcapio"
@@ -103,14 +104,47 @@ type Session struct {
 // an error from it ends the capture). Packets are captured from the moment
 // Start returns. The caller closes w after Wait or Stop.
 func Start(ctx context.Context, cfg Config, w io.Writer, fn func(*Packet) error) (*Session, error) {
+	return start(ctx, cfg, func() (io.Writer, func() error, error) { return w, nil, nil }, fn)
+}
+
+// StartFile is Start writing to a new pcapng file at path. The file is
+// created only once the capture is open (so a capture that may not run
+// leaves no empty file) and is closed when the session ends, before Wait
+// and Stop return.
+func StartFile(ctx context.Context, cfg Config, path string, fn func(*Packet) error) (*Session, error) {
+	return start(ctx, cfg, func() (io.Writer, func() error, error) {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("capture: %w", err)
+		}
+		return f, func() error {
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("capture: %w", err)
+			}
+			return nil
+		}, nil
+	}, fn)
+}
+
+// start opens the capture, then the output (w may be nil; closeOut, if
+// not nil, runs when the session ends), then runs the capture.
+func start(ctx context.Context, cfg Config, out func() (w io.Writer, closeOut func() error, err error), fn func(*Packet) error) (*Session, error) {
 	c, err := Open(cfg)
 	if err != nil {
+		return nil, err
+	}
+	w, closeOut, err := out()
+	if err != nil {
+		c.Close()
 		return nil, err
 	}
 	var fw *Writer
 	if w != nil {
 		if fw, err = NewWriter(w, c.Info()); err != nil {
 			c.Close()
+			if closeOut != nil {
+				closeOut()
+			}
 			return nil, err
 		}
 	}
@@ -133,6 +167,9 @@ func Start(ctx context.Context, cfg Config, w io.Writer, fn func(*Packet) error)
 		if fw != nil {
 			// Whatever stopped the capture, what was captured is written.
 			err = errors.Join(err, fw.Finish(st))
+		}
+		if closeOut != nil {
+			err = errors.Join(err, closeOut())
 		}
 		s.stats, s.err = st, errors.Join(err, c.Close())
 	}()
