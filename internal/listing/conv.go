@@ -12,7 +12,7 @@ const convRule = "==============================================================
 
 // AppendConversations appends a table like `tshark -q -z conv,tcp`, with
 // two more columns: the conversation's Zeek conn_state and its initial
-// RTT in seconds ("-" when the handshake was not captured). Rows are
+// RTT in seconds ("-" unless the whole handshake was captured). Rows are
 // sorted by total frames, most first, then by stream index, as tshark
 // sorts them. first is the capture's first timestamp; sel, when not
 // empty, limits the rows and is shown as the filter.
@@ -48,7 +48,7 @@ func AppendConversations(dst []byte, streams []*tcpanalysis.Stream, first int64,
 		stop := s.TapLastTime - first
 		dst = fmt.Appendf(dst, "%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
 		irtt := "-"
-		if s.IRTT != 0 && s.Handshake() != "none" {
+		if s.IRTT != 0 && s.Handshake() == "complete" {
 			irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
 		}
 		dst = fmt.Appendf(dst, "   %-6s %12s\n", s.State(), irtt)

@@ -217,7 +217,7 @@ func AppendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
 	dst = append(dst, `,"bytes_s2c":`...)
 	dst = strconv.AppendUint(dst, s.BytesS2C, 10)
 	hs := s.Handshake()
-	if s.IRTT != 0 && hs != "none" {
+	if s.IRTT != 0 && hs == "complete" {
 		dst = append(dst, `,"irtt":`...)
 		dst = AppendTime(dst, s.IRTT, max(digits, 6))
 	}
