@@ -3,6 +3,7 @@ package explain_test
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -192,5 +193,13 @@ func TestNoPanic(t *testing.T) {
 				t.Errorf("conversation %d: %v", i, err)
 			}
 		}
+	}
+}
+
+func BenchmarkExplain(b *testing.B) {
+	c := fixture.Impaired()
+	b.ReportAllocs()
+	for b.Loop() {
+		explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese}).WriteText(io.Discard, 80)
 	}
 }

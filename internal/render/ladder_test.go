@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,21 @@ func TestTerminalStyle(t *testing.T) {
 		if color != tt.wantColor || ascii != tt.ascii {
 			t.Errorf("%s: TerminalStyle() = %v, %v, want %v, %v", tt.name, color, ascii, tt.wantColor, tt.ascii)
 		}
+	}
+}
+
+func BenchmarkLadder(b *testing.B) {
+	c := fixture.Impaired()
+	b.ReportAllocs()
+	for b.Loop() {
+		Ladder(io.Discard, &c, LadderOptions{Color: true})
+	}
+}
+
+func BenchmarkReport(b *testing.B) {
+	convs := fixture.All()
+	b.ReportAllocs()
+	for b.Loop() {
+		Report(io.Discard, convs, ReportOptions{})
 	}
 }
