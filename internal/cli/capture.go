@@ -33,10 +33,11 @@ else is an error naming its position, never "capture everything".
 While capturing, the TCP packets are listed as they arrive, with the same
 lines as 'tcplab analyze' prints for the saved file (-q: none), and the
 conversation table at the end. -w writes a pcapng file that Wireshark and
-tshark read. The capture stops on Ctrl-C, after -c packets or after
---duration; then every packet the kernel had captured is written, the file
-is flushed and closed, and the counts (with the kernel's drops) are printed
-to stderr and stored in the file.
+tshark read ("-w -" writes it to stdout instead of the list). The capture
+stops on Ctrl-C, after -c packets or after --duration; then every packet
+the kernel had captured is written, the file is flushed and closed, and
+the counts (with the kernel's drops) are printed to stderr and stored in
+the file.
 
 On lo, Linux hands a packet socket every packet twice (as sent and as
 received); like tcpdump and Wireshark, tcplab keeps one copy.
@@ -53,7 +54,7 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 	var quiet, noConv bool
 	fs.StringVar(&cfg.Interface, "i", capture.DefaultInterface, "capture on `interface`")
 	fs.StringVar(&cfg.Interface, "interface", capture.DefaultInterface, "same as -i")
-	fs.StringVar(&write, "w", "", "write the packets to `file` (pcapng)")
+	fs.StringVar(&write, "w", "", "write the packets to `file` (pcapng; - for stdout, which implies -q)")
 	fs.StringVar(&write, "write", "", "same as -w")
 	fs.IntVar(&cfg.Count, "c", 0, "stop after `N` packets (0: no limit)")
 	fs.IntVar(&cfg.Count, "count", 0, "same as -c")
@@ -95,15 +96,25 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 	defer c.Close()
 
 	var (
+		out  io.Writer
 		file *os.File
 		fw   *capture.Writer
 	)
-	if write != "" {
+	switch write {
+	case "":
+	case "-":
+		// The file goes to stdout (to pipe into tshark -r - or
+		// wireshark -k -i -), so the packet list does not.
+		out, quiet = env.Stdout, true
+	default:
 		if file, err = os.Create(write); err != nil {
 			return fmt.Errorf("capture: %w", err)
 		}
 		defer file.Close()
-		if fw, err = capture.NewWriter(file, c.Info()); err != nil {
+		out = file
+	}
+	if out != nil {
+		if fw, err = capture.NewWriter(out, c.Info()); err != nil {
 			return fmt.Errorf("capture: %s: %w", write, err)
 		}
 	}
@@ -131,8 +142,10 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 		if err := fw.Finish(st); err != nil {
 			errs = append(errs, err)
 		}
-		if err := file.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("capture: %w", err))
+		if file != nil {
+			if err := file.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("capture: %w", err))
+			}
 		}
 	}
 	if ll != nil {
@@ -175,7 +188,7 @@ func summarizeCapture(st capture.Stats, iface, file string, ll *liveLister) stri
 	if st.Dropped > 0 {
 		fmt.Fprintf(&b, "tcplab: the kernel dropped %d packets because the ring was full: give a larger --buffer, or -q\n", st.Dropped)
 	}
-	if file != "" {
+	if file != "" && file != "-" {
 		fmt.Fprintf(&b, "tcplab: wrote %s (open it with Wireshark, or: tcplab analyze %s)\n", file, file)
 	}
 	return b.String()

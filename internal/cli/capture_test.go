@@ -243,3 +243,41 @@ func TestCaptureNotPermitted(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureToStdout writes the pcapng file to stdout with "-w -" and
+// checks that tshark reads it from a pipe.
+func TestCaptureToStdout(t *testing.T) {
+	addr := labPeer(t)
+	_, port, _ := net.SplitHostPort(addr)
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), []string{"capture", "-w", "-", "-c", "9", "tcp port " + port}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if strings.Contains(err.Error(), "CAP_NET_RAW") {
+				t.Skipf("needs CAP_NET_RAW: %v", err)
+			}
+			t.Fatalf("capture ended at once: %v", err)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatal("capture did not start within 10s")
+		}
+	}
+	labExchange(t, addr, 2)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed (apt-get install tshark)")
+	}
+	cmd := exec.Command("tshark", "-r", "-")
+	cmd.Stdin = strings.NewReader(stdout.String())
+	out, err := cmd.Output()
+	if err != nil || strings.Count(string(out), "\n") != 9 {
+		t.Errorf("tshark -r - of the capture on stdout: %v\n%s", err, out)
+	}
+}
