@@ -1,9 +1,11 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -507,5 +509,125 @@ func BenchmarkTCPChecksum(b *testing.B) {
 		if st, _ := p.TCPChecksum(); st != ChecksumGood {
 			b.Fatal(st)
 		}
+	}
+}
+
+func TestDecodeIPv6Truncated(t *testing.T) {
+	seg := tcpSeg(FlagACK, nil, []byte("abc"))
+	hbh := []byte{ProtoTCP, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // 16-byte hop-by-hop
+	full := ipv6Pkt(0, hbh, seg)
+	for _, tt := range []struct {
+		name   string
+		n      int // bytes captured
+		offset int
+		trunc  bool
+	}{
+		{"cut before the extension length", 41, 40, true},
+		{"cut inside the extension", 50, 40, true},
+		{"cut inside the fragment header", 44, 40, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := full
+			if tt.name == "cut inside the fragment header" {
+				f = ipv6Pkt(44, []byte{ProtoTCP, 0, 0, 1, 0, 0, 0, 1}, seg)
+			}
+			var p Packet
+			err := Decode(LinkRaw, f[:tt.n], &p)
+			var de *Error
+			if !errors.As(err, &de) || de.Offset != tt.offset || errors.Is(err, ErrTruncated) != tt.trunc || !p.Truncated {
+				t.Errorf("Decode = %v (Truncated %v), want a truncated error at %d", err, p.Truncated, tt.offset)
+			}
+			if p.IPVersion != 6 || p.Src != src6 {
+				t.Errorf("IPv6 fields not kept: version %d src %v", p.IPVersion, p.Src)
+			}
+		})
+	}
+	t.Run("payload length shorter than the extension", func(t *testing.T) {
+		f := bytes.Clone(full)
+		binary.BigEndian.PutUint16(f[4:], 1)
+		var p Packet
+		err := Decode(LinkRaw, f, &p)
+		var de *Error
+		if !errors.As(err, &de) || de.Offset != 40 || errors.Is(err, ErrTruncated) {
+			t.Errorf("Decode = %v, want a malformed (not truncated) error at 40", err)
+		}
+	})
+	t.Run("too many extension headers", func(t *testing.T) {
+		var ext []byte
+		for range maxExtHeaders + 1 {
+			ext = append(ext, 60, 0, 1, 4, 0, 0, 0, 0)
+		}
+		var p Packet
+		err := Decode(LinkRaw, ipv6Pkt(60, ext, nil), &p)
+		if err == nil || !strings.Contains(err.Error(), "more than 16 extension headers") {
+			t.Errorf("Decode = %v, want too many extension headers", err)
+		}
+	})
+}
+
+func TestErrorText(t *testing.T) {
+	var p Packet
+	err := Decode(LinkEthernet, ether(0x0800, make([]byte, 10)), &p)
+	if got, want := err.Error(), "decode: ipv4 header at offset 14: 10 bytes captured, need 20: truncated"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	err = Decode(LinkRaw, append([]byte{0x43}, make([]byte, 30)...), &p)
+	if got, want := err.Error(), "decode: ipv4 header at offset 0: header length 12 is below 20"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestChecksumStatusString(t *testing.T) {
+	for st, want := range map[ChecksumStatus]string{ChecksumUnverified: "unverified", ChecksumGood: "good", ChecksumBad: "bad", ChecksumPartial: "partial", 9: "invalid"} {
+		if got := st.String(); got != want {
+			t.Errorf("ChecksumStatus(%d).String() = %q, want %q", st, got, want)
+		}
+	}
+}
+
+func TestOptionIter(t *testing.T) {
+	type opt struct {
+		Kind uint8
+		Len  int
+		Data string
+	}
+	for _, tt := range []struct {
+		name string
+		buf  []byte
+		want []opt
+		err  string
+		off  int
+	}{
+		{"lab SYN", []byte{2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10}, []opt{{2, 4, "\xff\xd7"}, {4, 2, ""}, {8, 10, "\x00\x00\x00\x01\x00\x00\x00\x00"}, {1, 1, ""}, {3, 3, "\n"}}, "", 17},
+		{"EOL ends the walk", []byte{1, 0, 2, 4, 0, 0}, []opt{{1, 1, ""}, {0, 1, ""}}, "", 1},
+		{"length missing", []byte{1, 2}, []opt{{1, 1, ""}}, "option length missing", 1},
+		{"length below 2", []byte{5, 1, 0, 0}, nil, "option length below 2", 0},
+		{"length past the header", []byte{1, 1, 8, 10, 0, 0}, []opt{{1, 1, ""}, {1, 1, ""}}, "option length runs past the header", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			it := OptionIter{Buf: tt.buf}
+			var got []opt
+			for it.Next() {
+				got = append(got, opt{it.Opt.Kind, it.Opt.Len, string(it.Opt.Data)})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+			if it.Err != tt.err || it.Off != tt.off {
+				t.Errorf("Err, Off = %q, %d; want %q, %d", it.Err, it.Off, tt.err, tt.off)
+			}
+		})
+	}
+}
+
+func TestTCPAccessors(t *testing.T) {
+	seg := tcpSeg(FlagSYN|FlagECE|FlagCWR, []byte{OptMSS, 4, 5, 0xb4}, nil)
+	binary.BigEndian.PutUint16(seg[18:], 7)
+	h := TCP(seg)
+	if !h.Valid() || !h.OptionsComplete() || !h.Has(FlagSYN|FlagECE) || h.Has(FlagACK) || h.UrgentPointer() != 7 || h.HeaderLen() != 24 {
+		t.Errorf("accessors: Valid %v OptionsComplete %v Has(SYN|ECE) %v Has(ACK) %v Urg %d HeaderLen %d", h.Valid(), h.OptionsComplete(), h.Has(FlagSYN|FlagECE), h.Has(FlagACK), h.UrgentPointer(), h.HeaderLen())
+	}
+	if TCP(seg[:22]).OptionsComplete() {
+		t.Errorf("OptionsComplete on a header cut inside its options = true")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
@@ -643,3 +644,142 @@ func BenchmarkPcapngWritePacket(b *testing.B) {
 		}
 	}
 }
+
+// TestReaderShortReads reads through readers that return one byte at a
+// time, or data together with io.EOF: the records must be the same.
+func TestReaderShortReads(t *testing.T) {
+	for _, ng := range []bool{false, true} {
+		var file []byte
+		if ng {
+			file = append(fuzzPcapng(false), fuzzPcapng(true)...)
+		} else {
+			file = fuzzPcap(true, false)
+		}
+		want, err := readAll(t, mustReader(t, bytes.NewReader(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, r := range map[string]io.Reader{
+			"one byte":      iotest.OneByteReader(bytes.NewReader(file)),
+			"data with EOF": iotest.DataErrReader(bytes.NewReader(file)),
+			"half reads":    iotest.HalfReader(bytes.NewReader(file)),
+			"gzip one byte": iotest.OneByteReader(bytes.NewReader(gzipped(file))),
+		} {
+			got, err := readAll(t, mustReader(t, r))
+			if err != nil {
+				t.Fatalf("pcapng=%v %s: %v", ng, name, err)
+			}
+			if diff := cmp.Diff(want, got, bytesEqual); diff != "" {
+				t.Errorf("pcapng=%v %s: records differ (-want +got):\n%s", ng, name, diff)
+			}
+		}
+	}
+}
+
+func mustReader(t *testing.T, r io.Reader) *Reader {
+	t.Helper()
+	rd, err := NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
+// errAfter returns its data, then err.
+type errAfter struct {
+	data []byte
+	err  error
+}
+
+func (e *errAfter) Read(p []byte) (int, error) {
+	if len(e.data) == 0 {
+		return 0, e.err
+	}
+	n := copy(p, e.data)
+	e.data = e.data[n:]
+	return n, nil
+}
+
+// stuck returns no data and no error forever.
+type stuck struct{}
+
+func (stuck) Read([]byte) (int, error) { return 0, nil }
+
+func TestReaderIOErrors(t *testing.T) {
+	file := fuzzPcap(false, false) // 24 + 32 + 18 bytes
+	boom := errors.New("disk on fire")
+	t.Run("error mid-record", func(t *testing.T) {
+		rd := mustReader(t, &errAfter{data: file[:24+32+5], err: boom})
+		recs, err := readAll(t, rd)
+		if len(recs) != 1 || !errors.Is(err, boom) {
+			t.Fatalf("got %d records and %v, want 1 and an error wrapping %v", len(recs), err, boom)
+		}
+		var fe *FormatError
+		if !errors.As(err, &fe) || fe.Offset != 56 {
+			t.Errorf("error %v: want a *FormatError at offset 56", err)
+		}
+	})
+	t.Run("error at a record boundary", func(t *testing.T) {
+		rd := mustReader(t, &errAfter{data: file[:24+32], err: boom})
+		recs, err := readAll(t, rd)
+		if len(recs) != 1 || !errors.Is(err, boom) {
+			t.Fatalf("got %d records and %v, want 1 and an error wrapping %v (not a clean EOF)", len(recs), err, boom)
+		}
+	})
+	t.Run("error before the header", func(t *testing.T) {
+		_, err := NewReader(&errAfter{err: boom})
+		if !errors.Is(err, boom) {
+			t.Fatalf("NewReader = %v, want an error wrapping %v", err, boom)
+		}
+	})
+	t.Run("no progress", func(t *testing.T) {
+		_, err := NewReader(io.MultiReader(bytes.NewReader(file[:10]), stuck{}))
+		if !errors.Is(err, io.ErrNoProgress) {
+			t.Fatalf("NewReader = %v, want an error wrapping io.ErrNoProgress", err)
+		}
+	})
+}
+
+func TestWriterErrors(t *testing.T) {
+	pw, err := NewPcapWriter(io.Discard, PcapOptions{Link: decode.LinkEthernet, SnapLen: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng, err := NewPcapngWriter(io.Discard, PcapngOptions{Interfaces: []Interface{{Link: decode.LinkEthernet, SnapLen: 10, TSOffset: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		msg  string
+	}{
+		{"pcap before the epoch", pw.WritePacket(-1, nil, 0), "timestamp -1 is before the epoch"},
+		{"pcap past the snap length", pw.WritePacket(0, make([]byte, 11), 11), "captured length 11 exceeds the snap length 10"},
+		{"pcap original below captured", pw.WritePacket(0, make([]byte, 5), 4), "original length 4 is below the captured length 5"},
+		{"pcap after 2106", pw.WritePacket(1<<33*1e9, nil, 0), "beyond pcap's 32-bit seconds"},
+		{"pcapng unknown interface", ng.WritePacket(1, 0, nil, 0), "interface 1 is not defined (1 written)"},
+		{"pcapng before the offset", ng.WritePacket(0, 99e9, nil, 0), "is before the interface's offset"},
+		{"pcapng stats unknown interface", ng.WriteStats(Stats{Interface: 2}), "statistics for interface 2"},
+	} {
+		if !errors.Is(tt.err, ErrBadPacket) || !strings.Contains(tt.err.Error(), tt.msg) {
+			t.Errorf("%s: got %v, want ErrBadPacket and %q", tt.name, tt.err, tt.msg)
+		}
+	}
+	if _, err := NewPcapWriter(io.Discard, PcapOptions{FCSLen: 3}); err == nil {
+		t.Errorf("NewPcapWriter with an odd FCS length succeeded")
+	}
+	if _, err := ng.AddInterface(Interface{TSResol: 20}); err == nil {
+		t.Errorf("AddInterface with if_tsresol 10^-20 succeeded")
+	}
+	// A failing destination is reported by Flush.
+	fw, err := NewPcapWriter(&errAfter{err: errors.New("full")}, PcapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Flush(); err == nil {
+		t.Errorf("Flush to a failing writer succeeded")
+	}
+}
+
+func (e *errAfter) Write(p []byte) (int, error) { return 0, e.err }
