@@ -341,7 +341,7 @@ func TestPermissionRemedy(t *testing.T) {
 		fmt.Println("OTHER:", err)
 		return
 	}
-	out := runWithoutNetRaw(t, "TestPermissionRemedy", "open")
+	out := runWithCaps(t, "-net_raw", "TestPermissionRemedy", "open")
 	for _, want := range []string{"PERMISSION:", "CAP_NET_RAW", "run tcplab as root", "sudo setcap cap_net_raw+ep ./tcplab"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Open without CAP_NET_RAW printed %q, want it to contain %q", out, want)
@@ -351,19 +351,20 @@ func TestPermissionRemedy(t *testing.T) {
 
 const helperEnv = "TCPLAB_CAPTURE_TEST_HELPER"
 
-// runWithoutNetRaw re-runs this test binary's test named test, with
-// helperEnv set to mode, without CAP_NET_RAW (setpriv drops it from the
-// bounding set, so even root does not get it back at exec).
-func runWithoutNetRaw(t *testing.T, test, mode string) string {
+// runWithCaps re-runs this test binary's test named test, with helperEnv
+// set to mode, with its capability bounding set changed by bounding
+// (setpriv's syntax: "-net_raw" drops one, "-all,+net_raw" keeps one), so
+// even root does not get the dropped ones back at exec.
+func runWithCaps(t *testing.T, bounding, test, mode string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to drop a capability in a child (run the tests as root)")
+		t.Skip("needs root to change capabilities in a child (run the tests as root)")
 	}
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Skip("setpriv not installed (apt-get install util-linux)")
 	}
-	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-net_raw", os.Args[0], "-test.run=^"+test+"$")
+	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set="+bounding, os.Args[0], "-test.run=^"+test+"$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -457,5 +458,34 @@ func TestStartFile(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("StartFile that failed left %s: %v", bad, err)
+	}
+}
+
+// TestOnlyNetRaw checks that CAP_NET_RAW alone is enough: a child with no
+// other capability captures a datagram.
+func TestOnlyNetRaw(t *testing.T) {
+	if os.Getenv(helperEnv) == "onlyraw" {
+		rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			fmt.Println("ERROR", err)
+			return
+		}
+		defer rx.Close()
+		s, err := Start(context.Background(), Config{Filter: fmt.Sprintf("udp dst port %d", rx.LocalAddr().(*net.UDPAddr).Port), Count: 1, Duration: 10 * time.Second}, nil, nil)
+		if err != nil {
+			fmt.Println("ERROR", err)
+			return
+		}
+		if c, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr)); err == nil {
+			c.Write([]byte("only CAP_NET_RAW"))
+			c.Close()
+		}
+		st, err := s.Wait()
+		fmt.Printf("CAPTURED %d %v\n", st.Captured, err)
+		return
+	}
+	out := runWithCaps(t, "-all,+net_raw", "TestOnlyNetRaw", "onlyraw")
+	if !strings.Contains(out, "CAPTURED 1 <nil>") {
+		t.Errorf("capture with only CAP_NET_RAW printed %q, want one packet captured", out)
 	}
 }
