@@ -14,7 +14,9 @@ import (
 
 // The captures in testdata are the Python originals of the lab on
 // loopback, recorded with tcpdump -i lo: lab_in_range.pcap with the number
-// 100, lab_out_of_range.pcap with 250.
+// 100, lab_out_of_range.pcap with 250; and impaired_bulk.pcap, a 150000-byte
+// transfer across netlab's bridge with loss=3%,delay=10ms,seed=7, captured
+// on the client host with a snap length of 96 (netlab.BulkTransfer).
 
 func readCapture(t *testing.T, name string) []explain.Conversation {
 	t.Helper()
@@ -83,7 +85,7 @@ func TestCaptureMatchesFixture(t *testing.T) {
 // TestCaptureWalkthroughGolden explains the real captures in both
 // languages.
 func TestCaptureWalkthroughGolden(t *testing.T) {
-	for _, file := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap"} {
+	for _, file := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap", "impaired_bulk.pcap"} {
 		for _, lang := range explain.Langs {
 			t.Run(file+"/"+string(lang), func(t *testing.T) {
 				convs := readCapture(t, file)

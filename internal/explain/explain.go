@@ -418,11 +418,19 @@ func (e *explainer) packets(maxRoutine int) {
 			label := Label(f, s)
 			flags = append(flags, label)
 			id := "x." + f
+			if f == "duplicate_ack" && s.DupAckNum > 3 {
+				id = "x.duplicate_ack.again"
+			}
 			if _, ok := msgEN[id]; !ok {
 				id = "x.other"
 			}
 			out = append(out, e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
 				"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win))
+			if f == "duplicate_ack" {
+				if blocks := sackBlocks(s); blocks != "" {
+					out = append(out, e.msg("sack.blocks", "blocks", blocks))
+				}
+			}
 			notable = true
 		}
 
@@ -551,6 +559,21 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 		out = append(out, e.msg("ack.sample", "sample", FormatMS(r.Sample), "sframe", r.SampleFrame))
 	}
 	return out
+}
+
+// sackBlocks lists a segment's SACK blocks as inclusive byte ranges
+// ("43441–46336, 50000–51447"), or "".
+func sackBlocks(s *Segment) string {
+	var parts []string
+	for _, o := range s.Options {
+		if o.Kind != OptSACK {
+			continue
+		}
+		for _, b := range o.SACK {
+			parts = append(parts, fmt.Sprintf("%d–%d", b[0], b[1]-1))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // frameList formats frame numbers, eliding the middle of a long list.

@@ -107,6 +107,8 @@ var msgEN = map[string]string{
 	"x.lost_segment":            "[{label}] Seq={seq} is beyond the next expected number: bytes before it were lost before the capture point, or the capture dropped them.",
 	"x.ack_lost_segment":        "[{label}] this ACK acknowledges data the capture never saw: the capture missed it (it started late or dropped packets), not necessarily the network.",
 	"x.duplicate_ack":           "[{label}] duplicate number {n} of the ACK in frame {of}: the same Ack={ack} and window, with no data. The receiver got a segment beyond a gap and keeps asking for byte {ack}; three duplicates make the sender retransmit at once (fast retransmit).",
+	"x.duplicate_ack.again":     "[{label}] another duplicate of the ACK in frame {of}: the receiver still asks for byte {ack}.",
+	"sack.blocks":               "Its SACK option reports what did arrive beyond the gap: bytes {blocks}.",
 	"x.zero_window":             "[{label}] {from} advertises a window of 0: its receive buffer is full because the application is not reading fast enough. The other side must stop sending and probe until the window opens.",
 	"x.zero_window_probe":       "[{label}] {from} sends one byte at Seq={seq} into the closed window to learn when it opens again (the persist timer).",
 	"x.zero_window_probe_ack":   "[{label}] the answer to a zero-window probe: the window is still closed.",

@@ -107,6 +107,8 @@ var msgZH = map[string]string{
 	"x.lost_segment":            "[{label}] Seq={seq} 超過了下一個預期的序號：它之前的位元組在擷取點之前就遺失了，或者擷取漏掉了它們。",
 	"x.ack_lost_segment":        "[{label}] 這個 ACK 確認了擷取中從未看到的資料：是擷取漏掉了（開始得太晚或丟了封包），不一定是網路的問題。",
 	"x.duplicate_ack":           "[{label}] 第 {of} 個封包那個 ACK 的第 {n} 個重複：同樣的 Ack={ack} 和視窗，沒有資料。接收端收到了缺口之後的區段，一直要求第 {ack} 個位元組；三個重複 ACK 會讓送出端立刻重送（快速重送）。",
+	"x.duplicate_ack.again":     "[{label}] 第 {of} 個封包那個 ACK 的又一個重複：接收端仍在要求第 {ack} 個位元組。",
+	"sack.blocks":               "它的 SACK 選項回報缺口之後確實收到的資料：第 {blocks} 個位元組。",
 	"x.zero_window":             "[{label}] {from}通告視窗為 0：應用程式讀得不夠快，接收緩衝區滿了。對方必須停止傳送，並探測直到視窗重新打開。",
 	"x.zero_window_probe":       "[{label}] {from}在 Seq={seq} 送出一個位元組到已關閉的視窗，探測視窗何時重新打開（persist 計時器）。",
 	"x.zero_window_probe_ack":   "[{label}] 對零視窗探測的回覆：視窗仍然關閉。",

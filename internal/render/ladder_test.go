@@ -189,3 +189,33 @@ func BenchmarkReport(b *testing.B) {
 		Report(io.Discard, convs, ReportOptions{})
 	}
 }
+
+// TestLadderCaptureGolden draws the real captures of explain's testdata:
+// the lab's two cases on loopback and the impaired bulk transfer.
+func TestLadderCaptureGolden(t *testing.T) {
+	for _, name := range []string{"lab_in_range", "lab_out_of_range", "impaired_bulk"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("..", "explain", "testdata", name+".pcap"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			convs, err := explain.ReadCapture(f, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			for i := range convs {
+				if err := Ladder(&buf, &convs[i], LadderOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, line := range strings.Split(buf.String(), "\n") {
+				if n := explain.Width(line); n > 80 {
+					t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+				}
+			}
+			golden(t, "ladder_capture_"+name, buf.Bytes())
+		})
+	}
+}
