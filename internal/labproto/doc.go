@@ -23,17 +23,18 @@
 // original server takes whatever its single recv(1024) returns. Frame
 // decides, from the bytes read so far, whether the request has ended:
 //
+//   - A newline ends the request: "\n" or "\r\n", which is not part of
+//     it; anything after it is ignored. This holds for every read.
 //   - A request that arrives whole in the first read is taken at once, as
 //     the original takes it. There is no added latency on the common path.
-//   - Otherwise the request ends at the first newline ("\n" or "\r\n", not
-//     part of the request), when the peer half-closes (end of stream), or
-//     at MaxRequest (1024) bytes. More than 1024 bytes before a newline is
-//     an error (ErrTooLong); to tell the two apart, a request of exactly
+//   - Otherwise the request ends when the peer half-closes (end of stream)
+//     or at MaxRequest (1024) bytes. More than 1024 bytes before a newline
+//     is an error (ErrTooLong); to tell the two apart, a request of exactly
 //     1024 bytes without a newline waits the settle time for a 1025th.
 //   - Bytes that arrived in several reads and already form a complete
 //     request end the request once no more bytes arrive for a short settle
-//     time, so a sender that writes one byte at a time is not cut off at
-//     the first digit of "42".
+//     time (50 ms by default), so a sender that writes one byte at a time
+//     is not cut off at the first digit of "42".
 //
 // A request that is not complete by then (for example no comma yet) waits
 // for more bytes until the reader's deadline; invalid UTF-8 that more bytes
