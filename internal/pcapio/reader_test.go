@@ -174,8 +174,9 @@ func TestPcapngRoundTrip(t *testing.T) {
 		{Name: "bin30", Link: decode.LinkLoop, TSResol: 0x80 | 30},             // 2^-30 s: nanoseconds
 		{Name: "100ps", Link: decode.LinkIPv4, TSResol: 10},                    // 10^-10 s: 64 bits hold only 58 years of picoseconds
 		{Name: "ds", Link: decode.LinkIPv6, TSResol: 1, Description: "tenths"}, // deciseconds
+		{Name: "digits", Link: decode.LinkEthernet, Resolution: 9},             // TSResol 0: taken from Resolution
 	}
-	wantRes := []int{6, 9, 3, 6, 9, 9, 1}
+	wantRes := []int{6, 9, 3, 6, 9, 9, 1, 9}
 	// rounded is ts as the interface stores it.
 	rounded := func(i int, ts int64) int64 {
 		switch i {

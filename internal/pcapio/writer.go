@@ -130,8 +130,8 @@ type PcapngOptions struct {
 	// Interfaces are written as Interface Description Blocks right after
 	// the section header; more can be added with AddInterface. Of each
 	// Interface, Name, Description, Link, SnapLen (0: no limit), TSResol
-	// (the if_tsresol byte; 0 means the default, microseconds), TSOffset
-	// and FCSLen (written when positive) are used.
+	// (the if_tsresol byte; when 0, Resolution decimal digits, or else
+	// microseconds), TSOffset and FCSLen (written when positive) are used.
 	Interfaces  []Interface
 	Application string // shb_userappl
 	OS          string // shb_os
@@ -216,6 +216,9 @@ func (pw *PcapngWriter) AddInterface(ifc Interface) (int, error) {
 	res := ifc.TSResol
 	if res == 0 {
 		res = 6
+		if ifc.Resolution > 0 && ifc.Resolution <= 19 {
+			res = uint8(ifc.Resolution)
+		}
 	}
 	exp := uint(res & 0x7f)
 	if res&0x80 != 0 && exp > 63 || res&0x80 == 0 && exp > 19 {
