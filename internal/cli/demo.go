@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/tcplab/tcplab/internal/demo"
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/impair"
+	"github.com/tcplab/tcplab/internal/labproto"
+	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/render"
+)
+
+const demoDescription = `
+Runs the whole lab on this machine: starts the lab's server on a free
+loopback port, captures its traffic, and runs the client twice, with a
+number in 1..100 (default 42: the server answers) and one outside it
+(default 150: the client sends it anyway, and the server closes without
+replying, the lab report's second case). It prints the server's and the
+client's lines for each case, the packet list and conversation table (as
+'tcplab analyze' does), a ladder diagram and a plain-language walk-through
+of each conversation, and writes the capture (pcapng, for Wireshark) and
+an HTML report.
+
+  tcplab demo                 the lab report's two cases, 42 and 150
+  tcplab demo 7 300           other numbers (one exchange per number)
+  tcplab demo --lang zh-TW    the walk-through in Traditional Chinese
+
+With --impair SPEC the exchanges cross an impaired network built on this
+machine (three network namespaces and a user-space bridge; needs root):
+the server listens on 10.77.0.2:2000, the client connects from 10.77.0.1,
+and the capture is taken on the server's interface (--capture-at client
+for the client's). SPEC is a comma-separated list of terms, each for both
+directions or prefixed with c2s: or s2c: for one:
+
+  loss=P  ge=P/R[/B[/G]]  delay=D  jitter=J  reorder=P[/GAP]  dup=P
+  rate=R  queue=N  limit=N  ecn=P  seed=N
+
+for example loss=5%,delay=20ms,reorder=2%. --transfer SIZE (2MB, 500KiB,
+100000) sends a bulk stream instead of the lab's exchanges, long enough
+for TCP's recovery to show (retransmissions, duplicate ACKs, fast
+retransmission, out-of-order segments, a full window), and explains it.
+
+Capturing needs CAP_NET_RAW. Without it the exchanges still run, the
+output says what is missing and how to grant it, and the exit status is 0
+(the lab's exchanges worked; only the capture is missing). The impaired
+network needs CAP_NET_ADMIN and CAP_NET_RAW (in practice root): without
+them, a message with the remedy and exit status 1.
+
+Exit status: 0 when every exchange ended as the lab expects (a reply for a
+number in range, none for one outside), 1 otherwise or on an error, 2 for
+bad flags or arguments.`
+
+func runDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "demo", "[NUMBER...]", demoDescription)
+	var cfg demo.Config
+	var (
+		write, html, lang, impairSpec, captureAt, transfer string
+		noExplain, noLadder, ascii, noCapture              bool
+		seed                                               uint64
+		seedSet                                            bool
+	)
+	fs.StringVar(&cfg.Addr, "addr", demo.DefaultAddr, "listen on `host:port` (port 0: a free one); not with --impair")
+	fs.StringVar(&write, "w", demo.DefaultCapture, "write the capture to `file` (pcapng)")
+	fs.StringVar(&write, "write", demo.DefaultCapture, "same as -w")
+	fs.BoolVar(&noCapture, "no-capture", false, "do not capture (only the exchanges)")
+	fs.StringVar(&html, "html", demo.DefaultReport, "write the HTML report to `file` (\"\": none)")
+	fs.StringVar(&lang, "lang", "en", "`language` of the walk-through: en or zh-TW")
+	fs.BoolVar(&noExplain, "no-explain", false, "leave out the walk-throughs (shorter output)")
+	fs.BoolVar(&noLadder, "no-ladder", false, "leave out the ladder diagrams")
+	fs.BoolVar(&ascii, "ascii", false, "draw the ladders with ASCII characters instead of box drawing")
+	fs.Func("seed", "seed the server's random numbers with `N`, so they repeat from run to run", func(s string) error {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return errors.New("want a non-negative integer")
+		}
+		seed, seedSet = v, true
+		return nil
+	})
+	fs.StringVar(&impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
+	fs.StringVar(&captureAt, "capture-at", "server", "with --impair: capture at the `host` server or client")
+	fs.StringVar(&transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	addrSet := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "addr" {
+			addrSet = true
+		}
+	})
+	for _, n := range rest {
+		if _, _, ok := labproto.ParseNumber([]byte(n)); !ok {
+			return usageError{fmt.Errorf("demo: %q is not a number: the lab's client sends a whole number (1..100 gets an answer)", n)}
+		}
+	}
+	cfg.Numbers = rest
+	pr := demo.Presentation{NoExplain: noExplain, NoLadder: noLadder, Report: html}
+	if pr.Lang, err = explain.ParseLang(lang); err != nil {
+		return usageError{fmt.Errorf("demo: --lang %q: want en or zh-TW", lang)}
+	}
+	if cfg.Timeout < 0 {
+		return usageError{fmt.Errorf("demo: --timeout %v: want a positive duration", cfg.Timeout)}
+	}
+	if seedSet {
+		cfg.Rand = rand.NewPCG(seed, seed)
+	}
+	if !noCapture {
+		cfg.Capture = write
+	}
+	if write == "" && !noCapture {
+		return usageError{errors.New("demo: -w \"\": give a file name, or --no-capture")}
+	}
+	switch captureAt {
+	case "server":
+		cfg.CaptureAt = netlab.Server
+	case "client":
+		cfg.CaptureAt = netlab.Client
+	default:
+		return usageError{fmt.Errorf("demo: --capture-at %q: want server or client", captureAt)}
+	}
+	if transfer != "" {
+		if cfg.Transfer, err = parseSize(transfer); err != nil {
+			return usageError{fmt.Errorf("demo: --transfer %q: %w", transfer, err)}
+		}
+		if impairSpec == "" {
+			return usageError{errors.New("demo: --transfer needs --impair (on loopback nothing is ever lost; try --impair loss=1%,delay=10ms)")}
+		}
+		if len(rest) > 0 {
+			return usageError{fmt.Errorf("demo: --transfer sends a bulk stream, not the lab's numbers %q", rest)}
+		}
+	}
+	if impairSpec != "" {
+		spec, err := impair.Parse(impairSpec)
+		if err != nil {
+			return usageError{fmt.Errorf("demo: --impair: %w", err)}
+		}
+		cfg.Impair = &spec
+		if addrSet {
+			return usageError{errors.New("demo: --addr is for loopback; with --impair the server listens on 10.77.0.2:2000 in its own namespace")}
+		}
+		cfg.Progress = env.Stderr
+	}
+	if out, ok := env.Stdout.(*os.File); ok {
+		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)
+	}
+	pr.ASCII = pr.ASCII || ascii
+
+	o, runErr := demo.Run(ctx, cfg)
+	if o == nil {
+		if errors.Is(runErr, os.ErrPermission) {
+			fmt.Fprintf(env.Stderr, "tcplab demo: the impaired network needs root: CAP_NET_ADMIN and CAP_NET_RAW (and CAP_SYS_ADMIN for the namespaces); run it with sudo:\n    sudo %s demo %s\n", binName(), strings.Join(args, " "))
+		}
+		return runErr
+	}
+	var a *demo.Analysis
+	var errs []error
+	if o.Capture != nil {
+		if a, err = demo.Analyze(o.Capture.File); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a == nil || o.Capture == nil {
+		pr.Report = ""
+	}
+	if pr.Report != "" {
+		title := "tcplab demo: " + o.Capture.File
+		if err := demo.WriteReport(pr.Report, a, pr.Lang, title); err != nil {
+			errs = append(errs, err)
+			pr.Report = ""
+		}
+	}
+	if err := demo.Write(env.Stdout, o, a, pr); err != nil {
+		errs = append(errs, err)
+	}
+	if o.CaptureErr != nil {
+		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %v\n", o.CaptureErr)
+	}
+	if runErr != nil {
+		errs = append([]error{runErr}, errs...)
+	}
+	return errors.Join(errs...)
+}
+
+// binName is how the user ran tcplab, for a command to copy.
+func binName() string {
+	if len(os.Args) > 0 && strings.HasSuffix(os.Args[0], "tcplab") {
+		return os.Args[0]
+	}
+	return "tcplab"
+}
+
+// parseSize reads a byte count: a number with an optional unit, B, KB, MB
+// or GB (powers of 1000) or KiB, MiB or GiB (powers of 1024), in any case.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, errors.New("want a size such as 2MB, 500KiB or 100000")
+	}
+	mult := map[string]float64{"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("unknown unit %q (want B, KB, MB, GB, KiB, MiB or GiB)", t[i:])
+	}
+	n := v * mult
+	if n < 1 || n > 1<<40 {
+		return 0, errors.New("want at least 1 byte and at most 1 TiB")
+	}
+	return int64(n), nil
+}
