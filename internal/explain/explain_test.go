@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
@@ -201,5 +203,72 @@ func BenchmarkExplain(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese}).WriteText(io.Discard, 80)
+	}
+}
+
+// TestCases checks the sentences of situations the golden files do not
+// cover: a refused connection, a reset, a capture without the handshake.
+func TestCases(t *testing.T) {
+	ap := func(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+	tests := []struct {
+		name string
+		conv explain.Conversation
+		want []string
+		not  []string
+	}{
+		{
+			name: "refused",
+			conv: explain.Conversation{Client: ap("127.0.0.1:40000"), Server: ap("127.0.0.1:2000"), Packets: []explain.Segment{
+				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 100},
+				{Frame: 2, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Ack: 1, AckRaw: 101},
+			}},
+			want: []string{"nothing listens on port 2000", "connection refused", "neither side goes through TIME_WAIT"},
+			not:  []string{"got no answer"},
+		},
+		{
+			name: "reset after data",
+			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
+				{Frame: 1, Flags: explain.FlagSYN},
+				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, Ack: 1},
+				{Frame: 3, Flags: explain.FlagACK, Seq: 1, Ack: 1},
+				{Frame: 4, Flags: explain.FlagACK | explain.FlagPSH, Seq: 1, Ack: 1, Len: 5, Payload: []byte("hello")},
+				{Frame: 5, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Seq: 1, Ack: 6},
+			}},
+			want: []string{"server sends RST: a reset aborts the connection", "The payload begins \"hello\"", "so Ack = 1 + 5 = 6"},
+		},
+		{
+			name: "no handshake",
+			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
+				{Frame: 7, Flags: explain.FlagACK, Seq: 1, Ack: 1, Len: 10, WinRaw: 100, Win: 100, WinScale: explain.ScaleUnknown},
+				{Frame: 8, From: explain.Server, Flags: explain.FlagACK, Seq: 1, Ack: 11, WinRaw: 200, Win: 200, WinScale: explain.ScaleUnknown},
+			}},
+			want: []string{"No SYN was captured", "has no SYN for this conversation", "scale factor is unknown", "still open"},
+		},
+		{
+			name: "syn unanswered",
+			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
+				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 5},
+				{Frame: 2, Time: time.Second, Flags: explain.FlagSYN, SeqRaw: 5, Analysis: []string{"retransmission"}},
+			}},
+			want: []string{"sends its SYN again", "got no answer", "[TCP Retransmission]"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := explain.Explain(&tt.conv, explain.Options{}).WriteText(&buf, 1000); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("walk-through lacks %q:\n%s", w, buf.String())
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(buf.String(), w) {
+					t.Errorf("walk-through has %q:\n%s", w, buf.String())
+				}
+			}
+		})
 	}
 }

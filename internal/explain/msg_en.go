@@ -145,6 +145,7 @@ var msgEN = map[string]string{
 	"report.why.selected": "the selected ones.",
 	"report.why.top":      "the most interesting (expert flags first, then the most packets); select others by index to draw them.",
 	"report.rows.cut":     "The table lists the first {n} conversations.",
+	"report.conv.summary": "Handshake: {hs}. Close: {close}. State: {state}.",
 	"report.ladder":       "Ladder diagram",
 	"report.packets":      "Packets",
 	"report.walk":         "Walk-through",

@@ -145,6 +145,7 @@ var msgZH = map[string]string{
 	"report.why.selected": "選取的連線。",
 	"report.why.top":      "最值得注意的連線（先看專家旗標，再看封包數）；以編號選取其他連線即可畫出。",
 	"report.rows.cut":     "表格只列出前 {n} 條連線。",
+	"report.conv.summary": "三向交握：{hs}。結束：{close}。狀態：{state}。",
 	"report.ladder":       "梯形圖",
 	"report.packets":      "封包",
 	"report.walk":         "逐步說明",

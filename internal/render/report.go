@@ -363,8 +363,7 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		}
 		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i]))
 	}
-	summary := fmt.Sprintf("%s: %s. %s: %s. %s: %s.",
-		msg("report.col.hs"), c.Summary.Handshake, msg("report.col.close"), c.Summary.Close, msg("report.col.state"), cmp.Or(c.State, "?"))
+	summary := msg("report.conv.summary", "hs", c.Summary.Handshake, "close", c.Summary.Close, "state", cmp.Or(c.State, "?"))
 	cd.Summary = summary
 	return cd
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
@@ -88,5 +89,31 @@ func TestWriteSample(t *testing.T) {
 	path := filepath.Join("..", "..", "docs", "sample-report.html")
 	if err := os.WriteFile(path, sampleReport(t, explain.English), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReportTimedArrows: with both ends' times, an arrow runs from the
+// send time down to the receive time; with one capture point, every arrow
+// drops the same fixed slant.
+func TestReportTimedArrows(t *testing.T) {
+	c := fixture.LabInRange()
+	c.SinglePoint = false
+	for i := range c.Packets {
+		c.Packets[i].Arrival = c.Packets[i].Time + time.Duration(i+1)*10*time.Microsecond
+	}
+	got := conversation(&c, explain.English, ReportOptions{MaxArrows: 1000})
+	if got.SlantNote != explain.Msg(explain.English, "report.slant.both") {
+		t.Errorf("slant note = %q", got.SlantNote)
+	}
+	drop0 := got.Arrows[0].Y2 - got.Arrows[0].Y1
+	drop9 := got.Arrows[9].Y2 - got.Arrows[9].Y1
+	if !(drop0 > 0 && drop9 > drop0) {
+		t.Errorf("timed arrows drop %v and %v, want growing drops (travel time grows with i)", drop0, drop9)
+	}
+	single := conversation(func() *explain.Conversation { c := fixture.LabInRange(); return &c }(), explain.English, ReportOptions{MaxArrows: 1000})
+	for _, a := range single.Arrows {
+		if a.Y2-a.Y1 != slant {
+			t.Errorf("single capture point: frame %d drops %v, want %v", a.Frame, a.Y2-a.Y1, slant)
+		}
 	}
 }
