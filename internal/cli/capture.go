@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capfilter"
@@ -124,6 +126,11 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "tcplab: capturing on %s%s, snapshot length %d bytes; Ctrl-C to stop\n",
 		c.Info().Interface, describeFilter(cfg.Filter), cfg.SnapLen)
+	// A reader of the list that goes away ("tcplab capture | head") ends
+	// the capture like Ctrl-C: with SIGPIPE ignored, the write fails with
+	// EPIPE instead of killing tcplab before the file is complete.
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Reset(syscall.SIGPIPE)
 	st, runErr := c.Run(ctx, func(p *capture.Packet) error {
 		if fw != nil {
 			if err := fw.WritePacket(p); err != nil {
@@ -152,6 +159,9 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 		if err := ll.finish(!noConv); err != nil && runErr == nil {
 			runErr = err
 		}
+	}
+	if errors.Is(runErr, syscall.EPIPE) {
+		runErr = nil
 	}
 	fmt.Fprint(env.Stderr, summarizeCapture(st, c.Info().Interface, write, ll))
 	if runErr != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -279,5 +280,69 @@ func TestCaptureToStdout(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || strings.Count(string(out), "\n") != 9 {
 		t.Errorf("tshark -r - of the capture on stdout: %v\n%s", err, out)
+	}
+}
+
+// pipeGone is a stdout whose reader went away after the first write.
+type pipeGone struct {
+	mu     sync.Mutex
+	writes int
+}
+
+func (p *pipeGone) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.writes++
+	if p.writes > 1 {
+		return 0, syscall.EPIPE
+	}
+	return len(b), nil
+}
+
+// TestCaptureBrokenPipe checks that "tcplab capture -w FILE | head" ends
+// the capture quietly when head exits, with the file complete.
+func TestCaptureBrokenPipe(t *testing.T) {
+	addr := labPeer(t)
+	_, port, _ := net.SplitHostPort(addr)
+	file := filepath.Join(t.TempDir(), "pipe.pcapng")
+	var stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), []string{"capture", "-w", file, "--duration", "30s", "tcp port " + port}, strings.NewReader(""), &pipeGone{}, &stderr)
+	}()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if strings.Contains(err.Error(), "CAP_NET_RAW") {
+				t.Skipf("needs CAP_NET_RAW: %v", err)
+			}
+			t.Fatalf("capture ended at once: %v", err)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatal("capture did not start within 10s")
+		}
+	}
+	// Exchanges until the broken pipe ends the capture.
+	for i := 0; ; i++ {
+		labExchange(t, addr, i)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("capture after the pipe broke = %v, want nil", err)
+			}
+			if !strings.Contains(stderr.String(), "wrote "+file) {
+				t.Errorf("no summary after the pipe broke:\n%s", stderr.String())
+			}
+			var aout, aerr bytes.Buffer
+			if err := Run(t.Context(), []string{"analyze", file}, strings.NewReader(""), &aout, &aerr); err != nil {
+				t.Errorf("analyze %s: %v\n%s", file, err, aerr.String())
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i == 100 {
+			t.Fatal("capture did not end after stdout broke")
+		}
 	}
 }
