@@ -19,7 +19,8 @@ type Analysis struct {
 	// `tshark -r FILE` prints them (each ends with '\n').
 	Lines [][]byte
 	// Flagged tells, for each line, whether its segment has an expert
-	// flag.
+	// flag other than a window update (which a growing receive window
+	// sets on most ACKs of a bulk transfer).
 	Flagged []bool
 	// Conversations is the conversation table (tshark -z conv,tcp).
 	Conversations []byte
@@ -76,7 +77,7 @@ func Analyze(file string) (*Analysis, error) {
 		buf = listing.AppendLine(buf[:0], &pk)
 		a.Lines = append(a.Lines, append([]byte(nil), buf...))
 		flags := listing.ExpertFields(&r)
-		a.Flagged = append(a.Flagged, flags != 0)
+		a.Flagged = append(a.Flagged, flags&^tcpanalysis.WindowUpdate != 0)
 		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f.Name()]++ })
 		col.Add(frame, rec.Timestamp, &p, &r)
 	}

@@ -182,7 +182,7 @@ func writePackets(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentation) {
 				flagged++
 			}
 		}
-		fmt.Fprintf(w, "%d TCP segments; the %d with an expert flag", len(a.Lines), flagged)
+		fmt.Fprintf(w, "%d TCP segments; the %d with an expert flag other than window update", len(a.Lines), flagged)
 		if flagged > maxLines {
 			fmt.Fprintf(w, " (the first %d)", maxLines)
 		}
@@ -239,7 +239,7 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 			if o.Bulk != nil && len(c.Packets) > maxArrows {
 				var from int
 				d, from = focus(c, maxArrows)
-				fmt.Fprintf(w, "Packets %d to %d of %d, around the first retransmission or duplicate ACK", from+1, from+len(d.Packets), len(c.Packets))
+				fmt.Fprintf(w, "Packets %d to %d of %d, around the first retransmission", from+1, from+len(d.Packets), len(c.Packets))
 				if pr.Report != "" {
 					fmt.Fprintf(w, " (all of them in %s)", pr.Report)
 				}
@@ -251,7 +251,19 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 		}
 		if !pr.NoExplain {
 			fmt.Fprintln(w)
-			if err := explain.Explain(c, explain.Options{Lang: pr.Lang}).WriteText(w, 80); err != nil {
+			opt := explain.Options{Lang: pr.Lang}
+			if o.Bulk != nil {
+				opt.MaxRoutine = 6
+			}
+			wt := explain.Explain(c, opt)
+			if o.Bulk != nil {
+				rest := "tcplab analyze " + o.Capture.File
+				if pr.Report != "" {
+					rest = pr.Report
+				}
+				trim(wt, 25, 20, rest)
+			}
+			if err := wt.WriteText(w, 80); err != nil {
 				return fmt.Errorf("demo: walk-through of conversation %d: %w", c.Stream, err)
 			}
 		}
@@ -260,26 +272,112 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 }
 
 // focus returns a copy of c with at most n packets, starting a little
-// before the first one flagged as a retransmission, duplicate ACK or
-// out-of-order segment, and the index of its first packet in c.
+// before the first retransmission (else the first duplicate ACK,
+// out-of-order segment or gap), and the index of its first packet in c.
 func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
-	at := 0
-	for i := range c.Packets {
-		if interesting(c.Packets[i].Analysis) {
-			at = i
+	at := -1
+	for _, want := range [][]string{
+		{"fast_retransmission", "retransmission"},
+		{"duplicate_ack", "out_of_order", "lost_segment", "window_full", "zero_window"},
+	} {
+		for i := range c.Packets {
+			if hasAny(c.Packets[i].Analysis, want) {
+				at = i
+				break
+			}
+		}
+		if at >= 0 {
 			break
 		}
 	}
-	from := max(0, min(at-n/3, len(c.Packets)-n))
+	from := max(0, min(at-2*n/3, len(c.Packets)-n))
 	d := *c
 	d.Packets = c.Packets[from : from+n]
 	return &d, from
 }
 
-func interesting(flags []string) bool {
+func hasAny(flags, want []string) bool {
 	for _, f := range flags {
-		switch f {
-		case "retransmission", "fast_retransmission", "duplicate_ack", "out_of_order", "lost_segment":
+		for _, w := range want {
+			if f == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trim shortens a bulk transfer's walk-through for the terminal. In each
+// section it keeps the sentences about the whole conversation and at most
+// maxParas paragraphs about packets, preferring those that explain an
+// expert flag other than a window update (a growing receive window marks
+// most ACKs of a bulk transfer so); the RTT table keeps maxRows rows. Each
+// cut is marked with a line naming where the rest is.
+func trim(wt *explain.Walkthrough, maxParas, maxRows int, rest string) {
+	for i := range wt.Sections {
+		sec := &wt.Sections[i]
+		// Pass 1: choose the packet paragraphs to keep.
+		keep := make([]bool, len(sec.Paras))
+		kept, plain := 0, 0
+		for j, p := range sec.Paras {
+			if p.Sub || p.Frame == 0 {
+				continue
+			}
+			if notable(p.Flags) && kept < maxParas {
+				keep[j] = true
+				kept++
+			}
+		}
+		for j, p := range sec.Paras {
+			if p.Sub || p.Frame == 0 || keep[j] || notable(p.Flags) {
+				continue
+			}
+			if plain < 6 && kept < maxParas {
+				keep[j] = true
+				kept++
+				plain++
+			}
+		}
+		// Pass 2: copy them, with their details, in order.
+		var out []explain.Para
+		dropped, last := 0, false
+		for j, p := range sec.Paras {
+			switch {
+			case p.Sub:
+				if last {
+					out = append(out, p)
+				}
+				continue
+			case p.Frame == 0 || keep[j]:
+				out = append(out, p)
+				last = true
+			default:
+				dropped++
+				last = false
+			}
+		}
+		if dropped > 0 {
+			out = append(out, explain.Para{Text: fmt.Sprintf("[… %d more packets explained in %s]", dropped, rest)})
+		}
+		sec.Paras = out
+		if t := sec.Table; t != nil && len(t.Rows) > maxRows {
+			left := len(t.Rows) - maxRows
+			cut := *t
+			cut.Rows = t.Rows[:maxRows:maxRows]
+			if len(t.Karn) > maxRows {
+				cut.Karn = t.Karn[:maxRows:maxRows]
+			}
+			sec.Table = &cut
+			sec.Paras = append(sec.Paras, explain.Para{Text: fmt.Sprintf("[The table shows the first %d rows; %d more in %s.]", maxRows, left, rest)})
+		}
+	}
+}
+
+// notable reports whether a paragraph's expert labels include one other
+// than a window update.
+func notable(labels []string) bool {
+	for _, l := range labels {
+		if !strings.Contains(l, "Window Update") {
 			return true
 		}
 	}
