@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -146,17 +147,21 @@ func (c *Collector) Conversations(streams []*tcpanalysis.Stream) []Conversation 
 	return out
 }
 
-// ReadCapture reads a capture file and returns its conversations, keeping
-// the packets of the streams keep selects (nil: all) within maxPackets in
-// all (0: 200000). On a corrupt or truncated file it returns what it read
-// before the bad record together with the reader's error.
-func ReadCapture(r io.Reader, keep func(stream uint32) bool, maxPackets int) ([]Conversation, error) {
+// ReadCapture reads a capture file and returns its conversations in stream
+// order. match selects the packets to keep (nil keeps all; a
+// listing.Selector's MatchPacket fits), and conversations with no matching
+// packet are left out; at most maxPackets packets are kept in all (0:
+// 200000), while every conversation returned keeps its whole summary. On a
+// corrupt or truncated file it returns what it read before the bad record
+// together with the reader's error.
+func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bool, maxPackets int) ([]Conversation, error) {
 	rd, err := pcapio.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("explain: reading capture: %w", err)
 	}
 	an := tcpanalysis.New()
-	col := &Collector{Keep: keep, MaxPackets: maxPackets}
+	col := &Collector{MaxPackets: maxPackets}
+	matched := map[uint32]bool{}
 	var (
 		p     decode.Packet
 		res   tcpanalysis.Result
@@ -181,7 +186,17 @@ func ReadCapture(r io.Reader, keep func(stream uint32) bool, maxPackets int) ([]
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &res) {
 			continue
 		}
+		if match != nil {
+			if !match(&p, &res) {
+				continue
+			}
+			matched[res.Stream] = true
+		}
 		col.Add(frame, rec.Timestamp, &p, &res)
 	}
-	return col.Conversations(an.Streams()), rerr
+	convs := col.Conversations(an.Streams())
+	if match != nil {
+		convs = slices.DeleteFunc(convs, func(c Conversation) bool { return !matched[uint32(c.Stream)] })
+	}
+	return convs, rerr
 }

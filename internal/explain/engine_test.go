@@ -8,8 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // The captures in testdata are the Python originals of the lab on
@@ -125,5 +127,16 @@ func TestReadCaptureErrors(t *testing.T) {
 	}
 	if len(convs[0].Packets) != 4 || convs[0].Summary.Packets != 10 {
 		t.Errorf("MaxPackets 4: kept %d packets, summary %d; want 4 and 10", len(convs[0].Packets), convs[0].Summary.Packets)
+	}
+	// A selection that matches nothing leaves no conversation; one that
+	// matches the server's packets keeps only those.
+	none := func(*decode.Packet, *tcpanalysis.Result) bool { return false }
+	if convs, err := explain.ReadCapture(bytes.NewReader(data), none, 0); err != nil || len(convs) != 0 {
+		t.Errorf("ReadCapture(match nothing) = %d conversations, %v; want none", len(convs), err)
+	}
+	fromServer := func(_ *decode.Packet, r *tcpanalysis.Result) bool { return r.FromServer }
+	convs, err = explain.ReadCapture(bytes.NewReader(data), fromServer, 0)
+	if err != nil || len(convs) != 1 || len(convs[0].Packets) != 5 {
+		t.Errorf("ReadCapture(server's packets) = %d conversations, %v; want 1 with 5 packets", len(convs), err)
 	}
 }
