@@ -84,9 +84,20 @@ func Open(cfg Config) (*Capture, error) {
 		conn.Close()
 		return nil, fmt.Errorf("capture on %s: %w", cfg.Interface, err)
 	}
-	// Frames that reached the socket before the ring existed stay in its
-	// queue, unread; the kernel counted them. Reset the counters (reading
-	// them does) so Stats counts what the ring saw.
+	// Frames that reached the socket between its bind and the ring sit in
+	// its ordinary queue, which would keep the socket readable (poll
+	// reports the queue too). They came before the capture started:
+	// discard them (no new frame joins them now that the ring exists),
+	// then reset the kernel's counters (reading them does) so Stats
+	// counts what the ring saw.
+	discard := make([]byte, 64)
+	conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	for {
+		if _, _, err := conn.ReadFrame(discard); err != nil {
+			break
+		}
+	}
+	conn.SetReadDeadline(time.Time{})
 	if _, err := conn.Stats(); err != nil {
 		ring.Close()
 		conn.Close()
