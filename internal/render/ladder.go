@@ -105,7 +105,9 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	if opt.ASCII {
 		title = fmt.Sprintf("Conversation %d: %s <-> %s", c.Stream, c.Client, c.Server)
 	}
-	l.w.WriteString(l.style(sgrBold, title) + "\n")
+	for _, line := range explain.Wrap(title, opt.Width) {
+		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
+	}
 	// The endpoint labels: the client's starts at its lane, the server's
 	// ends at its lane.
 	cl, sv := c.Client.String(), c.Server.String()

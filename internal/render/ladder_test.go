@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
@@ -217,5 +219,35 @@ func TestLadderCaptureGolden(t *testing.T) {
 			}
 			golden(t, "ladder_capture_"+name, buf.Bytes())
 		})
+	}
+}
+
+// TestLadderFits checks the 80-column limit in harder cases: long times,
+// raw numbers, IPv6 endpoints, long expert labels.
+func TestLadderFits(t *testing.T) {
+	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.Impaired} {
+		c := mk()
+		c.Client = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535")
+		c.Server = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:9999]:443")
+		for i := range c.Packets {
+			c.Packets[i].Time += 99999 * time.Second
+			c.Packets[i].Analysis = append(c.Packets[i].Analysis, "reused_ports", "spurious_retransmission", "ack_lost_segment")
+			c.Packets[i].SeqRaw, c.Packets[i].AckRaw = 4294967295, 4294967295
+		}
+		for _, opt := range []LadderOptions{{Raw: true}, {Raw: true, ASCII: true}, {Width: 60, Raw: true}} {
+			var buf bytes.Buffer
+			if err := Ladder(&buf, &c, opt); err != nil {
+				t.Fatal(err)
+			}
+			width := max(opt.Width, 60)
+			if opt.Width == 0 {
+				width = 80
+			}
+			for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+				if n := explain.Width(line); n > width {
+					t.Errorf("%+v: line %d is %d columns wide (max %d): %q", opt, i+1, n, width, line)
+				}
+			}
+		}
 	}
 }
