@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/server"
 )
 
 // The live parity tests capture real traffic on loopback with tcpdump and
@@ -353,4 +356,35 @@ func TestParityUrgent(t *testing.T) {
 		c.Close()
 	})
 	compareWithTshark(t, file)
+}
+
+// TestParityLabTcplab runs the lab exchange with tcplab's server and
+// client (in range and out of range), and the original client against
+// tcplab's server.
+func TestParityLabTcplab(t *testing.T) {
+	needTshark(t)
+	srv, err := server.New(server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); srv.Close(); <-done })
+	port := ln.Addr().(*net.TCPAddr).Port
+	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(port)}, func() {
+		for _, n := range []string{"42", "200"} {
+			if _, err := client.Exchange(ctx, client.Config{}, ln.Addr().String(), n); err != nil && n == "42" || testing.Verbose() {
+				t.Errorf("client.Exchange(%s): %v", n, err)
+			}
+		}
+		runPythonClient(t, port, "9")
+	})
+	if n := compareWithTshark(t, file); n < 20 {
+		t.Fatalf("only %d TCP packets captured", n)
+	}
 }

@@ -471,8 +471,21 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 		cmd.Wait()
 		t.Fatalf("tcpdump did not start: %s", errText.String())
 	}
+	// tcpdump says it is listening a moment before its filter sees
+	// every packet, on a loaded machine.
+	time.Sleep(300 * time.Millisecond)
 	fn()
-	time.Sleep(200 * time.Millisecond)
+	// Wait for the file to stop growing: tcpdump drops what it has not
+	// read yet when interrupted.
+	last := int64(-1)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		st, err := os.Stat(file)
+		if err != nil || st.Size() == last {
+			break
+		}
+		last = st.Size()
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 	if st, err := os.Stat(file); err == nil && testing.Verbose() {
