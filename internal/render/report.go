@@ -212,8 +212,9 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 }
 
 // pick returns the indexes of the conversations to draw: the selected
-// streams, or the most interesting ones (most flagged packets, then most
-// packets, then capture order), at most opt.MaxDiagrams, in capture order.
+// streams, or the most interesting ones that have packets (most flagged
+// packets, then most packets, then capture order), at most
+// opt.MaxDiagrams, in capture order.
 func pick(convs []explain.Conversation, opt ReportOptions) []int {
 	var idx []int
 	if opt.Selected != nil {
@@ -227,8 +228,12 @@ func pick(convs []explain.Conversation, opt ReportOptions) []int {
 			}
 		}
 	} else {
+		// Only conversations whose packets were kept can be drawn (an
+		// adapter with a packet budget keeps summaries only for the rest).
 		for i := range convs {
-			idx = append(idx, i)
+			if len(convs[i].Packets) > 0 {
+				idx = append(idx, i)
+			}
 		}
 		slices.SortStableFunc(idx, func(a, b int) int {
 			sa, sb := convs[a].Summary, convs[b].Summary

@@ -117,3 +117,20 @@ func TestReportTimedArrows(t *testing.T) {
 		}
 	}
 }
+
+func TestReportSkipsSummaryOnly(t *testing.T) {
+	convs := fixture.All()
+	convs[2].Summarize()
+	convs[2].Packets = nil // the most interesting, but only its summary was kept
+	var buf bytes.Buffer
+	if err := Report(&buf, convs, ReportOptions{MaxDiagrams: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if strings.Contains(s, `id="conv-2"`) || !strings.Contains(s, `id="conv-0"`) {
+		t.Errorf("a conversation without packets was drawn, or the next one was not")
+	}
+	if !strings.Contains(s, "<td>10.0.0.1:41000</td>") {
+		t.Errorf("the summary-only conversation is missing from the table")
+	}
+}
