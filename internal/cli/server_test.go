@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -443,5 +444,28 @@ func TestServerSignals(t *testing.T) {
 				t.Errorf("stdout lacks the in-flight exchange:\n%s", stdout)
 			}
 		})
+	}
+}
+
+func TestPlainLogHandler(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := newLogger(&buf, "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Debug("hidden")
+	logger.With("server", "Server of Nuk").WithGroup("conn").Warn("closed connection",
+		"peer", "127.0.0.1:5", "reason", `bad "x"`, "n", 3, "empty", "", slog.Group("g", "a", 1))
+	got := regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} `).ReplaceAllString(buf.String(), "TIME ")
+	want := `TIME WARN closed connection server="Server of Nuk" conn.peer=127.0.0.1:5 conn.reason="bad \"x\"" conn.n=3 conn.empty="" conn.g.a=1` + "\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plain log line (-want +got):\n%s", diff)
+	}
+	buf.Reset()
+	logger, _ = newLogger(&buf, "json")
+	logger.Info("x", "k", "v")
+	var e map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &e); err != nil || e["k"] != "v" || e["msg"] != "x" {
+		t.Errorf("json log line %q: %v", buf.Bytes(), err)
 	}
 }
