@@ -62,7 +62,7 @@ func (e *PeerError) Unwrap() error { return e.Err }
 // kind names a peer error in one word for machine-read (JSON) logs.
 func kind(err error) string {
 	switch {
-	case errors.Is(err, ErrEmpty):
+	case errors.Is(err, ErrEmpty), errors.Is(err, labproto.ErrEmpty):
 		return "empty"
 	case errors.Is(err, ErrTooLong):
 		return "too-long"

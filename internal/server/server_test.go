@@ -204,6 +204,11 @@ func TestBadPeers(t *testing.T) {
 			bad: func(t *testing.T, c *net.TCPConn) { c.Close() },
 		},
 		{
+			name: "empty line", kind: "empty", reason: "empty message",
+			bad:         func(t *testing.T, c *net.TCPConn) { io.WriteString(c, "\r\n") },
+			closedCheck: true,
+		},
+		{
 			name: "no comma, half-closed", kind: "no-comma", reason: `no comma between name and number: "hello"`,
 			bad:         func(t *testing.T, c *net.TCPConn) { io.WriteString(c, "hello"); c.CloseWrite() },
 			closedCheck: true,
