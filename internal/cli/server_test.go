@@ -380,20 +380,16 @@ func TestServerUsage(t *testing.T) {
 	}
 }
 
-// buildTCPLab builds the tcplab binary once per test run, under a name
-// that other tools' "pkill tcplab" cannot match.
-var buildTCPLab = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "labbin")
-	if err != nil {
-		return "", err
-	}
+// buildTCPLab builds the tcplab binary into dir, under a name that other
+// tools' "pkill tcplab" cannot match.
+func buildTCPLab(dir string) (string, error) {
 	bin := filepath.Join(dir, "labserver-under-test")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/tcplab/tcplab/cmd/tcplab").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
-})
+}
 
 // TestServerSignals runs the real binary and sends it SIGINT or SIGTERM
 // with an exchange in flight: the exchange completes and the process
@@ -405,7 +401,7 @@ func TestServerSignals(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not in PATH: cannot build the binary")
 	}
-	bin, err := buildTCPLab()
+	bin, err := buildTCPLab(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
