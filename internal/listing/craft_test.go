@@ -1,7 +1,9 @@
 package listing
 
 import (
+	"compress/gzip"
 	"encoding/binary"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -319,5 +321,91 @@ func TestParityFiles(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { compareWithTshark(t, f) })
+	}
+}
+
+// writeFormat rewrites the records of the pcap file src in another
+// format: "ns" (nanosecond pcap, big-endian), "pcapng" (two interfaces,
+// nanosecond and microsecond, frames alternating between them) or "gz"
+// (the pcap gzip-compressed).
+func writeFormat(t *testing.T, src, format string) string {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "capture."+format)
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var write func(i int, ts int64, data []byte, orig int) error
+	var flush func() error
+	switch format {
+	case "ns":
+		w, err := pcapio.NewPcapWriter(out, pcapio.PcapOptions{Link: decode.LinkEthernet, Nanosecond: true, BigEndian: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write = func(_ int, ts int64, d []byte, o int) error { return w.WritePacket(ts+123, d, o) }
+		flush = w.Flush
+	case "pcapng":
+		w, err := pcapio.NewPcapngWriter(out, pcapio.PcapngOptions{Interfaces: []pcapio.Interface{
+			{Name: "eth0", Link: decode.LinkEthernet, Resolution: 9},
+			{Name: "eth1", Link: decode.LinkEthernet, Resolution: 6},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write = func(i int, ts int64, d []byte, o int) error { return w.WritePacket(i%2, ts, d, o) }
+		flush = w.Flush
+	case "gz":
+		zw := gzip.NewWriter(out)
+		w, err := pcapio.NewPcapWriter(zw, pcapio.PcapOptions{Link: decode.LinkEthernet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write = func(_ int, ts int64, d []byte, o int) error { return w.WritePacket(ts, d, o) }
+		flush = func() error {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return zw.Close()
+		}
+	}
+	for i := 0; ; i++ {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := write(i, rec.Timestamp, rec.Data, rec.OrigLen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := flush(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestParityFormats compares the crafted capture with tshark when stored
+// as a nanosecond big-endian pcap, as pcapng with interfaces of different
+// timestamp resolutions (tshark prints each frame's own resolution), and
+// gzip-compressed.
+func TestParityFormats(t *testing.T) {
+	needTshark(t)
+	convs, segs := craftedScenarios()
+	src := writeCrafted(t, convs, segs)
+	for _, format := range []string{"ns", "pcapng", "gz"} {
+		t.Run(format, func(t *testing.T) { compareWithTshark(t, writeFormat(t, src, format)) })
 	}
 }

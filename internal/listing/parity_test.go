@@ -67,6 +67,9 @@ func tsharkDisableArgs(t *testing.T) []string {
 
 func needTshark(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("parity tests run tshark many times: not in -short")
+	}
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed: apt-get install tshark")
 	}
