@@ -176,6 +176,34 @@ var msgZH = map[string]string{
 	"report.col.raw":      "原始 Seq / Ack",
 	"report.col.cksum":    "檢查碼",
 	"report.generated":    "由 tcplab 產生。可離線使用：所有內容都在這個檔案裡。",
+	"report.close":        "關閉",
+
+	// The click panel of the HTML report: one line per field.
+	"detail.frame":    "第 {frame} 個封包，時間 {time} 秒",
+	"detail.flags":    "旗標：{flags}（{hex}）",
+	"detail.seq":      "Seq={seq}（原始值 {raw}）  Len={len}  下一個 Seq={next}",
+	"detail.ack":      "Ack={ack}（原始值 {raw}）",
+	"detail.window":   "視窗：{win}",
+	"detail.options":  "選項：{list}",
+	"detail.checksum": "檢查碼：{value}（{status}）",
+	"detail.expert":   "專家資訊：[{label}]",
+	"detail.info":     "Info 欄：{info}",
+	"detail.payload":  "資料內容：{text}",
+
+	// Cells of the report's tables.
+	"cell.win.syn":       "{raw}（SYN：不縮放）",
+	"cell.win.unknown":   "{raw}（縮放倍數未知）",
+	"cell.ck.good":       "正確",
+	"cell.ck.bad":        "錯誤",
+	"cell.ck.partial":    "部分計算",
+	"cell.ck.unverified": "未驗證",
+	"cell.hs.complete":   "完整",
+	"cell.hs.partial":    "不完整",
+	"cell.hs.none":       "未擷取到",
+	"cell.close.fin":     "FIN 交換",
+	"cell.close.half":    "半關閉",
+	"cell.close.rst":     "RST 重設",
+	"cell.close.open":    "未關閉",
 
 	// Singular forms (Chinese has none: the same sentences).
 	"data.seg.one":      "{from}送出 {len} 位元組，Seq={seq}。它的下一個區段會從 {seq} + {len} = {next} 開始。",

@@ -397,7 +397,7 @@ func TestReportInBrowser(t *testing.T) {
 						got.ID, got.SVGs, got.Arrows, got.Rows, convs[i].Stream, want)
 				}
 			}
-			if !strings.Contains(res.DetailShown, "Frame 1, time 0.000000 s") {
+			if !strings.Contains(res.DetailShown, explain.Msg(lang, "detail.frame", "frame", 1, "time", "0.000000")) {
 				t.Errorf("clicking the first arrow showed %q, want its fields", res.DetailShown)
 			}
 			if !bytes.HasPrefix(res.PNG, []byte("\x89PNG")) {

@@ -123,9 +123,12 @@ type packetRow struct {
 	Len      int
 	Win      string
 	Raw      string
-	Checksum string
-	Expert   string
-	Class    string
+	Checksum string // localized status
+	// CheckClass is the status as the analysis contract names it, for
+	// the cell's CSS class.
+	CheckClass string
+	Expert     string
+	Class      string
 }
 
 // Report writes the HTML report of convs: a summary of all of them, and
@@ -159,7 +162,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 		"report.col.stream", "report.col.client", "report.col.server", "report.col.packets", "report.col.c2s", "report.col.s2c",
 		"report.col.dur", "report.col.hs", "report.col.close", "report.col.state", "report.col.expert", "report.col.no",
 		"report.col.time", "report.col.dir", "report.col.flags", "report.col.seq", "report.col.ack", "report.col.len",
-		"report.col.win", "report.col.raw", "report.col.cksum"} {
+		"report.col.win", "report.col.raw", "report.col.cksum", "report.close"} {
 		d.T[strings.TrimPrefix(strings.ReplaceAll(id, ".", "_"), "report_")] = msg(id)
 	}
 
@@ -191,7 +194,8 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 			Stream: c.Stream, Client: c.Client.String(), Server: c.Server.String(),
 			Packets: int64(c.Summary.Packets), C2S: c.Summary.BytesC2S, S2C: c.Summary.BytesS2C,
 			Duration:  fmt.Sprintf("%.6f", (c.Summary.End - c.Summary.Start).Seconds()),
-			Handshake: c.Summary.Handshake, Close: c.Summary.Close, State: c.State, Flagged: c.Summary.Flagged,
+			Handshake: cell(lang, "hs", c.Summary.Handshake), Close: cell(lang, "close", c.Summary.Close),
+			State: c.State, Flagged: c.Summary.Flagged,
 		}
 		if isDrawn[i] {
 			r.Anchor = fmt.Sprintf("conv-%d", c.Stream)
@@ -352,7 +356,7 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		if len(labels) > 0 {
 			a.Tooltip += "  " + strings.Join(labels, " ")
 		}
-		a.Detail = detail(c, s)
+		a.Detail = detail(c, s, lang)
 		cd.Arrows = append(cd.Arrows, a)
 	}
 	if timed && len(cd.Arrows) > 0 {
@@ -366,10 +370,10 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		if i >= opt.MaxArrows {
 			break
 		}
-		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i]))
+		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i], lang))
 	}
-	summary := msg("report.conv.summary", "hs", c.Summary.Handshake, "close", c.Summary.Close, "state", cmp.Or(c.State, "?"))
-	cd.Summary = summary
+	cd.Summary = msg("report.conv.summary", "hs", cell(lang, "hs", c.Summary.Handshake),
+		"close", cell(lang, "close", c.Summary.Close), "state", cmp.Or(c.State, "?"))
 	return cd
 }
 
@@ -387,55 +391,74 @@ func arrowHead(x1, y1, x2, y2 float64) string {
 	return fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f", x2, y2, bx-uy*w, by+ux*w, bx+uy*w, by-ux*w)
 }
 
-// detail lists every field of a packet for the click panel, one per line.
-func detail(c *explain.Conversation, s *explain.Segment) string {
+// detail lists every field of a packet for the click panel, one per line,
+// in lang.
+func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) string {
+	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
 	src, dst := c.Client, c.Server
 	if s.From == explain.Server {
 		src, dst = dst, src
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Frame %d, time %s s\n%s → %s\n", s.Frame, explain.FormatTime(s.Time), src, dst)
-	fmt.Fprintf(&b, "Flags: %s (0x%03x)\n", explain.FlagNames(s.Flags, ", "), s.Flags)
-	fmt.Fprintf(&b, "Seq=%d (raw %d)  Len=%d  next Seq=%d\n", s.Seq, s.SeqRaw, s.Len, s.Seq+uint32(s.Len))
+	lines := []string{
+		msg("detail.frame", "frame", s.Frame, "time", explain.FormatTime(s.Time)),
+		fmt.Sprintf("%s → %s", src, dst),
+		msg("detail.flags", "flags", explain.FlagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
+		msg("detail.seq", "seq", s.Seq, "raw", s.SeqRaw, "len", s.Len, "next", s.Seq+uint32(s.Len)),
+	}
 	if s.Has(explain.FlagACK) {
-		fmt.Fprintf(&b, "Ack=%d (raw %d)\n", s.Ack, s.AckRaw)
+		lines = append(lines, msg("detail.ack", "ack", s.Ack, "raw", s.AckRaw))
 	}
-	fmt.Fprintf(&b, "Window: %s\n", windowText(s))
+	lines = append(lines, msg("detail.window", "win", windowText(s, lang)))
 	if o := OptionsText(s.Options, true); o != "" {
-		fmt.Fprintf(&b, "Options: %s\n", o)
+		lines = append(lines, msg("detail.options", "list", o))
 	}
-	fmt.Fprintf(&b, "Checksum: 0x%04x [%s]\n", s.Checksum, cmp.Or(s.ChecksumStatus, "?"))
+	lines = append(lines, msg("detail.checksum", "value", fmt.Sprintf("0x%04x", s.Checksum), "status", cell(lang, "ck", s.ChecksumStatus)))
 	for _, f := range s.Analysis {
-		fmt.Fprintf(&b, "Expert: [%s]\n", explain.Label(f, s))
+		lines = append(lines, msg("detail.expert", "label", explain.Label(f, s)))
 	}
 	if s.Info != "" {
-		fmt.Fprintf(&b, "Info: %s\n", s.Info)
+		lines = append(lines, msg("detail.info", "info", s.Info))
 	}
 	if p := textPayload(s); p != "" {
-		fmt.Fprintf(&b, "Payload: %s\n", p)
+		lines = append(lines, msg("detail.payload", "text", p))
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return strings.Join(lines, "\n")
 }
 
-// windowText shows raw × scale = calculated.
-func windowText(s *explain.Segment) string {
+// cell returns the localized table cell for one of the analysis
+// contract's values (kind "ck": a checksum status, "hs": a handshake,
+// "close": a close), or "?" when value is empty.
+func cell(lang explain.Lang, kind, value string) string {
+	if value == "" {
+		return "?"
+	}
+	id := "cell." + kind + "." + value
+	if t := explain.Msg(lang, id); t != id {
+		return t
+	}
+	return value // a value the catalog does not know: shown as it is
+}
+
+// windowText shows raw × scale = calculated, in lang.
+func windowText(s *explain.Segment, lang explain.Lang) string {
 	switch {
 	case s.Has(explain.FlagSYN):
-		return fmt.Sprintf("%d (SYN: not scaled)", s.WinRaw)
+		return explain.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
 	case s.WinScale == explain.ScaleUnknown:
-		return fmt.Sprintf("%d (scale unknown)", s.WinRaw)
+		return explain.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
 	case s.WinScale > 1:
 		return fmt.Sprintf("%d × %d = %d", s.WinRaw, s.WinScale, s.Win)
 	}
 	return fmt.Sprint(s.Win)
 }
 
-func tableRow(c *explain.Conversation, s *explain.Segment) packetRow {
+func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) packetRow {
 	r := packetRow{
 		ID:    fmt.Sprintf("c%d-f%d", c.Stream, s.Frame),
 		Frame: s.Frame, Time: explain.FormatTime(s.Time),
 		Dir: "→", Flags: explain.FlagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
-		Win: windowText(s), Raw: fmt.Sprint(s.SeqRaw), Checksum: cmp.Or(s.ChecksumStatus, "?"),
+		Win: windowText(s, lang), Raw: fmt.Sprint(s.SeqRaw),
+		Checksum: cell(lang, "ck", s.ChecksumStatus), CheckClass: cmp.Or(s.ChecksumStatus, "unknown"),
 	}
 	if s.From == explain.Server {
 		r.Dir = "←"

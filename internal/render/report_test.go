@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
 )
@@ -132,5 +133,57 @@ func TestReportSkipsSummaryOnly(t *testing.T) {
 	}
 	if !strings.Contains(s, "<td>10.0.0.1:41000</td>") {
 		t.Errorf("the summary-only conversation is missing from the table")
+	}
+}
+
+// asciiWord finds English words of three or more letters: the labels a
+// zh-TW report must not leave untranslated. Wireshark's own names (flags,
+// expert labels, Seq/Ack/Len, option names) are removed before the check.
+var asciiWord = regexp.MustCompile(`[A-Za-z]{3,}`)
+
+// digits lists the runs of digits in s, in order.
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// TestReportDetailsFollowLanguage: the click panel, the packet table's
+// window and checksum cells and the summary's handshake and close values
+// are in the report's language, with the same numbers as in English.
+func TestReportDetailsFollowLanguage(t *testing.T) {
+	keep := regexp.MustCompile(`\[TCP [^\]]*\]|SYN|ACK|FIN|RST|PSH|MSS|SACK_PERM|TSval|TSecr|Seq|Ack|Len|Info|TCP|Win`)
+	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.LabOutOfRange, fixture.Impaired} {
+		c := mk()
+		c.Summarize()
+		en := conversation(&c, explain.English, ReportOptions{MaxArrows: 1000})
+		zh := conversation(&c, explain.TraditionalChinese, ReportOptions{MaxArrows: 1000})
+		for i := range en.Arrows {
+			e, z := en.Arrows[i].Detail, zh.Arrows[i].Detail
+			if p := textPayload(&c.Packets[i]); p != "" {
+				e, z = strings.ReplaceAll(e, p, ""), strings.ReplaceAll(z, p, "")
+			}
+			if info := c.Packets[i].Info; info != "" {
+				e, z = strings.ReplaceAll(e, info, ""), strings.ReplaceAll(z, info, "")
+			}
+			if w := asciiWord.FindAllString(keep.ReplaceAllString(z, ""), -1); len(w) > 0 {
+				t.Errorf("stream %d frame %d: zh-TW details keep English words %q:\n%s", c.Stream, en.Arrows[i].Frame, w, z)
+			}
+			if diff := cmp.Diff(digits.FindAllString(e, -1), digits.FindAllString(z, -1)); diff != "" {
+				t.Errorf("stream %d frame %d: numbers differ between en and zh-TW details (-en +zh):\n%s", c.Stream, en.Arrows[i].Frame, diff)
+			}
+		}
+		for i := range zh.Packets {
+			for _, cell := range []string{zh.Packets[i].Win, zh.Packets[i].Checksum} {
+				if w := asciiWord.FindAllString(keep.ReplaceAllString(cell, ""), -1); len(w) > 0 {
+					t.Errorf("stream %d frame %d: zh-TW packet table cell %q keeps English words %q", c.Stream, zh.Packets[i].Frame, cell, w)
+				}
+			}
+		}
+		if w := asciiWord.FindAllString(keep.ReplaceAllString(zh.Summary, ""), -1); len(w) > 0 {
+			t.Errorf("stream %d: zh-TW conversation summary %q keeps English words %q", c.Stream, zh.Summary, w)
+		}
+	}
+	html := string(sampleReport(t, explain.TraditionalChinese))
+	for _, english := range []string{`aria-label="close"`, "<td>complete</td>", "<td>fin</td>", "<td>rst</td>"} {
+		if strings.Contains(html, english) {
+			t.Errorf("zh-TW report contains %s", english)
+		}
 	}
 }
