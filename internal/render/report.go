@@ -403,7 +403,7 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 		msg("detail.frame", "frame", s.Frame, "time", explain.FormatTime(s.Time)),
 		fmt.Sprintf("%s → %s", src, dst),
 		msg("detail.flags", "flags", explain.FlagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
-		msg("detail.seq", "seq", s.Seq, "raw", s.SeqRaw, "len", s.Len, "next", s.Seq+uint32(s.Len)),
+		msg("detail.seq", "seq", s.Seq, "raw", s.SeqRaw, "len", s.Len, "next", nextSeq(s)),
 	}
 	if s.Has(explain.FlagACK) {
 		lines = append(lines, msg("detail.ack", "ack", s.Ack, "raw", s.AckRaw))
@@ -423,6 +423,19 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 		lines = append(lines, msg("detail.payload", "text", p))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// nextSeq is the sequence number after s, as tshark's tcp.nxtseq: the
+// SYN and the FIN each occupy one sequence number (RFC 9293 section 3.4).
+func nextSeq(s *explain.Segment) uint32 {
+	n := s.Seq + uint32(s.Len)
+	if s.Has(explain.FlagSYN) {
+		n++
+	}
+	if s.Has(explain.FlagFIN) {
+		n++
+	}
+	return n
 }
 
 // cell returns the localized table cell for one of the analysis

@@ -187,3 +187,21 @@ func TestReportDetailsFollowLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailNextSeq: the next sequence number counts the SYN and the FIN,
+// each of which occupies one sequence number, as tshark's tcp.nxtseq does
+// (frames 1, 2, 3, 4, 8 and 9 of the lab capture: 1 1 1 20 18 21).
+func TestDetailNextSeq(t *testing.T) {
+	c := fixture.LabInRange()
+	want := map[int]string{1: "next Seq=1", 2: "next Seq=1", 3: "next Seq=1", 4: "next Seq=20", 8: "next Seq=18", 9: "next Seq=21"}
+	for i := range c.Packets {
+		s := &c.Packets[i]
+		w, ok := want[s.Frame]
+		if !ok {
+			continue
+		}
+		if got := detail(&c, s, explain.English); !strings.Contains(got, w) {
+			t.Errorf("detail(frame %d) = %q, want %q", s.Frame, got, w)
+		}
+	}
+}
