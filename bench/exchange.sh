@@ -279,7 +279,7 @@ if "tcplab" in servers and "c" in servers:
             continue
         ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "–"
         print(f"| {conc} | {ratio(t['rate'], c['rate'])} | {ratio(t['p999'], c['p999'])} | {ratio(t['cpu'], c['cpu'])} |")
-    top = concs[-1]
+    top = "128"  # the targets are defined at concurrency 128
     t, c = cells.get(("tcplab", top)), cells.get(("c", top))
     if t and c:
         checks = [
