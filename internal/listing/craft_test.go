@@ -409,3 +409,87 @@ func TestParityFormats(t *testing.T) {
 		t.Run(format, func(t *testing.T) { compareWithTshark(t, writeFormat(t, src, format)) })
 	}
 }
+
+// relink rewrites the Ethernet frames of the pcap file src with another
+// link-layer header: "vlan" (802.1Q and QinQ tags), "raw" (LINKTYPE_RAW),
+// "null" (BSD loopback, host byte order), "loop" (OpenBSD loopback), "sll"
+// (Linux cooked v1) or "sll2" (Linux cooked v2).
+func relink(t *testing.T, src, kind string) string {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := map[string]decode.LinkType{"vlan": decode.LinkEthernet, "raw": decode.LinkRaw, "null": decode.LinkNull,
+		"loop": decode.LinkLoop, "sll": decode.LinkLinuxSLL, "sll2": decode.LinkLinuxSLL2}[kind]
+	dst := filepath.Join(t.TempDir(), kind+".pcap")
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := pcapio.NewPcapWriter(out, pcapio.PcapOptions{Link: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		et := binary.BigEndian.Uint16(rec.Data[12:])
+		ip := rec.Data[14:]
+		var hdr []byte
+		switch kind {
+		case "vlan":
+			hdr = append([]byte(nil), rec.Data[:12]...)
+			if i%2 == 0 {
+				hdr = append(hdr, 0x88, 0xa8, 0, 5)
+			}
+			hdr = append(hdr, 0x81, 0x00, 0, 7, byte(et>>8), byte(et))
+		case "null":
+			fam := uint32(2)
+			if et == 0x86dd {
+				fam = 30 // macOS AF_INET6
+			}
+			hdr = binary.LittleEndian.AppendUint32(nil, fam)
+		case "loop":
+			fam := uint32(2)
+			if et == 0x86dd {
+				fam = 24 // OpenBSD AF_INET6
+			}
+			hdr = binary.BigEndian.AppendUint32(nil, fam)
+		case "sll":
+			hdr = []byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0, 0, 0, byte(et >> 8), byte(et)}
+		case "sll2":
+			hdr = []byte{byte(et >> 8), byte(et), 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0, 0, 0}
+		}
+		frame := append(hdr, ip...)
+		if err := w.WritePacket(rec.Timestamp, frame, len(frame)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestParityLinkTypes compares the crafted capture with tshark under every
+// link-layer header tcplab decodes.
+func TestParityLinkTypes(t *testing.T) {
+	needTshark(t)
+	convs, segs := craftedScenarios()
+	src := writeCrafted(t, convs, segs)
+	for _, kind := range []string{"vlan", "raw", "null", "loop", "sll", "sll2"} {
+		t.Run(kind, func(t *testing.T) { compareWithTshark(t, relink(t, src, kind)) })
+	}
+}
