@@ -344,8 +344,14 @@ func (e *explainer) packets(maxRoutine int) {
 			if !ack {
 				out = append(out, e.msg("hs.syn", "from", e.side(s.From), "isn", s.SeqRaw))
 			} else {
+				// Without the peer's SYN in the capture, its ISN is what the
+				// SYN/ACK acknowledges, minus the SYN's one number.
+				peerISN := s.AckRaw - 1
+				if st.synSeen[s.From.Other()] {
+					peerISN = st.isn[s.From.Other()]
+				}
 				out = append(out, e.msg("hs.synack", "from", e.side(s.From), "isn", s.SeqRaw,
-					"ack", s.Ack, "ackraw", s.AckRaw, "peerisn", st.isn[s.From.Other()]))
+					"ack", s.Ack, "ackraw", s.AckRaw, "peerisn", peerISN))
 			}
 			optParas = append(optParas, Para{Sub: true, Text: e.options(s.Options)})
 		case rst && !st.established && st.synSeen[s.From.Other()] && !st.synSeen[s.From]:

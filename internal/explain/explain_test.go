@@ -252,6 +252,18 @@ func TestCases(t *testing.T) {
 			}},
 			want: []string{"sends its SYN again", "got no answer", "[TCP Retransmission]"},
 		},
+		{
+			// The capture starts at the SYN/ACK: the client's ISN comes
+			// from the SYN/ACK's acknowledgement number, not from a SYN
+			// never seen.
+			name: "syn not captured",
+			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
+				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, SeqRaw: 700, Ack: 1, AckRaw: 5001},
+				{Frame: 3, Flags: explain.FlagACK, Seq: 1, SeqRaw: 5001, Ack: 1, AckRaw: 701},
+			}},
+			want: []string{"raw 5001 = 5000 + 1"},
+			not:  []string{"= 0 + 1"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
