@@ -556,7 +556,7 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 		for i, cs := range covered {
 			frames[i] = cs.Frame
 		}
-		out = append(out, e.msg("ack.many", "from", from, "to", to, "ack", s.Ack, "n", len(covered), "frames", frameList(frames)))
+		out = append(out, e.msg("ack.many", "from", from, "to", to, "ack", s.Ack, "n", len(covered), "frames", frameList(frames, e.msg("frames.sep"))))
 	}
 	switch {
 	case r.Karn:
@@ -582,8 +582,9 @@ func sackBlocks(s *Segment) string {
 	return strings.Join(parts, ", ")
 }
 
-// frameList formats frame numbers, eliding the middle of a long list.
-func frameList(frames []int) string {
+// frameList formats frame numbers joined by sep, eliding the middle of a
+// long list.
+func frameList(frames []int, sep string) string {
 	var parts []string
 	for i, f := range frames {
 		if len(frames) > 6 && i == 3 {
@@ -594,7 +595,7 @@ func frameList(frames []int) string {
 		}
 		parts = append(parts, fmt.Sprint(f))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, sep)
 }
 
 // options describes the options a SYN offered.
@@ -818,7 +819,7 @@ func (e *explainer) checksums() {
 		e.add("checksum", Para{Text: e.msgN("ck.partial", n, "n", n)})
 	}
 	if n := counts["bad"]; n > 0 {
-		e.add("checksum", Para{Text: e.msgN("ck.bad", n, "n", n, "frames", frameList(bad))})
+		e.add("checksum", Para{Text: e.msgN("ck.bad", n, "n", n, "frames", frameList(bad, e.msg("frames.sep")))})
 	}
 	if n := counts["unverified"]; n > 0 {
 		e.add("checksum", Para{Text: e.msgN("ck.unverified", n, "n", n)})
@@ -871,7 +872,7 @@ func (e *explainer) rttSection() {
 		if r.Sender == int(Server) {
 			who = e.msg("short.server")
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprint(r.AckFrame), who, strings.ReplaceAll(frameList(r.Frames), ", ", ","), sample, est, dev, rto, lin})
+		t.Rows = append(t.Rows, []string{fmt.Sprint(r.AckFrame), who, frameList(r.Frames, ","), sample, est, dev, rto, lin})
 		t.Karn = append(t.Karn, r.Karn)
 	}
 	sec := e.section("rtt")

@@ -11,6 +11,7 @@ var msgEN = map[string]string{
 	"Side.client":  "The client",
 	"Side.server":  "The server",
 	"list.sep":     "; ",
+	"frames.sep":   ", ", // between frame numbers in a list
 	"and":          " and ",
 	"time.unit":    "s",
 
