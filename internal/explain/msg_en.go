@@ -138,6 +138,11 @@ var msgEN = map[string]string{
 	"rtt.cell.karn":  "Karn",
 	"rtt.unit":       "times in ms",
 
+	// The terminal ladder.
+	"ladder.no":   "No.",
+	"ladder.time": "Time",
+	"ladder.more": "… {n} more packets not drawn",
+
 	// The HTML report.
 	"report.title":        "tcplab report",
 	"report.summary":      "Conversations",

@@ -138,6 +138,11 @@ var msgZH = map[string]string{
 	"rtt.cell.karn":  "Karn",
 	"rtt.unit":       "時間單位：毫秒",
 
+	// The terminal ladder.
+	"ladder.no":   "編號",
+	"ladder.time": "時間",
+	"ladder.more": "… 還有 {n} 個封包沒有畫出",
+
 	// The HTML report.
 	"report.title":        "tcplab 報告",
 	"report.summary":      "連線",

@@ -24,6 +24,9 @@ type LadderOptions struct {
 	// MaxPackets caps the arrows drawn; the rest are counted on one line.
 	// 0 means 1000; negative means no cap.
 	MaxPackets int
+	// Lang is the language of the title and column heads; the zero value
+	// is English.
+	Lang explain.Lang
 }
 
 // TerminalStyle returns whether output to f may use colour and whether it
@@ -101,9 +104,9 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	l.left = 5 + 1 + l.timeCols + 2
 	l.right = opt.Width - 1
 
-	title := fmt.Sprintf("Conversation %d: %s ↔ %s", c.Stream, c.Client, c.Server)
+	title := explain.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
 	if opt.ASCII {
-		title = fmt.Sprintf("Conversation %d: %s <-> %s", c.Stream, c.Client, c.Server)
+		title = strings.ReplaceAll(title, "↔", "<->")
 	}
 	for _, line := range explain.Wrap(title, opt.Width) {
 		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
@@ -117,13 +120,14 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	}
 	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
 	l.w.WriteString(l.style(sgrBold, head) + "\n")
-	sub := fmt.Sprintf("%5s %-*s  ", "No.", l.timeCols, "Time")
+	no, tm := explain.Msg(opt.Lang, "ladder.no"), explain.Msg(opt.Lang, "ladder.time")
+	sub := strings.Repeat(" ", max(5-explain.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-explain.Width(tm), 0)) + "  "
 	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
 
 	for i := range c.Packets {
 		if opt.MaxPackets > 0 && i >= opt.MaxPackets {
 			rest := len(c.Packets) - i
-			l.between(fmt.Sprintf("… %d more packets not drawn", rest), "")
+			l.between(explain.Msg(opt.Lang, "ladder.more", "n", rest), "")
 			break
 		}
 		l.packet(&c.Packets[i])

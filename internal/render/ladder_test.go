@@ -56,10 +56,11 @@ func TestLadderGolden(t *testing.T) {
 		{"ascii", LadderOptions{ASCII: true}},
 		{"raw", LadderOptions{Raw: true}},
 		{"color", LadderOptions{Color: true}},
+		{"zh-TW", LadderOptions{Lang: explain.TraditionalChinese}},
 	}
 	for _, tc := range cases {
 		for _, st := range styles {
-			if tc.name == "impaired" && (st.name == "raw" || st.name == "color") {
+			if tc.name == "impaired" && (st.name == "raw" || st.name == "color" || st.name == "zh-TW") {
 				continue
 			}
 			t.Run(tc.name+"/"+st.name, func(t *testing.T) {
@@ -249,5 +250,27 @@ func TestLadderFits(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLadderLanguage: in zh-TW the ladder's title, column heads and the
+// line counting undrawn packets are in Chinese, with the header's columns
+// aligned on the lanes.
+func TestLadderLanguage(t *testing.T) {
+	c := fixture.Impaired()
+	var buf bytes.Buffer
+	if err := Ladder(&buf, &c, LadderOptions{Lang: explain.TraditionalChinese, MaxPackets: 3}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	for _, english := range []string{"Conversation", "No.", "Time", "more packets"} {
+		if strings.Contains(buf.String(), english) {
+			t.Errorf("zh-TW ladder contains %q:\n%s", english, buf.String())
+		}
+	}
+	// The column header's lane is in the same column as the arrows' lanes.
+	head, arrow := lines[2], lines[3]
+	if hw, aw := explain.Width(head), explain.Width(arrow); hw != aw {
+		t.Errorf("header line is %d columns wide, the next line %d:\n%s\n%s", hw, aw, head, arrow)
 	}
 }
