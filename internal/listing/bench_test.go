@@ -68,7 +68,9 @@ func benchRun(b *testing.B, opts Options) {
 }
 
 // BenchmarkRunText is the default packet list (100,000 packets per run).
-func BenchmarkRunText(b *testing.B) { benchRun(b, Options{Format: Text, NoConversations: true, Follow: -1}) }
+func BenchmarkRunText(b *testing.B) {
+	benchRun(b, Options{Format: Text, NoConversations: true, Follow: -1})
+}
 
 // BenchmarkRunNDJSON is the ndjson output (100,000 packets per run).
 func BenchmarkRunNDJSON(b *testing.B) { benchRun(b, Options{Format: NDJSON, Follow: -1}) }

@@ -17,6 +17,22 @@ const convRule = "==============================================================
 // sorts them. first is the capture's first timestamp; sel, when not
 // empty, limits the rows and is shown as the filter.
 func AppendConversations(dst []byte, streams []*tcpanalysis.Stream, first int64, sel *Selector) []byte {
+	dst = appendConvHeader(dst, sel)
+	rows := make([]*tcpanalysis.Stream, 0, len(streams))
+	for _, s := range streams {
+		if s.Tap > 0 && sel.MatchStream(s) {
+			rows = append(rows, s)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Tap > rows[j].Tap })
+	for _, s := range rows {
+		dst = appendConvRow(dst, s, first)
+	}
+	return append(dst, convRule...)
+}
+
+// appendConvHeader appends the table's title, filter and column heads.
+func appendConvHeader(dst []byte, sel *Selector) []byte {
 	dst = append(dst, convRule...)
 	dst = append(dst, "TCP Conversations\nFilter:"...)
 	if sel.Empty() {
@@ -26,34 +42,29 @@ func AppendConversations(dst []byte, streams []*tcpanalysis.Stream, first int64,
 	}
 	dst = append(dst, '\n')
 	dst = append(dst, "                                                           |       <-      | |       ->      | |     Total     |    Relative    |   Duration   | State  |    iRTT    |\n"...)
-	dst = append(dst, "                                                           | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |        |            |\n"...)
-	rows := make([]*tcpanalysis.Stream, 0, len(streams))
-	for _, s := range streams {
-		if s.Tap > 0 && sel.MatchStream(s) {
-			rows = append(rows, s)
-		}
+	return append(dst, "                                                           | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |        |            |\n"...)
+}
+
+// appendConvRow appends the table's row for s; first is the capture's
+// first timestamp.
+func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
+	txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
+	a, b := s.Client, s.Server
+	if s.TapFirst != s.Client {
+		txF, txB, rxF, rxB = rxF, rxB, txF, txB
+		a, b = b, a
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Tap > rows[j].Tap })
-	for _, s := range rows {
-		txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
-		a, b := s.Client, s.Server
-		if s.TapFirst != s.Client {
-			txF, txB, rxF, rxB = rxF, rxB, txF, txB
-			a, b = b, a
-		}
-		dst = fmt.Appendf(dst, "%-26s <-> %-26s  %6d %-9s  %6d %-9s  %6d %-9s  ",
-			convAddr(a.Addr().String(), a.Port()), convAddr(b.Addr().String(), b.Port()),
-			rxF, formatSize(rxB), txF, formatSize(txB), rxF+txF, formatSize(rxB+txB))
-		start := s.TapFirstTime - first
-		stop := s.TapLastTime - first
-		dst = fmt.Appendf(dst, "%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
-		irtt := "-"
-		if s.IRTT != 0 && s.Handshake() == "complete" {
-			irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
-		}
-		dst = fmt.Appendf(dst, "   %-6s %12s\n", s.State(), irtt)
+	dst = fmt.Appendf(dst, "%-26s <-> %-26s  %6d %-9s  %6d %-9s  %6d %-9s  ",
+		convAddr(a.Addr().String(), a.Port()), convAddr(b.Addr().String(), b.Port()),
+		rxF, formatSize(rxB), txF, formatSize(txB), rxF+txF, formatSize(rxB+txB))
+	start := s.TapFirstTime - first
+	stop := s.TapLastTime - first
+	dst = fmt.Appendf(dst, "%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
+	irtt := "-"
+	if s.IRTT != 0 && s.Handshake() == "complete" {
+		irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
 	}
-	return append(dst, convRule...)
+	return fmt.Appendf(dst, "   %-6s %12s\n", s.State(), irtt)
 }
 
 // convAddr joins an address and a port as tshark's conversation table

@@ -1,7 +1,9 @@
 package listing
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,5 +104,40 @@ func TestParseSelector(t *testing.T) {
 		if diff := cmp.Diff(tc.want, s.String()); diff != "" {
 			t.Errorf("ParseSelector(%q) (-want +got):\n%s", tc.expr, diff)
 		}
+	}
+}
+
+// TestSpill stores more records than spillMemory holds, so that some go
+// to the temporary file, and reads them back in both orders.
+func TestSpill(t *testing.T) {
+	var s spill
+	defer s.close()
+	const n = 10000
+	rec := make([]byte, 1000)
+	for i := n - 1; i >= 0; i-- { // streams end out of order
+		copy(rec, fmt.Sprintf("%08d", i))
+		if err := s.put(uint32(i), uint64(i%3), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.file == nil {
+		t.Fatal("no record went to the temporary file")
+	}
+	var out bytes.Buffer
+	if err := s.writeTo(&out, false); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if got, want := string(out.Bytes()[i*1000:i*1000+8]), fmt.Sprintf("%08d", i); got != want {
+			t.Fatalf("record %d starts %q, want %q", i, got, want)
+		}
+	}
+	out.Reset()
+	if err := s.writeTo(&out, true); err != nil {
+		t.Fatal(err)
+	}
+	// Most frames first (tap 2, then 1, then 0), stream order within.
+	if got := string(out.Bytes()[:8]); got != "00000002" {
+		t.Errorf("first row by frames = %q, want 00000002", got)
 	}
 }

@@ -45,7 +45,12 @@ type Options struct {
 // reading, writes what it has, and returns ctx's error.
 func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	an := tcpanalysis.New()
+	var (
+		sp       spill
+		spillErr error
+		rec      []byte
+	)
+	defer sp.close()
 	var (
 		p      decode.Packet
 		r      tcpanalysis.Result
@@ -58,6 +63,24 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	if opts.Follow >= 0 {
 		fol = newFollower(uint32(opts.Follow))
 	}
+	// Each conversation's record is formatted when it ends and kept in
+	// the spill until the packets are all written.
+	an := tcpanalysis.NewStreaming(func(s *tcpanalysis.Stream) {
+		if fol != nil || spillErr != nil || !opts.Select.MatchStream(s) {
+			return
+		}
+		var tap uint64
+		switch {
+		case opts.Format == NDJSON:
+			rec = AppendStreamJSON(rec[:0], s, digits)
+		case !opts.NoConversations && s.Tap > 0:
+			rec = appendConvRow(rec[:0], s, first)
+			tap = s.Tap
+		default:
+			return
+		}
+		spillErr = sp.put(s.Index, tap, rec)
+	})
 	every := opts.ProgressEvery
 	if every == 0 {
 		every = 1 << 16
@@ -108,21 +131,24 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			return fmt.Errorf("listing: writing output: %w", err)
 		}
 	}
+	an.Finish()
+	if spillErr != nil {
+		return spillErr
+	}
 	switch {
 	case fol != nil:
 		buf = fol.appendText(buf[:0])
 		bw.Write(buf)
 	case opts.Format == NDJSON:
-		for _, s := range an.Streams() {
-			if !opts.Select.MatchStream(s) {
-				continue
-			}
-			buf = AppendStreamJSON(buf[:0], s, digits)
-			bw.Write(buf)
+		if err := sp.writeTo(bw, false); err != nil {
+			return err
 		}
 	case !opts.NoConversations:
-		buf = AppendConversations(buf[:0], an.Streams(), first, opts.Select)
-		bw.Write(buf)
+		bw.Write(appendConvHeader(buf[:0], opts.Select))
+		if err := sp.writeTo(bw, true); err != nil {
+			return err
+		}
+		bw.WriteString(convRule)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("listing: writing output: %w", err)

@@ -1,7 +1,9 @@
 package tcpanalysis
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 
 	"github.com/tcplab/tcplab/internal/decode"
 )
@@ -131,17 +133,48 @@ type connKey struct {
 type Analyzer struct {
 	conns   map[connKey]*conn
 	streams []*Stream
+	next    uint32 // the next stream index
+	onDone  func(*Stream)
 }
 
-// New returns an empty Analyzer.
+// New returns an empty Analyzer that keeps every conversation's summary
+// (see Streams).
 func New() *Analyzer {
 	return &Analyzer{conns: make(map[connKey]*conn)}
 }
 
+// NewStreaming returns an empty Analyzer that keeps no finished summary:
+// it calls done with each conversation's final summary instead, when a
+// SYN reusing its ports starts a new conversation, and from Finish for
+// the conversations still open at the end. Its memory is then bounded by
+// the number of distinct address/port pairs, whatever the capture's
+// length.
+func NewStreaming(done func(*Stream)) *Analyzer {
+	return &Analyzer{conns: make(map[connKey]*conn), onDone: done}
+}
+
 // Streams returns the summary of every conversation seen so far, indexed
-// by stream number. The summaries are final once the capture has been
-// read to its end.
+// by stream number (none for an Analyzer made by NewStreaming). The
+// summaries are final once the capture has been read to its end.
 func (a *Analyzer) Streams() []*Stream { return a.streams }
+
+// Finish ends the analysis: an Analyzer made by NewStreaming passes the
+// conversations still open to its done function, in stream order. The
+// Analyzer must not be used afterwards.
+func (a *Analyzer) Finish() {
+	if a.onDone == nil {
+		return
+	}
+	open := make([]*Stream, 0, len(a.conns))
+	for _, c := range a.conns {
+		open = append(open, c.sum)
+	}
+	slices.SortFunc(open, func(x, y *Stream) int { return cmp.Compare(x.Index, y.Index) })
+	for _, s := range open {
+		a.onDone(s)
+	}
+	clear(a.conns)
+}
 
 // Analyze analyses one decoded segment of frame number frame (1-based),
 // captured at ts (nanoseconds since the Unix epoch), wireLen bytes long on
@@ -272,13 +305,19 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 
 // newConn starts conversation key with a new stream index.
 func (a *Analyzer) newConn(key connKey, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
-	c := &conn{stream: uint32(len(a.streams))}
+	if old := a.conns[key]; old != nil && a.onDone != nil {
+		a.onDone(old.sum)
+	}
+	c := &conn{stream: a.next}
+	a.next++
 	for i := range c.flows {
 		c.flows[i].winScale = ScaleUnknown
 		c.flows[i].window = ^uint32(0)
 	}
 	c.sum = newStream(c.stream, frame, ts, src, dst, flags)
-	a.streams = append(a.streams, c.sum)
+	if a.onDone == nil {
+		a.streams = append(a.streams, c.sum)
+	}
 	a.conns[key] = c
 	return c
 }
