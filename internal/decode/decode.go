@@ -322,6 +322,14 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 		}
 		next = b[hl]
 		hl += n
+		if p.FragmentOffset != 0 {
+			// A later fragment's bytes are the middle of the original
+			// payload: whatever header its next header names is in the
+			// first fragment, not here.
+			p.IPHeader = b[:hl]
+			p.Proto = next
+			return transport(b[hl:], off+hl, total-hl, p)
+		}
 	}
 	p.IPHeader = b[:hl]
 	p.Proto = next

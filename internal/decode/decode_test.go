@@ -335,6 +335,22 @@ func TestDecodeIPv6ExtensionHeaders(t *testing.T) {
 			t.Errorf("got Fragment %v TCP %d bytes PayloadLen %d; want a whole segment", p.Fragment, len(p.TCP), p.PayloadLen)
 		}
 	})
+	t.Run("later fragment", func(t *testing.T) {
+		// A fragment at offset 1448 whose original packet carried a
+		// destination options header: the fragment's bytes are the
+		// middle of the data, not that header, so the walk stops at
+		// the fragment header (here 0xff would claim a 2048-byte
+		// header running past the payload).
+		fr := []byte{60, 0, 0x05, 0xa8, 0, 0, 0, 7} // next dest opts, offset 181*8, M clear
+		data := bytes.Repeat([]byte{0xff}, 16)
+		if err := Decode(LinkRaw, ipv6Pkt(44, fr, data), &p); err != nil {
+			t.Fatalf("Decode = %v, want no error", err)
+		}
+		if !p.Fragment || p.FragmentOffset != 1448 || p.Proto != 60 || len(p.IPHeader) != 48 || len(p.IPPayload) != 16 {
+			t.Errorf("got Fragment %v offset %d Proto %d IPHeader %d IPPayload %d; want fragment 1448 60 48 16",
+				p.Fragment, p.FragmentOffset, p.Proto, len(p.IPHeader), len(p.IPPayload))
+		}
+	})
 	t.Run("unknown header stops the walk", func(t *testing.T) {
 		if err := Decode(LinkRaw, ipv6Pkt(0, []byte{253, 0, 1, 4, 0, 0, 0, 0}, seg), &p); err != nil {
 			t.Fatal(err)
