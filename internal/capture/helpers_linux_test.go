@@ -166,22 +166,56 @@ func tempFile(t *testing.T, name string) (*os.File, string) {
 	return f, path
 }
 
-// tcpPorts returns the source and destination ports of an Ethernet IPv4
-// or IPv6 TCP frame, ok false for anything else.
-func tcpPorts(frame []byte) (src, dst int, flags byte, ok bool) {
+// handshakes returns the number of distinct connection attempts in recs
+// to port (SYNs without ACK, a retransmitted SYN counted once: same
+// source port and sequence number), and reports whether two frames are
+// byte for byte equal, which the two copies of a packet on lo would be (a
+// retransmission differs in its TCP timestamp).
+func handshakes(recs []rec, port int) (syns int, dup bool) {
+	seen := map[string]bool{}
+	frames := map[string]bool{}
+	for _, r := range recs {
+		if frames[string(r.data)] {
+			dup = true
+		}
+		frames[string(r.data)] = true
+		src, dst, flags, ok := tcpPorts(r.data)
+		if !ok || flags&0x12 != 0x02 || dst != port {
+			continue
+		}
+		key := fmt.Sprint(src, tcpHeader(r.data)[4:8])
+		if !seen[key] {
+			seen[key] = true
+			syns++
+		}
+	}
+	return syns, dup
+}
+
+// tcpHeader returns the TCP header and payload of an Ethernet IPv4 or
+// IPv6 TCP frame, or nil for anything else.
+func tcpHeader(frame []byte) []byte {
 	if len(frame) < 14 {
-		return 0, 0, 0, false
+		return nil
 	}
 	var l4 []byte
 	switch {
-	case frame[12] == 0x08 && frame[13] == 0x00 && len(frame) >= 34 && frame[23] == 6:
+	case frame[12] == 0x08 && frame[13] == 0x00 && len(frame) >= 34 && frame[23] == 6 && len(frame) >= 14+int(frame[14]&0xf)*4:
 		l4 = frame[14+int(frame[14]&0xf)*4:]
 	case frame[12] == 0x86 && frame[13] == 0xdd && len(frame) >= 54 && frame[20] == 6:
 		l4 = frame[54:]
-	default:
-		return 0, 0, 0, false
 	}
-	if len(l4) < 14 {
+	if len(l4) < 20 {
+		return nil
+	}
+	return l4
+}
+
+// tcpPorts returns the source and destination ports and the flags of an
+// Ethernet IPv4 or IPv6 TCP frame, ok false for anything else.
+func tcpPorts(frame []byte) (src, dst int, flags byte, ok bool) {
+	l4 := tcpHeader(frame)
+	if l4 == nil {
 		return 0, 0, 0, false
 	}
 	return int(l4[0])<<8 | int(l4[1]), int(l4[2])<<8 | int(l4[3]), l4[13], true
