@@ -426,7 +426,7 @@ func relink(t *testing.T, src, kind string) string {
 		t.Fatal(err)
 	}
 	link := map[string]decode.LinkType{"vlan": decode.LinkEthernet, "raw": decode.LinkRaw, "null": decode.LinkNull,
-		"loop": decode.LinkLoop, "sll": decode.LinkLinuxSLL, "sll2": decode.LinkLinuxSLL2}[kind]
+		"loop": decode.LinkLoop, "sll": decode.LinkLinuxSLL, "sll2": decode.LinkLinuxSLL2, "ipopts": decode.LinkEthernet}[kind]
 	dst := filepath.Join(t.TempDir(), kind+".pcap")
 	out, err := os.Create(dst)
 	if err != nil {
@@ -449,6 +449,9 @@ func relink(t *testing.T, src, kind string) string {
 		ip := rec.Data[14:]
 		var hdr []byte
 		switch kind {
+		case "ipopts":
+			hdr = append([]byte(nil), rec.Data[:14]...)
+			ip = withIPOptions(ip)
 		case "vlan":
 			hdr = append([]byte(nil), rec.Data[:12]...)
 			if i%2 == 0 {
@@ -489,7 +492,39 @@ func TestParityLinkTypes(t *testing.T) {
 	needTshark(t)
 	convs, segs := craftedScenarios()
 	src := writeCrafted(t, convs, segs)
-	for _, kind := range []string{"vlan", "raw", "null", "loop", "sll", "sll2"} {
+	for _, kind := range []string{"vlan", "raw", "null", "loop", "sll", "sll2", "ipopts"} {
 		t.Run(kind, func(t *testing.T) { compareWithTshark(t, relink(t, src, kind)) })
 	}
+}
+
+// withIPOptions returns the IP packet with header options added: a router
+// alert and padding for IPv4 (RFC 2113); a hop-by-hop and a destination
+// options extension header for IPv6 (RFC 8200).
+func withIPOptions(ip []byte) []byte {
+	if ip[0]>>4 == 4 {
+		hl := int(ip[0]&0xf) * 4
+		out := append([]byte(nil), ip[:hl]...)
+		out = append(out, 148, 4, 0, 0, 1, 1, 1, 0) // router alert, NOP, NOP, NOP, EOL
+		out = append(out, ip[hl:]...)
+		out[0] = 0x40 | byte(len(out)-len(ip)+hl)/4
+		binary.BigEndian.PutUint16(out[2:], uint16(len(out)))
+		out[10], out[11] = 0, 0
+		var sum uint32
+		for i := 0; i < int(out[0]&0xf)*4; i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(out[i:]))
+		}
+		for sum>>16 != 0 {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(out[10:], ^uint16(sum))
+		return out
+	}
+	out := append([]byte(nil), ip[:40]...)
+	next := out[6]
+	out[6] = 0                                   // hop-by-hop options
+	out = append(out, 60, 0, 1, 4, 0, 0, 0, 0)   // next: destination options; PadN
+	out = append(out, next, 0, 1, 4, 0, 0, 0, 0) // next: TCP; PadN
+	out = append(out, ip[40:]...)
+	binary.BigEndian.PutUint16(out[4:], uint16(len(out)-40))
+	return out
 }
