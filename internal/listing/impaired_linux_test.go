@@ -28,11 +28,13 @@ func TestParityImpaired(t *testing.T) {
 		name, spec string
 		bytes      int64
 		ipv6       bool
+		ecn        bool // both hosts negotiate ECN (net.ipv4.tcp_ecn=1 in their namespaces)
 	}{
-		{"loss", "loss=3%,delay=5ms,seed=11", 400 << 10, false},
-		{"reorder", "delay=5ms,reorder=5%,seed=12", 400 << 10, false},
-		{"dup", "dup=3%,delay=2ms,seed=13", 300 << 10, false},
-		{"mixed-v6", "loss=2%,dup=1%,reorder=2%,delay=5ms,seed=14", 300 << 10, true},
+		{"loss", "loss=3%,delay=5ms,seed=11", 400 << 10, false, false},
+		{"reorder", "delay=5ms,reorder=5%,seed=12", 400 << 10, false, false},
+		{"dup", "dup=3%,delay=2ms,seed=13", 300 << 10, false, false},
+		{"mixed-v6", "loss=2%,dup=1%,reorder=2%,delay=5ms,seed=14", 300 << 10, true, false},
+		{"ecn", "ecn=5%,delay=2ms,seed=15", 300 << 10, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if os.Geteuid() != 0 {
@@ -52,6 +54,13 @@ func TestParityImpaired(t *testing.T) {
 				t.Fatalf("netlab.New: %v", err)
 			}
 			defer n.Close()
+			if tc.ecn {
+				for _, h := range []netlab.Host{netlab.Client, netlab.Server} {
+					if out, err := n.Command(ctx, h, "sysctl", "-w", "net.ipv4.tcp_ecn=1").CombinedOutput(); err != nil {
+						t.Fatalf("sysctl in the %v namespace: %v: %s", h, err, out)
+					}
+				}
+			}
 			file := filepath.Join(t.TempDir(), "bulk.pcap")
 			if dir := os.Getenv("TCPLAB_PARITY_KEEP"); dir != "" {
 				file = filepath.Join(dir, "impaired-"+tc.name+".pcap")
