@@ -67,7 +67,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 
 	if isTerminal(env.Stderr) {
-		stop := showProgress(env.Stderr, r)
+		stop := showProgress(env.Stderr, r, time.Second)
 		defer stop()
 	}
 	res, err := r.Run(ctx)
@@ -80,25 +80,30 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	return writeBenchText(env.Stdout, res)
 }
 
-// isTerminal reports whether w is a terminal (a character device), where
-// progress lines make sense; pipes and files get none.
+// isTerminal reports whether w is a terminal, where progress lines make
+// sense; pipes, files and /dev/null get none. A character device other than
+// /dev/null is taken for a terminal, which needs no OS-specific ioctl.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(fi, null)
 }
 
-// showProgress rewrites one status line on w every second until the
+// showProgress rewrites one status line on w every interval until the
 // returned function is called, which erases it.
-func showProgress(w io.Writer, r *bench.Runner) (stop func()) {
+func showProgress(w io.Writer, r *bench.Runner, interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		tick := time.NewTicker(time.Second)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,5 +211,69 @@ func TestBenchUsage(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", stdout.String())
 			}
 		})
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for _, tt := range []struct {
+		name string
+		w    io.Writer
+	}{{"buffer", &bytes.Buffer{}}, {"pipe", w}, {"/dev/null", null}} {
+		if isTerminal(tt.w) {
+			t.Errorf("isTerminal(%s) = true, want false", tt.name)
+		}
+	}
+}
+
+// progressBuffer is a bytes.Buffer safe for the progress goroutine and the
+// test to share.
+type progressBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *progressBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *progressBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestShowProgress(t *testing.T) {
+	r, err := bench.New(bench.Config{Addr: benchServer(t), Concurrency: 2, Duration: time.Minute, Count: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out progressBuffer
+	stop := showProgress(&out, r, time.Millisecond)
+	for i := 0; !strings.Contains(out.String(), "20 ok") && i < 5000; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	got := out.String()
+	if !strings.HasPrefix(got, "\r\033[Kbench: ") || !strings.Contains(got, "  20 ok  0 failed  ") {
+		t.Errorf("progress = %q, want lines like \"\\r\\033[Kbench: 0s  20 ok  0 failed  N/s\"", got)
+	}
+	if !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("progress = %q, want it to end by erasing its line", got)
 	}
 }
