@@ -428,8 +428,10 @@ func compareText(t *testing.T, file string, tcpFrames map[int64]*record) {
 }
 
 // tcpdump captures on iface into a file in dir with extra tcpdump
-// arguments (a filter last) while fn runs, and returns the file.
-func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
+// arguments (a filter last) while fn runs, and returns the file. When
+// path is given, it receives the file's name before fn runs, so that fn
+// can read the capture so far (tcpdump writes each packet at once).
+func tcpdump(t *testing.T, iface string, extra []string, fn func(), path ...*string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("capturing needs root (or CAP_NET_RAW): run the tests as root")
@@ -477,6 +479,9 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func()) string {
 	// tcpdump says it is listening a moment before its filter sees
 	// every packet, on a loaded machine.
 	time.Sleep(300 * time.Millisecond)
+	for _, p := range path {
+		*p = file
+	}
 	fn()
 	// Wait for the file to stop growing: tcpdump drops what it has not
 	// read yet when interrupted.
