@@ -25,11 +25,15 @@ import (
 // over partly full: the longest a packet waits before Run sees it.
 const ringTimeout = 10 * time.Millisecond
 
-// drainWait is how long Run keeps reading after a cancel or the duration:
-// long enough for the kernel to hand over the block it was filling (one
-// ringTimeout, twice for safety) and for packets still in the loopback
-// backlog to reach the ring.
-const drainWait = 2*ringTimeout + 50*time.Millisecond
+// After a cancel or the duration, Run keeps reading until no packet came
+// for drainIdle, which is long enough for the kernel to hand over the
+// block it was filling (one ringTimeout, twice for safety) and for packets
+// still in the loopback backlog (softirq work deferred under load) to
+// reach the ring, but for at most drainMax under continuous traffic.
+const (
+	drainIdle = 2*ringTimeout + 20*time.Millisecond
+	drainMax  = time.Second
+)
 
 // Capture is a live capture on one interface. Packets are captured from
 // the moment Open returns; Run delivers them.
@@ -180,9 +184,10 @@ func (c *Capture) Info() Info { return c.info }
 // Config.Count packets were delivered, Config.Duration passed since Run
 // started, or fn returns an error (which Run returns, wrapped). On a
 // cancel or the duration, Run first delivers the packets the kernel had
-// already captured. It returns the capture's statistics, also on error.
-// A context cancel is a normal end: Run returns a nil error. Run may be
-// called once.
+// already captured: it ends once none came for 40 ms, or after a second
+// of continuous traffic. It returns the capture's statistics, also on
+// error. A context cancel is a normal end: Run returns a nil error. Run
+// may be called once.
 func (c *Capture) Run(ctx context.Context, fn func(*Packet) error) (Stats, error) {
 	c.mu.Lock()
 	if c.ran || c.closed {
@@ -214,21 +219,28 @@ func (c *Capture) Run(ctx context.Context, fn func(*Packet) error) (Stats, error
 }
 
 func (c *Capture) loop(fn func(*Packet) error, st *Stats) error {
-	draining := false
+	var drainEnd time.Time // zero until stopped
 	for c.cfg.Count == 0 || st.Captured < uint64(c.cfg.Count) {
 		f, err := c.ring.Next()
 		if err != nil {
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				return fmt.Errorf("capture on %s: %w", c.cfg.Interface, err)
 			}
-			if draining {
+			if !drainEnd.IsZero() {
 				return nil
 			}
 			// Stopped (the context's deadline, or Close): read what the
 			// kernel already captured, then end.
-			draining = true
-			c.conn.SetReadDeadline(time.Now().Add(drainWait))
+			drainEnd = time.Now().Add(drainMax)
+			c.conn.SetReadDeadline(time.Now().Add(drainIdle))
 			continue
+		}
+		if !drainEnd.IsZero() {
+			d := time.Now().Add(drainIdle)
+			if d.After(drainEnd) {
+				d = drainEnd
+			}
+			c.conn.SetReadDeadline(d)
 		}
 		if c.skipOutgoing && f.Info.Type == afpacket.PacketOutgoing {
 			continue
