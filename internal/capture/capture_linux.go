@@ -32,7 +32,7 @@ const ringTimeout = 10 * time.Millisecond
 // reach the ring, but for at most drainMax under continuous traffic.
 const (
 	drainIdle = 2*ringTimeout + 20*time.Millisecond
-	drainMax  = time.Second
+	drainMax  = 250 * time.Millisecond
 )
 
 // Capture is a live capture on one interface. Packets are captured from
@@ -184,8 +184,8 @@ func (c *Capture) Info() Info { return c.info }
 // Config.Count packets were delivered, Config.Duration passed since Run
 // started, or fn returns an error (which Run returns, wrapped). On a
 // cancel or the duration, Run first delivers the packets the kernel had
-// already captured: it ends once none came for 40 ms, or after a second
-// of continuous traffic. It returns the capture's statistics, also on
+// already captured: it ends once none came for 40 ms, or after 250 ms of
+// continuous traffic. It returns the capture's statistics, also on
 // error. A context cancel is a normal end: Run returns a nil error. Run
 // may be called once.
 func (c *Capture) Run(ctx context.Context, fn func(*Packet) error) (Stats, error) {
