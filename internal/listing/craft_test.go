@@ -528,3 +528,27 @@ func withIPOptions(ip []byte) []byte {
 	binary.BigEndian.PutUint16(out[4:], uint16(len(out)-40))
 	return out
 }
+
+// TestParityFollowGap follows a stream with a gap the capture never
+// fills, in one direction, while the other goes on.
+func TestParityFollowGap(t *testing.T) {
+	needTshark(t)
+	e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:2000")}
+	s := []seg{
+		{at: 0, seq: 1000, flags: fS, win: 500},
+		{at: 10, fromB: true, seq: 5000, ack: 1001, flags: fS | fA, win: 500},
+		{at: 20, seq: 1001, ack: 5001, flags: fA | fP, win: 500, payload: 5},
+		{at: 30, seq: 1016, ack: 5001, flags: fA | fP, win: 500, payload: 5},
+		{at: 40, fromB: true, seq: 5001, ack: 1006, flags: fA | fP, win: 500, payload: 8},
+		{at: 50, seq: 1021, ack: 5001, flags: fA | fP, win: 500, payload: 5},
+		{at: 60, seq: 1006, ack: 5001, flags: fA | fP, win: 500, payload: 10},
+		{at: 70, seq: 1040, ack: 5001, flags: fA | fP, win: 500, payload: 9},
+		{at: 80, fromB: true, seq: 5009, ack: 1026, flags: fA | fP, win: 500, payload: 3},
+	}
+	file := writeCrafted(t, []endpoints{e}, [][]seg{s})
+	compareWithTshark(t, file)
+	got := ourOutput(t, file, Options{Format: Text, Follow: 0})
+	if !strings.Contains(got, "[14 bytes missing in capture file]\n9\nxxxxxxxxx\n") {
+		t.Errorf("follow output does not mark the gap:\n%s", got)
+	}
+}

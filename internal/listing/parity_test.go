@@ -563,6 +563,16 @@ func compareFollow(t *testing.T, file string, stream int) {
 		t.Fatalf("tshark -z follow: %v", err)
 	}
 	got := ourOutput(t, file, Options{Format: Text, Follow: stream})
+	// Deliberate difference: tshark 4.0 never prints the bytes after a
+	// gap the capture does not fill; tcplab marks the gap and prints
+	// them, after everything else. Compare what comes before.
+	if i := strings.Index(got, " bytes missing in capture file]\n"); i >= 0 {
+		start := strings.LastIndex(got[:i], "\n") + 1
+		if start > 0 && got[start-1] == '\t' {
+			start--
+		}
+		got = got[:start] + followRule
+	}
 	if got != string(out) {
 		t.Errorf("follow stream %d:\ntshark:\n%s\ntcplab:\n%s", stream, out, got)
 	}
