@@ -1,0 +1,290 @@
+package demo
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/pcapio"
+)
+
+// The captures in testdata are copies of package explain's: the lab's two
+// cases on loopback (tcplab server and client, captured by tcpdump) and a
+// bulk transfer across netlab with loss.
+
+// packets reads a capture file's records as a live capture delivers them.
+func packets(t *testing.T, name string) []capture.Packet {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []capture.Packet
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, capture.Packet{Number: uint64(len(out) + 1), Timestamp: rec.Timestamp, Data: slices.Clone(rec.Data), Length: rec.OrigLen, Link: rec.Link})
+	}
+}
+
+// TestTeardownWatch feeds the watcher the lab's two conversations: each
+// counts as torn down exactly at its last packet, the ACK of the second
+// FIN, and not before.
+func TestTeardownWatch(t *testing.T) {
+	w := newTeardownWatch()
+	want := 0
+	for _, name := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap"} {
+		pkts := packets(t, name)
+		for i := range pkts {
+			if err := w.packet(&pkts[i]); err != nil {
+				t.Fatal(err)
+			}
+			if i == len(pkts)-1 {
+				want++
+			}
+			if w.closed != want {
+				t.Fatalf("%s: after packet %d of %d, %d conversations torn down, want %d", name, i+1, len(pkts), w.closed, want)
+			}
+		}
+	}
+	if !w.wait(2, time.Hour, time.Hour) {
+		t.Error("wait(2) = false after both teardowns")
+	}
+}
+
+// TestTeardownWatchQuiet checks that wait gives up after a quiet period
+// when the final ACK never comes.
+func TestTeardownWatchQuiet(t *testing.T) {
+	w := newTeardownWatch()
+	pkts := packets(t, "lab_in_range.pcap")
+	for i := range pkts[:len(pkts)-1] {
+		w.packet(&pkts[i])
+	}
+	if w.closed != 0 {
+		t.Fatalf("%d conversations torn down without the last ACK, want 0", w.closed)
+	}
+	if w.wait(1, 20*time.Millisecond, time.Minute) {
+		t.Error("wait(1) = true without the last ACK")
+	}
+	if w.wait(1, time.Minute, 20*time.Millisecond) {
+		t.Error("wait(1) = true at its time limit without the last ACK")
+	}
+}
+
+func TestCaseExpected(t *testing.T) {
+	reply := &client.Result{}
+	noReply := &client.Error{Op: "read reply from", Kind: client.ErrNoReply}
+	timeout := &client.Error{Op: "read reply from", Kind: client.ErrTimeout}
+	tests := []struct {
+		name string
+		c    Case
+		want bool
+	}{
+		{"in range, reply", Case{InRange: true, Result: reply}, true},
+		{"in range, no reply", Case{InRange: true, Err: noReply}, false},
+		{"out of range, no reply", Case{Err: noReply}, true},
+		{"out of range, reply", Case{Result: reply}, false},
+		{"out of range, timeout", Case{Err: timeout}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.c.Expected(); got != tt.want {
+			t.Errorf("%s: Expected() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"tcplab-demo.pcapng", "tcplab-demo.pcapng"},
+		{"/tmp/x/demo.pcapng", "/tmp/x/demo.pcapng"},
+		{"my capture.pcapng", "'my capture.pcapng'"},
+		{"it's.pcapng", `'it'\''s.pcapng'`},
+		{"", "''"},
+	}
+	for _, tt := range tests {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func bulk(t *testing.T) *Analysis {
+	t.Helper()
+	a, err := Analyze(filepath.Join("testdata", "impaired_bulk.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Convs) != 1 {
+		t.Fatalf("impaired_bulk.pcap: %d conversations, want 1", len(a.Convs))
+	}
+	return a
+}
+
+// TestAnalyze checks the one-pass analysis against what tshark shows for
+// the lab's in-range capture (the first and last lines) and counts.
+func TestAnalyze(t *testing.T) {
+	a, err := Analyze(filepath.Join("testdata", "lab_in_range.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Lines) != 10 || len(a.Convs) != 1 || len(a.Convs[0].Packets) != 10 {
+		t.Fatalf("lab_in_range.pcap: %d lines, %d conversations, want 10 lines of 1", len(a.Lines), len(a.Convs))
+	}
+	if got, want := string(a.Lines[9]), "   10   0.000492    127.0.0.1 → 127.0.0.1    TCP 66 24817 → 39334 [ACK] Seq=18 Ack=21 Win=65536 Len=0 TSval=280502027 TSecr=12515961\n"; got != want {
+		t.Errorf("line 10 = %q, want tshark's %q", got, want)
+	}
+	if len(a.Counts) != 0 || slices.Contains(a.Flagged, true) {
+		t.Errorf("lab capture: expert flags %v, want none", a.Counts)
+	}
+	if !bytes.Contains(a.Conversations, []byte("TCP Conversations")) {
+		t.Errorf("conversation table:\n%s", a.Conversations)
+	}
+	b := bulk(t)
+	if b.Counts["duplicate_ack"] == 0 || !slices.Contains(b.Flagged, true) {
+		t.Errorf("impaired bulk capture: counts %v, want duplicate ACKs", b.Counts)
+	}
+}
+
+// TestFocus checks that a bulk transfer's ladder is drawn around its first
+// retransmission.
+func TestFocus(t *testing.T) {
+	c := &bulk(t).Convs[0]
+	first := slices.IndexFunc(c.Packets, func(s explain.Segment) bool {
+		return slices.Contains(s.Analysis, "retransmission") || slices.Contains(s.Analysis, "fast_retransmission")
+	})
+	if first < 0 {
+		t.Fatal("impaired_bulk.pcap has no retransmission")
+	}
+	d, from := focus(c, 30)
+	if len(d.Packets) != 30 || from > first || from+30 <= first || d.Packets[0].Frame != c.Packets[from].Frame {
+		t.Errorf("focus(30) = packets %d..%d (first frame %d), want 30 around index %d", from, from+len(d.Packets)-1, d.Packets[0].Frame, first)
+	}
+	if len(c.Packets) < 100 {
+		t.Errorf("focus changed the conversation: %d packets", len(c.Packets))
+	}
+	plain := *c
+	plain.Packets = slices.Clone(c.Packets[:50])
+	for i := range plain.Packets {
+		plain.Packets[i].Analysis = nil
+	}
+	if _, from := focus(&plain, 20); from != 0 {
+		t.Errorf("focus without any expert flag starts at %d, want 0", from)
+	}
+}
+
+// TestTrim checks that a bulk transfer's walk-through is shortened with
+// every cut marked and no paragraph about the whole conversation lost.
+func TestTrim(t *testing.T) {
+	c := &bulk(t).Convs[0]
+	full := explain.Explain(c, explain.Options{MaxRoutine: 6})
+	wt := explain.Explain(c, explain.Options{MaxRoutine: 6})
+	trim(wt, 5, 3, "the report")
+	if len(wt.Sections) != len(full.Sections) {
+		t.Fatalf("trim changed the sections: %d, want %d", len(wt.Sections), len(full.Sections))
+	}
+	cut := false
+	for i, sec := range wt.Sections {
+		var frames, general, fullGeneral, fullFrames int
+		for _, p := range sec.Paras {
+			switch {
+			case p.Sub:
+			case p.Frame != 0:
+				frames++
+			case strings.HasPrefix(p.Text, "[… "):
+				cut = true
+			default:
+				general++
+			}
+		}
+		for _, p := range full.Sections[i].Paras {
+			switch {
+			case p.Sub:
+			case p.Frame != 0:
+				fullFrames++
+			default:
+				fullGeneral++
+			}
+		}
+		if frames > 5 || frames > fullFrames {
+			t.Errorf("section %s: %d packet paragraphs after trim(5), of %d", sec.ID, frames, fullFrames)
+		}
+		if general-countPrefix(sec.Paras, "[The table") != fullGeneral {
+			t.Errorf("section %s: %d general paragraphs after trim, want all %d", sec.ID, general, fullGeneral)
+		}
+		if sec.Table != nil && len(sec.Table.Rows) > 3 {
+			t.Errorf("section %s: table of %d rows after trim(…, 3)", sec.ID, len(sec.Table.Rows))
+		}
+	}
+	if !cut {
+		t.Error("trim(5) of a bulk transfer marked no cut")
+	}
+}
+
+func countPrefix(paras []explain.Para, prefix string) int {
+	n := 0
+	for _, p := range paras {
+		if strings.HasPrefix(p.Text, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWriteWithoutCapture checks what the demo prints when it could not
+// capture: the exchanges, then the reason and the remedy, and no files.
+func TestWriteWithoutCapture(t *testing.T) {
+	o := &Outcome{
+		Listening: []byte("listening on 127.0.0.1:2000\n"),
+		Cases: []Case{
+			{Number: "42", InRange: true, Server: []byte("Connection from ('127.0.0.1', 40000)\nSum: 50\n"), Result: &client.Result{ClientName: "Client of Louis", ServerName: "Server of Nuk", ClientNumber: "42", ServerNumber: "8", Sum: 50}},
+			{Number: "150", Server: []byte("Client number is not in the range 1 to 100. Closing connection.\n"), Err: &client.Error{Op: "read reply from", Kind: client.ErrNoReply}},
+		},
+		CaptureErr: &capture.PermissionError{Interface: "lo", Err: os.ErrPermission},
+	}
+	var b bytes.Buffer
+	if err := Write(&b, o, nil, Presentation{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"  listening on 127.0.0.1:2000\n  Connection from ('127.0.0.1', 40000)\n",
+		"  Client Number: 42\n  Server Number: 8\n  Sum: 50\n",
+		"  no reply: the server closed the connection without replying",
+		"── No capture",
+		"CAP_NET_RAW",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Write output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "UNEXPECTED") || strings.Contains(out, "── Files") {
+		t.Errorf("Write output:\n%s", out)
+	}
+	o.Cases[1].Err = &client.Error{Op: "connect to", Kind: client.ErrTimeout}
+	b.Reset()
+	Write(&b, o, nil, Presentation{})
+	if d := cmp.Diff(1, strings.Count(b.String(), "UNEXPECTED: ")); d != "" {
+		t.Errorf("a timed-out out-of-range case is not flagged once (-want +got):\n%s", d)
+	}
+}
