@@ -501,6 +501,7 @@ func TestErrorsMatchTcpdump(t *testing.T) {
 		"tcp and", "port 70000", "net 10.1.2.3/8", "tcp host 1.2.3.4", "ip6 host 1.2.3.4",
 		"ip port 80", "80", "tcp or 80", "(port 80) or 443", "(tcp", "tcp)", "tcp udp",
 		"host 10.0.0.0/33", "tcp and and udp", "not", "10.0.0.0/8 and 10.0.0.1",
+		"TCP", "tcp AND port 80", "port 80 and not tcp and 443",
 	} {
 		t.Run(filter, func(t *testing.T) {
 			if _, err := Parse(filter); err == nil {
