@@ -58,6 +58,17 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	// Closing the network cuts the link under the sockets, which would
+	// otherwise retransmit into the void until the timeout.
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	go func() {
+		select {
+		case <-n.done:
+			cancelCause(fmt.Errorf("netlab: %w", ErrClosed))
+		case <-ctx.Done():
+		}
+	}()
 
 	dst := netip.AddrPortFrom(ServerAddr, uint16(opts.Port))
 	if opts.IPv6 {
@@ -169,10 +180,11 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 	return res, nil
 }
 
-// ctxErr prefers the context's error, which says why I/O was cut short.
+// ctxErr prefers the context's cause (the network closed, the timeout),
+// which says why I/O was cut short.
 func ctxErr(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("%w (%w)", cerr, err)
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", context.Cause(ctx), err)
 	}
 	return err
 }

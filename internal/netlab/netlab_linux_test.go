@@ -841,3 +841,61 @@ func TestWithoutPrivileges(t *testing.T) {
 		t.Errorf("namespaces before %v, after %v", before, after)
 	}
 }
+
+// TestCloseWhileForwarding closes the network in the middle of a bulk
+// transfer, with frames held in the bridge by a delay: Close returns, the
+// bridge's goroutines end, the transfer fails instead of hanging, and
+// nothing is left behind.
+func TestCloseWhileForwarding(t *testing.T) {
+	requireRoot(t)
+	before := runtime.NumGoroutine()
+	s, err := impair.Parse("delay=20ms,loss=1%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(t.Context(), Config{Impair: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := n.Names()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := n.BulkTransfer(t.Context(), BulkOptions{Bytes: 1 << 30, Timeout: 30 * time.Second})
+		errc <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for n.Stats().C2S.Forwarded < 100 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n.Stats().C2S.Forwarded < 100 {
+		t.Fatalf("the bridge forwarded %d frames in 10s", n.Stats().C2S.Forwarded)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- n.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Close did not return within 15s of closing a forwarding bridge")
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("BulkTransfer across a network closed under it = %v, want an error wrapping ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("BulkTransfer still running 10s after Close (its timeout is 30s)")
+	}
+	assertGone(t, names)
+	// The bridge's four goroutines and the transfer's are gone (with some
+	// slack for the runtime's own and the test framework's).
+	for i := 0; i < 100 && runtime.NumGoroutine() > before+2; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before+2 {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Close, %d before New:\n%s", g, before, buf[:runtime.Stack(buf, true)])
+	}
+}
