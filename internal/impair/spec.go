@@ -121,10 +121,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("rate %d bit/s is above the maximum %d", p.Rate, uint64(MaxRate))
 	}
 	if p.Queue < 0 || p.Queue > MaxQueue {
-		return fmt.Errorf("queue %d is out of range 1 to %d", p.Queue, MaxQueue)
+		return fmt.Errorf("queue %d is out of range 0 (the default) to %d", p.Queue, MaxQueue)
 	}
 	if p.Limit < 0 || p.Limit > MaxQueue {
-		return fmt.Errorf("limit %d is out of range 1 to %d", p.Limit, MaxQueue)
+		return fmt.Errorf("limit %d is out of range 0 (the default) to %d", p.Limit, MaxQueue)
 	}
 	return nil
 }
@@ -368,8 +368,8 @@ func formatRate(r uint64) string {
 	return strconv.FormatUint(r, 10) + "bit"
 }
 
-// terms returns p as key=value terms, in the order of keys, omitting
-// fields left at zero.
+// terms returns p's terms as a map from key to value, omitting fields
+// left at zero; String orders them by keys.
 func (p Params) terms() map[string]string {
 	t := map[string]string{}
 	if p.Loss != 0 {
