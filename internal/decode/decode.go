@@ -106,8 +106,7 @@ func linkHeader(link LinkType, frame []byte) (int, uint16, error) {
 		if len(frame) < 20 {
 			return 0, 0, truncated("sll2", 0, 20, len(frame))
 		}
-		off, et, err := vlanTags(frame, 18, binary.BigEndian.Uint16(frame[0:]))
-		return off, et, err
+		return vlanTags(frame, 18, binary.BigEndian.Uint16(frame[0:]))
 	case LinkNull, LinkLoop:
 		layer := "null"
 		if link == LinkLoop {
