@@ -98,6 +98,8 @@ func TestParseErrors(t *testing.T) {
 		{"host fe80::1%eth0", 12, "%", "character not allowed"},
 		{"10.0.0.0/8 and 10.0.0.1", 0, "10.0.0.0/8", "a value needs a qualifier"},
 		{"net 10.1.2.3/8", 4, "10.1.2.3/8", "non-network bits set"},
+		{"net 10.1", 4, "10.1", "CIDR notation such as 10.1.0.0/16"},
+		{"net 10", 4, "10", "CIDR notation"},
 		{"net 10.0.0.0/33", 4, "10.0.0.0/33", "CIDR"},
 		{"tcp host 1.2.3.4", 0, "tcp", "\"tcp\" modifier applied to host"},
 		{"ip6 host 1.2.3.4", 0, "ip6", "\"ip6\" modifier applied to an IPv4 address"},

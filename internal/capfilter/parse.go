@@ -495,7 +495,10 @@ func value(q *quals, t token) (node, error) {
 		} else {
 			a, err := netip.ParseAddr(t.text)
 			if err != nil || a.Zone() != "" {
-				if isNumber(t.text) {
+				switch {
+				case k == kindNet && strings.Trim(t.text, "0123456789.") == "":
+					return nil, errAt(t, "not a network: write it in CIDR notation such as 10.1.0.0/16 (tcpdump's short forms are not supported)")
+				case isNumber(t.text):
 					return nil, errAt(t, "expected an IP address, not a number (for a port write \"port %s\")", t.text)
 				}
 				return nil, errAt(t, "not an IP address (host names are not resolved)")
