@@ -113,18 +113,11 @@ func RTTSegments(c *Conversation) []rtt.Segment {
 	out := make([]rtt.Segment, 0, len(c.Packets))
 	for i := range c.Packets {
 		s := &c.Packets[i]
-		retrans := false
-		for _, f := range s.Analysis {
-			switch f {
-			case "retransmission", "fast_retransmission", "spurious_retransmission":
-				retrans = true
-			}
-		}
 		out = append(out, rtt.Segment{
 			Frame: s.Frame, Time: s.Time, Dir: int(s.From),
 			Seq: seqnum.Value(s.Seq), Len: s.Len,
 			SYN: s.Has(FlagSYN), FIN: s.Has(FlagFIN), ACK: s.Has(FlagACK),
-			Ack: seqnum.Value(s.Ack), Retransmission: retrans,
+			Ack: seqnum.Value(s.Ack), Retransmission: retransmitted(s),
 		})
 	}
 	return out
@@ -277,6 +270,8 @@ func (e *explainer) overview() {
 	}
 }
 
+// retransmitted reports whether the analysis flagged s as a
+// retransmission of any kind.
 func retransmitted(s *Segment) bool {
 	for _, f := range s.Analysis {
 		switch f {

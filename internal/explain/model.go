@@ -3,6 +3,8 @@ package explain
 import (
 	"net/netip"
 	"time"
+
+	"github.com/tcplab/tcplab/internal/decode"
 )
 
 // Side is one end of a conversation.
@@ -18,17 +20,18 @@ const (
 // Other returns the opposite side.
 func (s Side) Other() Side { return 1 - s }
 
-// TCP flag bits as in the 12-bit flags field (Wireshark's tcp.flags).
+// TCP flag bits as in the 12-bit flags field (Wireshark's tcp.flags): the
+// decoder's.
 const (
-	FlagFIN uint16 = 1 << 0
-	FlagSYN uint16 = 1 << 1
-	FlagRST uint16 = 1 << 2
-	FlagPSH uint16 = 1 << 3
-	FlagACK uint16 = 1 << 4
-	FlagURG uint16 = 1 << 5
-	FlagECE uint16 = 1 << 6
-	FlagCWR uint16 = 1 << 7
-	FlagAE  uint16 = 1 << 8
+	FlagFIN = decode.FlagFIN
+	FlagSYN = decode.FlagSYN
+	FlagRST = decode.FlagRST
+	FlagPSH = decode.FlagPSH
+	FlagACK = decode.FlagACK
+	FlagURG = decode.FlagURG
+	FlagECE = decode.FlagECE
+	FlagCWR = decode.FlagCWR
+	FlagAE  = decode.FlagAE
 )
 
 // Window scale values of Segment.WinScale, as in the analysis contract's
@@ -180,15 +183,15 @@ type Option struct {
 	SACK  [][2]uint32 // kind 5: left and right edges, relative
 }
 
-// TCP option kinds the explanation names.
+// TCP option kinds the explanation names: the decoder's.
 const (
-	OptEOL       uint8 = 0
-	OptNOP       uint8 = 1
-	OptMSS       uint8 = 2
-	OptWS        uint8 = 3
-	OptSACKPerm  uint8 = 4
-	OptSACK      uint8 = 5
-	OptTimestamp uint8 = 8
+	OptEOL       = decode.OptEOL
+	OptNOP       = decode.OptNOP
+	OptMSS       = decode.OptMSS
+	OptWS        = decode.OptWS
+	OptSACKPerm  = decode.OptSACKPerm
+	OptSACK      = decode.OptSACK
+	OptTimestamp = decode.OptTimestamp
 )
 
 // FlagNames returns the set flags as Wireshark lists them in the Info
