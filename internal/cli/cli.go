@@ -31,7 +31,7 @@ var commands = []command{
 	{"client", "run the lab's client (\"Client of Louis\") for one exchange", runClient},
 	{"bench", "measure a server of the lab's exchange: exchanges/s, latency quantiles, failures", runBench},
 	{"analyze", "analyse a capture like Wireshark: packet list, conversations, ndjson, follow", runAnalyze},
-	{"demo", "run the whole lab here: server, client (in and out of range), capture, packet list, ladder, walk-through", runDemo},
+	{"demo", "run the whole lab: server, client in and out of range, capture, ladder, walk-through", runDemo},
 	{"capture", "capture live (AF_PACKET, tcpdump filter syntax) to pcapng, listing packets as they arrive", runCapture},
 }
 

@@ -523,3 +523,30 @@ func TestCheckTeardown(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoInterrupted cancels a long impaired transfer: the demo returns
+// promptly with the interruption as its error, and the network it built is
+// gone.
+func TestDemoInterrupted(t *testing.T) {
+	skipUnlessRoot(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	err := Run(ctx, []string{"demo", "--impair", "rate=2mbit,delay=5ms", "--transfer", "100MB", "-w", filepath.Join(dir, "x.pcapng"), "--html", ""}, strings.NewReader(""), &stdout, &stderr)
+	if err == nil || ExitCode(err) != 1 {
+		t.Errorf("interrupted demo = %v (exit %d), want an error with exit 1", err, ExitCode(err))
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("interrupted demo took %v to return", d)
+	}
+	out, lerr := exec.Command("ip", "netns", "list").Output()
+	if lerr != nil {
+		t.Fatalf("ip netns list: %v", lerr)
+	}
+	if mine := fmt.Sprintf("tcplab-%d-", os.Getpid()); strings.Contains(string(out), mine) {
+		t.Errorf("namespaces left after the interrupted demo:\n%s", out)
+	}
+}
