@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -78,34 +79,29 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 	if r.FromServer {
 		s.From = Server
 	}
-	switch {
-	case !r.HasWinScale:
-		s.WinScale = 0 // a SYN: never scaled
-	default:
-		s.WinScale = int(r.WinScale)
-	}
-	if p.TCP.Valid() {
-		s.Checksum = p.TCP.Checksum()
+	if r.HasWinScale {
+		s.WinScale = int(r.WinScale) // else 0: a SYN, never scaled
 	}
 	status, _ := p.TCPChecksum()
 	s.ChecksumStatus = status.String()
 	flags.Each(func(f tcpanalysis.Flags) { s.Analysis = append(s.Analysis, f.Name()) })
 	if p.TCP.Valid() {
+		s.Checksum = p.TCP.Checksum()
 		it := decode.OptionIter{Buf: p.TCP.Options()}
 		for it.Next() {
 			o := Option{Kind: it.Opt.Kind}
 			d := it.Opt.Data
 			switch {
 			case o.Kind == OptMSS && len(d) == 2:
-				o.MSS = int(d[0])<<8 | int(d[1])
+				o.MSS = int(binary.BigEndian.Uint16(d))
 			case o.Kind == OptWS && len(d) == 1:
 				o.Shift = int(d[0])
 			case o.Kind == OptTimestamp && len(d) == 8:
-				o.TSval = be32(d)
-				o.TSecr = be32(d[4:])
+				o.TSval = binary.BigEndian.Uint32(d)
+				o.TSecr = binary.BigEndian.Uint32(d[4:])
 			case o.Kind == OptSACK:
 				for i := 0; i+8 <= len(d); i += 8 {
-					o.SACK = append(o.SACK, [2]uint32{be32(d[i:]) - r.SACKBase, be32(d[i+4:]) - r.SACKBase})
+					o.SACK = append(o.SACK, [2]uint32{binary.BigEndian.Uint32(d[i:]) - r.SACKBase, binary.BigEndian.Uint32(d[i+4:]) - r.SACKBase})
 				}
 			}
 			s.Options = append(s.Options, o)
@@ -118,10 +114,6 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 	}
 	s.Payload = append([]byte(nil), p.Payload[:min(n, len(p.Payload))]...)
 	conv.Packets = append(conv.Packets, s)
-}
-
-func be32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // Conversations returns one Conversation per stream, in stream order, with
