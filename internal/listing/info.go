@@ -76,6 +76,10 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	dst = append(dst, " Win="...)
 	dst = strconv.AppendUint(dst, uint64(r.Win), 10)
+	if r.HeaderCut {
+		// tshark stopped reading at the checksum or urgent pointer.
+		return append(dst, "[Packet size limited during capture]"...)
+	}
 	if r.TCPFlags&decode.FlagURG != 0 {
 		dst = append(dst, " Urg="...)
 		dst = strconv.AppendUint(dst, uint64(t.UrgentPointer()), 10)
@@ -166,4 +170,14 @@ func appendTFO(dst []byte, n int) []byte {
 		return append(dst, " TFO=R"...)
 	}
 	return append(dst, " TFO=C"...)
+}
+
+// AppendCutInfo appends the Info column tshark prints for a TCP header
+// captured with fewer than 16 bytes (but its ports): the ports, then the
+// snap length note.
+func AppendCutInfo(dst []byte, t decode.TCP) []byte {
+	dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(t)), 10)
+	dst = append(dst, " "+arrow+" "...)
+	dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])), 10)
+	return append(dst, "[Packet size limited during capture]"...)
 }

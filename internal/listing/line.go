@@ -1,6 +1,7 @@
 package listing
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 
@@ -64,23 +65,28 @@ func appendPad(dst []byte, s []byte, width int, right bool) []byte {
 	return dst
 }
 
+// appendColumns appends the columns before Info.
+func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *decode.Packet, wireLen int) []byte {
+	var scratch [64]byte
+	dst = appendPad(dst, strconv.AppendUint(scratch[:0], uint64(number), 10), 5, true)
+	dst = append(dst, ' ')
+	dst = appendPad(dst, AppendTime(scratch[:0], relTime, digits), 10, true)
+	dst = append(dst, ' ')
+	dst = appendPad(dst, p.Src.AppendTo(scratch[:0]), 12, true)
+	dst = append(dst, " "+arrow+" "...)
+	dst = appendPad(dst, p.Dst.AppendTo(scratch[:0]), 12, false)
+	dst = append(dst, " TCP "...)
+	dst = strconv.AppendInt(dst, int64(wireLen), 10)
+	return append(dst, ' ')
+}
+
 // AppendLine appends the line `tshark -r FILE` prints for the segment,
 // with its default columns (No., Time, Source, Destination, Protocol,
 // Length, Info) and its padding: the number right-aligned in 5, the time
 // in 10, the source in 12, the destination left-aligned in 12, and the
 // arrow between source and destination. The line ends with '\n'.
 func AppendLine(dst []byte, pk *Packet) []byte {
-	var scratch [64]byte
-	dst = appendPad(dst, strconv.AppendUint(scratch[:0], uint64(pk.Number), 10), 5, true)
-	dst = append(dst, ' ')
-	dst = appendPad(dst, AppendTime(scratch[:0], pk.RelTime, pk.Resolution), 10, true)
-	dst = append(dst, ' ')
-	dst = appendPad(dst, pk.Decoded.Src.AppendTo(scratch[:0]), 12, true)
-	dst = append(dst, " "+arrow+" "...)
-	dst = appendPad(dst, pk.Decoded.Dst.AppendTo(scratch[:0]), 12, false)
-	dst = append(dst, " TCP "...)
-	dst = strconv.AppendInt(dst, int64(pk.WireLen), 10)
-	dst = append(dst, ' ')
+	dst = appendColumns(dst, pk.Number, pk.RelTime, pk.Resolution, pk.Decoded, pk.WireLen)
 	dst = AppendInfo(dst, pk.Decoded, pk.Result)
 	return append(dst, '\n')
 }
@@ -131,8 +137,10 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 		dst = append(dst, `,"win_scale":`...)
 		dst = strconv.AppendInt(dst, int64(r.WinScale), 10)
 	}
-	dst = append(dst, `,"checksum":`...)
-	dst = strconv.AppendUint(dst, uint64(p.TCP.Checksum()), 10)
+	if len(p.TCP) >= 18 {
+		dst = append(dst, `,"checksum":`...)
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(p.TCP[16:])), 10)
+	}
 	dst = append(dst, `,"checksum_status":"`...)
 	dst = append(dst, status.String()...)
 	dst = append(dst, '"')

@@ -291,11 +291,12 @@ func TestParityAny(t *testing.T) {
 	}
 }
 
-// TestParitySnapLen captures with a 60-byte snap length: options and
-// payload cut short.
+// TestParitySnapLen captures with small snap lengths: the TCP header cut
+// before its window (40), inside its fixed part (50, 52), options and
+// payload cut short (60, 80).
 func TestParitySnapLen(t *testing.T) {
 	needTshark(t)
-	for _, snap := range []string{"60", "80"} {
+	for _, snap := range []string{"40", "50", "52", "60", "80"} {
 		t.Run(snap, func(t *testing.T) {
 			addr := labExchange(t, "127.0.0.1:0", 2)
 			_, port, _ := net.SplitHostPort(addr)

@@ -115,7 +115,7 @@ type record struct {
 	WinRaw         int64    `json:"win_raw"`
 	Win            int64    `json:"win"`
 	WinScale       *int64   `json:"win_scale"`
-	Checksum       int64    `json:"checksum"`
+	Checksum       *int64   `json:"checksum"`
 	ChecksumStatus string   `json:"checksum_status"`
 	Analysis       []string `json:"analysis"`
 	DupAckOf       *int64   `json:"dup_ack_of"`
@@ -152,7 +152,7 @@ func fieldDiffs(want, got *record) []string {
 	add("win_raw", want.WinRaw, got.WinRaw)
 	add("win", want.Win, got.Win)
 	add("win_scale", ptr(want.WinScale), ptr(got.WinScale))
-	add("checksum", want.Checksum, got.Checksum)
+	add("checksum", ptr(want.Checksum), ptr(got.Checksum))
 	gotStatus := got.ChecksumStatus
 	if gotStatus == "partial" {
 		// Deliberate difference: tshark calls an offloaded checksum bad.
@@ -256,9 +256,13 @@ func tsharkRecords(t *testing.T, file string) map[int64]*record {
 			Sport: num("tcp.srcport"), Dport: num("tcp.dstport"), Stream: num("tcp.stream"), Flags: num("tcp.flags"),
 			Seq: opt("tcp.seq"), SeqRaw: num("tcp.seq_raw"), Len: opt("tcp.len"),
 			WinRaw: num("tcp.window_size_value"), Win: num("tcp.window_size"), WinScale: opt("tcp.window_size_scalefactor"),
-			Checksum: num("tcp.checksum"), ChecksumStatus: status[v["frame.number"]],
+			Checksum: opt("tcp.checksum"), ChecksumStatus: status[v["frame.number"]],
 			DupAckOf: opt("tcp.analysis.duplicate_ack_frame"), DupAckNum: opt("tcp.analysis.duplicate_ack_num"),
 			Info: v["_ws.col.Info"]}
+		if r.ChecksumStatus == "" {
+			// A header cut before its checksum: tshark has no status.
+			r.ChecksumStatus = "unverified"
+		}
 		r.TimeNS, err = parseNS(v["frame.time_relative"])
 		if err != nil {
 			t.Fatalf("frame %d: time %q: %v", r.Frame, v["frame.time_relative"], err)
@@ -357,7 +361,7 @@ func compareWithTshark(t *testing.T, file string) int {
 			t.Fatalf("too many differing frames; stopping")
 		}
 	}
-	compareText(t, file, want)
+	compareText(t, file)
 	compareConversations(t, file)
 	streams := map[int64]bool{}
 	for _, r := range want {
@@ -380,7 +384,7 @@ func compareWithTshark(t *testing.T, file string) int {
 
 // compareText compares tcplab's text packet list with `tshark -r`'s lines
 // for the TCP frames.
-func compareText(t *testing.T, file string, tcpFrames map[int64]*record) {
+func compareText(t *testing.T, file string) {
 	t.Helper()
 	args := append([]string{"-r", file}, tsharkDisableArgs(t)...)
 	out, err := exec.Command("tshark", args...).Output()
@@ -389,8 +393,10 @@ func compareText(t *testing.T, file string, tcpFrames map[int64]*record) {
 	}
 	var want []string
 	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
-		n, err := strconv.ParseInt(strings.Fields(line + " x")[0], 10, 64)
-		if err == nil && tcpFrames[n] != nil {
+		// No., Time, Source, →, Destination, Protocol: TCP frames only
+		// (with the protocols above TCP disabled, every TCP frame says
+		// TCP).
+		if f := strings.Fields(line); len(f) > 5 && f[5] == "TCP" {
 			want = append(want, line)
 		}
 	}

@@ -106,10 +106,18 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		if opts.Progress != nil && uint64(frame)%every == 0 {
 			opts.Progress(uint64(frame), rec.Offset)
 		}
-		if err := decode.Decode(rec.Link, rec.Data, &p); err != nil && !p.TCP.Valid() {
-			continue
-		}
+		decode.Decode(rec.Link, rec.Data, &p)
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
+			if opts.Format == Text && fol == nil && opts.Select.Empty() && cutTCP(&p) {
+				// tshark lists a header cut before its window with
+				// its ports only.
+				buf = appendColumns(buf[:0], frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen)
+				buf = AppendCutInfo(buf, p.TCP)
+				buf = append(buf, '\n')
+				if _, err := bw.Write(buf); err != nil {
+					return fmt.Errorf("listing: writing output: %w", err)
+				}
+			}
 			continue
 		}
 		if !opts.Select.MatchPacket(&p, &r) {
@@ -157,4 +165,10 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		return fmt.Errorf("listing: reading frame %d: %w", frame+1, readErr)
 	}
 	return nil
+}
+
+// cutTCP reports whether p is a TCP segment whose header the capture cut
+// after its ports but before its window.
+func cutTCP(p *decode.Packet) bool {
+	return p.IPVersion != 0 && p.Proto == decode.ProtoTCP && !p.Fragment && len(p.TCP) >= 4 && len(p.TCP) < 16
 }

@@ -66,10 +66,15 @@ type Result struct {
 	AckedFrame uint32
 
 	// OptionsTruncated is true when the capture cut the header inside
-	// its options. Wireshark stops dissecting there, so it shows none of
-	// the analysis for the segment (the analysis still updates the
-	// conversation's state).
+	// its options (or before them). Wireshark stops dissecting there, so
+	// it shows none of the analysis for the segment (the analysis still
+	// updates the conversation's state).
 	OptionsTruncated bool
+	// HeaderCut is true when fewer than the 20 bytes of the fixed header
+	// were captured (at least 16 are: ports, numbers, flags, window).
+	// Wireshark then also leaves out the urgent pointer, the length in
+	// Info and, below 18 bytes, the checksum.
+	HeaderCut bool
 
 	// SACKBase is the raw sequence number that SACK edges in this
 	// segment's options are relative to (the peer's base sequence).
@@ -180,11 +185,12 @@ func (a *Analyzer) Finish() {
 // captured at ts (nanoseconds since the Unix epoch), wireLen bytes long on
 // the wire, and fills r. It
 // reports false, leaving r unspecified, when p holds no TCP header that
-// Wireshark would analyse: not TCP, a fragment, or fewer than 20 header
-// bytes captured or announced.
+// Wireshark would analyse: not TCP, a fragment, fewer than 16 header
+// bytes captured (Wireshark stops before finding the conversation), or a
+// data offset below 20 bytes.
 func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet, r *Result) bool {
 	t := p.TCP
-	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || !t.Valid() {
+	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || len(t) < 16 || t.HeaderLen() < 20 {
 		return false
 	}
 	sport, dport := t.SrcPort(), t.DstPort()
@@ -293,11 +299,12 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			fwd.winScale = int16(min(it.Opt.Data[0], 14))
 		}
 	}
-	if flags&decode.FlagSYN != 0 && t.OptionsComplete() {
+	if flags&decode.FlagSYN != 0 && len(t) >= hlen {
 		verifyWindowScaling(flags&decode.FlagACK != 0, fwd, rev)
 	}
 
-	r.OptionsTruncated = !t.OptionsComplete()
+	r.OptionsTruncated = len(t) < hlen
+	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
 	c.sum.add(r, src, wireLen, ts, c.tsFirstRTT)
 	return true
