@@ -341,10 +341,7 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		case s.Len > 0:
 			classes = append(classes, "data")
 		}
-		var labels []string
-		for _, f := range s.Analysis {
-			labels = append(labels, "["+explain.Label(f, s)+"]")
-		}
+		labels := expertLabels(s)
 		if len(labels) > 0 {
 			classes = append(classes, "expert")
 			a.Flags = "⚠ " + strings.Join(labels, " ")
@@ -359,8 +356,9 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		a.Detail = detail(c, s, lang)
 		cd.Arrows = append(cd.Arrows, a)
 	}
-	if timed && len(cd.Arrows) > 0 {
-		height = int(cd.Arrows[len(cd.Arrows)-1].Y2) + 40
+	if timed {
+		// The arrows end above the last row: fit the height to them.
+		height = 0
 		for _, a := range cd.Arrows {
 			height = max(height, int(a.Y2)+40)
 		}
@@ -480,13 +478,19 @@ func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) pa
 		r.Ack = fmt.Sprint(s.Ack)
 		r.Raw += " / " + fmt.Sprint(s.AckRaw)
 	}
-	var labels []string
-	for _, f := range s.Analysis {
-		labels = append(labels, "["+explain.Label(f, s)+"]")
-	}
-	r.Expert = strings.Join(labels, " ")
+	r.Expert = strings.Join(expertLabels(s), " ")
 	if r.Expert != "" {
 		r.Class = "expert"
 	}
 	return r
+}
+
+// expertLabels returns s's expert flags as Wireshark shows them, each in
+// brackets ("[TCP Dup ACK 5#1]").
+func expertLabels(s *explain.Segment) []string {
+	var labels []string
+	for _, f := range s.Analysis {
+		labels = append(labels, "["+explain.Label(f, s)+"]")
+	}
+	return labels
 }
