@@ -245,7 +245,7 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 				}
 				fmt.Fprintf(w, ":\n")
 			}
-			if err := render.Ladder(w, d, render.LadderOptions{Color: pr.Color, ASCII: pr.ASCII}); err != nil {
+			if err := render.Ladder(w, d, render.LadderOptions{Color: pr.Color, ASCII: pr.ASCII, Lang: pr.Lang}); err != nil {
 				return fmt.Errorf("demo: ladder of conversation %d: %w", c.Stream, err)
 			}
 		}
