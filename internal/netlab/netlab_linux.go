@@ -339,9 +339,16 @@ func (n *Network) Do(h Host, fn func() error) error {
 }
 
 // Command returns a command that runs name with args in host h's
-// namespace, through ip netns exec. ctx kills it as in exec.CommandContext.
+// namespace, through ip netns exec. ctx kills it as in exec.CommandContext,
+// and it receives SIGTERM if tcplab dies without stopping it (SIGKILL), so
+// that it cannot run on in, and keep alive, a namespace already removed
+// (prctl PR_SET_PDEATHSIG, which outlives ip's exec; it follows the OS
+// thread that starts the command, which Go keeps unless a goroutine locked
+// to it exits).
 func (n *Network) Command(ctx context.Context, h Host, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name(h), name}, args...)...)
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name(h), name}, args...)...)
+	cmd.SysProcAttr = &unix.SysProcAttr{Pdeathsig: unix.SIGTERM}
+	return cmd
 }
 
 // Close stops the bridge and removes the namespaces, with their veths. It

@@ -672,6 +672,37 @@ func TestKilledRunIsCleanedUp(t *testing.T) {
 	assertGone(t, names)
 }
 
+// TestKilledRunStopsItsCapture: a child capturing with tcpdump is killed
+// with SIGKILL; its tcpdump must not keep running (and keep the network's
+// namespace alive) without it.
+func TestKilledRunStopsItsCapture(t *testing.T) {
+	requireRoot(t)
+	requireTool(t, "tcpdump")
+	pidFile := filepath.Join(t.TempDir(), "tcpdump.pid")
+	t.Setenv("NETLAB_TEST_PIDFILE", pidFile)
+	t.Cleanup(func() { RemoveLeftovers(context.Background()) }) // the killed child's namespaces
+	cmd, _ := startChild(t, "kill-capturing")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || !processRuns(pid) {
+		t.Fatalf("child's tcpdump pid %q is not running", b)
+	}
+	t.Cleanup(func() { unix.Kill(pid, unix.SIGKILL) })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	for i := 0; i < 100 && processRuns(pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if processRuns(pid) {
+		t.Errorf("tcpdump (pid %d) still runs 5s after the process that started it was killed", pid)
+	}
+}
+
 // TestInterruptRemovesNetwork sends SIGINT (Ctrl-C) to a child that
 // builds its network under signal.NotifyContext, as tcplab's main does: the
 // child removes the network before it exits.
@@ -756,6 +787,15 @@ func TestHelperChildNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
+	if mode == "kill-capturing" {
+		td, err := n.startTcpdump(ctx, Server, ServerIf, filepath.Join(t.TempDir(), "c.pcap"), 0, "tcp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(os.Getenv("NETLAB_TEST_PIDFILE"), []byte(strconv.Itoa(td.cmd.Process.Pid)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fmt.Printf("NAMES %s\n", strings.Join(n.Names(), " "))
 	select {
 	case <-n.Done(): // interrupted: the network is gone
