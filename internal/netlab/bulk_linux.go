@@ -5,6 +5,7 @@ package netlab
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcplab/tcplab/internal/impair"
 )
 
 // BulkTransfer sends opts.Bytes bytes from a client socket in the client
@@ -219,7 +222,7 @@ func (n *Network) quietPeriod() time.Duration {
 	} {
 		extra := p.d + p.j
 		if p.reorder {
-			extra += max(p.g, 10*time.Millisecond)
+			extra += cmp.Or(p.g, impair.DefaultReorderGap)
 		}
 		q += 2 * extra
 	}
