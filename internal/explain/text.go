@@ -8,7 +8,8 @@ import (
 )
 
 // WriteText writes the walk-through as plain text wrapped to width columns
-// (0 means 80), counting East Asian wide characters as two columns.
+// (80 when width is 20 or less), counting East Asian wide characters as two
+// columns.
 func (w *Walkthrough) WriteText(out io.Writer, width int) error {
 	if width <= 20 {
 		width = 80
