@@ -2,11 +2,13 @@ package listing
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -79,5 +81,28 @@ func FuzzFormat(f *testing.F) {
 			}
 		}
 		AppendConversations(nil, a.Streams(), 0, nil)
+	})
+}
+
+// FuzzRun feeds arbitrary bytes to Run as a capture file, in every output
+// mode: it must end with output and an error or nil, never a panic.
+func FuzzRun(f *testing.F) {
+	f.Add(labCapture(f, 2))                  // two lab exchanges
+	f.Add(labCapture(f, 1)[:100])            // cut inside the second record
+	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1})    // a magic number and nothing else
+	f.Add([]byte("\x1f\x8b\x08\x00garbage")) // a gzip header and garbage
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, opts := range []Options{
+			{Format: Text, Follow: -1},
+			{Format: NDJSON, Follow: -1},
+			{Format: Text, Follow: 0},
+		} {
+			rd, err := pcapio.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return
+			}
+			var out bytes.Buffer
+			Run(context.Background(), rd, &out, opts)
+		}
 	})
 }
