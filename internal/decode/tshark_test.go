@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,35 +24,10 @@ var tsharkFields = []string{
 	"tcp.window_size_value", "tcp.checksum", "tcp.checksum.status",
 }
 
-type record struct {
-	link decode.LinkType
-	data []byte
-	ts   int64
-	orig int
-}
-
-func readFile(t *testing.T, file string) []record {
+func readFile(t *testing.T, file string) []pcapio.Record {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []record
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			return recs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, record{r.Link, bytes.Clone(r.Data), r.Timestamp, r.OrigLen})
-	}
+	recs, _ := pcaptest.ReadAll(t, file)
+	return recs
 }
 
 // fields renders p as tshark prints tsharkFields, with the checksum
@@ -108,7 +82,7 @@ func compare(t *testing.T, file string, differs func(p *decode.Packet) bool) map
 	stats := map[decode.ChecksumStatus]int{}
 	var p decode.Packet
 	for i, r := range recs {
-		if err := decode.Decode(r.link, r.data, &p); err != nil {
+		if err := decode.Decode(r.Link, r.Data, &p); err != nil {
 			t.Errorf("%s: packet %d: Decode: %v", file, i+1, err)
 			continue
 		}
@@ -132,7 +106,7 @@ func compare(t *testing.T, file string, differs func(p *decode.Packet) bool) map
 // writeDerived writes frames (Ethernet frames from a loopback capture)
 // re-encapsulated by conv into a pcap file of link type link; conv
 // returns nil to leave a frame out.
-func writeDerived(t *testing.T, file string, link decode.LinkType, recs []record, conv func(eth []byte) []byte) {
+func writeDerived(t *testing.T, file string, link decode.LinkType, recs []pcapio.Record, conv func(eth []byte) []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapio.NewPcapWriter(&buf, pcapio.PcapOptions{Link: link, Nanosecond: true})
@@ -140,11 +114,11 @@ func writeDerived(t *testing.T, file string, link decode.LinkType, recs []record
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		f := conv(r.data)
+		f := conv(r.Data)
 		if f == nil {
 			continue
 		}
-		if err := w.WritePacket(r.ts, f, r.orig-len(r.data)+len(f)); err != nil {
+		if err := w.WritePacket(r.Timestamp, f, r.OrigLen-len(r.Data)+len(f)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/md5"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,75 +65,34 @@ func parseEpoch(t *testing.T, s string) int64 {
 
 func readerFrames(t *testing.T, file string) ([]frame, *pcapio.Reader) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatalf("NewReader(%s): %v", file, err)
-	}
+	recs, rd := pcaptest.ReadAll(t, file)
 	var fs []frame
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			return fs, rd
-		}
-		if err != nil {
-			t.Fatalf("%s: Next after %d records: %v", file, len(fs), err)
-		}
+	for i, rec := range recs {
 		if rec.CaptureLen != len(rec.Data) {
-			t.Fatalf("%s: record %d: CaptureLen %d, len(Data) %d", file, len(fs)+1, rec.CaptureLen, len(rec.Data))
+			t.Fatalf("%s: record %d: CaptureLen %d, len(Data) %d", file, i+1, rec.CaptureLen, len(rec.Data))
 		}
 		fs = append(fs, frame{rec.Timestamp, rec.OrigLen, rec.CaptureLen, rec.Interface, rec.Resolution})
 	}
+	return fs, rd
 }
 
 // rewrite copies every record of src into a new file written by this
 // package's writers (big-endian), keeping interfaces and resolutions.
 func rewrite(t *testing.T, src, dst string) {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rd, err := pcapio.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Interfaces are known once their blocks are read: read the records
+	// first.
+	recs, rd := pcaptest.ReadAll(t, src)
 	var out bytes.Buffer
 	var write func(rec pcapio.Record) error
 	var flush func() error
 	if rd.Format() == pcapio.FormatPcapng {
-		// Interfaces are known once their blocks are read: collect the
-		// records first.
-		type rec struct {
-			r    pcapio.Record
-			data []byte
-		}
-		var recs []rec
-		for {
-			r, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, rec{r, bytes.Clone(r.Data)})
-		}
 		w, err := pcapio.NewPcapngWriter(&out, pcapio.PcapngOptions{Interfaces: rd.Interfaces(), BigEndian: true, Application: "tcplab pcapio test"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range recs {
-			if err := w.WritePacket(r.r.Interface, r.r.Timestamp, r.data, r.r.OrigLen); err != nil {
-				t.Fatal(err)
-			}
-		}
-		write, flush = nil, w.Flush
+		write = func(r pcapio.Record) error { return w.WritePacket(r.Interface, r.Timestamp, r.Data, r.OrigLen) }
+		flush = w.Flush
 	} else {
 		ifc := rd.Interfaces()[0]
 		w, err := pcapio.NewPcapWriter(&out, pcapio.PcapOptions{Link: ifc.Link, SnapLen: ifc.SnapLen, Nanosecond: rd.Format() == pcapio.FormatPcapNano, BigEndian: true})
@@ -144,14 +102,7 @@ func rewrite(t *testing.T, src, dst string) {
 		write = func(r pcapio.Record) error { return w.WritePacket(r.Timestamp, r.Data, r.OrigLen) }
 		flush = w.Flush
 	}
-	for write != nil {
-		r, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range recs {
 		if err := write(r); err != nil {
 			t.Fatal(err)
 		}

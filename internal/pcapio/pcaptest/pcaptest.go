@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
 // NeedTools skips the test unless every named program is on $PATH.
@@ -226,4 +228,32 @@ func Command(t testing.TB, name string, args ...string) string {
 		t.Fatalf("%s %v: %v", name, args, err)
 	}
 	return string(out)
+}
+
+// ReadAll reads every record of file with pcapio, each with its own copy
+// of the data, and returns them with the reader (for its interfaces and
+// statistics). It fails the test on any error.
+func ReadAll(t testing.TB, file string) ([]pcapio.Record, *pcapio.Reader) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatalf("NewReader(%s): %v", file, err)
+	}
+	var recs []pcapio.Record
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			return recs, rd
+		}
+		if err != nil {
+			t.Fatalf("%s: Next after %d records: %v", file, len(recs), err)
+		}
+		rec.Data = bytes.Clone(rec.Data)
+		recs = append(recs, rec)
+	}
 }
