@@ -294,6 +294,25 @@ func craftedScenarios() ([]endpoints, [][]seg) {
 		{at: 8000010, fromB: true, seq: 4000, ack: 3001, flags: fA, win: 64},
 	}
 	convs, all = append(convs, e7), append(all, s7)
+
+	// 7. Sequence numbers that wrap, with a next sequence number of
+	// exactly 0 (which Wireshark takes for "none yet").
+	e8 := endpoints{ep("10.0.0.7:40007"), ep("10.0.0.2:2000")}
+	w0 := uint32(0xffffffef)
+	s8 := []seg{
+		{at: 9000000, seq: w0, flags: fS, win: 500},
+		{at: 9000010, fromB: true, seq: 0xfffffff0, ack: w0 + 1, flags: fS | fA, win: 500},
+		{at: 9000020, seq: w0 + 1, ack: 0xfffffff1, flags: fA, win: 500},
+		{at: 9000030, seq: w0 + 1, ack: 0xfffffff1, flags: fA | fP, win: 500, payload: 16},
+		{at: 9000040, seq: 0, ack: 0xfffffff1, flags: fA | fP, win: 500, payload: 16},
+		{at: 9000050, fromB: true, seq: 0xfffffff1, ack: 16, flags: fA, win: 500},
+		{at: 9000060, fromB: true, seq: 0xfffffff1, ack: 16, flags: fA | fP, win: 500, payload: 15},
+		{at: 9000070, seq: 16, ack: 0, flags: fA, win: 500},
+		{at: 9000080, seq: 16, ack: 0, flags: fA, win: 500},
+		{at: 9000090, fromB: true, seq: 0, ack: 16, flags: fA | fP, win: 500, payload: 4},
+		{at: 9000100, seq: 0, ack: 4, flags: fA | fP, win: 500, payload: 16},
+	}
+	convs, all = append(convs, e8), append(all, s8)
 	return convs, all
 }
 
