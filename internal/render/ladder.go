@@ -217,11 +217,7 @@ func (l *ladder) packet(s *explain.Segment) {
 	l.w.WriteString(prefix + l.g.lane + l.style(arrowColor(s), body) + l.g.lane + "\n")
 
 	// Expert flags, highlighted under the arrow.
-	if len(s.Analysis) > 0 {
-		var labels []string
-		for _, f := range s.Analysis {
-			labels = append(labels, "["+explain.Label(f, s)+"]")
-		}
+	if labels := expertLabels(s); len(labels) > 0 {
 		l.between(l.g.warn+" "+strings.Join(labels, " "), sgrRed)
 	}
 	// SYN options, dimmed.
