@@ -399,3 +399,12 @@ func TestDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsString(t *testing.T) {
+	if got, want := (DuplicateAck | Retransmission | ReusedPorts).String(), "retransmission,duplicate_ack,reused_ports"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got := Flags(0).String(); got != "" {
+		t.Errorf("Flags(0).String() = %q, want empty", got)
+	}
+}

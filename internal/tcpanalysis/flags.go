@@ -126,3 +126,16 @@ func (f Flags) InfoLabel() string {
 	}
 	return ""
 }
+
+// String returns the names of the flags in f, separated by commas, or ""
+// when f is empty.
+func (f Flags) String() string {
+	var b []byte
+	f.Each(func(g Flags) {
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, g.Name()...)
+	})
+	return string(b)
+}
