@@ -428,7 +428,7 @@ func (e *explainer) packets(maxRoutine int) {
 			out = append(out, e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
 				"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win))
 			if f == "duplicate_ack" {
-				if blocks := sackBlocks(s); blocks != "" {
+				if blocks := sackBlocks(s, e.msg("frames.sep")); blocks != "" {
 					out = append(out, e.msg("sack.blocks", "blocks", blocks))
 				}
 			}
@@ -562,9 +562,9 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 	return out
 }
 
-// sackBlocks lists a segment's SACK blocks as inclusive byte ranges
-// ("43441–46336, 50000–51447"), or "".
-func sackBlocks(s *Segment) string {
+// sackBlocks lists a segment's SACK blocks as inclusive byte ranges joined
+// by sep ("43441–46336, 50000–51447"), or "".
+func sackBlocks(s *Segment, sep string) string {
 	var parts []string
 	for _, o := range s.Options {
 		if o.Kind != OptSACK {
@@ -574,7 +574,7 @@ func sackBlocks(s *Segment) string {
 			parts = append(parts, fmt.Sprintf("%d–%d", b[0], b[1]-1))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, sep)
 }
 
 // frameList formats frame numbers joined by sep, eliding the middle of a

@@ -11,7 +11,7 @@ var msgEN = map[string]string{
 	"Side.client":  "The client",
 	"Side.server":  "The server",
 	"list.sep":     "; ",
-	"frames.sep":   ", ", // between frame numbers in a list
+	"frames.sep":   ", ", // between the numbers or ranges of a list
 	"and":          " and ",
 	"time.unit":    "s",
 

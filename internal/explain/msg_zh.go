@@ -11,7 +11,7 @@ var msgZH = map[string]string{
 	"Side.client":  "用戶端",
 	"Side.server":  "伺服器",
 	"list.sep":     "；",
-	"frames.sep":   "、", // between frame numbers in a list
+	"frames.sep":   "、", // between the numbers or ranges of a list
 	"and":          "與",
 	"time.unit":    "秒",
 
