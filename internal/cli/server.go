@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/server"
 )
@@ -30,7 +32,24 @@ puts deadlines on every read and write, and logs and drops bad peers instead
 of dying. SIGINT or SIGTERM stops accepting, lets exchanges in flight finish
 (at most --shutdown-timeout) and exits 0.
 
-The lab's lines go to standard output, logs to standard error.`
+The lab's lines go to standard output, logs to standard error.
+
+--capture FILE records the server's own conversations (TCP packets to and
+from its port, nothing else) into FILE as pcapng while it serves, like
+'tcplab capture'. The capture starts right after the server listens and
+before the "listening on" line; on SIGINT or SIGTERM the server shuts
+down gracefully first, then every packet the kernel captured is written,
+the counts (with the kernel's drops) are stored in the file and logged,
+and the file is closed. The interface follows --addr: a loopback address
+is captured on lo, another address of this machine on the interface that
+holds it (connections from this machine to that address go over lo, so
+they are not in the capture). An address that means every interface
+(0.0.0.0, [::], an empty host) needs --capture-iface, since tcplab
+captures on one interface. Capturing needs CAP_NET_RAW (run as root, or
+'sudo setcap cap_net_raw+ep ./tcplab' once); without it the server does
+not start and exits 1, rather than serve unrecorded.
+
+Example: tcplab server --capture lab.pcapng`
 
 // serverFlags are the server subcommand's flags.
 type serverFlags struct {
@@ -45,6 +64,8 @@ type serverFlags struct {
 	shutdownTimeout time.Duration
 	logFormat       string
 	quiet           bool
+	capture         string // pcapng file to record into; "" records nothing
+	captureIface    string // interface to record on; "" follows addr
 }
 
 // newServerFlags returns the server subcommand's FlagSet and the values it
@@ -71,6 +92,8 @@ func newServerFlags(env *Env) (*flag.FlagSet, *serverFlags) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format` on standard error: text (plain lines) or json")
 	fs.BoolVar(&f.quiet, "q", false, "quiet: don't print the lab's lines (same as --quiet)")
 	fs.BoolVar(&f.quiet, "quiet", false, "quiet: don't print the lab's lines; the listening address is logged instead")
+	fs.StringVar(&f.capture, "capture", "", "record the server's conversations into `file` (pcapng) while serving; needs CAP_NET_RAW")
+	fs.StringVar(&f.captureIface, "capture-iface", "", "with --capture, record on `interface` instead of the one --addr decides (required when --addr is 0.0.0.0 or [::])")
 	return fs, f
 }
 
@@ -92,6 +115,9 @@ func (f *serverFlags) config(env *Env, logger *slog.Logger) (server.Config, erro
 		if d.v <= 0 {
 			return server.Config{}, usageError{fmt.Errorf("--%s %v: want a positive duration", d.flag, d.v)}
 		}
+	}
+	if err := f.checkCapture(); err != nil {
+		return server.Config{}, err
 	}
 	cfg := server.Config{
 		Name:         f.name,
@@ -136,42 +162,244 @@ func runServer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, f.addr, cfg, f.shutdownTimeout, f.quiet)
+	return serve(ctx, f, cfg)
 }
 
-// serve listens on addr and serves cfg until ctx ends (SIGINT, SIGTERM),
-// then shuts down gracefully within shutdownTimeout and returns nil.
-func serve(ctx context.Context, addr string, cfg server.Config, shutdownTimeout time.Duration, quiet bool) error {
+// serve listens on f.addr, starts recording into f.capture if asked, and
+// serves cfg until ctx ends (SIGINT, SIGTERM); then it shuts down
+// gracefully within f.shutdownTimeout, stops the recording once the last
+// connection is closed, and returns nil.
+func serve(ctx context.Context, f *serverFlags, cfg server.Config) error {
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := listen(ctx, addr)
+	ln, err := listen(ctx, f.addr)
 	if err != nil {
 		return err
 	}
 	logger := cfg.Logger
-	if quiet {
+	// The capture starts after the listener, so that its port is known
+	// when --addr asks for port 0, and before Serve prints the "listening
+	// on" line, so that every client told the address is recorded.
+	var rec *recording
+	if f.capture != "" {
+		if rec, err = startRecording(ln, f.captureIface, f.capture, logger); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	if f.quiet {
 		logger.Info("listening", "addr", ln.Addr().String())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), ln) }()
+	var recFailed error
 	select {
 	case err := <-served:
-		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+		return errors.Join(fmt.Errorf("serving on %s: %w", ln.Addr(), err), rec.stop(logger))
 	case <-ctx.Done():
+	case <-rec.done():
+		// The recording ended by itself (the disk is full, say): a server
+		// asked to record does not go on unrecorded.
+		if recFailed = rec.stop(logger); recFailed == nil {
+			recFailed = fmt.Errorf("--capture %s: the capture ended while the server was serving", f.capture)
+		}
+		logger.Error("the capture failed; shutting down", "err", recFailed)
 	}
-	logger.Info("shutting down: refusing new connections, finishing exchanges in flight", "timeout", shutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	logger.Info("shutting down: refusing new connections, finishing exchanges in flight", "timeout", f.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("exchanges still in flight after the shutdown timeout; closing them", "timeout", shutdownTimeout.String())
+		logger.Warn("exchanges still in flight after the shutdown timeout; closing them", "timeout", f.shutdownTimeout.String())
 		srv.Close()
 	}
 	<-served
 	st := srv.Stats()
 	logger.Info("stopped", "accepted", st.Accepted, "answered", st.Answered, "out_of_range", st.OutOfRange, "failed", st.Failed)
+	if recFailed != nil {
+		return recFailed
+	}
+	return rec.stop(logger)
+}
+
+// checkCapture checks the capture flags before anything is opened.
+func (f *serverFlags) checkCapture() error {
+	switch {
+	case f.capture == "" && f.captureIface != "":
+		return usageError{fmt.Errorf("--capture-iface %s: only with --capture FILE", f.captureIface)}
+	case f.capture == "-":
+		return usageError{errors.New("--capture -: the lab's lines go to standard output; name a file")}
+	case f.capture == "" || f.captureIface != "":
+		return nil
+	}
+	host, _, err := net.SplitHostPort(f.addr)
+	if err != nil {
+		return nil // config reports it
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		return usageError{errEveryInterface(f.addr)}
+	}
 	return nil
+}
+
+// errEveryInterface says why a server listening on every interface needs
+// --capture-iface, and which interfaces there are.
+func errEveryInterface(addr string) error {
+	var names []string
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, ifc := range ifs {
+			names = append(names, ifc.Name)
+		}
+	}
+	return fmt.Errorf("--capture with --addr %s: the server listens on every interface but tcplab captures on one: "+
+		"name it with --capture-iface (lo for clients on this machine; this host has: %s)", addr, strings.Join(names, ", "))
+}
+
+// recording is the capture of a server's port into a pcapng file.
+type recording struct {
+	sess    *capture.Session
+	file    string
+	iface   string
+	stopped bool  // stop has run
+	err     error // stop's result
+}
+
+// startRecording starts capturing the TCP packets of ln's port on iface
+// (or, when iface is "", the interface captureInterface picks for ln's
+// address) into a new pcapng file. Without CAP_NET_RAW it returns an
+// error that names the capability and the remedy; the file is then not
+// created.
+func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*recording, error) {
+	la, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil, fmt.Errorf("--capture: listener address %v is not TCP", ln.Addr())
+	}
+	if iface == "" {
+		ip, _ := netip.AddrFromSlice(la.IP)
+		ip = ip.Unmap().WithZone(la.Zone)
+		var err error
+		if iface, err = captureInterface(ip, hostInterfaces()); err != nil {
+			if errors.Is(err, errUnspecified) {
+				return nil, usageError{errEveryInterface(la.String())}
+			}
+			return nil, fmt.Errorf("--capture: %w (name one with --capture-iface)", err)
+		}
+	}
+	filter := fmt.Sprintf("tcp port %d", la.Port)
+	// The capture has its own context: a signal ends the server first,
+	// and the capture only once the server's last connection is closed.
+	sess, err := capture.StartFile(context.Background(), capture.Config{Interface: iface, Filter: filter}, file, nil)
+	if err != nil {
+		var pe *capture.PermissionError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("--capture %s: %w (the server does not start unrecorded when asked to record; leave out --capture to serve without recording)", file, err)
+		}
+		return nil, fmt.Errorf("--capture %s: %w", file, err)
+	}
+	logger.Info(fmt.Sprintf("capturing %s on %s to %s", filter, iface, file))
+	if ifc, err := net.InterfaceByName(iface); err == nil && ifc.Flags&net.FlagLoopback == 0 && !la.IP.IsLoopback() {
+		logger.Info(fmt.Sprintf("clients on this machine reach %s over lo, not %s: their conversations are not recorded (--capture-iface lo records them)", la, iface))
+	}
+	return &recording{sess: sess, file: file, iface: iface}, nil
+}
+
+// done is closed when the recording ends by itself; it is nil (never
+// ready) when there is no recording.
+func (r *recording) done() <-chan struct{} {
+	if r == nil {
+		return nil
+	}
+	return r.sess.Done()
+}
+
+// stop ends the recording: the packets the kernel captured are written,
+// then the counts, and the file is closed. It logs the counts and warns
+// about the kernel's drops. It does nothing when there is no recording;
+// called again, it returns the first call's result.
+func (r *recording) stop(logger *slog.Logger) error {
+	if r == nil {
+		return nil
+	}
+	if r.stopped {
+		return r.err
+	}
+	r.stopped = true
+	st, err := r.sess.Stop()
+	counts := []any{"iface", r.iface, "captured", st.Captured, "received", st.Received, "dropped", st.Dropped}
+	if err != nil {
+		r.err = fmt.Errorf("--capture %s: %w", r.file, err)
+		logger.Error("the capture of "+r.file+" failed", append(counts, "err", err)...)
+	} else {
+		logger.Info("wrote "+r.file+" (open it with Wireshark, or: tcplab analyze "+r.file+")", counts...)
+	}
+	if st.Dropped > 0 {
+		logger.Warn("the kernel dropped packets because the capture ring was full: they are missing from the file", "dropped", st.Dropped)
+	}
+	return r.err
+}
+
+// errUnspecified is returned by captureInterface for an address that
+// means every interface.
+var errUnspecified = errors.New("address means every interface")
+
+// hostInterface is a network interface and the prefixes of its addresses.
+type hostInterface struct {
+	name     string
+	loopback bool
+	prefixes []netip.Prefix
+}
+
+// hostInterfaces returns this host's interfaces with their addresses. An
+// interface whose addresses cannot be read is listed without them.
+func hostInterfaces() []hostInterface {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var hs []hostInterface
+	for _, ifc := range ifs {
+		h := hostInterface{name: ifc.Name, loopback: ifc.Flags&net.FlagLoopback != 0}
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				h.prefixes = append(h.prefixes, p)
+			}
+		}
+		hs = append(hs, h)
+	}
+	return hs
+}
+
+// captureInterface returns the interface among ifs on which the
+// connections to a server listening on ip arrive: a loopback address's
+// loopback interface (Linux gives lo 127.0.0.0/8 and ::1), the zone of a
+// link-local address with one, or the interface that holds ip. It
+// returns errUnspecified for 0.0.0.0 and ::, which mean every interface.
+func captureInterface(ip netip.Addr, ifs []hostInterface) (string, error) {
+	switch {
+	case !ip.IsValid():
+		return "", errors.New("no listening address")
+	case ip.IsUnspecified():
+		return "", errUnspecified
+	case ip.Zone() != "":
+		return ip.Zone(), nil
+	}
+	for _, h := range ifs {
+		for _, p := range h.prefixes {
+			if p.Addr() == ip || ip.IsLoopback() && h.loopback && p.Contains(ip) {
+				return h.name, nil
+			}
+		}
+	}
+	if ip.IsLoopback() {
+		for _, h := range ifs {
+			if h.loopback {
+				return h.name, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no interface of this host holds %s", ip)
 }
 
 // listen opens a TCP listener on addr with an error that names the likely

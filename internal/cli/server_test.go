@@ -10,10 +10,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/client"
 )
 
 // lockedBuffer is a bytes.Buffer that the command under test and the test
@@ -462,5 +467,194 @@ func TestPlainLogHandler(t *testing.T) {
 	var e map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &e); err != nil || e["k"] != "v" || e["msg"] != "x" {
 		t.Errorf("json log line %q: %v", buf.Bytes(), err)
+	}
+}
+
+// skipUnlessCaptureRoot skips a test that captures, naming the remedy.
+func skipUnlessCaptureRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("server --capture needs CAP_NET_RAW: run the tests as root (sudo), as CI does")
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed (apt-get install tshark)")
+	}
+}
+
+// conversationLineRE parses a line of tsharkConversations.
+var conversationLineRE = regexp.MustCompile(`^(c>s|s>c) (\S+) seq=(\d+)(?: ack=\d+)? len=(\d+)(?: (".*"))?$`)
+
+// checkConversation checks that conv, one stream of tsharkConversations,
+// is a whole conversation: the three-way handshake, then data that leaves
+// no gap in either direction's sequence numbers, then a teardown that
+// checkTeardown accepts (a FIN from each side, each acknowledged, the
+// final ACK last), and no reset. It returns the bytes each side sent.
+func checkConversation(conv []string) (client, server string, err error) {
+	handshake := []string{"c>s SYN seq=0 len=0", "s>c SYN/ACK seq=0 ack=1 len=0", "c>s ACK seq=1 ack=1 len=0"}
+	if len(conv) < len(handshake) {
+		return "", "", fmt.Errorf("only %d packets", len(conv))
+	}
+	if d := cmp.Diff(handshake, conv[:3]); d != "" {
+		return "", "", fmt.Errorf("handshake (-want +got):\n%s", d)
+	}
+	last := 2 // the last packet with data
+	for i, p := range conv {
+		m := conversationLineRE.FindStringSubmatch(p)
+		if m == nil {
+			return "", "", fmt.Errorf("packet %d %q: unexpected form", i+1, p)
+		}
+		if m[4] != "0" {
+			last = i
+		}
+	}
+	var sent [2]string // client's, server's
+	for i, p := range conv[3 : last+1] {
+		m := conversationLineRE.FindStringSubmatch(p)
+		side := 0
+		if m[1] == "s>c" {
+			side = 1
+		}
+		if strings.Contains(m[2], "FIN") || strings.Contains(m[2], "RST") || strings.Contains(m[2], "SYN") {
+			return "", "", fmt.Errorf("packet %d %q before the last data", i+4, p)
+		}
+		if m[4] == "0" {
+			continue
+		}
+		if want := strconv.Itoa(1 + len(sent[side])); m[3] != want {
+			return "", "", fmt.Errorf("packet %d %q: seq %s, want %s (a segment is missing)", i+4, p, m[3], want)
+		}
+		data, err := strconv.Unquote(m[5])
+		if err != nil {
+			return "", "", fmt.Errorf("packet %d %q: payload: %v", i+4, p, err)
+		}
+		sent[side] += data
+	}
+	if err := checkTeardown(conv[last+1:], 1+len(sent[0]), 1+len(sent[1])); err != nil {
+		return "", "", fmt.Errorf("teardown: %v", err)
+	}
+	return sent[0], sent[1], nil
+}
+
+func TestCheckConversation(t *testing.T) {
+	hs := []string{"c>s SYN seq=0 len=0", "s>c SYN/ACK seq=0 ack=1 len=0", "c>s ACK seq=1 ack=1 len=0"}
+	whole := append(slices.Clone(hs),
+		`c>s PSH/ACK seq=1 ack=1 len=4 "ab,7"`,
+		"s>c ACK seq=1 ack=5 len=0",
+		`s>c PSH/ACK seq=1 ack=5 len=3 "x,9"`,
+		"s>c FIN/ACK seq=4 ack=5 len=0",
+		"c>s FIN/ACK seq=5 ack=5 len=0",
+		"s>c ACK seq=5 ack=6 len=0")
+	tests := []struct {
+		name string
+		conv []string
+		ok   bool
+	}{
+		{"whole", whole, true},
+		{"request in two segments, no reply", append(slices.Clone(hs),
+			`c>s PSH/ACK seq=1 ack=1 len=2 "ab"`,
+			`c>s PSH/ACK seq=3 ack=1 len=2 ",7"`,
+			"s>c FIN/ACK seq=1 ack=5 len=0",
+			"c>s FIN/ACK seq=5 ack=2 len=0",
+			"s>c ACK seq=2 ack=6 len=0"), true},
+		{"no SYN", whole[1:], false},
+		{"final ACK missing", whole[:len(whole)-1], false},
+		{"a data segment missing", append(slices.Clone(hs),
+			`c>s PSH/ACK seq=3 ack=1 len=2 ",7"`,
+			"s>c FIN/ACK seq=1 ack=5 len=0",
+			"c>s FIN/ACK seq=5 ack=2 len=0",
+			"s>c ACK seq=2 ack=6 len=0"), false},
+		{"reset", append(slices.Clone(whole[:6]), "c>s RST seq=5 len=0"), false},
+	}
+	for _, tt := range tests {
+		if _, _, err := checkConversation(tt.conv); (err == nil) != tt.ok {
+			t.Errorf("%s: checkConversation = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+	client, server, err := checkConversation(whole)
+	if client != "ab,7" || server != "x,9" || err != nil {
+		t.Errorf("checkConversation(whole) = %q, %q, %v; want \"ab,7\", \"x,9\", nil", client, server, err)
+	}
+}
+
+// TestServerCapture runs "tcplab server --capture FILE" on 127.0.0.1:0,
+// runs the lab's exchanges against it (in range, out of range, and one in
+// flight when the context ends, as SIGINT does) while another server's
+// traffic runs beside it, and checks with tshark that the file holds
+// exactly the server's conversations, each whole from the handshake to
+// the final ACK.
+func TestServerCapture(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	file := filepath.Join(t.TempDir(), "server.pcapng")
+	s := startCLIServer(t, "--capture", file, "--seed", "9")
+	_, port, _ := net.SplitHostPort(s.addr)
+	// The server draws a number for each answered exchange: 42, the
+	// probe, then the exchange in flight.
+	nums := seededNumbers(9, 3)
+	want := waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO (capturing tcp port \d+ on lo to \S+)\n`))
+	if want != "capturing tcp port "+port+" on lo to "+file {
+		t.Errorf("stderr says %q, want %q", want, "capturing tcp port "+port+" on lo to "+file)
+	}
+	other := labPeer(t) // traffic on another port, which must not be recorded
+	ctx := t.Context()
+	if _, err := client.Exchange(ctx, client.Config{}, s.addr, "42"); err != nil {
+		t.Fatalf("exchange 42: %v", err)
+	}
+	labExchange(t, other, 5)
+	if _, err := client.Exchange(ctx, client.Config{}, s.addr, "150"); err == nil {
+		t.Fatal("exchange 150: answered, want the server to close without replying")
+	}
+	// An exchange in flight when the server is told to stop.
+	c := dialSend(t, s.addr, "Client of")
+	// As waitAccepted, with a client that closes its end, so that the
+	// probe's conversation is whole too.
+	probe, err := client.Exchange(ctx, client.Config{Name: "probe"}, s.addr, "7")
+	if err != nil {
+		t.Fatalf("probe exchange: %v", err)
+	}
+	s.cancel()
+	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`shutting down`))
+	io.WriteString(c, " Louis,7\n")
+	if reply, err := io.ReadAll(c); err != nil || !bytes.HasPrefix(reply, []byte("Server of Nuk,")) {
+		t.Errorf("in-flight exchange: reply %q, %v", reply, err)
+	}
+	c.Close()
+	if err := s.stop(t); err != nil {
+		t.Fatalf("server Run = %v, want nil after its context ends\n%s", err, s.stderr)
+	}
+
+	convs := tsharkConversations(t, file, port)
+	wantSent := [][2]string{
+		{"Client of Louis,42", fmt.Sprintf("Server of Nuk,%d", nums[0])},
+		{"Client of Louis,150", ""},
+		{"Client of Louis,7\n", fmt.Sprintf("Server of Nuk,%d", nums[2])}, // sent in two pieces
+		{string(probe.Request), fmt.Sprintf("Server of Nuk,%d", nums[1])},
+	}
+	if len(convs) != len(wantSent) {
+		t.Fatalf("tshark found %d conversations, want %d:\n%q", len(convs), len(wantSent), convs)
+	}
+	packets := 0
+	for i, conv := range convs {
+		packets += len(conv)
+		client, server, err := checkConversation(conv)
+		if err != nil {
+			t.Errorf("conversation %d: %v\n%s", i, err, strings.Join(conv, "\n"))
+			continue
+		}
+		if d := cmp.Diff(wantSent[i], [2]string{client, server}); d != "" {
+			t.Errorf("conversation %d: bytes sent (-want +got):\n%s", i, d)
+		}
+	}
+	// Only the server's port, and every packet written.
+	out, err := exec.Command("tshark", "-r", file, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport").Output()
+	if err != nil {
+		t.Fatalf("tshark -r %s: %v", file, err)
+	}
+	for line := range strings.Lines(string(out)) {
+		if src, dst, _ := strings.Cut(strings.TrimSpace(line), "\t"); src != port && dst != port {
+			t.Errorf("packet from port %s to port %s in the capture of port %s", src, dst, port)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), fmt.Sprintf("INFO wrote %s (open it with Wireshark, or: tcplab analyze %[1]s) iface=lo captured=%d received=%[2]d dropped=0\n", file, packets)) {
+		t.Errorf("stderr lacks the capture's counts (%d packets, none dropped):\n%s", packets, s.stderr)
 	}
 }
