@@ -361,16 +361,20 @@ func compareWithTshark(t *testing.T, file string) int {
 			t.Fatalf("too many differing frames; stopping")
 		}
 	}
-	compareText(t, file)
-	compareConversations(t, file)
-	streams := map[int64]bool{}
-	for _, r := range want {
-		streams[r.Stream] = true
-	}
-	for n := range int64(3) {
-		if streams[n] {
-			compareFollow(t, file, int(n))
+	var streams []int
+	for n := range 3 {
+		for _, r := range want {
+			if r.Stream == int64(n) {
+				streams = append(streams, n)
+				break
+			}
 		}
+	}
+	list, conv, follows := tsharkListing(t, file, streams)
+	compareText(t, file, list)
+	compareConversations(t, file, conv)
+	for _, n := range streams {
+		compareFollow(t, file, n, follows[n])
 	}
 	seen := map[string]int{}
 	for _, r := range want {
@@ -382,24 +386,67 @@ func compareWithTshark(t *testing.T, file string) int {
 	return len(want)
 }
 
-// compareText compares tcplab's text packet list with `tshark -r`'s lines
-// for the TCP frames.
-func compareText(t *testing.T, file string) {
+// tsharkListing runs `tshark -r FILE -z conv,tcp -z follow,tcp,ascii,N...`
+// once and splits what it prints: the packet list's lines, the
+// conversation table, and the follow output of each stream.
+func tsharkListing(t *testing.T, file string, streams []int) ([]string, string, map[int]string) {
 	t.Helper()
-	args := append([]string{"-r", file}, tsharkDisableArgs(t)...)
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark -r: %v", err)
+	args := append([]string{"-r", file, "-z", "conv,tcp"}, tsharkDisableArgs(t)...)
+	for _, n := range streams {
+		args = append(args, "-z", "follow,tcp,ascii,"+strconv.Itoa(n))
 	}
-	var want []string
-	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
+	raw, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark -r -z: %v", err)
+	}
+	out := string(raw)
+	// The packet lines come first; the statistics start with an empty
+	// line or a rule.
+	end := len(out)
+	for off := 0; off < len(out); {
+		nl := strings.IndexByte(out[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		if line := out[off : off+nl]; line == "" || strings.HasPrefix(line, "=") {
+			end = off
+			break
+		}
+		off += nl + 1
+	}
+	var lines []string
+	for line := range strings.SplitSeq(strings.TrimRight(out[:end], "\n"), "\n") {
 		// No., Time, Source, →, Destination, Protocol: TCP frames only
 		// (with the protocols above TCP disabled, every TCP frame says
 		// TCP).
 		if f := strings.Fields(line); len(f) > 5 && f[5] == "TCP" {
-			want = append(want, line)
+			lines = append(lines, line)
 		}
 	}
+	stats := out[end:]
+	conv := ""
+	if i := strings.Index(stats, convRule+"TCP Conversations"); i >= 0 {
+		stats, conv = stats[:i], stats[i:]
+	}
+	follows := map[int]string{}
+	sep := "\n" + followRule + "Follow: "
+	for _, p := range strings.Split(stats, sep)[1:] {
+		block := sep + p
+		_, rest, _ := strings.Cut(block, "Filter: tcp.stream eq ")
+		num, _, _ := strings.Cut(rest, "\n")
+		n, err := strconv.Atoi(num)
+		if err != nil {
+			t.Fatalf("tshark follow output without a stream number: %q", block)
+		}
+		follows[n] = block
+	}
+	return lines, conv, follows
+}
+
+// compareText compares tcplab's text packet list with tshark's lines for
+// the TCP frames.
+func compareText(t *testing.T, file string, want []string) {
+	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -530,13 +577,8 @@ func ourOutput(t *testing.T, file string, opts Options) string {
 // compareConversations compares the conversation table with tshark's
 // -z conv,tcp: each of tshark's lines must start tcplab's, which only
 // adds its State and iRTT columns.
-func compareConversations(t *testing.T, file string) {
+func compareConversations(t *testing.T, file string, out string) {
 	t.Helper()
-	args := append([]string{"-q", "-r", file, "-z", "conv,tcp"}, tsharkDisableArgs(t)...)
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark -z conv,tcp: %v", err)
-	}
 	want := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	text := ourOutput(t, file, Options{Format: Text, Follow: -1})
 	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
@@ -561,13 +603,8 @@ func compareConversations(t *testing.T, file string) {
 }
 
 // compareFollow compares --follow N with tshark's -z follow,tcp,ascii,N.
-func compareFollow(t *testing.T, file string, stream int) {
+func compareFollow(t *testing.T, file string, stream int, out string) {
 	t.Helper()
-	args := append([]string{"-q", "-r", file, "-z", "follow,tcp,ascii," + strconv.Itoa(stream)}, tsharkDisableArgs(t)...)
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark -z follow: %v", err)
-	}
 	got := ourOutput(t, file, Options{Format: Text, Follow: stream})
 	// Deliberate difference: tshark 4.0 never prints the bytes after a
 	// gap the capture does not fill; tcplab marks the gap and prints
@@ -579,7 +616,7 @@ func compareFollow(t *testing.T, file string, stream int) {
 		}
 		got = got[:start] + followRule
 	}
-	if got != string(out) {
+	if got != out {
 		t.Errorf("follow stream %d:\ntshark:\n%s\ntcplab:\n%s", stream, out, got)
 	}
 }
