@@ -18,7 +18,7 @@ Info), then a conversation table like 'tshark -z conv,tcp' with each
 conversation's Zeek conn_state and initial RTT.
 
 --format ndjson prints one JSON record per TCP packet, then one per
-conversation (the contract in docs). --follow N prints conversation N's
+conversation (the JSON contract in the README). --follow N prints stream N's
 payload like 'tshark -q -z follow,tcp,ascii,N'. --stream and --select
 limit the output to some conversations; a selector is a list of terms
 "stream N", "port N", "host ADDR" or "ADDR:PORT" (terms of one kind are
