@@ -888,7 +888,6 @@ func TestWithoutPrivileges(t *testing.T) {
 // nothing is left behind.
 func TestCloseWhileForwarding(t *testing.T) {
 	requireRoot(t)
-	before := runtime.NumGoroutine()
 	s, err := impair.Parse("delay=20ms,loss=1%")
 	if err != nil {
 		t.Fatal(err)
@@ -929,13 +928,21 @@ func TestCloseWhileForwarding(t *testing.T) {
 		t.Fatal("BulkTransfer still running 10s after Close (its timeout is 30s)")
 	}
 	assertGone(t, names)
-	// The bridge's four goroutines and the transfer's are gone (with some
-	// slack for the runtime's own and the test framework's).
-	for i := 0; i < 100 && runtime.NumGoroutine() > before+2; i++ {
+	// The bridge's four goroutines and the transfer's are gone.
+	leftover := func() string {
+		buf := make([]byte, 1<<20)
+		all := string(buf[:runtime.Stack(buf, true)])
+		for _, fn := range []string{"netlab.(*direction).read", "netlab.(*direction).write", "netlab.(*Network).BulkTransfer"} {
+			if strings.Contains(all, fn) {
+				return all
+			}
+		}
+		return ""
+	}
+	for i := 0; i < 100 && leftover() != ""; i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if g := runtime.NumGoroutine(); g > before+2 {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines after Close, %d before New:\n%s", g, before, buf[:runtime.Stack(buf, true)])
+	if all := leftover(); all != "" {
+		t.Errorf("bridge or transfer goroutines still run after Close:\n%s", all)
 	}
 }
