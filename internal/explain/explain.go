@@ -284,9 +284,7 @@ func retransmitted(s *Segment) bool {
 
 // packetState is what the packet walk remembers.
 type packetState struct {
-	synSeen     [2]bool
-	synFrame    [2]*Segment
-	isn         [2]uint32
+	synFrame    [2]*Segment // each side's first SYN, nil until seen
 	established bool
 	finSeen     [2]bool
 	firstFIN    Side
@@ -295,13 +293,11 @@ type packetState struct {
 	closing     bool
 	sentData    [2]bool
 	labReq      *labproto.Message
-	labReqNum   string
-	labReply    bool
 	routine     int
 	skipped     int
 	skipFirst   int
 	skipLast    int
-	dataSection bool
+	agreedShown bool
 }
 
 func (e *explainer) packets(maxRoutine int) {
@@ -329,38 +325,36 @@ func (e *explainer) packets(maxRoutine int) {
 		switch {
 		case syn:
 			sec, notable = "handshake", true
-			if st.synSeen[s.From] {
+			if st.synFrame[s.From] != nil {
 				out = append(out, e.msg("hs.syn.again", "from", e.side(s.From), "isn", s.SeqRaw))
 				break
 			}
-			st.synSeen[s.From] = true
 			st.synFrame[s.From] = s
-			st.isn[s.From] = s.SeqRaw
 			if !ack {
 				out = append(out, e.msg("hs.syn", "from", e.side(s.From), "isn", s.SeqRaw))
 			} else {
 				// Without the peer's SYN in the capture, its ISN is what the
 				// SYN/ACK acknowledges, minus the SYN's one number.
 				peerISN := s.AckRaw - 1
-				if st.synSeen[s.From.Other()] {
-					peerISN = st.isn[s.From.Other()]
+				if st.synFrame[s.From.Other()] != nil {
+					peerISN = st.synFrame[s.From.Other()].SeqRaw
 				}
 				out = append(out, e.msg("hs.synack", "from", e.side(s.From), "isn", s.SeqRaw,
 					"ack", s.Ack, "ackraw", s.AckRaw, "peerisn", peerISN))
 			}
 			optParas = append(optParas, Para{Sub: true, Text: e.options(s.Options)})
-		case rst && !st.established && st.synSeen[s.From.Other()] && !st.synSeen[s.From]:
+		case rst && !st.established && st.synFrame[s.From.Other()] != nil && st.synFrame[s.From] == nil:
 			sec, notable = "handshake", true
 			st.rst = true
 			out = append(out, e.msg("hs.refused", "from", e.side(s.From), "port", e.port(s.From)))
-		case !st.established && ack && s.From == Client && st.synSeen[Client] && st.synSeen[Server]:
+		case !st.established && ack && s.From == Client && st.synFrame[Client] != nil && st.synFrame[Server] != nil:
 			sec, notable = "handshake", true
 			st.established = true
 			irtt := s.Time - st.synFrame[Client].Time
 			out = append(out, e.msg("hs.ack", "from", e.side(s.From), "ack", s.Ack, "ackraw", s.AckRaw,
-				"peerisn", st.isn[Server], "irtt", FormatMS(irtt)))
+				"peerisn", st.synFrame[Server].SeqRaw, "irtt", FormatMS(irtt)))
 		}
-		if st.synSeen[Client] && st.synSeen[Server] {
+		if st.synFrame[Client] != nil && st.synFrame[Server] != nil {
 			st.established = st.established || (!syn && ack)
 		}
 		if fin || (rst && sec != "handshake") || st.closing {
@@ -453,8 +447,8 @@ func (e *explainer) packets(maxRoutine int) {
 		for _, p := range optParas {
 			e.add(sec, p)
 		}
-		if sec == "handshake" && s.From == Client && st.established && !syn && st.synFrame[Server] != nil && !st.dataSection {
-			st.dataSection = true // agreed options once, after the handshake
+		if sec == "handshake" && s.From == Client && st.established && !syn && st.synFrame[Server] != nil && !st.agreedShown {
+			st.agreedShown = true // agreed options once, after the handshake
 			e.agreed(st.synFrame[Client], st.synFrame[Server])
 		}
 	}
@@ -463,9 +457,9 @@ func (e *explainer) packets(maxRoutine int) {
 	}
 	// The handshake as a whole.
 	switch {
-	case !st.synSeen[Client] && !st.synSeen[Server]:
+	case st.synFrame[Client] == nil && st.synFrame[Server] == nil:
 		e.add("handshake", Para{Text: e.msg("hs.missing")})
-	case st.synSeen[Client] && !st.synSeen[Server] && !st.rst:
+	case st.synFrame[Client] != nil && st.synFrame[Server] == nil && !st.rst:
 		e.add("handshake", Para{Text: e.msg("hs.noanswer")})
 	}
 	// The close as a whole.
@@ -682,12 +676,12 @@ func (e *explainer) lab(s *Segment, st *packetState) []string {
 			return nil
 		}
 		st.labReq = &m
-		st.labReqNum = strings.TrimSpace(string(m.Number))
+		num := strings.TrimSpace(string(m.Number))
 		id := "lab.request"
 		if !m.InRange() {
 			id = "lab.request.out"
 		}
-		return []string{e.msg(id, "text", body, "name", string(m.Name), "num", st.labReqNum)}
+		return []string{e.msg(id, "text", body, "name", string(m.Name), "num", num)}
 	case Server:
 		if st.labReq == nil {
 			return nil
@@ -696,7 +690,6 @@ func (e *explainer) lab(s *Segment, st *packetState) []string {
 		if err != nil {
 			return nil
 		}
-		st.labReply = true
 		num := strings.TrimSpace(string(m.Number))
 		out := []string{e.msg("lab.reply", "text", body, "name", string(m.Name), "num", num)}
 		if st.labReq.InRange() {
