@@ -40,7 +40,9 @@
 // New, and New removes what it made before returning an error. A network
 // left by a process that was killed cannot clean up after itself, so New
 // first removes every tcplab-PID-N-x namespace whose PID is no longer
-// running.
+// running. Programs started with Network.Command (BulkTransfer's tcpdump
+// among them) get SIGTERM when the process that started them dies, so none
+// runs on in, and keeps alive, a namespace that is gone.
 //
 // # Privileges and tools
 //
