@@ -329,7 +329,7 @@ func (r *recording) stop(logger *slog.Logger) error {
 	counts := []any{"iface", r.iface, "captured", st.Captured, "received", st.Received, "dropped", st.Dropped}
 	if err != nil {
 		r.err = fmt.Errorf("--capture %s: %w", r.file, err)
-		logger.Error("the capture of "+r.file+" failed", append(counts, "err", err)...)
+		logger.Warn("the capture into "+r.file+" ended with an error", counts...)
 	} else {
 		logger.Info("wrote "+r.file+" (open it with Wireshark, or: tcplab analyze "+r.file+")", counts...)
 	}

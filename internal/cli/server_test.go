@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -656,5 +657,250 @@ func TestServerCapture(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), fmt.Sprintf("INFO wrote %s (open it with Wireshark, or: tcplab analyze %[1]s) iface=lo captured=%d received=%[2]d dropped=0\n", file, packets)) {
 		t.Errorf("stderr lacks the capture's counts (%d packets, none dropped):\n%s", packets, s.stderr)
+	}
+}
+
+func TestCaptureInterface(t *testing.T) {
+	ifs := []hostInterface{
+		{name: "lo", loopback: true, prefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}},
+		{name: "eth0", prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24"), netip.MustParsePrefix("2001:db8::10/64"), netip.MustParsePrefix("fe80::1/64")}},
+		{name: "veth1", prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.1/30")}},
+	}
+	tests := []struct {
+		addr  string
+		iface string
+		err   string
+	}{
+		{"127.0.0.1", "lo", ""},
+		{"127.0.0.2", "lo", ""}, // in lo's 127.0.0.0/8, not an address of its own
+		{"::1", "lo", ""},
+		{"192.0.2.10", "eth0", ""},
+		{"2001:db8::10", "eth0", ""},
+		{"198.51.100.1", "veth1", ""},
+		{"fe80::1%veth1", "veth1", ""}, // a link-local address's zone names the interface
+		{"192.0.2.11", "", "no interface of this host holds 192.0.2.11"}, // in eth0's prefix, but not eth0's address
+		{"0.0.0.0", "", errUnspecified.Error()},
+		{"::", "", errUnspecified.Error()},
+	}
+	for _, tt := range tests {
+		got, err := captureInterface(netip.MustParseAddr(tt.addr), ifs)
+		gotErr := ""
+		if err != nil {
+			gotErr = err.Error()
+		}
+		if got != tt.iface || gotErr != tt.err {
+			t.Errorf("captureInterface(%s) = %q, %q; want %q, %q", tt.addr, got, gotErr, tt.iface, tt.err)
+		}
+	}
+	// A loopback address when the host lists lo without addresses (in a
+	// fresh network namespace lo may be down): still lo.
+	if got, err := captureInterface(netip.MustParseAddr("127.0.0.1"), []hostInterface{{name: "lo", loopback: true}}); got != "lo" || err != nil {
+		t.Errorf("captureInterface(127.0.0.1) with an address-less lo = %q, %v; want lo", got, err)
+	}
+	// This host's own interfaces: 127.0.0.1 is on its loopback one.
+	if got, err := captureInterface(netip.MustParseAddr("127.0.0.1"), hostInterfaces()); err != nil || got == "" {
+		t.Errorf("captureInterface(127.0.0.1) on this host = %q, %v", got, err)
+	}
+}
+
+func TestServerCaptureUsage(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.pcapng")
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--capture-iface", "lo"}, "--capture-iface lo: only with --capture FILE"},
+		{[]string{"--capture", "-"}, "--capture -: the lab's lines go to standard output; name a file"},
+		{[]string{"--addr", "0.0.0.0:0", "--capture", file}, "--capture with --addr 0.0.0.0:0: the server listens on every interface but tcplab captures on one: name it with --capture-iface (lo for clients on this machine; this host has: lo"},
+		{[]string{"--addr", "[::]:0", "--capture", file}, "name it with --capture-iface"},
+		{[]string{"--addr", ":0", "--capture", file}, "name it with --capture-iface"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		err := Run(context.Background(), append([]string{"server"}, tt.args...), strings.NewReader(""), &out, &errb)
+		if code := ExitCode(err); code != 2 || err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("server %q: exit %d (%v), want 2 and %q", tt.args, code, err, tt.msg)
+		}
+		if out.Len() != 0 {
+			t.Errorf("server %q served: %q", tt.args, out.String())
+		}
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused --capture left %s (%v)", file, err)
+	}
+}
+
+// TestServerCaptureFails checks the errors of a capture that cannot
+// start: the server exits 1 with a clear message and never serves.
+func TestServerCaptureFails(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--capture", filepath.Join(dir, "no", "such", "dir.pcapng")}, "--capture " + filepath.Join(dir, "no", "such", "dir.pcapng") + ": capture: open " + filepath.Join(dir, "no", "such", "dir.pcapng") + ": no such file or directory"},
+		{[]string{"--capture", dir}, "is a directory"},
+		{[]string{"--capture", filepath.Join(dir, "x.pcapng"), "--capture-iface", "nope0"}, `--capture ` + filepath.Join(dir, "x.pcapng") + `: capture: no interface "nope0" (this host has: lo`},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		err := Run(t.Context(), append([]string{"server", "--addr", "127.0.0.1:0"}, tt.args...), strings.NewReader(""), &out, &errb)
+		if code := ExitCode(err); code != 1 || err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("server %q: exit %d (%v), want 1 and %q", tt.args, code, err, tt.msg)
+		}
+		if out.Len() != 0 {
+			t.Errorf("server %q served: %q", tt.args, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.pcapng")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a capture that did not start left a file (%v)", err)
+	}
+}
+
+// TestServerCaptureEveryInterface listens on 0.0.0.0 with --capture-iface
+// lo: the exchange through 127.0.0.1 is recorded whole.
+func TestServerCaptureEveryInterface(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	file := filepath.Join(t.TempDir(), "any.pcapng")
+	s := startCLIServer(t, "--addr", "0.0.0.0:0", "--capture", file, "--capture-iface", "lo")
+	_, port, _ := net.SplitHostPort(s.addr)
+	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
+	res, err := client.Exchange(t.Context(), client.Config{}, "127.0.0.1:"+port, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatalf("server Run = %v\n%s", err, s.stderr)
+	}
+	convs := tsharkConversations(t, file, port)
+	if len(convs) != 1 {
+		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
+	}
+	sent, reply, err := checkConversation(convs[0])
+	if err != nil || sent != string(res.Request) || reply != string(res.Reply) {
+		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
+	}
+}
+
+const serverHelperEnv = "TCPLAB_CLI_SERVER_HELPER"
+
+// TestServerCaptureNotPermitted runs "tcplab server --capture" in a child
+// process without CAP_NET_RAW: it does not serve, exits 1, names the
+// capability and the remedy, and creates no file.
+func TestServerCaptureNotPermitted(t *testing.T) {
+	if os.Getenv(serverHelperEnv) == "1" {
+		dir, err := os.MkdirTemp("", "server-capture")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		var stdout, stderr bytes.Buffer
+		err = Run(context.Background(), []string{"server", "--addr", "127.0.0.1:0", "--capture", filepath.Join(dir, "s.pcapng")}, strings.NewReader(""), &stdout, &stderr)
+		entries, _ := os.ReadDir(dir)
+		fmt.Printf("EXIT %d\nERROR %v\nFILES %d\nSTDOUT %q\nSTDERR %s\n", ExitCode(err), err, len(entries), stdout.String(), stderr.String())
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop CAP_NET_RAW in a child (run the tests as root, as CI does)")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv not installed (apt-get install util-linux)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, setpriv, "--inh-caps=-all", "--bounding-set=-net_raw", os.Args[0], "-test.run=^TestServerCaptureNotPermitted$")
+	cmd.Env = append(os.Environ(), serverHelperEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"EXIT 1\n", "FILES 0\n", `STDOUT ""`,
+		"ERROR --capture ", "capture on lo: not permitted: CAP_NET_RAW is missing",
+		"run tcplab as root", "sudo setcap cap_net_raw+ep ./tcplab",
+		"leave out --capture to serve without recording",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("server --capture without CAP_NET_RAW printed:\n%s\nwant it to contain %q", out, want)
+		}
+	}
+}
+
+// TestServerCaptureWriteFails records into /dev/full: when the capture
+// cannot write, the server does not go on unrecorded: it shuts down by
+// itself and Run returns the write error (exit 1).
+func TestServerCaptureWriteFails(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	s := startCLIServer(t, "--capture", "/dev/full")
+	if _, err := client.Exchange(t.Context(), client.Config{}, s.addr, "42"); err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		if ExitCode(err) != 1 || !strings.Contains(err.Error(), "--capture /dev/full: ") || !strings.Contains(err.Error(), "no space left on device") {
+			t.Errorf("Run = %v, want exit 1 and the write error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server still serving 20 s after its capture failed:\n%s", s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "ERROR the capture failed; shutting down") {
+		t.Errorf("stderr does not say why the server stopped:\n%s", s.stderr)
+	}
+}
+
+// TestServerCaptureSIGTERM runs the real binary with --capture and stops it
+// with SIGTERM: it exits 0 and the file holds the whole conversation.
+func TestServerCaptureSIGTERM(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not in PATH: cannot build the binary")
+	}
+	dir := t.TempDir()
+	bin, err := buildTCPLab(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "term.pcapng")
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	cmd := exec.Command(bin, "server", "--addr", "127.0.0.1:0", "--capture", file)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+	addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
+	res, err := client.Exchange(t.Context(), client.Config{}, addr, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("server exited with %v after SIGTERM, want status 0; stderr:\n%s", err, stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server still running 20 s after SIGTERM")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	convs := tsharkConversations(t, file, port)
+	if len(convs) != 1 {
+		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
+	}
+	if sent, reply, err := checkConversation(convs[0]); err != nil || sent != string(res.Request) || reply != string(res.Reply) {
+		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
+	}
+	if !strings.Contains(stderr.String(), "captured="+strconv.Itoa(len(convs[0]))+" received="+strconv.Itoa(len(convs[0]))+" dropped=0\n") {
+		t.Errorf("stderr lacks the capture's counts (%d packets):\n%s", len(convs[0]), stderr)
 	}
 }
