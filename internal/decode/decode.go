@@ -279,14 +279,14 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 			if len(b) < hl+2 {
 				p.IPHeader = b[:min(hl, len(b))]
 				p.Proto = next
-				return extTruncated(off+hl, len(b)-hl, hl+2 > total, p)
+				return extTruncated(off+hl, 2, len(b)-hl, hl+2 > total, p)
 			}
 			n = (int(b[hl+1]) + 1) * 8
 		case 51: // authentication header (RFC 4302): length in 4-byte units minus 2
 			if len(b) < hl+2 {
 				p.IPHeader = b[:min(hl, len(b))]
 				p.Proto = next
-				return extTruncated(off+hl, len(b)-hl, hl+2 > total, p)
+				return extTruncated(off+hl, 2, len(b)-hl, hl+2 > total, p)
 			}
 			n = (int(b[hl+1]) + 2) * 4
 		case 44: // fragment
@@ -294,7 +294,7 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 			if len(b) < hl+8 {
 				p.IPHeader = b[:min(hl, len(b))]
 				p.Proto = next
-				return extTruncated(off+hl, len(b)-hl, hl+8 > total, p)
+				return extTruncated(off+hl, 8, len(b)-hl, hl+8 > total, p)
 			}
 			frag := binary.BigEndian.Uint16(b[hl+2:])
 			p.FragmentOffset = int(frag>>3) * 8
@@ -335,14 +335,15 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 	return &Error{Layer: "ipv6", Offset: off + hl, Msg: fmt.Sprintf("more than %d extension headers", maxExtHeaders)}
 }
 
-// extTruncated reports an extension header that the frame or the payload
-// length cuts short.
-func extTruncated(off, have int, pastPayload bool, p *Packet) error {
+// extTruncated reports an extension header at off, of which need bytes
+// are needed to go on and have were captured, that the frame or the
+// payload length cuts short.
+func extTruncated(off, need, have int, pastPayload bool, p *Packet) error {
 	if pastPayload {
 		return &Error{Layer: "ipv6", Offset: off, Msg: "extension header runs past the payload length"}
 	}
 	p.Truncated = true
-	return truncated("ipv6 extension", off, 2, have)
+	return truncated("ipv6 extension", off, need, have)
 }
 
 // transport fills the TCP fields from the IP payload b (as captured,

@@ -537,10 +537,11 @@ func TestDecodeIPv6Truncated(t *testing.T) {
 		n      int // bytes captured
 		offset int
 		trunc  bool
+		need   string // how the message states the bytes needed
 	}{
-		{"cut before the extension length", 41, 40, true},
-		{"cut inside the extension", 50, 40, true},
-		{"cut inside the fragment header", 44, 40, true},
+		{"cut before the extension length", 41, 40, true, "need 2"},
+		{"cut inside the extension", 50, 40, true, "need 16"},
+		{"cut inside the fragment header", 44, 40, true, "need 8"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := full
@@ -552,6 +553,9 @@ func TestDecodeIPv6Truncated(t *testing.T) {
 			var de *Error
 			if !errors.As(err, &de) || de.Offset != tt.offset || errors.Is(err, ErrTruncated) != tt.trunc || !p.Truncated {
 				t.Errorf("Decode = %v (Truncated %v), want a truncated error at %d", err, p.Truncated, tt.offset)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.need) {
+				t.Errorf("Decode = %v, want %q", err, tt.need)
 			}
 			if p.IPVersion != 6 || p.Src != src6 {
 				t.Errorf("IPv6 fields not kept: version %d src %v", p.IPVersion, p.Src)
