@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -24,8 +25,10 @@ limit the output to some conversations; a selector is a list of terms
 "stream N", "port N", "host ADDR" or "ADDR:PORT" (terms of one kind are
 alternatives, kinds combine), for example --select "port 2000 host ::1".
 
-On a corrupt or truncated file, everything before the bad record is
-printed, then the error names its byte offset; the exit status is 1.`
+FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
+analyze -'). On a corrupt or truncated file, everything before the bad
+record is printed, then the error names its byte offset; the exit status
+is 1.`
 
 func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "analyze", "FILE", analyzeDescription)
@@ -69,20 +72,29 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	}
 
 	name := rest[0]
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
+	var in io.Reader = env.Stdin
+	var size int64
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
+	} else {
+		name = "standard input"
 	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
+	rd, err := pcapio.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("analyze %s: %w", name, err)
 	}
+	if rd.Compressed() {
+		size = 0 // offsets count decompressed bytes
+	}
 	if isTerminal(env.Stderr) {
-		var size int64
-		if st, err := f.Stat(); err == nil && !rd.Compressed() {
-			size = st.Size()
-		}
 		opts.ProgressEvery = 1 << 18
 		opts.Progress = func(frames uint64, offset int64) {
 			if size > 0 {

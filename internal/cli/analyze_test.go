@@ -199,3 +199,19 @@ func TestAnalyzeUsage(t *testing.T) {
 		t.Errorf("missing file: %v, want exit 1 naming the file", err)
 	}
 }
+
+func TestAnalyzeStdin(t *testing.T) {
+	_, data := exchangeFile(t)
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"analyze", "--no-conv", "-"}, bytes.NewReader(data), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("analyze -: %v", err)
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 8 {
+		t.Errorf("analyze - printed %d lines, want 8:\n%s", n, stdout.String())
+	}
+	err = Run(context.Background(), []string{"analyze", "-"}, strings.NewReader("not a capture"), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("analyze - of garbage: %v, want an error naming standard input", err)
+	}
+}
