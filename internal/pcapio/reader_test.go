@@ -776,6 +776,9 @@ func TestWriterErrors(t *testing.T) {
 	if _, err := ng.AddInterface(Interface{TSResol: 20}); err == nil {
 		t.Errorf("AddInterface with if_tsresol 10^-20 succeeded")
 	}
+	if _, err := ng.AddInterface(Interface{FCSLen: 256}); err == nil {
+		t.Errorf("AddInterface with a 256-byte FCS (if_fcslen is one byte) succeeded")
+	}
 	// A failing destination is reported by Flush.
 	fw, err := NewPcapWriter(&errAfter{err: errors.New("full")}, PcapOptions{})
 	if err != nil {

@@ -224,8 +224,8 @@ func (pw *PcapngWriter) AddInterface(ifc Interface) (int, error) {
 	if res&0x80 != 0 && exp > 63 || res&0x80 == 0 && exp > 19 {
 		return 0, fmt.Errorf("pcapio: interface %q: if_tsresol %#02x out of range", ifc.Name, res)
 	}
-	if ifc.SnapLen < 0 || ifc.Link > linkTypeMask {
-		return 0, fmt.Errorf("pcapio: interface %q: snap length %d, link type %d: out of range", ifc.Name, ifc.SnapLen, ifc.Link)
+	if ifc.SnapLen < 0 || ifc.Link > linkTypeMask || ifc.FCSLen > 255 {
+		return 0, fmt.Errorf("pcapio: interface %q: snap length %d, link type %d, FCS length %d: out of range", ifc.Name, ifc.SnapLen, ifc.Link, ifc.FCSLen)
 	}
 	b := pw.o.AppendUint32(pw.blk[:0], blockIDB)
 	b = pw.o.AppendUint32(b, 0)
