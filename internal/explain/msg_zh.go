@@ -61,7 +61,7 @@ var msgZH = map[string]string{
 	"data.psh":        "PSH 旗標要求接收端立刻把資料交給應用程式。",
 	"data.text":       "資料開頭是「{text}」。",
 	"lab.request":     "這是實驗的請求「{text}」：用戶端的名字「{name}」和它的數字 {num}，在 1 到 100 之間，所以伺服器會回覆。",
-	"lab.request.out": "這是實驗的請求「{text}」：用戶端的名字「{name}」和它的數字 {num}，不在 1 到 100 之間，所以實驗的伺服器會不回覆就關閉連線。",
+	"lab.request.out": "這是實驗的請求「{text}」：用戶端的名字「{name}」和它的數字 {num}，不在 1 到 100 之間，所以實驗的伺服器不會回覆，而是直接關閉連線。",
 	"lab.reply":       "這是實驗的回覆「{text}」：伺服器的名字「{name}」和它隨機選的數字 {num}。",
 	"lab.sum":         "用戶端把兩個數字相加：{cnum} + {snum} = {sum}。",
 	"lab.noreply":     "伺服器沒有回覆就關閉了連線，所以用戶端讀到的是空的：對方關閉連線時 recv() 會回傳空的結果（Python 中是 b''）。原本的 Python 用戶端接著無法把空的回覆拆成名字和數字，因而出錯。",
