@@ -38,7 +38,7 @@ var msgZH = map[string]string{
 	"hs.synack":         "{from}回覆 SYN/ACK。它自己的 ISN 是 {isn}（同樣顯示為 Seq=0），而 Ack={ack}：原始值 {ackraw} = {peerisn} + 1，因為 SYN 本身占用一個序號，所以伺服器接下來期待用戶端的序號是 1。",
 	"hs.ack":            "{from}以 Ack={ack}（原始值 {ackraw} = {peerisn} + 1）確認 SYN/ACK。連線在 SYN 之後 {irtt} 毫秒建立：這是在擷取點看到的初始來回時間。",
 	"hs.missing":        "這段連線的擷取中沒有 SYN（擷取開始時連線已經建立）：不知道 ISN 與選項，相對序號從看到的第一個封包開始算，視窗縮放倍數也未知。",
-	"hs.refused":        "{from}以 RST 回覆 SYN：埠號 {port} 上沒有程式在監聽，所以它的核心拒絕連線，用戶端的 connect() 失敗，錯誤為「connection refused」（連線被拒）。",
+	"hs.refused":        "{from}以 RST 回覆 SYN：埠號 {port} 上沒有程式在監聽，所以它的作業系統核心拒絕了連線，用戶端的 connect() 失敗，錯誤為「connection refused」（連線被拒）。",
 	"hs.noanswer":       "擷取中 SYN 沒有得到回覆：伺服器無法到達、防火牆丟棄了 SYN，或擷取太早結束。",
 	"opt.offered":       "選項：{list}。",
 	"opt.none":          "它沒有提出任何 TCP 選項。",
@@ -101,7 +101,7 @@ var msgZH = map[string]string{
 	"ck.unknown":    "{n} 個封包的檢查碼狀態未知。",
 
 	// Expert flags, each where it occurs.
-	"x.retransmission":          "[{label}] {from}再次送出從 Seq={seq} 開始的資料：它低於這一方已經送過的最高序號，而且不是 keep-alive 或視窗探測。可能原因：原本的區段或它的 ACK 遺失了，送出端的重傳計時器逾時。",
+	"x.retransmission":          "[{label}] {from}再次送出從 Seq={seq} 開始的資料：這個序號低於這一方已經送過的最高序號，而且不是 keep-alive 或視窗探測。可能原因：原本的區段或它的 ACK 遺失了，送出端的重傳計時器逾時。",
 	"x.fast_retransmission":     "[{label}] 緊接在要求 Seq={seq} 的重複確認之後的重傳：接收端一直回報有缺口，所以送出端不等計時器就重傳遺失的區段（快速重傳，RFC 5681）。",
 	"x.spurious_retransmission": "[{label}] 這段資料早已被確認，所以這次重傳是多餘的。可能原因：重傳計時器太早逾時，或 ACK 只是延遲而不是遺失。",
 	"x.out_of_order":            "[{label}] 這個區段在較後面的資料出現之後不久填補了缺口：網路送達的順序和送出的順序不同。",
