@@ -646,19 +646,18 @@ func (e *explainer) agreed(c, s *Segment) {
 	} else {
 		add(e.msg("agree.ws.off"))
 	}
-	_, csack := findOpt(c, OptSACKPerm)
-	_, ssack := findOpt(s, OptSACKPerm)
-	if csack && ssack {
-		add(e.msg("agree.sack.on"))
-	} else {
-		add(e.msg("agree.sack.off"))
-	}
-	_, cts := findOpt(c, OptTimestamp)
-	_, sts := findOpt(s, OptTimestamp)
-	if cts && sts {
-		add(e.msg("agree.ts.on"))
-	} else {
-		add(e.msg("agree.ts.off"))
+	// SACK and timestamps are on only when both SYNs offer them.
+	for _, o := range []struct {
+		kind    uint8
+		on, off string
+	}{{OptSACKPerm, "agree.sack.on", "agree.sack.off"}, {OptTimestamp, "agree.ts.on", "agree.ts.off"}} {
+		_, cok := findOpt(c, o.kind)
+		_, sok := findOpt(s, o.kind)
+		if cok && sok {
+			add(e.msg(o.on))
+		} else {
+			add(e.msg(o.off))
+		}
 	}
 }
 
