@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/labproto"
+	"github.com/tcplab/tcplab/internal/seqnum"
 	"github.com/tcplab/tcplab/internal/server"
 )
 
@@ -38,9 +40,11 @@ The lab's lines go to standard output, logs to standard error.
 from its port, nothing else) into FILE as pcapng while it serves, like
 'tcplab capture'. The capture starts right after the server listens and
 before the "listening on" line; on SIGINT or SIGTERM the server shuts
-down gracefully first, then every packet the kernel captured is written,
-the counts (with the kernel's drops) are stored in the file and logged,
-and the file is closed. The interface follows --addr: a loopback address
+down gracefully first and waits (at most 1s) for the peers to finish
+closing, so that each conversation is recorded to its final ACK; then
+every packet the kernel captured is written, the counts (with the
+kernel's drops) are stored in the file and logged, and the file is
+closed. The interface follows --addr: a loopback address
 is captured on lo, another address of this machine on the interface that
 holds it (connections from this machine to that address go over lo, so
 they are not in the capture). An address that means every interface
@@ -220,6 +224,7 @@ func serve(ctx context.Context, f *serverFlags, cfg server.Config) error {
 	if recFailed != nil {
 		return recFailed
 	}
+	rec.linger(st.Accepted, logger)
 	return rec.stop(logger)
 }
 
@@ -259,6 +264,7 @@ func errEveryInterface(addr string) error {
 // recording is the capture of a server's port into a pcapng file.
 type recording struct {
 	sess    *capture.Session
+	closing *teardowns
 	file    string
 	iface   string
 	stopped bool  // stop has run
@@ -289,7 +295,8 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 	filter := fmt.Sprintf("tcp port %d", la.Port)
 	// The capture has its own context: a signal ends the server first,
 	// and the capture only once the server's last connection is closed.
-	sess, err := capture.StartFile(context.Background(), capture.Config{Interface: iface, Filter: filter}, file, nil)
+	closing := newTeardowns()
+	sess, err := capture.StartFile(context.Background(), capture.Config{Interface: iface, Filter: filter}, file, closing.packet)
 	if err != nil {
 		var pe *capture.PermissionError
 		if errors.As(err, &pe) {
@@ -301,7 +308,7 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 	if ifc, err := net.InterfaceByName(iface); err == nil && ifc.Flags&net.FlagLoopback == 0 && !la.IP.IsLoopback() {
 		logger.Info(fmt.Sprintf("clients on this machine reach %s over lo, not %s: their conversations are not recorded (--capture-iface lo records them)", la, iface))
 	}
-	return &recording{sess: sess, file: file, iface: iface}, nil
+	return &recording{sess: sess, closing: closing, file: file, iface: iface}, nil
 }
 
 // done is closed when the recording ends by itself; it is nil (never
@@ -311,6 +318,19 @@ func (r *recording) done() <-chan struct{} {
 		return nil
 	}
 	return r.sess.Done()
+}
+
+// linger waits, at most captureLinger, until the capture has shown the
+// teardown of the accepted connections the server served (and of any
+// other it saw open), so that it holds each conversation to its last
+// packet. It does nothing when there is no recording.
+func (r *recording) linger(accepted uint64, logger *slog.Logger) {
+	if r == nil {
+		return
+	}
+	if n := r.closing.wait(int(min(accepted, maxTracked)), captureLinger); n > 0 {
+		logger.Info(fmt.Sprintf("%d connections still closing %v after the shutdown: the capture ends without their last packets", n, captureLinger))
+	}
 }
 
 // stop ends the recording: the packets the kernel captured are written,
@@ -337,6 +357,129 @@ func (r *recording) stop(logger *slog.Logger) error {
 		logger.Warn("the kernel dropped packets because the capture ring was full: they are missing from the file", "dropped", st.Dropped)
 	}
 	return r.err
+}
+
+// captureLinger bounds how long, after the server's shutdown, the capture
+// waits for the peers to finish closing: the server's last FIN is acked
+// by the peer, whose own FIN the server's kernel acks, after the server
+// has returned.
+const captureLinger = time.Second
+
+// maxTracked caps the conversations a teardowns follows at once, so that
+// peers that vanish without closing cannot grow it without bound.
+const maxTracked = 1 << 16
+
+// teardowns follows the conversations of a capture from their SYN until
+// they are torn down: a FIN from each side, each acknowledged by the
+// other side (RFC 9293 section 3.6), or a reset. It lets the server stop
+// its capture only after the last packet of each conversation, the ACK of
+// the later FIN, which comes after the server has closed the connection.
+type teardowns struct {
+	p decode.Packet // owned by the capture's goroutine
+
+	mu      sync.Mutex
+	conns   map[connKey]*teardown // connections not yet torn down
+	torn    int                   // connections torn down
+	changed chan struct{}         // signalled after each change, buffer 1
+}
+
+// connKey names a connection by its two endpoints, the lower first.
+type connKey struct{ lo, hi netip.AddrPort }
+
+// teardown is how far a connection is in its teardown; index 0 is the
+// connection's lower endpoint, 1 the higher.
+type teardown struct {
+	fin     [2]bool         // a FIN sent from this side
+	finNext [2]seqnum.Value // the sequence number after that FIN
+	acked   [2]bool         // that FIN acknowledged by the other side
+}
+
+func newTeardowns() *teardowns {
+	return &teardowns{conns: make(map[connKey]*teardown), changed: make(chan struct{}, 1)}
+}
+
+// packet is the capture's callback: it follows the teardown of p's
+// connection. Packets of connections whose SYN was not captured are
+// ignored.
+func (t *teardowns) packet(p *capture.Packet) error {
+	// Decode's error is not needed: a frame cut short may still hold the
+	// TCP header, which is all this reads.
+	decode.Decode(p.Link, p.Data, &t.p)
+	if !t.p.TCP.Valid() {
+		return nil
+	}
+	tcp := t.p.TCP
+	src, dst := netip.AddrPortFrom(t.p.Src, tcp.SrcPort()), netip.AddrPortFrom(t.p.Dst, tcp.DstPort())
+	key, side := connKey{src, dst}, 0
+	if src.Compare(dst) > 0 {
+		key, side = connKey{dst, src}, 1
+	}
+	flags := tcp.Flags()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.conns[key]
+	switch {
+	case flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN:
+		// A new connection, or the same four-tuple used again.
+		if c == nil && len(t.conns) >= maxTracked {
+			return nil
+		}
+		t.conns[key] = &teardown{}
+		return nil
+	case c == nil:
+		return nil
+	case flags&decode.FlagRST != 0:
+		t.done(key)
+		return nil
+	}
+	if flags&decode.FlagFIN != 0 {
+		c.fin[side] = true
+		c.finNext[side] = tcp.Seq().Add(seqnum.Size(t.p.PayloadLen) + 1)
+	}
+	if other := 1 - side; flags&decode.FlagACK != 0 && c.fin[other] && tcp.Ack().GreaterEq(c.finNext[other]) {
+		c.acked[other] = true
+	}
+	if c.acked[0] && c.acked[1] {
+		t.done(key)
+	}
+	return nil
+}
+
+// done records that key's connection is torn down. t.mu is held.
+func (t *teardowns) done(key connKey) {
+	delete(t.conns, key)
+	t.torn++
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+// open returns the number of connections not torn down, counting as open
+// those of want that the capture has not shown yet: the capture hands
+// packets over some milliseconds after they pass.
+func (t *teardowns) open(want int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return max(len(t.conns), want-t.torn)
+}
+
+// wait returns once want connections have been torn down and no other is
+// open, or after limit; it returns the number still open.
+func (t *teardowns) wait(want int, limit time.Duration) int {
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		n := t.open(want)
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-t.changed:
+		case <-timer.C:
+			return t.open(want)
+		}
+	}
 }
 
 // errUnspecified is returned by captureInterface for an address that

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +28,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/decode"
 )
 
 // lockedBuffer is a bytes.Buffer that the command under test and the test
@@ -618,6 +622,10 @@ func TestServerCapture(t *testing.T) {
 	if reply, err := io.ReadAll(c); err != nil || !bytes.HasPrefix(reply, []byte("Server of Nuk,")) {
 		t.Errorf("in-flight exchange: reply %q, %v", reply, err)
 	}
+	// A peer slow to close: longer than the capture's drain after a stop
+	// (40 ms), so only the server's wait for the teardowns records its FIN
+	// and the final ACK.
+	time.Sleep(200 * time.Millisecond)
 	c.Close()
 	if err := s.stop(t); err != nil {
 		t.Fatalf("server Run = %v, want nil after its context ends\n%s", err, s.stderr)
@@ -902,5 +910,125 @@ func TestServerCaptureSIGTERM(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "captured="+strconv.Itoa(len(convs[0]))+" received="+strconv.Itoa(len(convs[0]))+" dropped=0\n") {
 		t.Errorf("stderr lacks the capture's counts (%d packets):\n%s", len(convs[0]), stderr)
+	}
+}
+
+// tcpFrame returns an Ethernet frame with an IPv4 TCP segment from src to
+// dst with the flags, sequence and acknowledgment numbers and len bytes
+// of payload (checksums left zero: teardowns does not check them).
+func tcpFrame(src, dst netip.AddrPort, flags uint16, seq, ack uint32, n int) []byte {
+	b := make([]byte, 14+20+20+n)
+	binary.BigEndian.PutUint16(b[12:], 0x0800)
+	ip := b[14:]
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(40+n))
+	ip[8], ip[9] = 64, 6
+	s4, d4 := src.Addr().As4(), dst.Addr().As4()
+	copy(ip[12:], s4[:])
+	copy(ip[16:], d4[:])
+	tcp := ip[20:]
+	binary.BigEndian.PutUint16(tcp[0:], src.Port())
+	binary.BigEndian.PutUint16(tcp[2:], dst.Port())
+	binary.BigEndian.PutUint32(tcp[4:], seq)
+	binary.BigEndian.PutUint32(tcp[8:], ack)
+	binary.BigEndian.PutUint16(tcp[12:], 5<<12|flags)
+	binary.BigEndian.PutUint16(tcp[14:], 65535)
+	return b
+}
+
+func TestTeardowns(t *testing.T) {
+	c, s := netip.MustParseAddrPort("127.0.0.1:40000"), netip.MustParseAddrPort("127.0.0.1:2000")
+	const (
+		syn, ack, fin, rst, psh = decode.FlagSYN, decode.FlagACK, decode.FlagFIN, decode.FlagRST, decode.FlagPSH
+		cISN, sISN              = 0xfffffff0, 1000 // the client's numbers wrap around
+	)
+	// seg is a segment from the client (fromServer false) or the server;
+	// seq and ack are relative to the ISNs.
+	type seg struct {
+		fromServer bool
+		flags      uint16
+		seq, ack   uint32
+		n          int
+	}
+	handshake := []seg{{false, syn, 0, 0, 0}, {true, syn | ack, 0, 1, 0}, {false, ack, 1, 1, 0}, {false, psh | ack, 1, 1, 18}, {true, psh | ack, 1, 19, 16}}
+	tests := []struct {
+		name string
+		segs []seg
+		open int
+	}{
+		{"server closes first, as in the lab report", append(slices.Clone(handshake),
+			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 18, 0}, seg{true, ack, 18, 20, 0}), 0},
+		{"client closes first", append(slices.Clone(handshake),
+			seg{false, fin | ack, 19, 17, 0}, seg{true, fin | ack, 17, 20, 0}, seg{false, ack, 20, 18, 0}), 0},
+		{"FINs cross", append(slices.Clone(handshake),
+			seg{false, fin | ack, 19, 17, 0}, seg{true, fin | ack, 17, 19, 0}, seg{true, ack, 18, 20, 0}, seg{false, ack, 20, 18, 0}), 0},
+		{"FIN with the reply", append(slices.Clone(handshake[:4]),
+			seg{true, fin | psh | ack, 1, 19, 16}, seg{false, fin | ack, 19, 18, 0}, seg{true, ack, 18, 20, 0}), 0},
+		{"final ACK missing", append(slices.Clone(handshake),
+			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 18, 0}), 1},
+		{"an ACK of the data, not of the FIN", append(slices.Clone(handshake),
+			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 17, 0}, seg{true, ack, 18, 20, 0}), 1},
+		{"reset", append(slices.Clone(handshake), seg{false, rst, 19, 0, 0}), 0},
+		{"open", handshake, 1},
+		{"SYN not captured", handshake[2:], 0},
+		{"same four-tuple again", append(append(slices.Clone(handshake),
+			seg{false, rst, 19, 0, 0}), handshake[0]), 1},
+	}
+	for _, tt := range tests {
+		td := newTeardowns()
+		for i, sg := range tt.segs {
+			src, dst, seq, ack := c, s, cISN+sg.seq, sISN+sg.ack
+			if sg.fromServer {
+				src, dst, seq, ack = s, c, sISN+sg.seq, cISN+sg.ack
+			}
+			if sg.flags&decode.FlagACK == 0 {
+				ack = 0
+			}
+			p := &capture.Packet{Number: uint64(i + 1), Data: tcpFrame(src, dst, sg.flags, seq, ack, sg.n), Link: decode.LinkEthernet}
+			if err := td.packet(p); err != nil {
+				t.Fatalf("%s: packet %d: %v", tt.name, i+1, err)
+			}
+		}
+		if got := td.open(0); got != tt.open {
+			t.Errorf("%s: %d connections open, want %d", tt.name, got, tt.open)
+		}
+		if got := td.wait(0, time.Millisecond); got != tt.open {
+			t.Errorf("%s: wait(0) = %d, want %d", tt.name, got, tt.open)
+		}
+		// Counting one more than seen: it is open until the capture shows it.
+		if got, want := td.wait(td.torn+1, time.Millisecond), max(tt.open, 1); got != want {
+			t.Errorf("%s: wait(%d) = %d, want %d", tt.name, td.torn+1, got, want)
+		}
+	}
+	// Frames without a TCP header are ignored.
+	td := newTeardowns()
+	for _, b := range [][]byte{nil, make([]byte, 14), tcpFrame(c, s, syn, 0, 0, 0)[:40]} {
+		if err := td.packet(&capture.Packet{Data: b, Link: decode.LinkEthernet}); err != nil || td.open(0) != 0 {
+			t.Errorf("packet(% x) = %v, %d open; want nil, 0", b, err, td.open(0))
+		}
+	}
+}
+
+// TestServerCapturePeerNeverCloses stops a server whose peer never closes
+// its end: the server waits for the teardown at most captureLinger, then
+// says which conversations the capture ends without.
+func TestServerCapturePeerNeverCloses(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	file := filepath.Join(t.TempDir(), "open.pcapng")
+	s := startCLIServer(t, "--capture", file)
+	c := dialSend(t, s.addr, "Client of Louis,42\n") // closed when the test ends
+	if reply, err := bufio.NewReader(c).ReadString(','); err != nil || reply != "Server of Nuk," {
+		t.Fatalf("reply %q, %v", reply, err)
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatalf("server Run = %v\n%s", err, s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "INFO 1 connections still closing 1s after the shutdown: the capture ends without their last packets\n") {
+		t.Errorf("stderr does not say that a conversation is cut:\n%s", s.stderr)
+	}
+	_, port, _ := net.SplitHostPort(s.addr)
+	convs := tsharkConversations(t, file, port)
+	if len(convs) != 1 || len(convs[0]) < 6 || !strings.HasPrefix(convs[0][len(convs[0])-1], "c>s ACK ") || !strings.HasPrefix(convs[0][len(convs[0])-2], "s>c FIN/ACK ") {
+		t.Errorf("want one conversation ending with the server's FIN and its ACK, got:\n%s", strings.Join(slices.Concat(convs...), "\n"))
 	}
 }
