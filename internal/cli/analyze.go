@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/render"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 const analyzeDescription = `
@@ -25,8 +30,14 @@ limit the output to some conversations; a selector is a list of terms
 "stream N", "port N", "host ADDR" or "ADDR:PORT" (terms of one kind are
 alternatives, kinds combine), for example --select "port 2000 host ::1".
 
+--ladder draws each selected conversation as a ladder diagram (one lane
+per ip:port; --raw for the sequence numbers on the wire), --explain walks
+through it in plain language (--lang zh-TW for Traditional Chinese), and
+--html FILE writes a self-contained report with both, the packet table and
+the RTT table. --no-list leaves out the packet list and conversation table.
+
 FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
-analyze -'). On a corrupt or truncated file, everything before the bad
+analyze -'); --ladder, --explain and --html need a file. On a corrupt or truncated file, everything before the bad
 record is printed, then the error names its byte offset; the exit status
 is 1.`
 
@@ -37,6 +48,13 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	stream := fs.String("stream", "", "only the conversations with these stream `numbers` (comma-separated)")
 	selector := fs.String("select", "", "only the conversations matching this `selector`")
 	noConv := fs.Bool("no-conv", false, "text format: leave out the conversation table")
+	noList := fs.Bool("no-list", false, "leave out the packet list and the conversation table (with --ladder, --explain or --html)")
+	ladder := fs.Bool("ladder", false, "draw each selected conversation as a ladder diagram")
+	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
+	raw := fs.Bool("raw", false, "--ladder: raw sequence and acknowledgement numbers")
+	ascii := fs.Bool("ascii", false, "--ladder: ASCII characters instead of box drawing")
+	langF := fs.String("lang", "en", "language of the walk-through and the report: `en or zh-TW`")
+	htmlOut := fs.String("html", "", "write a self-contained HTML report to `FILE`")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +89,36 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		opts.Select = sel
 	}
 
+	lang, err := explain.ParseLang(*langF)
+	if err != nil {
+		return usageError{fmt.Errorf("analyze: --lang: %w", err)}
+	}
+	present := *ladder || *explainF || *htmlOut != ""
+	if *noList && !present {
+		return usageError{fmt.Errorf("analyze: --no-list leaves nothing to print without --ladder, --explain or --html")}
+	}
 	name := rest[0]
+	if present && name == "-" {
+		return usageError{fmt.Errorf("analyze: --ladder, --explain and --html read the capture a second time: give a file, not standard input")}
+	}
+	if !*noList {
+		if err := list(ctx, env, name, opts); err != nil {
+			return err
+		}
+	}
+	if !present {
+		return nil
+	}
+	return presentConversations(env, name, opts.Select, presentOptions{
+		ladder: *ladder, explain: *explainF, html: *htmlOut,
+		raw: *raw, ascii: *ascii, lang: lang,
+	})
+}
+
+// list prints the packet list and conversation table (or the ndjson
+// records, or a followed stream) of the capture called name ("-" for
+// standard input).
+func list(ctx context.Context, env *Env, name string, opts listing.Options) error {
 	var in io.Reader = env.Stdin
 	var size int64
 	if name != "-" {
@@ -111,6 +158,80 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := listing.Run(ctx, rd, env.Stdout, opts); err != nil {
 		return fmt.Errorf("analyze %s: %w", name, err)
+	}
+	return nil
+}
+
+// presentOptions are analyze's presentation flags.
+type presentOptions struct {
+	ladder, explain bool
+	html            string
+	raw, ascii      bool
+	lang            explain.Lang
+}
+
+// presentConversations reads the capture again for the conversations that
+// sel selects (nil: all) and draws their ladders, walks through them and
+// writes the HTML report, as po asks.
+func presentConversations(env *Env, name string, sel *listing.Selector, po presentOptions) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	defer f.Close()
+	var match func(*decode.Packet, *tcpanalysis.Result) bool
+	if sel != nil {
+		match = sel.MatchPacket
+	}
+	// On a corrupt file ReadCapture returns what came before the bad
+	// record with the error: present that, then report the error.
+	convs, readErr := explain.ReadCapture(f, match, 0)
+	color, asciiOnly := false, po.ascii
+	if o, ok := env.Stdout.(*os.File); ok {
+		var a bool
+		color, a = render.TerminalStyle(o, os.Getenv)
+		asciiOnly = asciiOnly || a
+	}
+	for i := range convs {
+		if po.ladder {
+			if err := render.Ladder(env.Stdout, &convs[i], render.LadderOptions{Color: color, ASCII: asciiOnly, Raw: po.raw, Lang: po.lang}); err != nil {
+				return fmt.Errorf("analyze: ladder: %w", err)
+			}
+			fmt.Fprintln(env.Stdout)
+		}
+		if po.explain {
+			if err := explain.Explain(&convs[i], explain.Options{Lang: po.lang}).WriteText(env.Stdout, 80); err != nil {
+				return fmt.Errorf("analyze: walk-through: %w", err)
+			}
+			fmt.Fprintln(env.Stdout)
+		}
+	}
+	if po.html != "" {
+		if err := writeReport(po.html, convs, po.lang, filepath.Base(name)); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
+	}
+	if readErr != nil {
+		return fmt.Errorf("analyze %s: %w", name, readErr)
+	}
+	return nil
+}
+
+// writeReport writes the HTML report of convs to file, removing a partly
+// written file on error.
+func writeReport(file string, convs []explain.Conversation, lang explain.Lang, title string) error {
+	out, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("analyze: --html: %w", err)
+	}
+	err = render.Report(out, convs, render.ReportOptions{Lang: lang, Title: title})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(file)
+		return fmt.Errorf("analyze: --html %s: %w", file, err)
 	}
 	return nil
 }
