@@ -305,10 +305,25 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 		return nil, fmt.Errorf("--capture %s: %w", file, err)
 	}
 	logger.Info(fmt.Sprintf("capturing %s on %s to %s", filter, iface, file))
-	if ifc, err := net.InterfaceByName(iface); err == nil && ifc.Flags&net.FlagLoopback == 0 && !la.IP.IsLoopback() {
-		logger.Info(fmt.Sprintf("clients on this machine reach %s over lo, not %s: their conversations are not recorded (--capture-iface lo records them)", la, iface))
+	if ifc, err := net.InterfaceByName(iface); err == nil {
+		if level, msg := interfaceNote(la, iface, ifc.Flags&net.FlagLoopback != 0); msg != "" {
+			logger.Log(context.Background(), level, msg)
+		}
 	}
 	return &recording{sess: sess, closing: closing, file: file, iface: iface}, nil
+}
+
+// interfaceNote says what a capture on iface (a loopback interface or
+// not) misses of a server listening on la, if anything.
+func interfaceNote(la *net.TCPAddr, iface string, loopback bool) (slog.Level, string) {
+	switch {
+	case loopback:
+		return 0, ""
+	case la.IP.IsLoopback():
+		return slog.LevelWarn, fmt.Sprintf("the server listens on %s, whose traffic never passes %s: the capture will stay empty (leave out --capture-iface to record on lo)", la, iface)
+	}
+	// Linux routes traffic to any of its own addresses through lo.
+	return slog.LevelInfo, fmt.Sprintf("clients on this machine reach the server over lo, not %s: their conversations are not recorded (--capture-iface lo records them)", iface)
 }
 
 // done is closed when the recording ends by itself; it is nil (never

@@ -1032,3 +1032,56 @@ func TestServerCapturePeerNeverCloses(t *testing.T) {
 		t.Errorf("want one conversation ending with the server's FIN and its ACK, got:\n%s", strings.Join(slices.Concat(convs...), "\n"))
 	}
 }
+
+// TestServerCaptureIPv6 records a server on [::1]: the capture is on lo
+// and holds the whole conversation.
+func TestServerCaptureIPv6(t *testing.T) {
+	skipUnlessCaptureRoot(t)
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback (%v): enable IPv6 on lo to run this test", err)
+	} else {
+		ln.Close()
+	}
+	file := filepath.Join(t.TempDir(), "v6.pcapng")
+	s := startCLIServer(t, "--addr", "[::1]:0", "--capture", file)
+	_, port, _ := net.SplitHostPort(s.addr)
+	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
+	res, err := client.Exchange(t.Context(), client.Config{}, s.addr, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.stop(t); err != nil {
+		t.Fatalf("server Run = %v\n%s", err, s.stderr)
+	}
+	convs := tsharkConversations(t, file, port)
+	if len(convs) != 1 {
+		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
+	}
+	if sent, reply, err := checkConversation(convs[0]); err != nil || sent != string(res.Request) || reply != string(res.Reply) {
+		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
+	}
+}
+
+func TestInterfaceNote(t *testing.T) {
+	tests := []struct {
+		addr     string
+		iface    string
+		loopback bool
+		level    slog.Level
+		msg      string
+	}{
+		{"127.0.0.1:2000", "lo", true, 0, ""},
+		{"0.0.0.0:2000", "lo", true, 0, ""},
+		{"127.0.0.1:2000", "eth0", false, slog.LevelWarn, "the server listens on 127.0.0.1:2000, whose traffic never passes eth0: the capture will stay empty (leave out --capture-iface to record on lo)"},
+		{"[::1]:2000", "eth0", false, slog.LevelWarn, "the server listens on [::1]:2000, whose traffic never passes eth0"},
+		{"192.0.2.10:2000", "eth0", false, slog.LevelInfo, "clients on this machine reach the server over lo, not eth0: their conversations are not recorded (--capture-iface lo records them)"},
+		{"0.0.0.0:2000", "eth0", false, slog.LevelInfo, "clients on this machine reach the server over lo, not eth0"},
+	}
+	for _, tt := range tests {
+		la := net.TCPAddrFromAddrPort(netip.MustParseAddrPort(tt.addr))
+		level, msg := interfaceNote(la, tt.iface, tt.loopback)
+		if level != tt.level || !strings.HasPrefix(msg, tt.msg) || (tt.msg == "") != (msg == "") {
+			t.Errorf("interfaceNote(%s, %s) = %v, %q; want %v, %q", tt.addr, tt.iface, level, msg, tt.level, tt.msg)
+		}
+	}
+}
