@@ -1,15 +1,11 @@
 package demo
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/listing"
-	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -32,56 +28,27 @@ type Analysis struct {
 }
 
 // Analyze reads the capture file and analyses its TCP segments in one
-// pass: the packet list, the conversation table and the conversations
-// for the explanation.
+// pass (explain.Read): the packet list, the conversation table and the
+// conversations for the explanation.
 func Analyze(file string) (*Analysis, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer f.Close()
-	rd, err := pcapio.NewReader(f)
+	a := &Analysis{Counts: make(map[string]int)}
+	var buf []byte
+	c, err := explain.Read(f, explain.ReadOptions{Each: func(p *listing.Packet) {
+		buf = listing.AppendLine(buf[:0], p)
+		a.Lines = append(a.Lines, append([]byte(nil), buf...))
+		flags := listing.ExpertFields(p.Result)
+		a.Flagged = append(a.Flagged, flags&^tcpanalysis.WindowUpdate != 0)
+		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f.Name()]++ })
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", file, err)
 	}
-	a := &Analysis{Counts: make(map[string]int)}
-	an := tcpanalysis.New()
-	col := &explain.Collector{}
-	var (
-		p     decode.Packet
-		r     tcpanalysis.Result
-		frame uint32
-		first int64
-		buf   []byte
-	)
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("demo: %s: frame %d: %w", file, frame+1, err)
-		}
-		frame++
-		if frame == 1 {
-			first = rec.Timestamp
-			col.Start = first
-		}
-		if err := decode.Decode(rec.Link, rec.Data, &p); err != nil && !p.TCP.Valid() {
-			continue
-		}
-		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
-			continue
-		}
-		pk := listing.Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r}
-		buf = listing.AppendLine(buf[:0], &pk)
-		a.Lines = append(a.Lines, append([]byte(nil), buf...))
-		flags := listing.ExpertFields(&r)
-		a.Flagged = append(a.Flagged, flags&^tcpanalysis.WindowUpdate != 0)
-		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f.Name()]++ })
-		col.Add(frame, rec.Timestamp, &p, &r)
-	}
-	a.Conversations = listing.AppendConversations(nil, an.Streams(), first, nil)
-	a.Convs = col.Conversations(an.Streams())
+	a.Conversations = listing.AppendConversations(nil, c.Streams, c.Start, nil)
+	a.Convs = c.Conversations
 	return a, nil
 }

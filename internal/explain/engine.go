@@ -139,24 +139,50 @@ func (c *Collector) Conversations(streams []*tcpanalysis.Stream) []Conversation 
 	return out
 }
 
-// ReadCapture reads a capture file and returns its conversations in stream
-// order. match selects the packets to keep (nil keeps all; a
-// listing.Selector's MatchPacket fits), and conversations with no matching
-// packet are left out; at most maxPackets packets are kept in all (0:
-// 200000), while every conversation returned keeps its whole summary. On a
-// corrupt or truncated file it returns what it read before the bad record
-// together with the reader's error.
-func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bool, maxPackets int) ([]Conversation, error) {
+// ReadOptions tunes Read.
+type ReadOptions struct {
+	// Match selects the packets to keep (nil keeps all; a
+	// listing.Selector's MatchPacket fits); conversations with no
+	// matching packet are left out.
+	Match func(*decode.Packet, *tcpanalysis.Result) bool
+	// MaxPackets caps the packets kept in all; 0 means 200000. Every
+	// conversation returned keeps its whole summary.
+	MaxPackets int
+	// Each, when not nil, is called with every analysed segment that
+	// Match keeps, in capture order, before the next record is read: the
+	// packet and everything it points to are only valid during the call
+	// (listing.AppendLine prints the packet list's line from it).
+	Each func(*listing.Packet)
+}
+
+// Capture is a capture file read and analysed by Read.
+type Capture struct {
+	// Conversations are the conversations in stream order.
+	Conversations []Conversation
+	// Streams are the analysis engine's streams, all of them, for the
+	// conversation table (listing.AppendConversations).
+	Streams []*tcpanalysis.Stream
+	// Start is the capture time of the first frame (ns since the Unix
+	// epoch), which relative times count from.
+	Start int64
+}
+
+// Read reads a capture file and analyses its TCP segments in one pass,
+// as opt asks. On a corrupt or truncated file it returns what it read
+// before the bad record together with the reader's error; when the file
+// is not a capture at all, the Capture is nil.
+func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	rd, err := pcapio.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("explain: reading capture: %w", err)
 	}
 	an := tcpanalysis.New()
-	col := &Collector{MaxPackets: maxPackets}
+	col := &Collector{MaxPackets: opt.MaxPackets}
 	matched := map[uint32]bool{}
 	var (
 		p     decode.Packet
 		res   tcpanalysis.Result
+		lp    listing.Packet
 		frame uint32
 		rerr  error
 	)
@@ -178,17 +204,32 @@ func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bo
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &res) {
 			continue
 		}
-		if match != nil {
-			if !match(&p, &res) {
+		if opt.Match != nil {
+			if !opt.Match(&p, &res) {
 				continue
 			}
 			matched[res.Stream] = true
 		}
+		if opt.Each != nil {
+			lp = listing.Packet{Number: frame, RelTime: rec.Timestamp - col.Start, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &res}
+			opt.Each(&lp)
+		}
 		col.Add(frame, rec.Timestamp, &p, &res)
 	}
-	convs := col.Conversations(an.Streams())
-	if match != nil {
-		convs = slices.DeleteFunc(convs, func(c Conversation) bool { return !matched[uint32(c.Stream)] })
+	c := &Capture{Streams: an.Streams(), Start: col.Start}
+	c.Conversations = col.Conversations(c.Streams)
+	if opt.Match != nil {
+		c.Conversations = slices.DeleteFunc(c.Conversations, func(c Conversation) bool { return !matched[uint32(c.Stream)] })
 	}
-	return convs, rerr
+	return c, rerr
+}
+
+// ReadCapture reads a capture file and returns its conversations, as Read
+// does with Match match and MaxPackets maxPackets.
+func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bool, maxPackets int) ([]Conversation, error) {
+	c, err := Read(r, ReadOptions{Match: match, MaxPackets: maxPackets})
+	if c == nil {
+		return nil, err
+	}
+	return c.Conversations, err
 }
