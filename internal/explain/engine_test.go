@@ -11,6 +11,7 @@ import (
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -138,5 +139,42 @@ func TestReadCaptureErrors(t *testing.T) {
 	convs, err = explain.ReadCapture(bytes.NewReader(data), fromServer, 0)
 	if err != nil || len(convs) != 1 || len(convs[0].Packets) != 5 {
 		t.Errorf("ReadCapture(server's packets) = %d conversations, %v; want 1 with 5 packets", len(convs), err)
+	}
+}
+
+// TestReadEach checks that Read hands Each the segments Match keeps, in
+// capture order, with times relative to the first frame, and returns the
+// engine's streams for the conversation table.
+func TestReadEach(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "lab_in_range.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []uint32
+	var firstTime int64 = -1
+	fromServer := func(_ *decode.Packet, r *tcpanalysis.Result) bool { return r.FromServer }
+	c, err := explain.Read(bytes.NewReader(data), explain.ReadOptions{Match: fromServer, Each: func(p *listing.Packet) {
+		if !p.Result.FromServer {
+			t.Errorf("Each got frame %d from the client; Match keeps the server's", p.Number)
+		}
+		if firstTime < 0 {
+			firstTime = p.RelTime
+		}
+		frames = append(frames, p.Number)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint32{2, 5, 6, 8, 10}, frames); diff != "" {
+		t.Errorf("Each frames (-want +got):\n%s", diff)
+	}
+	if firstTime <= 0 {
+		t.Errorf("frame 2's relative time = %d, want > 0", firstTime)
+	}
+	if len(c.Streams) != 1 || len(c.Conversations) != 1 || c.Start == 0 {
+		t.Errorf("Read = %d streams, %d conversations, start %d; want 1, 1, the first frame's time", len(c.Streams), len(c.Conversations), c.Start)
+	}
+	if c, err := explain.Read(bytes.NewReader([]byte("not a capture")), explain.ReadOptions{}); c != nil || err == nil {
+		t.Errorf("Read(garbage) = %v, %v; want nil and an error", c, err)
 	}
 }
