@@ -207,31 +207,13 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		}
 	}
 	if po.html != "" {
-		if err := writeReport(po.html, convs, po.lang, filepath.Base(name)); err != nil {
-			return err
+		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name)}); err != nil {
+			return fmt.Errorf("analyze: --html: %w", err)
 		}
 		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	}
 	if readErr != nil {
 		return fmt.Errorf("analyze %s: %w", name, readErr)
-	}
-	return nil
-}
-
-// writeReport writes the HTML report of convs to file, removing a partly
-// written file on error.
-func writeReport(file string, convs []explain.Conversation, lang explain.Lang, title string) error {
-	out, err := os.Create(file)
-	if err != nil {
-		return fmt.Errorf("analyze: --html: %w", err)
-	}
-	err = render.Report(out, convs, render.ReportOptions{Lang: lang, Title: title})
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(file)
-		return fmt.Errorf("analyze: --html %s: %w", file, err)
 	}
 	return nil
 }

@@ -174,8 +174,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	if pr.Report != "" {
 		title := "tcplab demo: " + o.Capture.File
-		if err := demo.WriteReport(pr.Report, a, pr.Lang, title); err != nil {
-			errs = append(errs, err)
+		if err := render.WriteReportFile(pr.Report, a.Convs, render.ReportOptions{Lang: pr.Lang, Title: title}); err != nil {
+			errs = append(errs, fmt.Errorf("demo: %w", err))
 			pr.Report = ""
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -404,24 +403,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// WriteReport writes the HTML report of the analysed capture to file.
-func WriteReport(file string, a *Analysis, lang explain.Lang, title string) error {
-	f, err := os.Create(file)
-	if err != nil {
-		return fmt.Errorf("demo: report: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	err = render.Report(w, a.Convs, render.ReportOptions{Lang: lang, Title: title})
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("demo: report %s: %w", file, err)
-	}
-	return nil
 }

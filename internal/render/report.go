@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 
@@ -129,6 +130,34 @@ type packetRow struct {
 	CheckClass string
 	Expert     string
 	Class      string
+}
+
+// WriteReportFile writes the HTML report of convs (see Report) to the
+// file path, created or truncated. On an error it removes the file (a
+// regular file only: never a device such as /dev/stdout), so that no
+// partial report is left to open.
+func WriteReportFile(path string, convs []explain.Conversation, opt ReportOptions) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("render: report: %w", err)
+	}
+	st, serr := f.Stat()
+	regular := serr == nil && st.Mode().IsRegular()
+	w := bufio.NewWriter(f)
+	err = Report(w, convs, opt)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if regular {
+			os.Remove(path)
+		}
+		return fmt.Errorf("render: report %s: %w", path, err)
+	}
+	return nil
 }
 
 // Report writes the HTML report of convs: a summary of all of them, and

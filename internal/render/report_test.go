@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -203,5 +204,45 @@ func TestDetailNextSeq(t *testing.T) {
 		if got := detail(&c, s, explain.English); !strings.Contains(got, w) {
 			t.Errorf("detail(frame %d) = %q, want %q", s.Frame, got, w)
 		}
+	}
+}
+
+// TestWriteReportFile writes the report to a file, and checks that a file
+// that cannot be created is an error naming it, and that a write error on
+// a device returns the error without removing the device.
+func TestWriteReportFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.html")
+	if err := WriteReportFile(path, fixture.All(), ReportOptions{Title: "t"}); err != nil {
+		t.Fatalf("WriteReportFile(%s) = %v", path, err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := Report(&want, fixture.All(), ReportOptions{Title: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("WriteReportFile wrote %d bytes, Report %d: they differ", len(got), want.Len())
+	}
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "r.html")
+	if err := WriteReportFile(missing, fixture.All(), ReportOptions{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WriteReportFile(%s) = %v, want os.ErrNotExist", missing, err)
+	}
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full for the write error: %v", err)
+	}
+	// Through a link, so that a regression removes the link, not the
+	// machine's /dev/full.
+	full := filepath.Join(t.TempDir(), "full")
+	if err := os.Symlink("/dev/full", full); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReportFile(full, fixture.All(), ReportOptions{}); err == nil || !strings.Contains(err.Error(), full) {
+		t.Errorf("WriteReportFile(%s) = %v, want an error naming it", full, err)
+	}
+	if _, err := os.Lstat(full); err != nil {
+		t.Errorf("WriteReportFile removed the device (its link) after the write error: %v", err)
 	}
 }
