@@ -100,10 +100,19 @@ var buffersPool = sync.Pool{New: func() any {
 	return &connBuffers{reply: make([]byte, 0, 64), lines: make([]byte, 0, 256)}
 }}
 
-// serveConn runs one exchange on c and closes it.
-func (s *Server) serveConn(c net.Conn) {
+// conn is what an exchange needs of a connection: a net.Conn, or an
+// accepted socket served with system calls of its own (fdConn).
+type conn interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	Close() error
+}
+
+// serveConn runs one exchange on c, tracked by trackConn, and closes it.
+func (s *Server) serveConn(c conn, peer netip.AddrPort) {
 	bufs := buffersPool.Get().(*connBuffers)
-	peer := peerOf(c)
 	err := s.exchange(c, peer, bufs)
 	// Count before closing, so that a peer that sees the close also sees
 	// the count.
@@ -131,7 +140,7 @@ func (s *Server) serveConn(c net.Conn) {
 
 // exchange reads the request, prints the lab's lines and writes the reply.
 // A nil error means the reply was written.
-func (s *Server) exchange(c net.Conn, peer netip.AddrPort, bufs *connBuffers) error {
+func (s *Server) exchange(c conn, peer netip.AddrPort, bufs *connBuffers) error {
 	lines := bufs.lines[:0]
 	if s.out != nil {
 		lines = AppendConnectionFrom(lines, peer)
@@ -172,7 +181,7 @@ func (s *Server) exchange(c net.Conn, peer netip.AddrPort, bufs *connBuffers) er
 			err = fmt.Errorf("%w (%v)", ErrWriteTimeout, s.writeTimeout)
 		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 			err = fmt.Errorf("%w before the reply was written: %v", ErrReset, err)
-		case errors.Is(err, net.ErrClosed):
+		case errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrClosed):
 			err = fmt.Errorf("%w before the reply was written", ErrShutdown)
 		}
 		return &PeerError{Peer: peer, Op: "write reply", Got: n, Err: err}
@@ -190,7 +199,7 @@ func (s *Server) print(lines []byte) {
 // has ended, and returns it (aliasing buf) and the number of bytes read.
 // The read timeout bounds the whole request, not each read, so that a
 // sender of one byte per second cannot hold the connection forever.
-func (s *Server) readRequest(c net.Conn, buf []byte) ([]byte, int, error) {
+func (s *Server) readRequest(c conn, buf []byte) ([]byte, int, error) {
 	deadline := time.Now().Add(s.readTimeout)
 	if err := c.SetReadDeadline(deadline); err != nil {
 		return nil, 0, err
@@ -250,7 +259,7 @@ func readError(err error, got []byte, timeout time.Duration) error {
 		return fmt.Errorf("%w (%v) %s", ErrReadTimeout, timeout, sofar(got))
 	case errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w %s", ErrReset, sofar(got))
-	case errors.Is(err, net.ErrClosed):
+	case errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrClosed):
 		return fmt.Errorf("%w %s", ErrShutdown, sofar(got))
 	}
 	return err

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,7 +110,7 @@ type Server struct {
 	closing   bool
 	done      chan struct{} // closed when closing becomes true
 	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]struct{}
+	conns     map[conn]struct{}
 
 	accepted, answered, outOfRange, failed atomic.Uint64
 }
@@ -126,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 		out:          cfg.Output,
 		done:         make(chan struct{}),
 		listeners:    make(map[net.Listener]struct{}),
-		conns:        make(map[net.Conn]struct{}),
+		conns:        make(map[conn]struct{}),
 	}
 	if s.name == "" {
 		s.name = labproto.DefaultServerName
@@ -180,12 +181,18 @@ func (s *Server) Stats() Stats {
 }
 
 // Serve writes the "listening on" line to Config.Output, then accepts
-// connections on ln and serves each in its own goroutine, at most
-// Config.MaxConns at a time. It returns ErrServerClosed after Shutdown or
-// Close, ctx.Err() when ctx is done (exchanges in flight go on: call
-// Shutdown to wait for them), or the listener's error if it fails for good.
-// Serve closes ln before it returns. A listener from
-// net.ListenConfig{KeepAlive: -1} saves the keep-alive system calls on
+// connections on ln and serves them, at most Config.MaxConns at a time. It
+// returns ErrServerClosed after Shutdown or Close, ctx.Err() when ctx is
+// done (exchanges in flight go on: call Shutdown to wait for them), or the
+// listener's error if it fails for good. Serve closes ln before it returns.
+//
+// On Linux, a *net.TCPListener is served on its socket directly (see
+// serveFast): the goroutine that accepts a connection serves it with its
+// own non-blocking system calls and hands accepting over to a new goroutine
+// only if the exchange has to wait for the peer. Any other listener (for
+// example one that wraps a *net.TCPListener) gets a goroutine per
+// connection and net.Conn's deadlines; a listener from
+// net.ListenConfig{KeepAlive: -1} then saves the keep-alive system calls on
 // every accepted connection, which an exchange of milliseconds never needs.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if !s.trackListener(ln) {
@@ -199,6 +206,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.out != nil {
 		s.write(AppendListening(nil, ln.Addr()))
 	}
+	if ok, err := s.serveFast(ctx, ln); ok {
+		return err
+	}
+	return s.serveEach(ctx, ln)
+}
+
+// serveEach accepts connections on ln and serves each in a goroutine of
+// its own.
+func (s *Server) serveEach(ctx context.Context, ln net.Listener) error {
 	var delay time.Duration
 	for {
 		select {
@@ -211,26 +227,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		c, err := ln.Accept()
 		if err != nil {
 			<-s.sem
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return fmt.Errorf("server: accept on %v: %w", ln.Addr(), err)
-			}
-			delay = nextBackoff(delay)
-			s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err.Error(), "retry_in", delay.String())
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-				return ErrServerClosed
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+			if err := s.acceptFailed(ctx, ln, err, &delay); err != nil {
+				return err
 			}
 			continue
 		}
@@ -241,7 +239,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.accepted.Add(1)
-		go s.serveConn(c)
+		go s.serveConn(c, peerOf(c))
+	}
+}
+
+// acceptFailed handles an error from accepting on ln: it returns the error
+// Serve ends with, or nil after waiting the next backoff (delay, 0 after a
+// success), with one log line per wait.
+func (s *Server) acceptFailed(ctx context.Context, ln net.Listener, err error, delay *time.Duration) error {
+	if s.isClosing() {
+		return ErrServerClosed
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("server: accept on %v: %w", ln.Addr(), err)
+	}
+	*delay = nextBackoff(*delay)
+	s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err.Error(), "retry_in", delay.String())
+	t := time.NewTimer(*delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.done:
+		return ErrServerClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -332,7 +357,7 @@ func (s *Server) untrackListener(ln net.Listener) {
 	ln.Close()
 }
 
-func (s *Server) trackConn(c net.Conn) bool {
+func (s *Server) trackConn(c conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -342,7 +367,7 @@ func (s *Server) trackConn(c net.Conn) bool {
 	return true
 }
 
-func (s *Server) untrackConn(c net.Conn) {
+func (s *Server) untrackConn(c conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()

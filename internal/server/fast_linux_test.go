@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestFastPeerNeverReads is TestPeerNeverReads on serveFast's path (a
+// bare *net.TCPListener): the reply does not fit the socket's buffers, so
+// the exchange waits in the poller and the write deadline ends it, while
+// other clients are answered meanwhile. Accepted sockets inherit the
+// listener's small send buffer.
+func TestFastPeerNeverReads(t *testing.T) {
+	big := strings.Repeat("N", 2<<20)
+	lc := net.ListenConfig{Control: func(network, address string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 32<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startOn(t, Config{Name: big, WriteTimeout: time.Second, Output: io.Discard}, ln)
+	d := net.Dialer{Control: func(network, address string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	c, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "Client of Louis,42"); err != nil {
+		t.Fatal(err)
+	}
+	if got := exchange(t, ts.addr, "Client of Louis,42"); !strings.HasPrefix(got, big+",") {
+		t.Errorf("good client got %d bytes, want the %d-byte name and a number", len(got), len(big))
+	}
+	e := ts.waitLog(t, c.LocalAddr().String())
+	if e.Kind != "write-timeout" || !strings.Contains(e.Reason, "the peer is not reading") {
+		t.Errorf("log: kind %q reason %q, want write-timeout", e.Kind, e.Reason)
+	}
+}
+
+// TestFastAcceptBackoff is TestAcceptBackoff on serveFast's path: accept4
+// fails with EMFILE three times, the server logs and waits 5, 10 and 20 ms,
+// then serves.
+func TestFastAcceptBackoff(t *testing.T) {
+	var mu sync.Mutex
+	fails := 3
+	accept4 = func(fd, flags int) (int, syscall.Sockaddr, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails > 0 {
+			fails--
+			return -1, nil, syscall.EMFILE
+		}
+		return syscall.Accept4(fd, flags)
+	}
+	t.Cleanup(func() { accept4 = syscall.Accept4 })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	s, err := New(Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(context.Background(), ln) }()
+	if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
+		t.Errorf("reply after accept errors = %q", got)
+	}
+	var waits []string
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+		var e struct {
+			Msg     string `json:"msg"`
+			Err     string `json:"err"`
+			RetryIn string `json:"retry_in"`
+		}
+		json.Unmarshal([]byte(line), &e)
+		if e.Msg == "accept failed; retrying" && strings.Contains(e.Err, "too many open files") {
+			waits = append(waits, e.RetryIn)
+		}
+	}
+	if diff := cmp.Diff([]string{"5ms", "10ms", "20ms"}, waits); diff != "" {
+		t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
+	}
+	s.Close()
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve = %v", err)
+	}
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestFastNoLeak checks that serveFast leaves no descriptor open (the
+// listener's duplicate, accepted sockets) once Serve has returned, whether
+// it ended by Close, by its context or after exchanges that had to wait.
+func TestFastNoLeak(t *testing.T) {
+	before := openFDs(t)
+	for _, how := range []string{"close", "context"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Settle: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, ln) }()
+		exchange(t, ln.Addr().String(), "Client of Louis,42")
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "Client of") // waits in the poller
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(c, " Louis,42")
+		io.ReadAll(c)
+		c.Close()
+		if how == "close" {
+			s.Close()
+		} else {
+			cancel()
+		}
+		if err := <-served; err == nil {
+			t.Errorf("%s: Serve = nil, want an error", how)
+		}
+		s.Close()
+		cancel()
+	}
+	// The last connections' closes may still be under way.
+	for end := time.Now().Add(5 * time.Second); openFDs(t) > before && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after > before {
+		t.Errorf("%d descriptors open before, %d after", before, after)
+	}
+}
