@@ -243,6 +243,7 @@ else
 	source="recorded with tcplab capture: $npk packets, $drops dropped by the kernel"
 	if [ "$drops" != 0 ]; then
 		log "tcplab capture did not keep up ($drops packets dropped by the kernel): recording again with tcpdump"
+		rm -f "$raw" "$raw.counts"
 		raw=$CACHE/lab-$PACKETS-raw.pcap
 		record tcpdump "$raw"
 		read -r npk drops _ <"$raw.counts"
@@ -257,7 +258,7 @@ else
 	editcap -F pcapng -r "$raw" "$half" "1-$((PACKETS / 2))"
 	editcap -F pcapng -r "$raw" "$main" "1-$PACKETS"
 	editcap -F pcapng -r "$raw" "$double" "1-$((PACKETS * 2))"
-	rm -f "$raw"
+	rm -f "$raw" "$raw.counts"
 	echo "$source" >"$base.source"
 fi
 
@@ -397,6 +398,7 @@ print("|---|---:|---:|---:|---:|")
 rows = [
     ("tshark-list", "`tshark -r FILE`"),
     ("tshark-tcponly-list", "`tshark -r FILE --disable-protocol …` (TCP only, to a file: the parity run)"),
+    ("tcplab-list-parity", "`tcplab analyze --no-conv FILE` (to a file: the parity run)"),
     ("tcpdump", "`tcpdump -n -r FILE`"),
     ("tcplab-list", "`tcplab analyze FILE`"),
     ("tshark-fields", "`tshark -r FILE -T fields -e …` (the contract's 38 fields)"),
