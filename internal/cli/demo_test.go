@@ -352,7 +352,19 @@ func TestDemoLangZh(t *testing.T) {
 	if !strings.Contains(out, "\n三向交握\n") {
 		t.Errorf("demo --lang zh-TW output has no Chinese walk-through:\n%s", out)
 	}
-	if strings.Contains(out, "│─ SYN") || strings.Contains(out, "report:") {
+	// The demo's own headings are in Chinese too; the lab's programs
+	// print their lines as the originals do.
+	for _, want := range []string{"── 案例 1：用戶端送出 50，在 1..100 之內", "\n伺服器：\n", "\n用戶端（127.0.0.1:", "── 封包：在 lo 上擷取 ", "── 案例 1（數字 50）：", "── 檔案 ", "用 Wireshark 開啟：", "  Client Number: 50\n", "Connection from ('127.0.0.1', "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo --lang zh-TW output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, english := range []string{"── Case", "\nserver:\n", "\nclient (", "── Packets", "── Files", "Open it in Wireshark", "Without Wireshark", "(the lab's port)", "ladder and walk-through", "tcplab demo: the lab's"} {
+		if strings.Contains(out, english) {
+			t.Errorf("demo --lang zh-TW output has the English %q:\n%s", english, out)
+		}
+	}
+	if strings.Contains(out, "│─ SYN") || strings.Contains(out, "report:") || strings.Contains(out, "報告：") {
 		t.Errorf("demo --no-ladder --html '' shows a ladder or a report:\n%s", out)
 	}
 }

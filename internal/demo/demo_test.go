@@ -199,7 +199,7 @@ func TestTrim(t *testing.T) {
 	c := &bulk(t).Convs[0]
 	full := explain.Explain(c, explain.Options{MaxRoutine: 6})
 	wt := explain.Explain(c, explain.Options{MaxRoutine: 6})
-	trim(wt, 5, 3, "the report")
+	trim(wt, explain.English, 5, 3, "the report")
 	if len(wt.Sections) != len(full.Sections) {
 		t.Fatalf("trim changed the sections: %d, want %d", len(wt.Sections), len(full.Sections))
 	}

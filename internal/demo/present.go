@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,141 +35,194 @@ type Presentation struct {
 }
 
 // recoveryFlags are the expert flags that show TCP recovering from an
-// impaired network, in the order they are listed, with their names.
-var recoveryFlags = []struct{ name, label string }{
-	{"retransmission", "retransmissions"},
-	{"fast_retransmission", "fast retransmissions"},
-	{"spurious_retransmission", "spurious retransmissions"},
-	{"duplicate_ack", "duplicate ACKs"},
-	{"out_of_order", "out-of-order segments"},
-	{"lost_segment", "previous segment not captured"},
-	{"ack_lost_segment", "ACKed unseen segment"},
-	{"window_full", "window full"},
-	{"zero_window", "zero window"},
-	{"window_update", "window updates"},
+// impaired network, in the order they are listed; each is labelled by the
+// message "demo.count." + its name.
+var recoveryFlags = []string{
+	"retransmission", "fast_retransmission", "spurious_retransmission",
+	"duplicate_ack", "out_of_order", "lost_segment", "ack_lost_segment",
+	"window_full", "zero_window", "window_update",
+}
+
+// printer writes the demo's lines in one language: the demo's own words
+// come from the explain message catalogs, the lab's programs' output and
+// the packet list are copied as they are.
+type printer struct {
+	*bufio.Writer
+	lang explain.Lang
+}
+
+// msg returns message id of the catalogs in p's language.
+func (p *printer) msg(id string, args ...any) string { return explain.Msg(p.lang, id, args...) }
+
+// line writes message id and a newline.
+func (p *printer) line(id string, args ...any) {
+	p.WriteString(p.msg(id, args...))
+	p.WriteByte('\n')
+}
+
+// para writes message id wrapped to 80 columns, each line indented by
+// indent spaces.
+func (p *printer) para(indent int, id string, args ...any) {
+	for _, l := range explain.Wrap(p.msg(id, args...), 80-indent) {
+		p.WriteString(strings.Repeat(" ", indent))
+		p.WriteString(l)
+		p.WriteByte('\n')
+	}
+}
+
+// hang writes message id wrapped to 80 columns, the lines after the
+// first indented by two spaces.
+func (p *printer) hang(id string, args ...any) {
+	lines := explain.Wrap(p.msg(id, args...), 78)
+	for i, l := range lines {
+		if i > 0 {
+			p.WriteString("  ")
+		}
+		p.WriteString(l)
+		p.WriteByte('\n')
+	}
+}
+
+// heading writes a rule with message id as its title.
+func (p *printer) heading(id string, args ...any) {
+	title := p.msg(id, args...)
+	fmt.Fprintf(p, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-explain.Width(title))))
 }
 
 // Write prints the outcome of a run and, when a capture was analysed,
-// its analysis (a may be nil).
+// its analysis (a may be nil), in the language pr.Lang.
 func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
-	w := bufio.NewWriter(out)
-	writeHeader(w, o)
+	p := &printer{Writer: bufio.NewWriter(out), lang: pr.Lang}
+	if p.lang == "" {
+		p.lang = explain.English
+	}
+	writeHeader(p, o)
 	for i := range o.Cases {
-		writeCase(w, i, &o.Cases[i], o)
+		writeCase(p, i, &o.Cases[i], o)
 	}
 	if o.Bulk != nil {
-		writeBulk(w, o)
+		writeBulk(p, o)
 	}
 	if o.Network != nil {
-		writeNetwork(w, o.Network)
+		writeNetwork(p, o.Network)
 	}
 	if o.CaptureErr != nil {
-		heading(w, "No capture")
-		fmt.Fprintf(w, "%v\n", o.CaptureErr)
-		fmt.Fprintf(w, "The exchanges above ran anyway. With CAP_NET_RAW the demo also captures them\nand shows the packets, the ladder diagram and the walk-through.\n")
+		p.heading("demo.nocapture")
+		fmt.Fprintf(p, "%v\n", o.CaptureErr)
+		p.para(0, "demo.nocapture.text")
 	}
 	if o.Capture != nil && a != nil {
-		writePackets(w, o, a, pr)
-		if err := writeConversations(w, o, a, pr); err != nil {
+		writePackets(p, o, a, pr)
+		if err := writeConversations(p, o, a, pr); err != nil {
 			return err
 		}
 	}
 	if o.Capture != nil {
-		writeFiles(w, o, pr)
+		writeFiles(p, o, pr)
 	}
-	return w.Flush()
+	return p.Flush()
 }
 
-func heading(w io.Writer, title string) {
-	fmt.Fprintf(w, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-explain.Width(title))))
-}
-
-func writeHeader(w *bufio.Writer, o *Outcome) {
+func writeHeader(p *printer, o *Outcome) {
 	switch {
 	case o.Network != nil:
-		fmt.Fprintf(w, "tcplab demo across an impaired network: client host %v ── bridge ── server host %v\n", netlab.ClientAddr, netlab.ServerAddr)
-		fmt.Fprintf(w, "impairment: %s\n", o.Network.Spec)
+		p.line("demo.header.impaired", "client", netlab.ClientAddr, "server", netlab.ServerAddr)
+		p.line("demo.impairment", "spec", o.Network.Spec)
 	default:
-		fmt.Fprintf(w, "tcplab demo: the lab's server and client on %v\n", o.Server.Addr())
+		p.line("demo.header", "addr", o.Server.Addr())
 	}
-	if o.Capture != nil {
-		fmt.Fprintf(w, "capture: %s on %s (filter %q)", o.Capture.File, o.Capture.Interface, o.Capture.Filter)
+	if c := o.Capture; c != nil {
 		if o.Network != nil {
-			fmt.Fprintf(w, " in the %v host", o.Network.CaptureAt)
+			p.line("demo.capture.at", "file", c.File, "iface", c.Interface, "filter", strconv.Quote(c.Filter), "host", p.msg("short."+o.Network.CaptureAt.String()))
+		} else {
+			p.line("demo.capture", "file", c.File, "iface", c.Interface, "filter", strconv.Quote(c.Filter))
 		}
-		fmt.Fprintln(w)
 	}
 }
 
-func writeCase(w *bufio.Writer, i int, c *Case, o *Outcome) {
+func writeCase(p *printer, i int, c *Case, o *Outcome) {
 	number := strings.TrimSpace(c.Number)
+	rng := []any{"min", labproto.MinNumber, "max", labproto.MaxNumber}
+	id := "demo.case.out"
 	if c.InRange {
-		heading(w, fmt.Sprintf("Case %d: the client sends %s, in 1..100: the server answers", i+1, number))
-	} else {
-		heading(w, fmt.Sprintf("Case %d: the client sends %s, outside 1..100: no answer", i+1, number))
+		id = "demo.case.in"
 	}
-	fmt.Fprintln(w, "server:")
+	p.heading(id, append([]any{"n", i + 1, "number", number}, rng...)...)
+	p.line("demo.server")
 	if i == 0 && len(o.Listening) > 0 {
-		indent(w, o.Listening)
+		indent(p, o.Listening)
 	}
 	if len(c.Server) > 0 {
-		indent(w, c.Server)
+		indent(p, c.Server)
 	} else {
-		fmt.Fprintln(w, "  (printed nothing for this exchange)")
+		p.para(2, "demo.server.silent")
 	}
 	if c.Result != nil {
-		fmt.Fprintf(w, "client (%v):\n", c.Result.Local)
-		indent(w, c.Result.AppendLines(nil))
+		p.line("demo.client.at", "addr", c.Result.Local)
+		indent(p, c.Result.AppendLines(nil))
 	} else {
-		fmt.Fprintln(w, "client:")
+		p.line("demo.client")
 	}
 	switch {
 	case c.Expected() && !c.InRange:
-		fmt.Fprintf(w, "  no reply: the server closed the connection without replying, as the lab\n  expects for a number outside 1..100 (the original Python client fails here:\n  recv returns nothing, and splitting the empty reply raises ValueError)\n")
+		p.para(2, "demo.noreply", rng...)
 	case !c.Expected() && c.Err != nil:
-		fmt.Fprintf(w, "  UNEXPECTED: %v\n", c.Err)
+		p.para(2, "demo.unexpected", "err", c.Err)
 	case !c.Expected():
-		fmt.Fprintf(w, "  UNEXPECTED: the server replied to a number outside %d..%d\n", labproto.MinNumber, labproto.MaxNumber)
+		p.para(2, "demo.unexpected.reply", rng...)
 	}
 }
 
-func indent(w *bufio.Writer, lines []byte) {
+// indent copies the lab's program output, each line indented by two
+// spaces.
+func indent(p *printer, lines []byte) {
 	for line := range bytes.Lines(lines) {
-		w.WriteString("  ")
-		w.Write(line)
+		p.WriteString("  ")
+		p.Write(line)
 		if !bytes.HasSuffix(line, []byte("\n")) {
-			w.WriteByte('\n')
+			p.WriteByte('\n')
 		}
 	}
 }
 
-func writeBulk(w *bufio.Writer, o *Outcome) {
+func writeBulk(p *printer, o *Outcome) {
 	b := o.Bulk
-	heading(w, fmt.Sprintf("Bulk transfer: %d bytes from %v to %v", b.Sent, netlab.ClientAddr, o.Server))
+	p.heading("demo.bulk", "bytes", b.Sent, "client", netlab.ClientAddr, "server", o.Server)
 	rate := 0.0
 	if b.Elapsed > 0 {
 		rate = float64(b.Received) * 8 / b.Elapsed.Seconds() / 1e6
 	}
-	fmt.Fprintf(w, "the server read %d bytes in %v (%.2f Mbit/s)\n", b.Received, b.Elapsed.Round(time.Millisecond), rate)
-	fmt.Fprintf(w, "the sender's kernel (TCP_INFO): smoothed RTT %v, %d segments retransmitted\n", b.RTT.Round(10*time.Microsecond), b.Retransmits)
+	p.line("demo.bulk.read", "bytes", b.Received, "elapsed", b.Elapsed.Round(time.Millisecond), "rate", fmt.Sprintf("%.2f", rate))
+	p.line("demo.bulk.kernel", "rtt", b.RTT.Round(10*time.Microsecond), "n", b.Retransmits)
 }
 
-func writeNetwork(w *bufio.Writer, n *Network) {
-	heading(w, "Impaired network: what the bridge did")
-	fmt.Fprintf(w, "spec %s (the seed makes the bridge's choices repeatable: --impair '%s')\n", n.Spec, n.Spec)
-	fmt.Fprintf(w, "client→server: %v\n", n.Stats.C2S)
-	fmt.Fprintf(w, "server→client: %v\n", n.Stats.S2C)
+func writeNetwork(p *printer, n *Network) {
+	p.heading("demo.net")
+	p.hang("demo.net.spec", "spec", n.Spec)
+	p.hang("demo.net.c2s", "stats", directionStats(p, &n.Stats.C2S))
+	p.hang("demo.net.s2c", "stats", directionStats(p, &n.Stats.S2C))
 }
 
-func writePackets(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentation) {
+// directionStats is the bridge's counters for one direction, as
+// netlab.DirectionStats.String gives them in English.
+func directionStats(p *printer, d *netlab.DirectionStats) string {
+	s := p.msg("demo.net.stats", "received", d.Received, "forwarded", d.Forwarded, "lost", d.DroppedLoss,
+		"queue", d.DroppedQueue, "limit", d.DroppedLimit, "dup", d.Duplicated, "reordered", d.Reordered, "marked", d.Marked)
+	if d.WriteErrors != 0 || d.Oversize != 0 || d.KernelDrops != 0 {
+		s += p.msg("demo.net.errors", "write", d.WriteErrors, "oversize", d.Oversize, "kernel", d.KernelDrops)
+	}
+	return s
+}
+
+func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	st := o.Capture.Stats
-	heading(w, fmt.Sprintf("Packets: %d captured on %s, %d dropped by the kernel", st.Captured, o.Capture.Interface, st.Dropped))
+	p.heading("demo.packets", "captured", st.Captured, "iface", o.Capture.Interface, "dropped", st.Dropped)
 	if !o.Capture.Complete {
-		fmt.Fprintf(w, "(the capture stopped after a quiet period before every teardown was seen)\n")
+		p.hang("demo.packets.incomplete")
 	}
 	if o.Bulk == nil {
 		for _, l := range a.Lines {
-			w.Write(l)
+			p.Write(l)
 		}
 	} else {
 		maxLines := pr.MaxLines
@@ -181,28 +235,29 @@ func writePackets(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentation) {
 				flagged++
 			}
 		}
-		fmt.Fprintf(w, "%d TCP segments; the %d with an expert flag other than window update", len(a.Lines), flagged)
 		if flagged > maxLines {
-			fmt.Fprintf(w, " (the first %d)", maxLines)
+			p.hang("demo.packets.flagged.cut", "n", len(a.Lines), "flagged", flagged, "max", maxLines)
+		} else {
+			p.hang("demo.packets.flagged", "n", len(a.Lines), "flagged", flagged)
 		}
-		fmt.Fprintf(w, ":\n")
 		shown := 0
 		for i, l := range a.Lines {
 			if a.Flagged[i] && shown < maxLines {
-				w.Write(l)
+				p.Write(l)
 				shown++
 			}
 		}
 		if flagged > shown {
-			fmt.Fprintf(w, "... %d more: tcplab analyze %s\n", flagged-shown, o.Capture.File)
+			p.line("demo.packets.more", "n", flagged-shown, "file", o.Capture.File)
 		}
 	}
-	w.Write(a.Conversations)
+	p.Write(a.Conversations)
 	if o.Network != nil || len(a.Counts) > 0 {
-		heading(w, "Expert flags: what TCP had to recover from")
+		p.heading("demo.expert")
 		for _, f := range recoveryFlags {
-			if n := a.Counts[f.name]; n > 0 || isMain(f.name) {
-				fmt.Fprintf(w, "  %-32s %d\n", f.label, n)
+			if n := a.Counts[f]; n > 0 || isMain(f) {
+				label := p.msg("demo.count." + f)
+				fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
 			}
 		}
 	}
@@ -218,7 +273,7 @@ func isMain(flag string) bool {
 	return false
 }
 
-func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentation) error {
+func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) error {
 	if pr.NoLadder && pr.NoExplain {
 		return nil
 	}
@@ -228,29 +283,30 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 	}
 	for i := range a.Convs {
 		c := &a.Convs[i]
-		title := fmt.Sprintf("Conversation %d: ladder and walk-through", c.Stream)
 		if len(a.Convs) == len(o.Cases) {
-			title = fmt.Sprintf("Case %d (number %s): ladder and walk-through", i+1, strings.TrimSpace(o.Cases[i].Number))
+			p.heading("demo.conv.case", "n", i+1, "number", strings.TrimSpace(o.Cases[i].Number))
+		} else {
+			p.heading("demo.conv", "stream", c.Stream)
 		}
-		heading(w, title)
 		if !pr.NoLadder {
 			d := c
 			if o.Bulk != nil && len(c.Packets) > maxArrows {
 				var from int
 				d, from = focus(c, maxArrows)
-				fmt.Fprintf(w, "Packets %d to %d of %d, around the first retransmission", from+1, from+len(d.Packets), len(c.Packets))
+				args := []any{"from", from + 1, "to", from + len(d.Packets), "total", len(c.Packets)}
 				if pr.Report != "" {
-					fmt.Fprintf(w, " (all of them in %s)", pr.Report)
+					p.hang("demo.conv.focus.report", append(args, "report", pr.Report)...)
+				} else {
+					p.hang("demo.conv.focus", args...)
 				}
-				fmt.Fprintf(w, ":\n")
 			}
-			if err := render.Ladder(w, d, render.LadderOptions{Color: pr.Color, ASCII: pr.ASCII, Lang: pr.Lang}); err != nil {
+			if err := render.Ladder(p, d, render.LadderOptions{Color: pr.Color, ASCII: pr.ASCII, Lang: p.lang}); err != nil {
 				return fmt.Errorf("demo: ladder of conversation %d: %w", c.Stream, err)
 			}
 		}
 		if !pr.NoExplain {
-			fmt.Fprintln(w)
-			opt := explain.Options{Lang: pr.Lang}
+			fmt.Fprintln(p)
+			opt := explain.Options{Lang: p.lang}
 			if o.Bulk != nil {
 				opt.MaxRoutine = 6
 			}
@@ -260,9 +316,9 @@ func writeConversations(w *bufio.Writer, o *Outcome, a *Analysis, pr Presentatio
 				if pr.Report != "" {
 					rest = pr.Report
 				}
-				trim(wt, 25, 20, rest)
+				trim(wt, p.lang, 25, 20, rest)
 			}
-			if err := wt.WriteText(w, 80); err != nil {
+			if err := wt.WriteText(p, 80); err != nil {
 				return fmt.Errorf("demo: walk-through of conversation %d: %w", c.Stream, err)
 			}
 		}
@@ -311,8 +367,8 @@ func hasAny(flags, want []string) bool {
 // maxParas paragraphs about packets, preferring those that explain an
 // expert flag other than a window update (a growing receive window marks
 // most ACKs of a bulk transfer so); the RTT table keeps maxRows rows. Each
-// cut is marked with a line naming where the rest is.
-func trim(wt *explain.Walkthrough, maxParas, maxRows int, rest string) {
+// cut is marked with a line, in lang, naming where the rest is.
+func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, rest string) {
 	for i := range wt.Sections {
 		sec := &wt.Sections[i]
 		// Pass 1: choose the packet paragraphs to keep.
@@ -356,7 +412,7 @@ func trim(wt *explain.Walkthrough, maxParas, maxRows int, rest string) {
 			}
 		}
 		if dropped > 0 {
-			out = append(out, explain.Para{Text: fmt.Sprintf("[… %d more packets explained in %s]", dropped, rest)})
+			out = append(out, explain.Para{Text: explain.Msg(lang, "demo.trim.paras", "n", dropped, "rest", rest)})
 		}
 		sec.Paras = out
 		if t := sec.Table; t != nil && len(t.Rows) > maxRows {
@@ -367,7 +423,7 @@ func trim(wt *explain.Walkthrough, maxParas, maxRows int, rest string) {
 				cut.Karn = t.Karn[:maxRows:maxRows]
 			}
 			sec.Table = &cut
-			sec.Paras = append(sec.Paras, explain.Para{Text: fmt.Sprintf("[The table shows the first %d rows; %d more in %s.]", maxRows, left, rest)})
+			sec.Paras = append(sec.Paras, explain.Para{Text: explain.Msg(lang, "demo.trim.rows", "rows", maxRows, "n", left, "rest", rest)})
 		}
 	}
 }
@@ -383,17 +439,20 @@ func notable(labels []string) bool {
 	return false
 }
 
-func writeFiles(w *bufio.Writer, o *Outcome, pr Presentation) {
-	heading(w, "Files")
+func writeFiles(p *printer, o *Outcome, pr Presentation) {
+	p.heading("demo.files")
 	f := o.Capture.File
 	port := o.Server.Port()
-	fmt.Fprintf(w, "capture: %s (pcapng, %d packets). Open it in Wireshark:\n", f, o.Capture.Stats.Captured)
-	fmt.Fprintf(w, "    wireshark %s\n", shellQuote(f))
-	fmt.Fprintf(w, "  and type the display filter  tcp.port == %d  (the lab's port), or in one go:\n", port)
-	fmt.Fprintf(w, "    wireshark -r %s -Y 'tcp.port == %d'\n", shellQuote(f), port)
-	fmt.Fprintf(w, "  Without Wireshark:  tcplab analyze %s\n", shellQuote(f))
+	p.line("demo.files.capture", "file", f, "n", o.Capture.Stats.Captured)
+	fmt.Fprintf(p, "    wireshark %s\n", shellQuote(f))
+	// Not wrapped: the double spaces set the filter apart.
+	p.WriteString("  ")
+	p.line("demo.files.filter", "port", port)
+	fmt.Fprintf(p, "    wireshark -r %s -Y 'tcp.port == %d'\n", shellQuote(f), port)
+	p.WriteString("  ")
+	p.line("demo.files.without", "file", shellQuote(f))
 	if pr.Report != "" {
-		fmt.Fprintf(w, "report:  %s (one self-contained HTML file: open it in any browser)\n", pr.Report)
+		p.line("demo.files.report", "report", pr.Report)
 	}
 }
 

@@ -3,6 +3,8 @@ package explain
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -79,6 +81,12 @@ func Msg(lang Lang, id string, args ...any) string {
 		tmpl = tmpl[i+j+1:]
 	}
 	return b.String()
+}
+
+// MessageIDs returns the ids of the message catalogs (every language has
+// the same ones), sorted.
+func MessageIDs() []string {
+	return slices.Sorted(maps.Keys(msgEN))
 }
 
 // placeholders returns the {names} in a template, sorted and deduplicated.

@@ -1,0 +1,224 @@
+package demo
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/impair"
+	"github.com/tcplab/tcplab/internal/netlab"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// labOutcome is a loopback run of the lab's two cases, with the analysis
+// of the two captures in testdata (their ports differ from a real run's,
+// which records both conversations to one server port).
+func labOutcome(t *testing.T) (*Outcome, *Analysis) {
+	t.Helper()
+	o := &Outcome{
+		Server:    netip.MustParseAddrPort("127.0.0.1:24817"),
+		Listening: []byte("listening on 127.0.0.1:24817\n"),
+		Cases: []Case{
+			{Number: "42", InRange: true,
+				Server: []byte("Connection from ('127.0.0.1', 39334)\nClient_name: Client of Louis\nServer_name: Server of Nuk\nClient number: 42\nServer number: 8\nSum: 50\n"),
+				Result: &client.Result{Local: netip.MustParseAddrPort("127.0.0.1:39334"), ClientName: "Client of Louis", ServerName: "Server of Nuk", ClientNumber: "42", ServerNumber: "8", Sum: 50}},
+			{Number: "150",
+				Server: []byte("Connection from ('127.0.0.1', 42756)\nClient number is not in the range 1 to 100. Closing connection.\n"),
+				Err:    &client.Error{Op: "read reply from", Kind: client.ErrNoReply}},
+		},
+		Capture: &Capture{File: "tcplab-demo.pcapng", Interface: "lo", Filter: "tcp port 24817", Stats: capture.Stats{Captured: 20, Received: 20}, Complete: true},
+	}
+	a, err := Analyze(filepath.Join("testdata", "lab_in_range.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Analyze(filepath.Join("testdata", "lab_out_of_range.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Lines = append(a.Lines, b.Lines...)
+	a.Flagged = append(a.Flagged, b.Flagged...)
+	b.Convs[0].Stream = 1
+	a.Convs = append(a.Convs, b.Convs...)
+	return o, a
+}
+
+// bulkOutcome is a bulk transfer across the impaired network, with the
+// analysis of impaired_bulk.pcap, and a capture that ended on a quiet
+// period.
+func bulkOutcome(t *testing.T) (*Outcome, *Analysis) {
+	t.Helper()
+	spec, err := impair.Parse("loss=3%,delay=10ms,seed=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &Outcome{
+		Server: netip.AddrPortFrom(netlab.ServerAddr, DefaultBulkPort),
+		Bulk:   &netlab.BulkResult{Sent: 150000, Received: 150000, Elapsed: 1234 * time.Millisecond, RTT: 21370 * time.Microsecond, Retransmits: 6},
+		Network: &Network{Spec: spec, CaptureAt: netlab.Server, Stats: netlab.Stats{
+			C2S: netlab.DirectionStats{Stats: impair.Stats{Received: 120, Forwarded: 116, DroppedLoss: 4}},
+			S2C: netlab.DirectionStats{Stats: impair.Stats{Received: 80, Forwarded: 78, DroppedLoss: 2}, KernelDrops: 1},
+		}},
+		Capture: &Capture{File: "bulk.pcapng", Interface: netlab.ServerIf, Filter: "tcp port 5001", Stats: capture.Stats{Captured: 194, Received: 194}},
+	}
+	return o, bulk(t)
+}
+
+// golden compares got with testdata/name.golden, which -update rewrites.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestWriteGolden checks the whole output of the lab's two cases and of an
+// impaired bulk transfer, in both languages, against golden files.
+func TestWriteGolden(t *testing.T) {
+	for _, sc := range []struct {
+		name    string
+		outcome func(*testing.T) (*Outcome, *Analysis)
+		report  string
+	}{
+		{"lab", labOutcome, "tcplab-demo.html"},
+		{"bulk", bulkOutcome, ""},
+	} {
+		for _, lang := range explain.Langs {
+			t.Run(sc.name+"."+string(lang), func(t *testing.T) {
+				o, a := sc.outcome(t)
+				var b bytes.Buffer
+				if err := Write(&b, o, a, Presentation{Lang: lang, Report: sc.report, MaxLines: 10, MaxArrows: 20}); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, "write_"+sc.name+"."+string(lang), b.Bytes())
+			})
+		}
+	}
+}
+
+// englishFragments returns the literal text between the placeholders of
+// every English message of the demo ("demo.*") that has a word of at
+// least three letters in it.
+func englishFragments(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	word := regexp.MustCompile(`[A-Za-z]{3,}`)
+	for _, id := range explain.MessageIDs() {
+		if !strings.HasPrefix(id, "demo.") {
+			continue
+		}
+		for _, frag := range regexp.MustCompile(`\{[a-z]+\}`).Split(explain.Msg(explain.English, id), -1) {
+			frag = strings.TrimSpace(frag)
+			if word.MatchString(frag) {
+				out = append(out, frag)
+			}
+		}
+	}
+	if len(out) < 40 {
+		t.Fatalf("only %d English fragments of demo messages: the catalog lookup is broken", len(out))
+	}
+	return out
+}
+
+// TestWriteChineseHasNoEnglish checks that a zh-TW run prints none of the
+// demo's English headings and sentences, for the lab's cases, the impaired
+// bulk transfer and a run without capture, while the lab's programs'
+// output stays as they print it.
+func TestWriteChineseHasNoEnglish(t *testing.T) {
+	frags := englishFragments(t)
+	lab, labA := labOutcome(t)
+	bulkO, bulkA := bulkOutcome(t)
+	noCap, _ := labOutcome(t)
+	noCap.Capture = nil
+	noCap.CaptureErr = &capture.PermissionError{Interface: "lo", Err: os.ErrPermission}
+	unexpected, _ := labOutcome(t)
+	unexpected.Capture = nil
+	unexpected.Cases[1].Err = nil
+	unexpected.Cases[1].Result = unexpected.Cases[0].Result
+	unexpected.Cases[0].Server = nil
+	for _, run := range []struct {
+		name string
+		o    *Outcome
+		a    *Analysis
+	}{
+		{"lab", lab, labA}, {"bulk", bulkO, bulkA}, {"no capture", noCap, nil}, {"unexpected", unexpected, nil},
+	} {
+		var en, zh bytes.Buffer
+		for _, w := range []struct {
+			lang explain.Lang
+			buf  *bytes.Buffer
+		}{{explain.English, &en}, {explain.TraditionalChinese, &zh}} {
+			if err := Write(w.buf, run.o, run.a, Presentation{Lang: w.lang, Report: "r.html", MaxArrows: 20}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The packet list and the conversation table are tshark's,
+		// in every language: leave them out of the check.
+		own := zh.String()
+		if run.a != nil {
+			own = strings.ReplaceAll(own, string(run.a.Conversations), "")
+			for _, l := range run.a.Lines {
+				own = strings.ReplaceAll(own, string(l), "")
+			}
+		}
+		found := 0
+		for _, f := range frags {
+			if strings.Contains(en.String(), f) {
+				found++
+			}
+			if strings.Contains(own, f) {
+				t.Errorf("%s: zh-TW output has the English %q:\n%s", run.name, f, zh.String())
+			}
+		}
+		if found < 5 {
+			t.Errorf("%s: the English output has only %d of the demo's English fragments: the check sees nothing", run.name, found)
+		}
+		// The lab's programs print the same lines in both languages.
+		for _, c := range run.o.Cases {
+			for l := range strings.Lines(string(c.Server)) {
+				if !strings.Contains(zh.String(), "  "+l) {
+					t.Errorf("%s: zh-TW output lacks the server's line %q", run.name, l)
+				}
+			}
+			if c.Result != nil && !bytes.Contains(zh.Bytes(), []byte("  Client Number: "+c.Result.ClientNumber+"\n")) {
+				t.Errorf("%s: zh-TW output lacks the client's lines", run.name)
+			}
+		}
+	}
+}
+
+// TestDirectionStats checks that the English bridge counters read as
+// netlab prints them.
+func TestDirectionStats(t *testing.T) {
+	p := &printer{lang: explain.English}
+	for _, d := range []netlab.DirectionStats{
+		{Stats: impair.Stats{Received: 10, Forwarded: 8, DroppedLoss: 1, DroppedQueue: 2, DroppedLimit: 3, Duplicated: 4, Reordered: 5, Marked: 6}},
+		{Stats: impair.Stats{Received: 1}, WriteErrors: 2, Oversize: 3, KernelDrops: 4},
+	} {
+		if got, want := directionStats(p, &d), d.String(); got != want {
+			t.Errorf("directionStats(%+v) = %q, want netlab's %q", d, got, want)
+		}
+	}
+}
