@@ -185,7 +185,7 @@ wait_for() {
 record() {
 	local tool=$1 file=$2 port exchanges srv cap rc=0
 	port=$(free_port)
-	exchanges=$((PACKETS * 2 / 10 * 105 / 100))
+	exchanges=$((PACKETS * 2 / 10 * 115 / 100)) # about 10 packets each, with a margin
 	log "recording with $tool: server on 127.0.0.1:$port, bench at concurrency 128 for $exchanges exchanges"
 	"$tcplab" server --addr "127.0.0.1:$port" --quiet >"$OUT/record-server.log" 2>&1 &
 	srv=$!
