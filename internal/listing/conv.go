@@ -1,7 +1,7 @@
 package listing
 
 import (
-	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 
@@ -46,7 +46,8 @@ func appendConvHeader(dst []byte, sel *Selector) []byte {
 }
 
 // appendConvRow appends the table's row for s; first is the capture's
-// first timestamp.
+// first timestamp. It pads as tshark's printf formats do ("%-26s <->
+// %-26s  %6d %-9s ...") but appends in place, without fmt.
 func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 	txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
 	a, b := s.Client, s.Server
@@ -54,23 +55,39 @@ func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 		txF, txB, rxF, rxB = rxF, rxB, txF, txB
 		a, b = b, a
 	}
-	dst = fmt.Appendf(dst, "%-26s <-> %-26s  %6d %-9s  %6d %-9s  %6d %-9s  ",
-		convAddr(a.Addr().String(), a.Port()), convAddr(b.Addr().String(), b.Port()),
-		rxF, formatSize(rxB), txF, formatSize(txB), rxF+txF, formatSize(rxB+txB))
+	var scratch [64]byte
+	dst = appendPad(dst, appendConvAddr(scratch[:0], a), 26, false)
+	dst = append(dst, " <-> "...)
+	dst = appendPad(dst, appendConvAddr(scratch[:0], b), 26, false)
+	for _, c := range [3][2]uint64{{rxF, rxB}, {txF, txB}, {rxF + txF, rxB + txB}} {
+		dst = append(dst, "  "...)
+		dst = appendPad(dst, strconv.AppendUint(scratch[:0], c[0], 10), 6, true)
+		dst = append(dst, ' ')
+		dst = appendPad(dst, appendSize(scratch[:0], c[1]), 9, false)
+	}
+	dst = append(dst, "  "...)
 	start := s.TapFirstTime - first
 	stop := s.TapLastTime - first
-	dst = fmt.Appendf(dst, "%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
-	irtt := "-"
+	dst = appendPad(dst, strconv.AppendFloat(scratch[:0], nsToSec(start), 'f', 9, 64), 14, true)
+	dst = append(dst, "   "...)
+	dst = appendPad(dst, strconv.AppendFloat(scratch[:0], nsToSec(stop)-nsToSec(start), 'f', 4, 64), 12, true)
+	dst = append(dst, "   "...)
+	dst = appendPad(dst, []byte(s.State()), 6, false)
+	dst = append(dst, ' ')
+	irtt := append(scratch[:0], '-')
 	if s.IRTT != 0 && s.Handshake() == "complete" {
-		irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
+		irtt = strconv.AppendFloat(scratch[:0], float64(s.IRTT)/1e9, 'f', 6, 64)
 	}
-	return fmt.Appendf(dst, "   %-6s %12s\n", s.State(), irtt)
+	dst = appendPad(dst, irtt, 12, true)
+	return append(dst, '\n')
 }
 
-// convAddr joins an address and a port as tshark's conversation table
-// does: with a colon, IPv6 addresses without brackets.
-func convAddr(addr string, port uint16) string {
-	return addr + ":" + strconv.FormatUint(uint64(port), 10)
+// appendConvAddr appends an address and a port as tshark's conversation
+// table joins them: with a colon, IPv6 addresses without brackets.
+func appendConvAddr(dst []byte, ap netip.AddrPort) []byte {
+	dst = ap.Addr().AppendTo(dst)
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, uint64(ap.Port()), 10)
 }
 
 // nsToSec converts as Wireshark's nstime_to_sec does: whole seconds plus
@@ -80,20 +97,25 @@ func nsToSec(ns int64) float64 {
 	return float64(secs) + float64(frac)/1e9
 }
 
-// formatSize formats a byte count as Wireshark's format_size does with
-// SI prefixes: "287 bytes", then "kB", "MB", "GB", "TB" once the count
-// reaches ten of the unit (truncated, not rounded).
-func formatSize(n uint64) string {
+// formatSize formats a byte count as appendSize does.
+func formatSize(n uint64) string { return string(appendSize(nil, n)) }
+
+// appendSize appends a byte count as Wireshark's format_size formats it
+// with SI prefixes: "287 bytes", then "kB", "MB", "GB", "TB" once the
+// count reaches ten of the unit (truncated, not rounded).
+func appendSize(dst []byte, n uint64) []byte {
 	const k = 1000
+	unit := " bytes"
 	switch {
 	case n/k/k/k/k >= 10:
-		return strconv.FormatUint(n/k/k/k/k, 10) + " TB"
+		n, unit = n/k/k/k/k, " TB"
 	case n/k/k/k >= 10:
-		return strconv.FormatUint(n/k/k/k, 10) + " GB"
+		n, unit = n/k/k/k, " GB"
 	case n/k/k >= 10:
-		return strconv.FormatUint(n/k/k, 10) + " MB"
+		n, unit = n/k/k, " MB"
 	case n/k >= 10:
-		return strconv.FormatUint(n/k, 10) + " kB"
+		n, unit = n/k, " kB"
 	}
-	return strconv.FormatUint(n, 10) + " bytes"
+	dst = strconv.AppendUint(dst, n, 10)
+	return append(dst, unit...)
 }

@@ -1,0 +1,83 @@
+package listing
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// fmtConvRow is the conversation-table row formatted with fmt, as tshark's
+// printf formats do: the reference appendConvRow must match byte for byte.
+func fmtConvRow(s *tcpanalysis.Stream, first int64) string {
+	txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
+	a, b := s.Client, s.Server
+	if s.TapFirst != s.Client {
+		txF, txB, rxF, rxB = rxF, rxB, txF, txB
+		a, b = b, a
+	}
+	addr := func(ap netip.AddrPort) string { return ap.Addr().String() + ":" + strconv.Itoa(int(ap.Port())) }
+	out := fmt.Sprintf("%-26s <-> %-26s  %6d %-9s  %6d %-9s  %6d %-9s  ",
+		addr(a), addr(b), rxF, formatSize(rxB), txF, formatSize(txB), rxF+txF, formatSize(rxB+txB))
+	start, stop := s.TapFirstTime-first, s.TapLastTime-first
+	out += fmt.Sprintf("%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
+	irtt := "-"
+	if s.IRTT != 0 && s.Handshake() == "complete" {
+		irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
+	}
+	return out + fmt.Sprintf("   %-6s %12s\n", s.State(), irtt)
+}
+
+// TestAppendConvRow compares appendConvRow with fmt's padding on rows
+// that stress each column: long IPv6 addresses wider than the column,
+// counts wider than six digits, every size unit, times before the first
+// frame and long durations.
+func TestAppendConvRow(t *testing.T) {
+	const first = 1_700_000_000_123_456_789
+	tests := []struct {
+		name string
+		s    tcpanalysis.Stream
+	}{
+		{"lab", tcpanalysis.Stream{
+			Client: ep("127.0.0.1:40000"), Server: ep("127.0.0.1:2000"), TapFirst: ep("127.0.0.1:40000"),
+			PacketsC2S: 6, PacketsS2C: 4, FrameBytesC2S: 420, FrameBytesS2C: 300,
+			TapFirstTime: first + 7000, TapLastTime: first + 70000, IRTT: 31000,
+		}},
+		{"server first, wide", tcpanalysis.Stream{
+			Client: ep("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535"), Server: ep("[::1]:80"), TapFirst: ep("[::1]:80"),
+			PacketsC2S: 12_345_678, PacketsS2C: 9, FrameBytesC2S: 98_765_432_109_876, FrameBytesS2C: 10_000,
+			TapFirstTime: first + 3_600_000_000_000, TapLastTime: first + 3_600_000_000_000 + 123_456_789_012,
+		}},
+		{"before first", tcpanalysis.Stream{
+			Client: ep("10.0.0.1:1"), Server: ep("10.0.0.2:2"), TapFirst: ep("10.0.0.1:1"),
+			PacketsC2S: 1, FrameBytesC2S: 9_999_999_999,
+			TapFirstTime: first - 1_500_000_000, TapLastTime: first - 1,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := fmtConvRow(&tc.s, first)
+			got := string(appendConvRow(nil, &tc.s, first))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("appendConvRow (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// BenchmarkAppendConvRow formats one lab conversation's row.
+func BenchmarkAppendConvRow(b *testing.B) {
+	s := tcpanalysis.Stream{
+		Client: ep("127.0.0.1:40000"), Server: ep("127.0.0.1:2000"), TapFirst: ep("127.0.0.1:40000"),
+		PacketsC2S: 6, PacketsS2C: 4, FrameBytesC2S: 420, FrameBytesS2C: 300,
+		TapFirstTime: 7000, TapLastTime: 70000, IRTT: 31000,
+	}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendConvRow(buf[:0], &s, 0)
+	}
+}
