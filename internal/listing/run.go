@@ -50,6 +50,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		spillErr error
 		rec      []byte
 	)
+	sp.byTap = opts.Format != NDJSON
 	defer sp.close()
 	var (
 		p      decode.Packet

@@ -1,7 +1,8 @@
 package listing
 
 import (
-	"cmp"
+	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -12,35 +13,86 @@ import (
 // memory before moving them to a temporary file.
 const spillMemory = 8 << 20
 
+// mergeMemory bounds the read buffers of all the runs merged at the end.
+const mergeMemory = 4 << 20
+
+// spillHeader is the size of a record's header: its stream index, its
+// frames in the conversation table and its length, each 32 bits.
+const spillHeader = 12
+
 // spill keeps one formatted record per stream (its ndjson line or its
 // conversation-table row) from when the stream ends until the end of the
-// capture, when they are written in order. Records beyond spillMemory go
-// to a temporary file, so that memory stays flat however many
-// conversations a capture holds: 16 bytes per stream remain in memory.
+// capture, when they are written in order. Records accumulate in memory;
+// every spillMemory bytes they are sorted in the spill's order and moved
+// to a temporary file as one sorted run. writeTo merges the runs. So
+// memory stays flat however many conversations a capture holds: nothing
+// is kept per stream, only 16 bytes per run of spillMemory bytes.
 type spill struct {
-	mem      []byte
-	memStart int64 // offset of mem[0] in the record space
-	file     *os.File
-	recs     []spillRec // by stream index
+	// byTap is the order runs are sorted in: the conversation table's
+	// (most frames first, then stream order) when true, stream order
+	// when false. writeTo accepts either order but is fastest in this
+	// one.
+	byTap bool
+
+	mem  []byte   // records, each a spillHeader and its bytes
+	offs []uint32 // offset in mem of each record
+	file *os.File
+	fw   *bufio.Writer
+	size int64      // bytes in file
+	runs []spillRun // sorted in byTap's order
 }
 
-type spillRec struct {
-	off  int64
-	n    uint32
-	tap  uint32 // the stream's frames in the conversation table (sort key)
-	used bool
+// spillRun is a sorted run of records in the temporary file.
+type spillRun struct {
+	off, n int64
 }
 
-// put stores the record b of stream idx.
-func (s *spill) put(idx uint32, tap uint64, b []byte) error {
-	if int(idx) >= len(s.recs) {
-		s.recs = append(s.recs, make([]spillRec, int(idx)+1-len(s.recs))...)
+// spillKey is a record's sort key: its stream index, after the
+// complement of its frames when byTap, so that ascending keys give the
+// output order.
+func spillKey(hdr []byte, byTap bool) uint64 {
+	k := uint64(binary.LittleEndian.Uint32(hdr))
+	if byTap {
+		k |= uint64(^binary.LittleEndian.Uint32(hdr[4:])) << 32
 	}
-	s.recs[idx] = spillRec{off: s.memStart + int64(len(s.mem)), n: uint32(len(b)), tap: uint32(min(tap, 1<<32-1)), used: true}
+	return k
+}
+
+// put stores the record b of stream idx, with tap frames in the
+// conversation table.
+func (s *spill) put(idx uint32, tap uint64, b []byte) error {
+	s.offs = append(s.offs, uint32(len(s.mem)))
+	s.mem = binary.LittleEndian.AppendUint32(s.mem, idx)
+	s.mem = binary.LittleEndian.AppendUint32(s.mem, uint32(min(tap, 1<<32-1)))
+	s.mem = binary.LittleEndian.AppendUint32(s.mem, uint32(len(b)))
 	s.mem = append(s.mem, b...)
 	if len(s.mem) < spillMemory {
 		return nil
 	}
+	if err := s.writeRun(s.mem, s.offs, s.byTap); err != nil {
+		return err
+	}
+	s.mem, s.offs = s.mem[:0], s.offs[:0]
+	return nil
+}
+
+// sortRecs sorts the offsets offs of records in buf by their keys.
+func sortRecs(buf []byte, offs []uint32, byTap bool) {
+	slices.SortFunc(offs, func(a, b uint32) int {
+		ka, kb := spillKey(buf[a:], byTap), spillKey(buf[b:], byTap)
+		switch {
+		case ka < kb:
+			return -1
+		case ka > kb:
+			return 1
+		}
+		return 0
+	})
+}
+
+// writeRun sorts the records of buf at offs in byTap's order and appends
+// them to the temporary file as a run.
+func (s *spill) writeRun(buf []byte, offs []uint32, byTap bool) error {
 	if s.file == nil {
 		f, err := os.CreateTemp("", "tcplab-streams-*")
 		if err != nil {
@@ -48,45 +100,169 @@ func (s *spill) put(idx uint32, tap uint64, b []byte) error {
 		}
 		os.Remove(f.Name()) // unlinked: the system reclaims it when closed
 		s.file = f
+		s.fw = bufio.NewWriterSize(f, 256<<10)
 	}
-	if _, err := s.file.Write(s.mem); err != nil {
+	sortRecs(buf, offs, byTap)
+	start := s.size
+	for _, o := range offs {
+		n := spillHeader + int(binary.LittleEndian.Uint32(buf[o+8:]))
+		if _, err := s.fw.Write(buf[o : int(o)+n]); err != nil {
+			return fmt.Errorf("listing: writing stream records to %s: %w", s.file.Name(), err)
+		}
+		s.size += int64(n)
+	}
+	if err := s.fw.Flush(); err != nil {
 		return fmt.Errorf("listing: writing stream records to %s: %w", s.file.Name(), err)
 	}
-	s.memStart += int64(len(s.mem))
-	s.mem = s.mem[:0]
+	s.runs = append(s.runs, spillRun{off: start, n: s.size - start})
 	return nil
 }
 
 // writeTo writes the records to w: in stream order, or by conversation
-// table order (most frames first, then stream order) when byTap.
+// table order (most frames first, then stream order) when byTap. It may
+// be called more than once.
 func (s *spill) writeTo(w io.Writer, byTap bool) error {
-	order := make([]uint32, 0, len(s.recs))
-	for i, r := range s.recs {
-		if r.used {
-			order = append(order, uint32(i))
-		}
-	}
-	if byTap {
-		slices.SortStableFunc(order, func(a, b uint32) int { return cmp.Compare(s.recs[b].tap, s.recs[a].tap) })
-	}
-	var buf []byte
-	for _, i := range order {
-		r := s.recs[i]
-		if r.off >= s.memStart {
-			if _, err := w.Write(s.mem[r.off-s.memStart : r.off-s.memStart+int64(r.n)]); err != nil {
-				return err
-			}
-			continue
-		}
-		buf = slices.Grow(buf[:0], int(r.n))[:r.n]
-		if _, err := s.file.ReadAt(buf, r.off); err != nil {
-			return fmt.Errorf("listing: reading stream records back: %w", err)
-		}
-		if _, err := w.Write(buf); err != nil {
+	runs := s.runs
+	if byTap != s.byTap && len(runs) > 0 {
+		// Sort each run again in the other order, appending the new
+		// runs to the file.
+		var err error
+		if runs, err = s.resort(byTap); err != nil {
 			return err
 		}
 	}
+	cur := make([]*spillCursor, 0, len(runs)+1)
+	bufSize := max(4<<10, min(256<<10, mergeMemory/(len(runs)+1)))
+	for _, r := range runs {
+		c := &spillCursor{rd: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.n), bufSize), byTap: byTap}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.rec != nil {
+			cur = append(cur, c)
+		}
+	}
+	offs := slices.Clone(s.offs)
+	sortRecs(s.mem, offs, byTap)
+	if mc := (&spillCursor{mem: s.mem, offs: offs, byTap: byTap}); mc.next() == nil && mc.rec != nil {
+		cur = append(cur, mc)
+	}
+	h := spillHeap(cur)
+	h.init()
+	for len(h) > 0 {
+		c := h[0]
+		if _, err := w.Write(c.rec); err != nil {
+			return err
+		}
+		if err := c.next(); err != nil {
+			return err
+		}
+		if c.rec == nil {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		h.down(0)
+	}
 	return nil
+}
+
+// resort reads each run back, sorts it in byTap's order and appends it
+// to the file as a new run; it returns the new runs.
+func (s *spill) resort(byTap bool) ([]spillRun, error) {
+	var (
+		out  []spillRun
+		buf  []byte
+		offs []uint32
+	)
+	saved := s.runs
+	defer func() { s.runs = saved }()
+	for _, r := range saved {
+		buf = slices.Grow(buf[:0], int(r.n))[:r.n]
+		if _, err := s.file.ReadAt(buf, r.off); err != nil {
+			return nil, fmt.Errorf("listing: reading stream records back at offset %d: %w", r.off, err)
+		}
+		offs = offs[:0]
+		for o := 0; o+spillHeader <= len(buf); o += spillHeader + int(binary.LittleEndian.Uint32(buf[o+8:])) {
+			offs = append(offs, uint32(o))
+		}
+		s.runs = nil
+		if err := s.writeRun(buf, offs, byTap); err != nil {
+			return nil, err
+		}
+		out = append(out, s.runs[0])
+	}
+	return out, nil
+}
+
+// spillCursor reads the records of one sorted run in order, from the
+// temporary file (rd) or from memory (mem at offs).
+type spillCursor struct {
+	rd    *bufio.Reader
+	mem   []byte
+	offs  []uint32
+	byTap bool
+	buf   []byte
+	key   uint64
+	rec   []byte // the current record's bytes; nil at the end
+}
+
+// next moves to the next record.
+func (c *spillCursor) next() error {
+	if c.rd == nil {
+		if len(c.offs) == 0 {
+			c.rec = nil
+			return nil
+		}
+		o := c.offs[0]
+		c.offs = c.offs[1:]
+		n := binary.LittleEndian.Uint32(c.mem[o+8:])
+		c.key = spillKey(c.mem[o:], c.byTap)
+		c.rec = c.mem[o+spillHeader : o+spillHeader+n]
+		return nil
+	}
+	var hdr [spillHeader]byte
+	if _, err := io.ReadFull(c.rd, hdr[:]); err != nil {
+		if err == io.EOF {
+			c.rec = nil
+			return nil
+		}
+		return fmt.Errorf("listing: reading stream records back: %w", err)
+	}
+	n := binary.LittleEndian.Uint32(hdr[8:])
+	c.key = spillKey(hdr[:], c.byTap)
+	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
+	if _, err := io.ReadFull(c.rd, c.buf); err != nil {
+		return fmt.Errorf("listing: reading stream records back: %w", err)
+	}
+	c.rec = c.buf
+	return nil
+}
+
+// spillHeap is a min-heap of cursors by their current key.
+type spillHeap []*spillCursor
+
+func (h spillHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h spillHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].key < h[l].key {
+			m = r
+		}
+		if h[i].key <= h[m].key {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // close removes the temporary file, if any.
