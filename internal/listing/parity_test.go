@@ -13,11 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -480,77 +479,24 @@ func compareText(t *testing.T, file string, want []string) {
 	}
 }
 
-// tcpdump captures on iface into a file in dir with extra tcpdump
-// arguments (a filter last) while fn runs, and returns the file. When
-// path is given, it receives the file's name before fn runs, so that fn
-// can read the capture so far (tcpdump writes each packet at once).
+// tcpdump captures on iface into a file in a temporary directory (or
+// TCPLAB_PARITY_KEEP, to keep it) with extra tcpdump arguments (a filter
+// last) while fn runs, and returns the file. When path is given, it
+// receives the file's name before fn runs, so that fn can read the
+// capture so far (tcpdump writes each packet at once).
 func tcpdump(t *testing.T, iface string, extra []string, fn func(), path ...*string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("capturing needs root (or CAP_NET_RAW): run the tests as root")
-	}
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skip("tcpdump not installed: apt-get install tcpdump")
-	}
 	file := filepath.Join(t.TempDir(), "capture.pcap")
 	if dir := os.Getenv("TCPLAB_PARITY_KEEP"); dir != "" {
 		// Keep the capture for inspection.
 		file = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".pcap")
 	}
-	args := append([]string{"-i", iface, "--immediate-mode", "-U", "-w", file}, extra...)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "tcpdump", args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("tcpdump %v: %v", args, err)
-	}
-	ready := make(chan struct{})
-	var errText bytes.Buffer
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			errText.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "listening on") {
-				close(ready)
-				for sc.Scan() {
-				}
-				return
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("tcpdump did not start: %s", errText.String())
-	}
-	// tcpdump says it is listening a moment before its filter sees
-	// every packet, on a loaded machine.
-	time.Sleep(300 * time.Millisecond)
 	for _, p := range path {
 		*p = file
 	}
-	fn()
-	// Wait for the file to stop growing: tcpdump drops what it has not
-	// read yet when interrupted.
-	last := int64(-1)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(300 * time.Millisecond)
-		st, err := os.Stat(file)
-		if err != nil || st.Size() == last {
-			break
-		}
-		last = st.Size()
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	cmd.Wait()
+	pcaptest.Tcpdump(t, file, append([]string{"-i", iface}, extra...), fn)
 	if st, err := os.Stat(file); err == nil && testing.Verbose() {
-		t.Logf("captured %d bytes: %s", st.Size(), errText.String())
+		t.Logf("captured %d bytes", st.Size())
 	}
 	return file
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,6 +74,29 @@ func Run(t testing.TB, dir string, c Capture) string {
 	defer v6.Close()
 	p4, p6 := v4.Addr().(*net.TCPAddr).Port, v6.Addr().(*net.TCPAddr).Port
 	path := filepath.Join(dir, c.Name)
+	traffic := c.Traffic
+	if traffic == nil {
+		traffic = Exchange
+	}
+	args := append(slices.Clip(c.Args), fmt.Sprintf("tcp port %d or tcp port %d", p4, p6))
+	Tcpdump(t, path, args, func() { traffic(t, v4, v6) })
+	if st, err := os.Stat(path); err != nil || st.Size() <= 24 {
+		t.Fatalf("tcpdump %v captured nothing (%v)", args, err)
+	}
+	return path
+}
+
+// Tcpdump runs tcpdump writing file, with args (the interface, other
+// options and the capture filter last: "-i", "lo", "tcp port 2000"), calls
+// fn once tcpdump captures, and stops tcpdump when the file has stopped
+// growing. tcpdump writes each packet at once (-U), so fn can read the
+// capture so far. Tcpdump adds -w, -U, -n, --immediate-mode and -B; it
+// skips the test without root or tcpdump, and fails it if tcpdump does
+// not start or fails.
+func Tcpdump(t testing.TB, file string, args []string, fn func()) {
+	t.Helper()
+	NeedRoot(t)
+	NeedTools(t, "tcpdump")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// --immediate-mode: with TPACKET_V3, libpcap otherwise hands packets
@@ -80,8 +104,7 @@ func Run(t testing.TB, dir string, c Capture) string {
 	// capture stopped before that loses them. Immediate mode uses
 	// TPACKET_V2, whose ring slots are snap-length sized: -B 32768 (32
 	// MiB) keeps a burst of 64 KiB loopback segments from overflowing it.
-	args := append([]string{"-w", path, "-U", "-n", "--immediate-mode", "-B", "32768"}, c.Args...)
-	args = append(args, fmt.Sprintf("tcp port %d or tcp port %d", p4, p6))
+	args = append([]string{"-w", file, "-U", "-n", "--immediate-mode", "-B", "32768"}, args...)
 	cmd := exec.CommandContext(ctx, "tcpdump", args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -94,6 +117,11 @@ func Run(t testing.TB, dir string, c Capture) string {
 	ready := make(chan error, 1)
 	var tail bytes.Buffer
 	var tailMu sync.Mutex
+	tailText := func() string {
+		tailMu.Lock()
+		defer tailMu.Unlock()
+		return tail.String()
+	}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sent := false
@@ -114,31 +142,32 @@ func Run(t testing.TB, dir string, c Capture) string {
 	case err := <-ready:
 		if err != nil {
 			cmd.Wait()
-			t.Fatalf("tcpdump %v: %v: %s", args, err, tail.String())
+			t.Fatalf("tcpdump %v: %v: %s", args, err, tailText())
 		}
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("tcpdump %v did not start listening within 20 s", args)
 	}
-	traffic := c.Traffic
-	if traffic == nil {
-		traffic = Exchange
+	// tcpdump says it is listening a moment before its filter sees every
+	// packet, on a loaded machine.
+	time.Sleep(300 * time.Millisecond)
+	fn()
+	// Wait (at most 5 s) for the file to stop growing: tcpdump drops what
+	// it has not read yet when interrupted.
+	last := int64(-1)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		st, err := os.Stat(file)
+		if err != nil || st.Size() == last {
+			break
+		}
+		last = st.Size()
 	}
-	traffic(t, v4, v6)
-	time.Sleep(300 * time.Millisecond) // let tcpdump write the last packets (-U flushes each one)
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
-		tailMu.Lock()
-		defer tailMu.Unlock()
-		t.Fatalf("tcpdump %v: %v: %s", args, err, tail.String())
+		t.Fatalf("tcpdump %v: %v: %s", args, err, tailText())
 	}
-	if st, err := os.Stat(path); err != nil || st.Size() <= 24 {
-		tailMu.Lock()
-		defer tailMu.Unlock()
-		t.Fatalf("tcpdump %v captured nothing (%v): %s", args, err, tail.String())
-	}
-	return path
 }
 
 // Exchange runs a few connections over each listener: the client sends
