@@ -2,6 +2,7 @@ package listing
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -34,12 +35,18 @@ type spill struct {
 	// one.
 	byTap bool
 
-	mem  []byte   // records, each a spillHeader and its bytes
-	offs []uint32 // offset in mem of each record
+	mem  []byte     // records, each a spillHeader and its bytes
+	offs []spillRef // where each record of mem is, with its sort key
 	file *os.File
 	fw   *bufio.Writer
 	size int64      // bytes in file
 	runs []spillRun // sorted in byTap's order
+}
+
+// spillRef is a record's offset in a buffer, with its sort key.
+type spillRef struct {
+	key uint64
+	off uint32
 }
 
 // spillRun is a sorted run of records in the temporary file.
@@ -61,7 +68,12 @@ func spillKey(hdr []byte, byTap bool) uint64 {
 // put stores the record b of stream idx, with tap frames in the
 // conversation table.
 func (s *spill) put(idx uint32, tap uint64, b []byte) error {
-	s.offs = append(s.offs, uint32(len(s.mem)))
+	if s.mem == nil {
+		// Room for a chunk up front: growing it by append would copy
+		// it about as many times again.
+		s.mem = make([]byte, 0, spillMemory+64<<10)
+	}
+	s.offs = append(s.offs, spillRef{off: uint32(len(s.mem))})
 	s.mem = binary.LittleEndian.AppendUint32(s.mem, idx)
 	s.mem = binary.LittleEndian.AppendUint32(s.mem, uint32(min(tap, 1<<32-1)))
 	s.mem = binary.LittleEndian.AppendUint32(s.mem, uint32(len(b)))
@@ -76,23 +88,17 @@ func (s *spill) put(idx uint32, tap uint64, b []byte) error {
 	return nil
 }
 
-// sortRecs sorts the offsets offs of records in buf by their keys.
-func sortRecs(buf []byte, offs []uint32, byTap bool) {
-	slices.SortFunc(offs, func(a, b uint32) int {
-		ka, kb := spillKey(buf[a:], byTap), spillKey(buf[b:], byTap)
-		switch {
-		case ka < kb:
-			return -1
-		case ka > kb:
-			return 1
-		}
-		return 0
-	})
+// sortRecs sorts the records of buf at offs in byTap's order.
+func sortRecs(buf []byte, offs []spillRef, byTap bool) {
+	for i := range offs {
+		offs[i].key = spillKey(buf[offs[i].off:], byTap)
+	}
+	slices.SortFunc(offs, func(a, b spillRef) int { return cmp.Compare(a.key, b.key) })
 }
 
 // writeRun sorts the records of buf at offs in byTap's order and appends
 // them to the temporary file as a run.
-func (s *spill) writeRun(buf []byte, offs []uint32, byTap bool) error {
+func (s *spill) writeRun(buf []byte, offs []spillRef, byTap bool) error {
 	if s.file == nil {
 		f, err := os.CreateTemp("", "tcplab-streams-*")
 		if err != nil {
@@ -104,7 +110,8 @@ func (s *spill) writeRun(buf []byte, offs []uint32, byTap bool) error {
 	}
 	sortRecs(buf, offs, byTap)
 	start := s.size
-	for _, o := range offs {
+	for _, r := range offs {
+		o := r.off
 		n := spillHeader + int(binary.LittleEndian.Uint32(buf[o+8:]))
 		if _, err := s.fw.Write(buf[o : int(o)+n]); err != nil {
 			return fmt.Errorf("listing: writing stream records to %s: %w", s.file.Name(), err)
@@ -172,7 +179,7 @@ func (s *spill) resort(byTap bool) ([]spillRun, error) {
 	var (
 		out  []spillRun
 		buf  []byte
-		offs []uint32
+		offs []spillRef
 	)
 	saved := s.runs
 	defer func() { s.runs = saved }()
@@ -183,7 +190,7 @@ func (s *spill) resort(byTap bool) ([]spillRun, error) {
 		}
 		offs = offs[:0]
 		for o := 0; o+spillHeader <= len(buf); o += spillHeader + int(binary.LittleEndian.Uint32(buf[o+8:])) {
-			offs = append(offs, uint32(o))
+			offs = append(offs, spillRef{off: uint32(o)})
 		}
 		s.runs = nil
 		if err := s.writeRun(buf, offs, byTap); err != nil {
@@ -199,7 +206,7 @@ func (s *spill) resort(byTap bool) ([]spillRun, error) {
 type spillCursor struct {
 	rd    *bufio.Reader
 	mem   []byte
-	offs  []uint32
+	offs  []spillRef
 	byTap bool
 	buf   []byte
 	key   uint64
@@ -213,10 +220,10 @@ func (c *spillCursor) next() error {
 			c.rec = nil
 			return nil
 		}
-		o := c.offs[0]
+		o, key := c.offs[0].off, c.offs[0].key
 		c.offs = c.offs[1:]
 		n := binary.LittleEndian.Uint32(c.mem[o+8:])
-		c.key = spillKey(c.mem[o:], c.byTap)
+		c.key = key
 		c.rec = c.mem[o+spillHeader : o+spillHeader+n]
 		return nil
 	}
