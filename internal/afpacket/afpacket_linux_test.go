@@ -8,11 +8,11 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/privtest"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -293,32 +293,17 @@ func TestListenErrors(t *testing.T) {
 	}
 }
 
-// TestPermissionError drops CAP_NET_RAW on one locked OS thread, which is
-// then discarded (the goroutine exits without unlocking it), and checks
-// that Listen names the missing capability and the remedy.
+// TestPermissionError drops CAP_NET_RAW on one thread (privtest) and
+// checks that Listen names the missing capability and the remedy.
 func TestPermissionError(t *testing.T) {
 	listenLo(t, nil) // skips without CAP_NET_RAW: then there is nothing to drop
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-		var data [2]unix.CapUserData
-		if err := unix.Capget(&hdr, &data[0]); err != nil {
-			errc <- err
-			return
-		}
-		data[unix.CAP_NET_RAW/32].Effective &^= 1 << (unix.CAP_NET_RAW % 32)
-		if err := unix.Capset(&hdr, &data[0]); err != nil {
-			errc <- err
-			return
-		}
-		c, err := Listen("lo", nil)
-		if err == nil {
+	var err error
+	privtest.WithoutCap(t, unix.CAP_NET_RAW, func() {
+		var c *Conn
+		if c, err = Listen("lo", nil); err == nil {
 			c.Close()
 		}
-		errc <- err
-	}()
-	err := <-errc
+	})
 	if !errors.Is(err, os.ErrPermission) {
 		t.Fatalf("Listen without CAP_NET_RAW = %v, want os.ErrPermission", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcplab/tcplab/internal/impair"
+	"github.com/tcplab/tcplab/internal/privtest"
 )
 
 // requireRoot skips the test, naming the remedy, when the process cannot
@@ -842,33 +843,18 @@ func TestParallelNetworks(t *testing.T) {
 	}
 }
 
-// TestWithoutPrivileges drops CAP_NET_ADMIN on one locked OS thread (then
-// discarded) and checks that New refuses with the remedy and leaves
-// nothing behind.
+// TestWithoutPrivileges drops CAP_NET_ADMIN on one thread (privtest) and
+// checks that New refuses with the remedy and leaves nothing behind.
 func TestWithoutPrivileges(t *testing.T) {
 	requireRoot(t)
 	before := ownNamespaces(t)
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-		var data [2]unix.CapUserData
-		if err := unix.Capget(&hdr, &data[0]); err != nil {
-			errc <- err
-			return
-		}
-		data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
-		if err := unix.Capset(&hdr, &data[0]); err != nil {
-			errc <- err
-			return
-		}
-		n, err := New(context.Background(), Config{})
-		if err == nil {
+	var err error
+	privtest.WithoutCap(t, unix.CAP_NET_ADMIN, func() {
+		var n *Network
+		if n, err = New(context.Background(), Config{}); err == nil {
 			n.Close()
 		}
-		errc <- err
-	}()
-	err := <-errc
+	})
 	if !errors.Is(err, os.ErrPermission) {
 		t.Fatalf("New without CAP_NET_ADMIN = %v, want os.ErrPermission", err)
 	}
