@@ -100,6 +100,12 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 // does not summarise, add nothing; the walk stops at a malformed option
 // as tshark's does.
 func appendOptions(dst, opts []byte, sackBase uint32) []byte {
+	if tcpanalysis.TimestampOnly(opts) {
+		dst = append(dst, " TSval="...)
+		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])), 10)
+		dst = append(dst, " TSecr="...)
+		return strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(opts[8:])), 10)
+	}
 	it := decode.OptionIter{Buf: opts}
 	for it.Next() {
 		o := it.Opt

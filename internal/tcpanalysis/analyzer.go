@@ -126,8 +126,28 @@ type conn struct {
 	sum        *Stream
 }
 
+// connKey identifies a conversation: its endpoints' addresses (IPv4 in
+// the first 4 bytes) and ports, the endpoint that sorts first as a. It is
+// plain memory with no padding, so the map hashes it in one call.
 type connKey struct {
-	a, b netip.AddrPort // a sorts before b
+	a, b   [16]byte
+	pa, pb uint16
+	v6     uint16 // 1 for IPv6 addresses, 0 for IPv4
+}
+
+// makeConnKey returns the key of the conversation between x and y, x
+// sorting first.
+func makeConnKey(x, y netip.AddrPort) connKey {
+	k := connKey{pa: x.Port(), pb: y.Port()}
+	xa, ya := x.Addr(), y.Addr()
+	if xa.Is4() {
+		a4, b4 := xa.As4(), ya.As4()
+		copy(k.a[:], a4[:])
+		copy(k.b[:], b4[:])
+	} else {
+		k.a, k.b, k.v6 = xa.As16(), ya.As16(), 1
+	}
+	return k
 }
 
 // Analyzer runs Wireshark's TCP analysis over the segments of a capture,
@@ -197,9 +217,11 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	src := netip.AddrPortFrom(p.Src, sport)
 	dst := netip.AddrPortFrom(p.Dst, dport)
 	dir := direction(p.Src, p.Dst, sport, dport)
-	key := connKey{src, dst}
+	var key connKey
 	if dir < 0 {
-		key = connKey{dst, src}
+		key = makeConnKey(dst, src)
+	} else {
+		key = makeConnKey(src, dst)
 	}
 	seq, ack := uint32(t.Seq()), uint32(t.Ack())
 	flags := t.Flags()
@@ -293,10 +315,12 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// Options: a window scale option sets the flow's shift for later
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
-	it := decode.OptionIter{Buf: t.Options()}
-	for it.Next() {
-		if it.Opt.Kind == decode.OptWS && it.Opt.Len == 3 {
-			fwd.winScale = int16(min(it.Opt.Data[0], 14))
+	if opts := t.Options(); !TimestampOnly(opts) {
+		it := decode.OptionIter{Buf: opts}
+		for it.Next() {
+			if it.Opt.Kind == decode.OptWS && it.Opt.Len == 3 {
+				fwd.winScale = int16(min(it.Opt.Data[0], 14))
+			}
 		}
 	}
 	if flags&decode.FlagSYN != 0 && len(t) >= hlen {
@@ -308,6 +332,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Analysis = fl
 	c.sum.add(r, src, wireLen, ts, c.tsFirstRTT)
 	return true
+}
+
+// TimestampOnly reports whether opts, a TCP header's options, are two
+// NOPs and a timestamp option: the layout Linux sends on every segment
+// after the handshake, which needs no walk of the options to read.
+func TimestampOnly(opts []byte) bool {
+	return len(opts) == 12 && opts[0] == 1 && opts[1] == 1 && opts[2] == decode.OptTimestamp && opts[3] == 10
 }
 
 // newConn starts conversation key with a new stream index.
