@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capfilter"
+	"github.com/tcplab/tcplab/internal/privtest"
 )
 
 // TestCaptureFileEqualsDelivered captures lab exchanges on lo and checks
@@ -320,7 +321,7 @@ func TestRingGeometry(t *testing.T) {
 // TestPermissionRemedy runs Open in a child process without CAP_NET_RAW
 // and checks the error names the capability and the remedy.
 func TestPermissionRemedy(t *testing.T) {
-	if os.Getenv(helperEnv) == "open" {
+	if privtest.Mode() == "open" {
 		_, err := Open(Config{})
 		var pe *PermissionError
 		if errors.As(err, &pe) && errors.Is(err, os.ErrPermission) {
@@ -338,26 +339,18 @@ func TestPermissionRemedy(t *testing.T) {
 	}
 }
 
+// helperEnv tells a child copy of the test binary which helper to be.
 const helperEnv = "TCPLAB_CAPTURE_TEST_HELPER"
 
-// runWithCaps re-runs this test binary's test named test, with helperEnv
-// set to mode, with its capability bounding set changed by bounding
-// (setpriv's syntax: "-net_raw" drops one, "-all,+net_raw" keeps one), so
-// even root does not get the dropped ones back at exec.
+// runWithCaps reruns this test binary's test named test in a child, with
+// privtest.Mode returning mode and its capability bounding set changed by
+// bounding (setpriv's syntax: "-net_raw" drops one, "-all,+net_raw" keeps
+// one), and returns the child's output. The child must succeed.
 func runWithCaps(t *testing.T, bounding, test, mode string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to change capabilities in a child (run the tests as root)")
-	}
-	setpriv, err := exec.LookPath("setpriv")
+	out, err := privtest.Rerun(t.Context(), t, bounding, test, mode)
 	if err != nil {
-		t.Skip("setpriv not installed (apt-get install util-linux)")
-	}
-	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set="+bounding, os.Args[0], "-test.run=^"+test+"$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child without CAP_NET_RAW: %v\n%s", err, out)
+		t.Fatalf("child with bounding set %s: %v\n%s", bounding, err, out)
 	}
 	return string(out)
 }
@@ -453,7 +446,7 @@ func TestStartFile(t *testing.T) {
 // TestOnlyNetRaw checks that CAP_NET_RAW alone is enough: a child with no
 // other capability captures a datagram.
 func TestOnlyNetRaw(t *testing.T) {
-	if os.Getenv(helperEnv) == "onlyraw" {
+	if privtest.Mode() == "onlyraw" {
 		rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
 			fmt.Println("ERROR", err)

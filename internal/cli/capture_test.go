@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/privtest"
 )
 
 // syncBuf is a buffer the capture command and the test use at once.
@@ -213,27 +213,16 @@ func TestCaptureCountQuiet(t *testing.T) {
 	}
 }
 
-const cliHelperEnv = "TCPLAB_CLI_CAPTURE_HELPER"
-
 // TestCaptureNotPermitted runs "tcplab capture" in a child process that
 // lacks CAP_NET_RAW: it exits 1 and names the capability and the remedy.
 func TestCaptureNotPermitted(t *testing.T) {
-	if os.Getenv(cliHelperEnv) == "1" {
+	if privtest.Mode() == "capture" {
 		var stderr bytes.Buffer
 		err := Run(context.Background(), []string{"capture", "-w", filepath.Join(t.TempDir(), "x.pcapng"), "tcp port 2000"}, strings.NewReader(""), io.Discard, &stderr)
 		fmt.Printf("EXIT %d\nERROR %v\nSTDERR %s\n", ExitCode(err), err, stderr.String())
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to drop a capability in a child (run the tests as root)")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv not installed (apt-get install util-linux)")
-	}
-	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-net_raw", os.Args[0], "-test.run=^TestCaptureNotPermitted$")
-	cmd.Env = append(os.Environ(), cliHelperEnv+"=1")
-	out, err := cmd.CombinedOutput()
+	out, err := privtest.Rerun(t.Context(), t, "-net_raw", "TestCaptureNotPermitted", "capture")
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/privtest"
 )
 
 func TestDemoUsage(t *testing.T) {
@@ -369,14 +370,12 @@ func TestDemoLangZh(t *testing.T) {
 	}
 }
 
-const demoHelperEnv = "TCPLAB_CLI_DEMO_HELPER"
-
 // TestDemoNotPermitted runs "tcplab demo" in a child process without
 // CAP_NET_RAW: the exchanges still run and succeed (exit 0), and the output
 // names the missing capability and the remedy. With --impair, which needs
 // CAP_NET_ADMIN too, the child fails with exit 1 and the remedy.
 func TestDemoNotPermitted(t *testing.T) {
-	if mode := os.Getenv(demoHelperEnv); mode != "" {
+	if mode := privtest.Mode(); mode != "" {
 		dir, err := os.MkdirTemp("", "demo")
 		if err != nil {
 			t.Fatal(err)
@@ -391,11 +390,6 @@ func TestDemoNotPermitted(t *testing.T) {
 		entries, _ := os.ReadDir(dir)
 		fmt.Printf("EXIT %d\nERROR %v\nFILES %d\nSTDOUT %s\nSTDERR %s\n", ExitCode(err), err, len(entries), stdout.String(), stderr.String())
 		return
-	}
-	skipUnlessRoot(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv not installed (apt-get install util-linux)")
 	}
 	tests := []struct {
 		mode, drop string
@@ -413,9 +407,7 @@ func TestDemoNotPermitted(t *testing.T) {
 		t.Run(tt.mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, setpriv, "--inh-caps=-all", "--bounding-set="+tt.drop, os.Args[0], "-test.run=^TestDemoNotPermitted$")
-			cmd.Env = append(os.Environ(), demoHelperEnv+"="+tt.mode)
-			out, err := cmd.CombinedOutput()
+			out, err := privtest.Rerun(ctx, t, tt.drop, "TestDemoNotPermitted", tt.mode)
 			var ee *exec.ExitError
 			if err != nil && !errors.As(err, &ee) {
 				t.Fatal(err)
