@@ -111,9 +111,15 @@ type conn interface {
 }
 
 // serveConn runs one exchange on c, tracked by trackConn, and closes it.
-func (s *Server) serveConn(c conn, peer netip.AddrPort) {
+// It returns false, having done nothing, when c's first read reports
+// errNotYet (see fdConn): the caller serves c later.
+func (s *Server) serveConn(c conn, peer netip.AddrPort) bool {
 	bufs := buffersPool.Get().(*connBuffers)
 	err := s.exchange(c, peer, bufs)
+	if err == errNotYet {
+		buffersPool.Put(bufs)
+		return false
+	}
 	// Count before closing, so that a peer that sees the close also sees
 	// the count.
 	switch {
@@ -136,6 +142,7 @@ func (s *Server) serveConn(c conn, peer netip.AddrPort) {
 		}
 		s.log.Warn("closed connection", "peer", peer.String(), "kind", kind(err), "reason", reason)
 	}
+	return true
 }
 
 // exchange reads the request, prints the lab's lines and writes the reply.
@@ -148,6 +155,9 @@ func (s *Server) exchange(c conn, peer netip.AddrPort, bufs *connBuffers) error 
 	defer func() { bufs.lines = lines[:0] }()
 
 	req, n, err := s.readRequest(c, bufs.req[:])
+	if err == errNotYet {
+		return err
+	}
 	if err != nil {
 		s.print(lines)
 		return &PeerError{Peer: peer, Op: "read request", Got: n, Err: err}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -15,21 +17,25 @@ import (
 // serveFast serves a *net.TCPListener on its socket directly; for any
 // other listener it returns false and does nothing.
 //
-// An exchange is short and its request nearly always arrives whole before
-// the connection is accepted. So the goroutine that accepts a connection
-// serves it, with non-blocking system calls on the accepted socket: accept4,
-// read, write, close, as a C epoll server does. The connection is never
-// registered with the runtime's poller, and Go's per-connection setup
-// (getsockname, TCP_NODELAY, a finalizer, epoll_ctl to add and to remove)
-// and a new goroutine per connection are saved. TCP_NODELAY stays off, as
-// in the original server: the reply is written at once and the connection
-// closed, so Nagle's algorithm never delays it.
+// An exchange is short, and the goroutine that accepts a connection serves
+// it with non-blocking system calls on the accepted socket: accept4, read,
+// write, close, as a C epoll server does. Go's per-connection setup
+// (getsockname, TCP_NODELAY, a finalizer, registering with the runtime's
+// poller and removing it) and a goroutine per connection are saved.
+// TCP_NODELAY stays off, as in the original server: the reply is written at
+// once and the connection closed, so Nagle's algorithm never delays it.
 //
-// When an exchange has to wait for its peer (a request in pieces, a reply
+// A connection accepted before its request arrived waits in an epoll set of
+// the accept loop's own, with the listener, until it is readable or its
+// read timeout ends; the set's descriptor waits in the runtime's poller.
+// When an exchange has to wait in the middle (a request in pieces, a reply
 // the peer does not take), its socket is handed to the runtime's poller as
 // an *os.File, which honours the same deadlines as a net.Conn, and a new
-// goroutine takes over accepting (fdConn.toFile). One goroutine accepts at
-// a time, so Serve's result comes from exactly one of them.
+// goroutine takes over the accept loop (fdConn.toFile). One goroutine runs
+// the loop at a time, so Serve's result comes from exactly one of them.
+//
+// If ln is closed other than by Serve's context, Shutdown or Close, Serve
+// notices at the next connection or readable request.
 func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
@@ -39,23 +45,12 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	// A listener's RawConn cannot wait for a connection (its Read fails
-	// with EINVAL), so the accept loop waits on a duplicate of the
-	// listening socket, registered with the runtime's poller as a file.
-	lf, err := dupFile(rc)
+	a, err := newAcceptor(s, ctx, ln, rc)
 	if err != nil {
 		return false, nil
 	}
-	wait, err := lf.SyscallConn()
-	if err != nil {
-		lf.Close()
-		return false, nil
-	}
-	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, wait: wait, result: make(chan error, 1)}
-	a.try = a.tryAccept
-	a.control = func(fd uintptr) { a.tryAccept(fd) }
-	// The duplicate is closed with the listener: on Shutdown or Close, when
-	// ctx ends, and when Serve returns.
+	// The epoll set is closed on Shutdown or Close, when ctx ends, and
+	// when Serve returns; a loop waiting on it then ends.
 	ended := make(chan struct{})
 	go func() {
 		select {
@@ -63,7 +58,7 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 		case <-ctx.Done():
 		case <-ended:
 		}
-		lf.Close()
+		a.epf.Close()
 	}()
 	go a.loop()
 	err = <-a.result
@@ -71,53 +66,79 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 	return true, err
 }
 
-// dupFile returns a duplicate of the listening socket in rc as a file in
-// the runtime's poller. The socket is non-blocking (package net made it so,
-// and the duplicate shares the flag), which os.NewFile takes as the sign to
-// register it.
-func dupFile(rc syscall.RawConn) (*os.File, error) {
-	var fd int
-	var derr error
-	if err := rc.Control(func(lfd uintptr) {
-		fd, derr = dupCloexec(int(lfd))
-	}); err != nil {
-		return nil, err
-	}
-	if derr != nil {
-		return nil, os.NewSyscallError("fcntl", derr)
-	}
-	return os.NewFile(uintptr(fd), "tcp listener"), nil
-}
-
-// dupCloexec duplicates fd with close-on-exec set, as F_DUPFD_CLOEXEC.
-func dupCloexec(fd int) (int, error) {
-	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(r), nil
-}
-
 // accept4 is syscall.Accept4; tests replace it to fail as a process out of
 // file descriptors would.
 var accept4 = syscall.Accept4
 
+// errNotYet is what an fdConn's first Read returns while nothing has
+// arrived, and accept when no connection is queued.
+var errNotYet = errors.New("server: nothing has arrived yet")
+
 // acceptor is the state of serveFast's accept loop. Only the goroutine
-// that currently accepts touches the fields below result.
+// that currently runs the loop touches the fields below result.
 type acceptor struct {
 	s      *Server
 	ctx    context.Context
 	ln     net.Listener
-	rc     syscall.RawConn // the listener's: accept4 without waiting
-	wait   syscall.RawConn // its duplicate's: accept4, waiting when none is queued
-	result chan error      // Serve's result, sent by the last accepting goroutine
+	rc     syscall.RawConn // the listener's
+	lfd    int32           // the listener's descriptor, its events' mark
+	epf    *os.File        // the epoll set, in the runtime's poller
+	epw    syscall.RawConn // epf's: every use of the set goes through it
+	result chan error      // Serve's result, sent by the last goroutine to run the loop
 
 	delay   time.Duration // accept backoff; 0 after a success
-	try     func(fd uintptr) bool
 	control func(fd uintptr)
 	fd      int // tryAccept's results
 	sa      syscall.Sockaddr
 	err     error
+
+	waiting  map[int32]*fdConn // in the epoll set, by descriptor: accepted before their request
+	pollFn   func(fd uintptr) bool
+	events   []syscall.EpollEvent
+	nready   int
+	addFn    func(fd uintptr)
+	addEv    syscall.EpollEvent
+	addErr   error
+	deadline time.Time // epf's read deadline as last set
+}
+
+// newAcceptor creates the accept loop's epoll set, holding the listener
+// (level-triggered: ready while connections are queued).
+func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.RawConn) (*acceptor, error) {
+	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, result: make(chan error, 1), waiting: make(map[int32]*fdConn)}
+	if err := rc.Control(func(fd uintptr) { a.lfd = int32(fd) }); err != nil {
+		return nil, err
+	}
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: a.lfd}
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, int(a.lfd), &ev); err != nil {
+		syscall.Close(ep)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	// Non-blocking, so that os.NewFile registers it with the runtime's
+	// poller: an epoll set is readable while it has events.
+	if err := syscall.SetNonblock(ep, true); err != nil {
+		syscall.Close(ep)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	a.epf = os.NewFile(uintptr(ep), "epoll")
+	if err := a.epf.SetReadDeadline(time.Time{}); err != nil { // not in the poller
+		a.epf.Close()
+		return nil, err
+	}
+	if a.epw, err = a.epf.SyscallConn(); err != nil {
+		a.epf.Close()
+		return nil, err
+	}
+	a.control = func(fd uintptr) { a.tryAccept(fd) }
+	a.pollFn = a.poll
+	a.addFn = func(fd uintptr) {
+		a.addErr = syscall.EpollCtl(int(fd), syscall.EPOLL_CTL_ADD, int(a.addEv.Fd), &a.addEv)
+	}
+	return a, nil
 }
 
 // loop accepts connections and serves each in turn until Serve's end,
@@ -125,56 +146,187 @@ type acceptor struct {
 // exchange had to wait for its peer and a new goroutine took over.
 func (a *acceptor) loop() {
 	s := a.s
+	events := make([]syscall.EpollEvent, 64)
+	var ready []*fdConn
 	for {
 		select {
 		case s.sem <- struct{}{}:
-		case <-s.done:
-			a.result <- ErrServerClosed
-			return
-		case <-a.ctx.Done():
-			a.result <- a.ctx.Err()
-			return
+		default:
+			// No slot left: the connections waiting for their request
+			// hold some, and wait on their own while this waits for one.
+			a.detach()
+			select {
+			case s.sem <- struct{}{}:
+			case <-s.done:
+				a.finish(ErrServerClosed)
+				return
+			case <-a.ctx.Done():
+				a.finish(a.ctx.Err())
+				return
+			}
 		}
 		fd, sa, err := a.accept()
 		if err != nil {
 			<-s.sem
+			if err == errNotYet {
+				var stop bool
+				if ready, stop = a.wait(events, ready[:0]); stop {
+					return
+				}
+				continue
+			}
+			a.detach() // the backoff may last a second
 			if err := s.acceptFailed(a.ctx, a.ln, err, &a.delay); err != nil {
-				a.result <- err
+				a.finish(err)
 				return
 			}
 			continue
 		}
 		a.delay = 0
-		c := &fdConn{fd: fd, a: a}
+		c := &fdConn{fd: fd, a: a, peer: sockaddrPeer(sa), first: true, owned: true}
 		if !s.trackConn(c) {
 			syscall.Close(fd)
 			<-s.sem
-			a.result <- ErrServerClosed
+			a.finish(ErrServerClosed)
 			return
 		}
 		s.accepted.Add(1)
-		s.serveConn(c, sockaddrPeer(sa))
-		if c.handedOff {
-			return
+		if s.serveConn(c, c.peer) {
+			if c.handedOff {
+				return
+			}
+			continue
 		}
+		a.watch(c)
 	}
 }
 
-// accept returns the next connection, a non-blocking socket. It waits in
-// the runtime's poller only when none is queued.
+// finish ends the loop with Serve's result err.
+func (a *acceptor) finish(err error) {
+	a.detach()
+	a.result <- err
+}
+
+// watch adds c, whose request has not arrived, to the epoll set, or
+// failing that gives it a goroutine of its own.
+func (a *acceptor) watch(c *fdConn) {
+	c.mu.Lock()
+	c.limit = time.Now().Add(a.s.readTimeout)
+	c.mu.Unlock()
+	a.addEv = syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(c.fd)}
+	err := a.epw.Control(a.addFn)
+	if err == nil && a.addErr == nil {
+		a.waiting[int32(c.fd)] = c
+		return
+	}
+	go a.s.serveAlone(c)
+}
+
+// wait serves the waiting connections whose request has arrived, or waits
+// until one has, a connection is queued, or the first waiting one's read
+// timeout ends. It reports whether this goroutine must stop running the
+// loop: an exchange had to wait and a new goroutine took over, or the set
+// was closed (then the result is sent).
+func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
+	var first time.Time
+	for _, c := range a.waiting {
+		if first.IsZero() || c.limit.Before(first) {
+			first = c.limit
+		}
+	}
+	if !first.Equal(a.deadline) {
+		a.epf.SetReadDeadline(first)
+		a.deadline = first
+	}
+	a.events, a.nready = events, 0
+	if err := a.epw.Read(a.pollFn); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			now := time.Now()
+			for fd, c := range a.waiting {
+				if !c.limit.After(now) {
+					delete(a.waiting, fd)
+					go a.s.serveAlone(c) // fails at once with the read timeout
+				}
+			}
+			return ready, false
+		}
+		select {
+		case <-a.s.done:
+			a.finish(ErrServerClosed)
+		case <-a.ctx.Done():
+			a.finish(a.ctx.Err())
+		default:
+			a.finish(fmt.Errorf("server: waiting for connections on %v: %w", a.ln.Addr(), err))
+		}
+		return ready, true
+	}
+	for _, ev := range events[:a.nready] {
+		if c := a.waiting[ev.Fd]; c != nil && ev.Fd != a.lfd {
+			delete(a.waiting, ev.Fd)
+			ready = append(ready, c)
+		}
+	}
+	handedOff := false
+	for _, c := range ready {
+		if handedOff {
+			go a.s.serveAlone(c)
+			continue
+		}
+		if !a.s.serveConn(c, c.peer) {
+			go a.s.serveAlone(c)
+		}
+		handedOff = c.handedOff
+	}
+	return ready, handedOff
+}
+
+// poll takes the epoll set's ready events without waiting and reports
+// whether there were any.
+func (a *acceptor) poll(fd uintptr) bool {
+	for {
+		n, err := syscall.EpollWait(int(fd), a.events, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return true // as ready: the loop tries again, and accept reports a closed listener
+		}
+		a.nready = n
+		return n > 0
+	}
+}
+
+// detach gives every waiting connection a goroutine of its own, when this
+// goroutine stops running the loop or may not get to them for a while.
+func (a *acceptor) detach() {
+	for fd, c := range a.waiting {
+		delete(a.waiting, fd)
+		go a.s.serveAlone(c)
+	}
+}
+
+// serveAlone serves c, whose request had not arrived, in a goroutine of
+// its own that waits for it.
+func (s *Server) serveAlone(c *fdConn) {
+	c.mu.Lock()
+	c.first, c.owned = false, false
+	c.mu.Unlock()
+	s.serveConn(c, c.peer)
+}
+
+// accept returns the next queued connection, a non-blocking socket, or
+// errNotYet if none is queued.
 func (a *acceptor) accept() (int, syscall.Sockaddr, error) {
-	// Control takes no lock on the listener: under load, when connections
-	// are queued, this is all accepting costs.
-	err := a.rc.Control(a.control)
-	if err == nil && a.err == syscall.EAGAIN {
-		err = a.wait.Read(a.try)
+	// Control takes no lock on the listener.
+	if err := a.rc.Control(a.control); err != nil {
+		return -1, nil, err
 	}
 	fd, sa, aerr := a.fd, a.sa, a.err
 	a.sa = nil
-	if err != nil {
-		return -1, nil, err
-	}
-	if aerr != nil {
+	switch {
+	case aerr == syscall.EAGAIN:
+		return -1, nil, errNotYet
+	case aerr != nil:
 		return -1, nil, &net.OpError{Op: "accept", Net: a.ln.Addr().Network(), Addr: a.ln.Addr(), Err: os.NewSyscallError("accept4", aerr)}
 	}
 	return fd, sa, nil
@@ -182,12 +334,12 @@ func (a *acceptor) accept() (int, syscall.Sockaddr, error) {
 
 // tryAccept calls accept4 once on the listener's descriptor, again after
 // an interrupted call or a connection reset while queued (as package net
-// does), and reports whether it is done: false means nothing is queued.
-func (a *acceptor) tryAccept(lfd uintptr) bool {
+// does).
+func (a *acceptor) tryAccept(lfd uintptr) {
 	for {
 		a.fd, a.sa, a.err = accept4(int(lfd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 		if a.err != syscall.EINTR && a.err != syscall.ECONNABORTED {
-			return a.err != syscall.EAGAIN
+			return
 		}
 	}
 }
@@ -202,11 +354,16 @@ func (a *acceptor) tryAccept(lfd uintptr) bool {
 type fdConn struct {
 	a *acceptor
 
+	peer netip.AddrPort
+
 	mu     sync.Mutex
 	fd     int
 	closed bool
 	file   *os.File  // non-nil once the exchange had to wait
 	rd, wd time.Time // deadlines to give the file
+	first  bool      // no byte read yet: Read may return errNotYet
+	owned  bool      // served by the goroutine running the accept loop
+	limit  time.Time // if set, no read deadline is later: accepted + read timeout
 
 	handedOff bool // a new goroutine accepts now; only the serving goroutine uses it
 }
@@ -222,6 +379,11 @@ func (c *fdConn) Read(p []byte) (int, error) {
 		for err == syscall.EINTR {
 			n, err = syscall.Read(c.fd, p)
 		}
+		if err == syscall.EAGAIN && c.first && c.owned {
+			c.mu.Unlock()
+			return 0, errNotYet
+		}
+		c.first = false
 		if err != syscall.EAGAIN {
 			c.mu.Unlock()
 			switch {
@@ -292,7 +454,7 @@ func (c *fdConn) toFile() error {
 	if err := c.file.SetWriteDeadline(c.wd); err != nil {
 		return err
 	}
-	if !c.handedOff {
+	if c.owned && !c.handedOff {
 		c.handedOff = true
 		go c.a.loop()
 	}
@@ -305,7 +467,11 @@ func (c *fdConn) SetReadDeadline(t time.Time) error {
 	switch {
 	case c.closed:
 		return net.ErrClosed
-	case c.file != nil:
+	}
+	if !c.limit.IsZero() && (t.IsZero() || t.After(c.limit)) {
+		t = c.limit
+	}
+	if c.file != nil {
 		return c.file.SetReadDeadline(t)
 	}
 	c.rd = t

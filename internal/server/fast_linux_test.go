@@ -167,3 +167,23 @@ func TestFastNoLeak(t *testing.T) {
 		t.Errorf("%d descriptors open before, %d after", before, after)
 	}
 }
+
+// TestFastSilentPeer checks that a connection accepted before its request,
+// which waits in the accept loop's epoll set, still ends with the read
+// timeout when nothing comes, while other clients are answered.
+func TestFastSilentPeer(t *testing.T) {
+	ts := start(t, Config{ReadTimeout: 300 * time.Millisecond}, "tcp4")
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := exchange(t, ts.addr, "Client of Louis,42"); !replyRE.MatchString(got) {
+		t.Errorf("reply to another client = %q", got)
+	}
+	e := ts.waitLog(t, c.LocalAddr().String())
+	if e.Kind != "read-timeout" || !strings.Contains(e.Reason, "nothing received") {
+		t.Errorf("log: kind %q reason %q, want read-timeout with nothing received", e.Kind, e.Reason)
+	}
+	checkClosed(t, c)
+}

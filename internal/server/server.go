@@ -239,7 +239,7 @@ func (s *Server) serveEach(ctx context.Context, ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.accepted.Add(1)
-		go s.serveConn(c, peerOf(c))
+		go s.serveConn(c, peerOf(c)) // a net.Conn never reports errNotYet
 	}
 }
 
