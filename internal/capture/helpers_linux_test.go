@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 // rec is a packet kept by a test: a copy of its bytes and its metadata.
@@ -131,29 +132,15 @@ func exchange(addr string, n int, big int) (string, error) {
 	return string(reply), err
 }
 
-// readFile reads every record of a capture file.
+// readFile reads every record of a capture file (pcaptest.ReadAll).
 func readFile(t *testing.T, path string) ([]rec, *pcapio.Reader) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	recs, rd := pcaptest.ReadAll(t, path)
+	out := make([]rec, len(recs))
+	for i, r := range recs {
+		out[i] = rec{ts: r.Timestamp, data: r.Data, length: r.OrigLen}
 	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatalf("pcapio.NewReader(%s) = %v", path, err)
-	}
-	var out []rec
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			return out, rd
-		}
-		if err != nil {
-			t.Fatalf("%s: record %d: %v", path, len(out)+1, err)
-		}
-		out = append(out, rec{ts: r.Timestamp, data: append([]byte(nil), r.Data...), length: r.OrigLen})
-	}
+	return out, rd
 }
 
 func tempFile(t *testing.T, name string) (*os.File, string) {
