@@ -3,6 +3,7 @@ package listing
 import (
 	"encoding/binary"
 	"strconv"
+	"sync"
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -41,20 +42,33 @@ func AppendFlags(dst []byte, flags uint16) []byte {
 	return dst
 }
 
+// flagTexts holds, for each value of the 12 flag bits, the Info
+// column's text from the flags' opening bracket to "Seq=": " [SYN, ACK]
+// Seq=".
+var flagTexts = sync.OnceValue(func() *[1 << 12]string {
+	var t [1 << 12]string
+	var buf []byte
+	for f := range t {
+		buf = append(AppendFlags(append(buf[:0], " ["...), uint16(f)), "] Seq="...)
+		t[f] = string(buf)
+	}
+	return &t
+})
+
 // AppendInfo appends the Info column tshark prints for a TCP segment when
 // no protocol above TCP is dissected: the expert labels, the ports, the
 // flags, Seq/Ack/Win/Urg/Len and the options.
 func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
-	if !r.OptionsTruncated {
+	if !r.OptionsTruncated && r.Analysis != 0 {
 		for _, f := range tcpanalysis.InfoOrder {
 			if r.Analysis&f == 0 {
 				continue
 			}
 			if f == tcpanalysis.DuplicateAck {
 				dst = append(dst, "[TCP Dup ACK "...)
-				dst = strconv.AppendUint(dst, uint64(r.DupAckOf), 10)
+				dst = appendUint(dst, uint64(r.DupAckOf))
 				dst = append(dst, '#')
-				dst = strconv.AppendUint(dst, uint64(r.DupAckNum), 10)
+				dst = appendUint(dst, uint64(r.DupAckNum))
 				dst = append(dst, "] "...)
 				continue
 			}
@@ -63,30 +77,28 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	t := p.TCP
-	dst = strconv.AppendUint(dst, uint64(t.SrcPort()), 10)
+	dst = appendUint(dst, uint64(t.SrcPort()))
 	dst = append(dst, " "+arrow+" "...)
-	dst = strconv.AppendUint(dst, uint64(t.DstPort()), 10)
-	dst = append(dst, " ["...)
-	dst = AppendFlags(dst, r.TCPFlags)
-	dst = append(dst, "] Seq="...)
-	dst = strconv.AppendUint(dst, uint64(r.Seq), 10)
+	dst = appendUint(dst, uint64(t.DstPort()))
+	dst = append(dst, flagTexts()[r.TCPFlags&0xfff]...)
+	dst = appendUint(dst, uint64(r.Seq))
 	if r.TCPFlags&decode.FlagACK != 0 {
 		dst = append(dst, " Ack="...)
-		dst = strconv.AppendUint(dst, uint64(r.Ack), 10)
+		dst = appendUint(dst, uint64(r.Ack))
 	}
 	dst = append(dst, " Win="...)
-	dst = strconv.AppendUint(dst, uint64(r.Win), 10)
+	dst = appendUint(dst, uint64(r.Win))
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
 		return append(dst, "[Packet size limited during capture]"...)
 	}
 	if r.TCPFlags&decode.FlagURG != 0 {
 		dst = append(dst, " Urg="...)
-		dst = strconv.AppendUint(dst, uint64(t.UrgentPointer()), 10)
+		dst = appendUint(dst, uint64(t.UrgentPointer()))
 	}
 	if r.HaveLen {
 		dst = append(dst, " Len="...)
-		dst = strconv.AppendUint(dst, uint64(r.Len), 10)
+		dst = appendUint(dst, uint64(r.Len))
 	}
 	dst = appendOptions(dst, t.Options(), r.SACKBase)
 	if r.OptionsTruncated {
@@ -102,9 +114,9 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 	if tcpanalysis.TimestampOnly(opts) {
 		dst = append(dst, " TSval="...)
-		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])), 10)
+		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])))
 		dst = append(dst, " TSecr="...)
-		return strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(opts[8:])), 10)
+		return appendUint(dst, uint64(binary.BigEndian.Uint32(opts[8:])))
 	}
 	it := decode.OptionIter{Buf: opts}
 	for it.Next() {
@@ -114,34 +126,34 @@ func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 		case decode.OptMSS:
 			if o.Len == 4 {
 				dst = append(dst, " MSS="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(d)), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint16(d)))
 			}
 		case decode.OptWS:
 			if o.Len == 3 {
 				dst = append(dst, " WS="...)
-				dst = strconv.AppendUint(dst, 1<<min(d[0], 14), 10)
+				dst = appendUint(dst, 1<<min(d[0], 14))
 			}
 		case decode.OptSACKPerm:
 			dst = append(dst, " SACK_PERM"...)
 		case decode.OptSACK:
 			for len(d) >= 8 {
 				dst = append(dst, " SLE="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase))
 				dst = append(dst, " SRE="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase))
 				d = d[8:]
 			}
 		case decode.OptTimestamp:
 			if o.Len == 10 {
 				dst = append(dst, " TSval="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(d)), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
 				dst = append(dst, " TSecr="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])))
 			}
 		case 6, 7: // echo and echo reply (RFC 1072)
 			if o.Len == 6 {
 				dst = append(dst, " ECHO="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint32(d)), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
 			}
 		case 19: // MD5 signature (RFC 2385)
 			if o.Len == 18 {
@@ -150,7 +162,7 @@ func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 		case 28: // user timeout (RFC 5482)
 			if o.Len == 4 {
 				dst = append(dst, " USER_TO="...)
-				dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(d)&0x7fff), 10)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint16(d)&0x7fff))
 			}
 		case 34: // TCP Fast Open (RFC 7413)
 			dst = appendTFO(dst, o.Len)
@@ -182,8 +194,8 @@ func appendTFO(dst []byte, n int) []byte {
 // captured with fewer than 16 bytes (but its ports): the ports, then the
 // snap length note.
 func AppendCutInfo(dst []byte, t decode.TCP) []byte {
-	dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(t)), 10)
+	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t)))
 	dst = append(dst, " "+arrow+" "...)
-	dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])), 10)
+	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])))
 	return append(dst, "[Packet size limited during capture]"...)
 }

@@ -31,52 +31,115 @@ func AppendTime(dst []byte, ns int64, digits int) []byte {
 		dst = append(dst, '-')
 		ns = -ns
 	}
-	dst = strconv.AppendInt(dst, ns/1e9, 10)
+	if secs := ns / 1e9; secs >= 0 {
+		dst = appendUint(dst, uint64(secs))
+	} else {
+		dst = strconv.AppendInt(dst, secs, 10) // only for math.MinInt64
+	}
 	if digits == 0 {
 		return dst
 	}
 	dst = append(dst, '.')
 	frac := ns % 1e9
-	for i := 9; i > digits; i-- {
-		frac /= 10
+	if frac < 0 {
+		frac = -frac
 	}
-	var buf [9]byte
-	for i := digits - 1; i >= 0; i-- {
-		buf[i] = byte('0' + frac%10)
-		frac /= 10
+	frac /= int64(pow10[9-digits])
+	l := len(dst)
+	dst = append(dst, "000000000"[:digits]...)
+	putDigits(dst[l+digits-decimalLen(uint64(frac)):], uint64(frac))
+	return dst
+}
+
+// timeLen returns the length of AppendTime's text for ns and digits.
+func timeLen(ns int64, digits int) int {
+	digits = max(0, min(digits, 9))
+	n := 0
+	if ns < 0 {
+		n++
+		ns = -ns
 	}
-	return append(dst, buf[:digits]...)
+	if secs := ns / 1e9; secs >= 0 {
+		n += decimalLen(uint64(secs))
+	} else {
+		n += len(strconv.FormatInt(secs, 10))
+	}
+	if digits > 0 {
+		n += 1 + digits
+	}
+	return n
 }
 
 // appendPad appends s right-aligned (right true) or left-aligned in a
 // field of at least width bytes, as tshark pads its columns.
 func appendPad(dst []byte, s []byte, width int, right bool) []byte {
-	pad := width - len(s)
 	if right {
-		for ; pad > 0; pad-- {
-			dst = append(dst, ' ')
-		}
-		return append(dst, s...)
+		return append(appendSpaces(dst, width-len(s)), s...)
 	}
-	dst = append(dst, s...)
-	for ; pad > 0; pad-- {
-		dst = append(dst, ' ')
+	return appendSpaces(append(dst, s...), width-len(s))
+}
+
+// appendAddrPad appends a padded as appendPad does, without a scratch
+// copy for IPv4 addresses.
+func appendAddrPad(dst []byte, a netip.Addr, width int, right bool) []byte {
+	if !a.Is4() {
+		var scratch [64]byte
+		return appendPad(dst, a.AppendTo(scratch[:0]), width, right)
+	}
+	b := a.As4()
+	n := 3
+	for _, o := range b {
+		n += octetLen(o)
+	}
+	if right {
+		dst = appendSpaces(dst, width-n)
+	}
+	for i, o := range b {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		switch {
+		case o >= 100:
+			dst = append(dst, '0'+o/100, '0'+o/10%10, '0'+o%10)
+		case o >= 10:
+			dst = append(dst, '0'+o/10, '0'+o%10)
+		default:
+			dst = append(dst, '0'+o)
+		}
+	}
+	if !right {
+		dst = appendSpaces(dst, width-n)
 	}
 	return dst
 }
 
+// octetLen returns the number of decimal digits of o.
+func octetLen(o byte) int {
+	switch {
+	case o >= 100:
+		return 3
+	case o >= 10:
+		return 2
+	}
+	return 1
+}
+
 // appendColumns appends the columns before Info.
 func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *decode.Packet, wireLen int) []byte {
-	var scratch [64]byte
-	dst = appendPad(dst, strconv.AppendUint(scratch[:0], uint64(number), 10), 5, true)
+	dst = appendUintRight(dst, uint64(number), 5)
 	dst = append(dst, ' ')
-	dst = appendPad(dst, AppendTime(scratch[:0], relTime, digits), 10, true)
+	dst = appendSpaces(dst, 10-timeLen(relTime, digits))
+	dst = AppendTime(dst, relTime, digits)
 	dst = append(dst, ' ')
-	dst = appendPad(dst, p.Src.AppendTo(scratch[:0]), 12, true)
+	dst = appendAddrPad(dst, p.Src, 12, true)
 	dst = append(dst, " "+arrow+" "...)
-	dst = appendPad(dst, p.Dst.AppendTo(scratch[:0]), 12, false)
+	dst = appendAddrPad(dst, p.Dst, 12, false)
 	dst = append(dst, " TCP "...)
-	dst = strconv.AppendInt(dst, int64(wireLen), 10)
+	if wireLen >= 0 {
+		dst = appendUint(dst, uint64(wireLen))
+	} else {
+		dst = strconv.AppendInt(dst, int64(wireLen), 10)
+	}
 	return append(dst, ' ')
 }
 
@@ -97,7 +160,7 @@ func AppendLine(dst []byte, pk *Packet) []byte {
 func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 	p, r := pk.Decoded, pk.Result
 	dst = append(dst, `{"type":"packet","frame":`...)
-	dst = strconv.AppendUint(dst, uint64(pk.Number), 10)
+	dst = appendUint(dst, uint64(pk.Number))
 	dst = append(dst, `,"time":`...)
 	dst = AppendTime(dst, pk.RelTime, pk.Resolution)
 	dst = append(dst, `,"src":"`...)
@@ -105,41 +168,41 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 	dst = append(dst, `","dst":"`...)
 	dst = p.Dst.AppendTo(dst)
 	dst = append(dst, `","sport":`...)
-	dst = strconv.AppendUint(dst, uint64(p.TCP.SrcPort()), 10)
+	dst = appendUint(dst, uint64(p.TCP.SrcPort()))
 	dst = append(dst, `,"dport":`...)
-	dst = strconv.AppendUint(dst, uint64(p.TCP.DstPort()), 10)
+	dst = appendUint(dst, uint64(p.TCP.DstPort()))
 	dst = append(dst, `,"stream":`...)
-	dst = strconv.AppendUint(dst, uint64(r.Stream), 10)
+	dst = appendUint(dst, uint64(r.Stream))
 	dst = append(dst, `,"flags":`...)
-	dst = strconv.AppendUint(dst, uint64(r.TCPFlags), 10)
+	dst = appendUint(dst, uint64(r.TCPFlags))
 	dst = append(dst, `,"seq":`...)
-	dst = strconv.AppendUint(dst, uint64(r.Seq), 10)
+	dst = appendUint(dst, uint64(r.Seq))
 	hasAck := r.TCPFlags&decode.FlagACK != 0
 	if hasAck {
 		dst = append(dst, `,"ack":`...)
-		dst = strconv.AppendUint(dst, uint64(r.Ack), 10)
+		dst = appendUint(dst, uint64(r.Ack))
 	}
 	dst = append(dst, `,"seq_raw":`...)
-	dst = strconv.AppendUint(dst, uint64(r.SeqRaw), 10)
+	dst = appendUint(dst, uint64(r.SeqRaw))
 	if hasAck {
 		dst = append(dst, `,"ack_raw":`...)
-		dst = strconv.AppendUint(dst, uint64(r.AckRaw), 10)
+		dst = appendUint(dst, uint64(r.AckRaw))
 	}
 	if r.HaveLen {
 		dst = append(dst, `,"len":`...)
-		dst = strconv.AppendUint(dst, uint64(r.Len), 10)
+		dst = appendUint(dst, uint64(r.Len))
 	}
 	dst = append(dst, `,"win_raw":`...)
-	dst = strconv.AppendUint(dst, uint64(r.WinRaw), 10)
+	dst = appendUint(dst, uint64(r.WinRaw))
 	dst = append(dst, `,"win":`...)
-	dst = strconv.AppendUint(dst, uint64(r.Win), 10)
+	dst = appendUint(dst, uint64(r.Win))
 	if r.HasWinScale {
 		dst = append(dst, `,"win_scale":`...)
 		dst = strconv.AppendInt(dst, int64(r.WinScale), 10)
 	}
 	if len(p.TCP) >= 18 {
 		dst = append(dst, `,"checksum":`...)
-		dst = strconv.AppendUint(dst, uint64(binary.BigEndian.Uint16(p.TCP[16:])), 10)
+		dst = appendUint(dst, uint64(binary.BigEndian.Uint16(p.TCP[16:])))
 	}
 	dst = append(dst, `,"checksum_status":"`...)
 	dst = append(dst, status.String()...)
@@ -162,9 +225,9 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 		dst = append(dst, ']')
 		if fl&tcpanalysis.DuplicateAck != 0 {
 			dst = append(dst, `,"dup_ack_of":`...)
-			dst = strconv.AppendUint(dst, uint64(r.DupAckOf), 10)
+			dst = appendUint(dst, uint64(r.DupAckOf))
 			dst = append(dst, `,"dup_ack_num":`...)
-			dst = strconv.AppendUint(dst, uint64(r.DupAckNum), 10)
+			dst = appendUint(dst, uint64(r.DupAckNum))
 		}
 	}
 	dst = append(dst, `,"info":`...)
@@ -209,21 +272,21 @@ func appendJSONString(dst, s []byte) []byte {
 // final '\n'.
 func AppendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
 	dst = append(dst, `{"type":"stream","stream":`...)
-	dst = strconv.AppendUint(dst, uint64(s.Index), 10)
+	dst = appendUint(dst, uint64(s.Index))
 	dst = append(dst, `,"client":"`...)
 	dst = appendAddrPort(dst, s.Client)
 	dst = append(dst, `","server":"`...)
 	dst = appendAddrPort(dst, s.Server)
 	dst = append(dst, `","first_frame":`...)
-	dst = strconv.AppendUint(dst, uint64(s.FirstFrame), 10)
+	dst = appendUint(dst, uint64(s.FirstFrame))
 	dst = append(dst, `,"last_frame":`...)
-	dst = strconv.AppendUint(dst, uint64(s.LastFrame), 10)
+	dst = appendUint(dst, uint64(s.LastFrame))
 	dst = append(dst, `,"packets":`...)
-	dst = strconv.AppendUint(dst, s.Packets, 10)
+	dst = appendUint(dst, s.Packets)
 	dst = append(dst, `,"bytes_c2s":`...)
-	dst = strconv.AppendUint(dst, s.BytesC2S, 10)
+	dst = appendUint(dst, s.BytesC2S)
 	dst = append(dst, `,"bytes_s2c":`...)
-	dst = strconv.AppendUint(dst, s.BytesS2C, 10)
+	dst = appendUint(dst, s.BytesS2C)
 	hs := s.Handshake()
 	if s.IRTT != 0 && hs == "complete" {
 		dst = append(dst, `,"irtt":`...)

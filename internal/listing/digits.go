@@ -1,0 +1,84 @@
+package listing
+
+import (
+	"math/bits"
+	"strconv"
+)
+
+// digitPairs holds "00" to "99", for writing two digits at a time.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// pow10 holds the powers of ten that fit in a uint64.
+var pow10 = [...]uint64{
+	1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+}
+
+// decimalLen returns the number of decimal digits of v (1 for 0).
+func decimalLen(v uint64) int {
+	n := bits.Len64(v|1)*1233>>12 + 1 // 1233/4096 is just above log10(2)
+	if n > 1 && v < pow10[n-1] {
+		n--
+	}
+	return n
+}
+
+// appendUint appends v in decimal. (Writing the digits in place instead,
+// to skip strconv's copy from its scratch buffer, measured more
+// instructions, not fewer: strconv's loop is the tighter one.)
+func appendUint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
+
+// putDigits writes v's decimal digits into b, which is exactly as long
+// as v has digits.
+func putDigits(b []byte, v uint64) {
+	i := len(b)
+	for v > 1<<32-1 && i >= 2 {
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	// The rest in 32 bits, whose division by 100 is cheaper.
+	w := uint32(v)
+	for w >= 100 && i >= 2 {
+		q := w / 100
+		r := (w - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
+		w = q
+	}
+	switch {
+	case i >= 2 && w >= 10:
+		b[i-2], b[i-1] = digitPairs[w*2], digitPairs[w*2+1]
+	case i >= 1:
+		b[i-1] = byte('0' + w%10)
+	}
+}
+
+// appendSpaces appends n spaces (none when n <= 0).
+func appendSpaces(dst []byte, n int) []byte {
+	const spaces = "                                "
+	for n > 0 {
+		k := min(n, len(spaces))
+		dst = append(dst, spaces[:k]...)
+		n -= k
+	}
+	return dst
+}
+
+// appendUintRight appends v in decimal, right-aligned in a field of at
+// least width bytes.
+func appendUintRight(dst []byte, v uint64, width int) []byte {
+	dst = appendSpaces(dst, width-decimalLen(v))
+	return appendUint(dst, v)
+}
