@@ -38,13 +38,18 @@ type Options struct {
 	ProgressEvery uint64
 }
 
+// outBatch is how many bytes of packet lines Run gathers before writing
+// them; as large as its writer's buffer, so that bufio passes each batch
+// straight through.
+const outBatch = 256 << 10
+
 // Run reads every record of rd, analyses its TCP segments and writes the
 // output opts asks for to w. On a corrupt or truncated file it writes
 // everything analysed before the bad record, then returns the reader's
 // error (which names the byte offset). When ctx is cancelled it stops
 // reading, writes what it has, and returns ctx's error.
 func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
+	bw := bufio.NewWriterSize(w, outBatch)
 	var (
 		sp       spill
 		spillErr error
@@ -53,9 +58,11 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	sp.byTap = opts.Format != NDJSON
 	defer sp.close()
 	var (
-		p      decode.Packet
-		r      tcpanalysis.Result
-		buf    = make([]byte, 0, 1024)
+		p decode.Packet
+		r tcpanalysis.Result
+		// Lines accumulate in buf, written out when it holds outBatch
+		// bytes: one copy and one write per batch, not per line.
+		buf    = make([]byte, 0, outBatch+64<<10)
 		frame  uint32
 		first  int64
 		digits = 6
@@ -95,6 +102,12 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			}
 			break
 		}
+		if len(buf) >= outBatch {
+			if _, err := bw.Write(buf); err != nil {
+				return fmt.Errorf("listing: writing output: %w", err)
+			}
+			buf = buf[:0]
+		}
 		frame++
 		if frame%4096 == 0 && ctx.Err() != nil {
 			readErr = ctx.Err()
@@ -112,12 +125,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			if opts.Format == Text && fol == nil && opts.Select.Empty() && cutTCP(&p) {
 				// tshark lists a header cut before its window with
 				// its ports only.
-				buf = appendColumns(buf[:0], frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen)
+				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen)
 				buf = AppendCutInfo(buf, p.TCP)
 				buf = append(buf, '\n')
-				if _, err := bw.Write(buf); err != nil {
-					return fmt.Errorf("listing: writing output: %w", err)
-				}
 			}
 			continue
 		}
@@ -129,16 +139,15 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			continue
 		}
 		pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r}
-		buf = buf[:0]
 		if opts.Format == NDJSON {
 			status, _ := p.TCPChecksum()
 			buf = AppendJSON(buf, &pk, status)
 		} else {
 			buf = AppendLine(buf, &pk)
 		}
-		if _, err := bw.Write(buf); err != nil {
-			return fmt.Errorf("listing: writing output: %w", err)
-		}
+	}
+	if _, err := bw.Write(buf); err != nil {
+		return fmt.Errorf("listing: writing output: %w", err)
 	}
 	an.Finish()
 	if spillErr != nil {
