@@ -31,6 +31,7 @@ import (
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/privtest"
 )
 
 // lockedBuffer is a bytes.Buffer that the command under test and the test
@@ -792,13 +793,11 @@ func TestServerCaptureEveryInterface(t *testing.T) {
 	}
 }
 
-const serverHelperEnv = "TCPLAB_CLI_SERVER_HELPER"
-
 // TestServerCaptureNotPermitted runs "tcplab server --capture" in a child
 // process without CAP_NET_RAW: it does not serve, exits 1, names the
 // capability and the remedy, and creates no file.
 func TestServerCaptureNotPermitted(t *testing.T) {
-	if os.Getenv(serverHelperEnv) == "1" {
+	if privtest.Mode() == "server" {
 		dir, err := os.MkdirTemp("", "server-capture")
 		if err != nil {
 			t.Fatal(err)
@@ -810,18 +809,9 @@ func TestServerCaptureNotPermitted(t *testing.T) {
 		fmt.Printf("EXIT %d\nERROR %v\nFILES %d\nSTDOUT %q\nSTDERR %s\n", ExitCode(err), err, len(entries), stdout.String(), stderr.String())
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to drop CAP_NET_RAW in a child (run the tests as root, as CI does)")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv not installed (apt-get install util-linux)")
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, setpriv, "--inh-caps=-all", "--bounding-set=-net_raw", os.Args[0], "-test.run=^TestServerCaptureNotPermitted$")
-	cmd.Env = append(os.Environ(), serverHelperEnv+"=1")
-	out, err := cmd.CombinedOutput()
+	out, err := privtest.Rerun(ctx, t, "-net_raw", "TestServerCaptureNotPermitted", "server")
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatal(err)
