@@ -21,6 +21,37 @@ type Packet struct {
 	WireLen    int // the frame's length on the wire (frame.len)
 	Decoded    *decode.Packet
 	Result     *tcpanalysis.Result
+
+	// addrs, when set, remembers the last addresses' padded columns.
+	addrs *addrColumns
+}
+
+// addrColumns remembers the padded Source and Destination columns of the
+// last addresses shown: a capture's packets mostly repeat a few
+// addresses, so most lines copy them instead of formatting them.
+type addrColumns struct {
+	src, dst         netip.Addr
+	srcText, dstText []byte
+	valid            [2]bool
+}
+
+// appendAddrColumns appends the padded Source and Destination columns,
+// from c when it holds them.
+func (c *addrColumns) appendAddrColumns(dst []byte, src, dstAddr netip.Addr) []byte {
+	if c == nil {
+		dst = appendAddrPad(dst, src, 12, true)
+		dst = append(dst, " "+arrow+" "...)
+		return appendAddrPad(dst, dstAddr, 12, false)
+	}
+	if !c.valid[0] || c.src != src {
+		c.src, c.srcText, c.valid[0] = src, appendAddrPad(c.srcText[:0], src, 12, true), true
+	}
+	if !c.valid[1] || c.dst != dstAddr {
+		c.dst, c.dstText, c.valid[1] = dstAddr, appendAddrPad(c.dstText[:0], dstAddr, 12, false), true
+	}
+	dst = append(dst, c.srcText...)
+	dst = append(dst, " "+arrow+" "...)
+	return append(dst, c.dstText...)
 }
 
 // AppendTime appends ns nanoseconds as seconds with digits fraction
@@ -125,15 +156,13 @@ func octetLen(o byte) int {
 }
 
 // appendColumns appends the columns before Info.
-func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *decode.Packet, wireLen int) []byte {
+func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *decode.Packet, wireLen int, addrs *addrColumns) []byte {
 	dst = appendUintRight(dst, uint64(number), 5)
 	dst = append(dst, ' ')
 	dst = appendSpaces(dst, 10-timeLen(relTime, digits))
 	dst = AppendTime(dst, relTime, digits)
 	dst = append(dst, ' ')
-	dst = appendAddrPad(dst, p.Src, 12, true)
-	dst = append(dst, " "+arrow+" "...)
-	dst = appendAddrPad(dst, p.Dst, 12, false)
+	dst = addrs.appendAddrColumns(dst, p.Src, p.Dst)
 	dst = append(dst, " TCP "...)
 	if wireLen >= 0 {
 		dst = appendUint(dst, uint64(wireLen))
@@ -149,7 +178,7 @@ func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *deco
 // in 10, the source in 12, the destination left-aligned in 12, and the
 // arrow between source and destination. The line ends with '\n'.
 func AppendLine(dst []byte, pk *Packet) []byte {
-	dst = appendColumns(dst, pk.Number, pk.RelTime, pk.Resolution, pk.Decoded, pk.WireLen)
+	dst = appendColumns(dst, pk.Number, pk.RelTime, pk.Resolution, pk.Decoded, pk.WireLen, pk.addrs)
 	dst = AppendInfo(dst, pk.Decoded, pk.Result)
 	return append(dst, '\n')
 }

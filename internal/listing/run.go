@@ -67,6 +67,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		first  int64
 		digits = 6
 		fol    *follower
+		addrs  addrColumns
 	)
 	if opts.Follow >= 0 {
 		fol = newFollower(uint32(opts.Follow))
@@ -125,7 +126,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			if opts.Format == Text && fol == nil && opts.Select.Empty() && cutTCP(&p) {
 				// tshark lists a header cut before its window with
 				// its ports only.
-				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen)
+				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen, &addrs)
 				buf = AppendCutInfo(buf, p.TCP)
 				buf = append(buf, '\n')
 			}
@@ -138,7 +139,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			fol.add(&p, &r)
 			continue
 		}
-		pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r}
+		pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r, addrs: &addrs}
 		if opts.Format == NDJSON {
 			status, _ := p.TCPChecksum()
 			buf = AppendJSON(buf, &pk, status)
