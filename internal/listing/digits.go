@@ -1,8 +1,11 @@
 package listing
 
 import (
+	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
+	"sync/atomic"
 )
 
 // digitPairs holds "00" to "99", for writing two digits at a time.
@@ -32,10 +35,60 @@ func decimalLen(v uint64) int {
 	return n
 }
 
-// appendUint appends v in decimal. (Writing the digits in place instead,
-// to skip strconv's copy from its scratch buffer, measured more
-// instructions, not fewer: strconv's loop is the tighter one.)
-func appendUint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
+// appendUint appends v in decimal. Numbers below 65536 (ports, lengths,
+// windows, most relative sequence numbers) come from a table of their
+// digits, stored with one 8-byte write; larger ones from strconv.
+// (Writing the digits in place instead of strconv's copy from its
+// scratch buffer measured more instructions, not fewer.)
+func appendUint(dst []byte, v uint64) []byte {
+	if v >= 1<<16 {
+		return strconv.AppendUint(dst, v, 10)
+	}
+	t := smallDecimals.Load()
+	if t == nil {
+		t = buildSmallDecimals()
+		smallDecimals.Store(t)
+	}
+	e := t[v]
+	l := len(dst)
+	if cap(dst)-l < 8 {
+		dst = slices.Grow(dst, 8)
+	}
+	dst = dst[:l+8]
+	binary.LittleEndian.PutUint64(dst[l:], e)
+	return dst[:l+int(e>>56)]
+}
+
+// smallDecimals holds the decimal digits of every number below 65536,
+// each packed in a uint64: the digits from the lowest byte up, the count
+// in the highest. It is built on first use (callers racing to build it
+// build the same table); an atomic load costs less than sync.OnceValue's
+// call on each number.
+var smallDecimals atomic.Pointer[[1 << 16]uint64]
+
+// buildSmallDecimals returns the table smallDecimals holds.
+func buildSmallDecimals() *[1 << 16]uint64 {
+	var t [1 << 16]uint64
+	var d [5]byte // the digits of i, most significant first
+	n := 1
+	for i := range t {
+		var e uint64
+		for j := range n {
+			e |= uint64(d[5-n+j]+'0') << (8 * j)
+		}
+		t[i] = e | uint64(n)<<56
+		// Add one to the digits.
+		for j := 4; j >= 0; j-- {
+			if d[j] < 9 {
+				d[j]++
+				n = max(n, 5-j)
+				break
+			}
+			d[j] = 0
+		}
+	}
+	return &t
+}
 
 // putDigits writes v's decimal digits into b, which is exactly as long
 // as v has digits.

@@ -10,6 +10,11 @@ import (
 // TestAppendUint compares appendUint with strconv around every power of
 // ten and at the extremes, appending to a buffer with and without room.
 func TestAppendUint(t *testing.T) {
+	for v := range uint64(1 << 17) {
+		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q, want %q", v, got, want)
+		}
+	}
 	vals := []uint64{0, 1, 9, math.MaxUint32, math.MaxUint64, math.MaxUint64 - 1}
 	for _, p := range pow10 {
 		vals = append(vals, p-1, p, p+1, p*9/10*10+9)
