@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,8 +33,9 @@ import (
 // When an exchange has to wait in the middle (a request in pieces, a reply
 // the peer does not take), its socket is handed to the runtime's poller as
 // an *os.File, which honours the same deadlines as a net.Conn, and a new
-// goroutine takes over the accept loop (fdConn.toFile). One goroutine runs
-// the loop at a time, so Serve's result comes from exactly one of them.
+// goroutine takes over the accept loop (fdConn.toFile). There is a loop
+// per CPU the runtime may use, each with its own epoll set; one goroutine
+// runs each loop at a time, and Serve returns the first loop's result.
 //
 // If ln is closed other than by Serve's context, Shutdown or Close, Serve
 // notices at the next connection or readable request.
@@ -45,12 +48,24 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	a, err := newAcceptor(s, ctx, ln, rc)
-	if err != nil {
-		return false, nil
+	// A loop per CPU the runtime may use, as the C server has a thread
+	// per CPU; each sends one result.
+	n := max(1, runtime.GOMAXPROCS(0))
+	results := make(chan error, n)
+	sh := &backoff{}
+	loops := make([]*acceptor, 0, n)
+	for range n {
+		a, err := newAcceptor(s, ctx, ln, rc, results, sh)
+		if err != nil {
+			for _, a := range loops {
+				a.epf.Close()
+			}
+			return false, nil
+		}
+		loops = append(loops, a)
 	}
-	// The epoll set is closed on Shutdown or Close, when ctx ends, and
-	// when Serve returns; a loop waiting on it then ends.
+	// The epoll sets are closed on Shutdown or Close, when ctx ends, and
+	// when Serve returns; a loop waiting on its set then ends.
 	ended := make(chan struct{})
 	go func() {
 		select {
@@ -58,12 +73,56 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 		case <-ctx.Done():
 		case <-ended:
 		}
-		a.epf.Close()
+		for _, a := range loops {
+			a.epf.Close()
+		}
 	}()
-	go a.loop()
-	err = <-a.result
+	for _, a := range loops {
+		go a.loop()
+	}
+	err = <-results
 	close(ended)
 	return true, err
+}
+
+// backoff is the accept backoff the loops share, so that an error they all
+// meet (EMFILE) logs one line per wait, not one per loop.
+type backoff struct {
+	failing atomic.Bool // an error since the last success: the fields below are in use
+	mu      sync.Mutex
+	delay   time.Duration
+	until   time.Time // the end of the wait logged last
+}
+
+// acceptFailed is Server.acceptFailed with the shared backoff: a loop that
+// fails during a wait another loop logged waits out the rest silently.
+func (a *acceptor) acceptFailed(err error) error {
+	if err := a.s.acceptEnd(a.ctx, a.ln, err); err != nil {
+		return err
+	}
+	sh := a.backoff
+	sh.mu.Lock()
+	wait := time.Until(sh.until)
+	if wait <= 0 {
+		sh.delay = nextBackoff(sh.delay)
+		wait = sh.delay
+		sh.until = time.Now().Add(wait)
+		a.s.logRetry(a.ln, err, wait)
+	}
+	sh.failing.Store(true)
+	sh.mu.Unlock()
+	return a.s.sleep(a.ctx, wait)
+}
+
+// succeeded resets the shared backoff after an accept.
+func (sh *backoff) succeeded() {
+	if !sh.failing.Load() {
+		return
+	}
+	sh.mu.Lock()
+	sh.delay, sh.until = 0, time.Time{}
+	sh.failing.Store(false)
+	sh.mu.Unlock()
 }
 
 // accept4 is syscall.Accept4; tests replace it to fail as a process out of
@@ -77,16 +136,16 @@ var errNotYet = errors.New("server: nothing has arrived yet")
 // acceptor is the state of serveFast's accept loop. Only the goroutine
 // that currently runs the loop touches the fields below result.
 type acceptor struct {
-	s      *Server
-	ctx    context.Context
-	ln     net.Listener
-	rc     syscall.RawConn // the listener's
-	lfd    int32           // the listener's descriptor, its events' mark
-	epf    *os.File        // the epoll set, in the runtime's poller
-	epw    syscall.RawConn // epf's: every use of the set goes through it
-	result chan error      // Serve's result, sent by the last goroutine to run the loop
+	s       *Server
+	ctx     context.Context
+	ln      net.Listener
+	rc      syscall.RawConn // the listener's
+	lfd     int32           // the listener's descriptor, its events' mark
+	epf     *os.File        // the epoll set, in the runtime's poller
+	epw     syscall.RawConn // epf's: every use of the set goes through it
+	result  chan error      // Serve's result: each loop sends one, from the last goroutine to run it
+	backoff *backoff        // shared by the loops
 
-	delay   time.Duration // accept backoff; 0 after a success
 	control func(fd uintptr)
 	fd      int // tryAccept's results
 	sa      syscall.Sockaddr
@@ -104,8 +163,8 @@ type acceptor struct {
 
 // newAcceptor creates the accept loop's epoll set, holding the listener
 // (level-triggered: ready while connections are queued).
-func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.RawConn) (*acceptor, error) {
-	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, result: make(chan error, 1), waiting: make(map[int32]*fdConn)}
+func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.RawConn, result chan error, sh *backoff) (*acceptor, error) {
+	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, result: result, backoff: sh, waiting: make(map[int32]*fdConn)}
 	if err := rc.Control(func(fd uintptr) { a.lfd = int32(fd) }); err != nil {
 		return nil, err
 	}
@@ -176,13 +235,13 @@ func (a *acceptor) loop() {
 				continue
 			}
 			a.detach() // the backoff may last a second
-			if err := s.acceptFailed(a.ctx, a.ln, err, &a.delay); err != nil {
+			if err := a.acceptFailed(err); err != nil {
 				a.finish(err)
 				return
 			}
 			continue
 		}
-		a.delay = 0
+		a.backoff.succeeded()
 		c := &fdConn{fd: fd, a: a, peer: sockaddrPeer(sa), first: true, owned: true}
 		if !s.trackConn(c) {
 			syscall.Close(fd)

@@ -61,8 +61,8 @@ func TestFastPeerNeverReads(t *testing.T) {
 }
 
 // TestFastAcceptBackoff is TestAcceptBackoff on serveFast's path: accept4
-// fails with EMFILE three times, the server logs and waits 5, 10 and 20 ms,
-// then serves.
+// fails with EMFILE three times, the server logs and waits 5, 10 and 20 ms
+// (fewer if another loop's wait covers a failure), then serves.
 func TestFastAcceptBackoff(t *testing.T) {
 	var mu sync.Mutex
 	fails := 3
@@ -102,7 +102,13 @@ func TestFastAcceptBackoff(t *testing.T) {
 			waits = append(waits, e.RetryIn)
 		}
 	}
-	if diff := cmp.Diff([]string{"5ms", "10ms", "20ms"}, waits); diff != "" {
+	// The loops share the backoff: a loop failing during a wait another
+	// logged waits silently, so three failures log one to three waits,
+	// each twice the last.
+	want := []string{"5ms", "10ms", "20ms"}
+	if len(waits) == 0 || len(waits) > len(want) {
+		t.Errorf("accept retries logged: %q, want 1 to 3 of %q\nlogs:\n%s", waits, want, logs)
+	} else if diff := cmp.Diff(want[:len(waits)], waits); diff != "" {
 		t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
 	}
 	s.Close()

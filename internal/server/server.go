@@ -247,6 +247,17 @@ func (s *Server) serveEach(ctx context.Context, ln net.Listener) error {
 // Serve ends with, or nil after waiting the next backoff (delay, 0 after a
 // success), with one log line per wait.
 func (s *Server) acceptFailed(ctx context.Context, ln net.Listener, err error, delay *time.Duration) error {
+	if err := s.acceptEnd(ctx, ln, err); err != nil {
+		return err
+	}
+	*delay = nextBackoff(*delay)
+	s.logRetry(ln, err, *delay)
+	return s.sleep(ctx, *delay)
+}
+
+// acceptEnd returns the error Serve ends with after err from accepting on
+// ln, or nil if accepting should go on after a backoff.
+func (s *Server) acceptEnd(ctx context.Context, ln net.Listener, err error) error {
 	if s.isClosing() {
 		return ErrServerClosed
 	}
@@ -256,9 +267,18 @@ func (s *Server) acceptFailed(ctx context.Context, ln net.Listener, err error, d
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("server: accept on %v: %w", ln.Addr(), err)
 	}
-	*delay = nextBackoff(*delay)
-	s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err.Error(), "retry_in", delay.String())
-	t := time.NewTimer(*delay)
+	return nil
+}
+
+// logRetry logs an accept error and the wait before the next try.
+func (s *Server) logRetry(ln net.Listener, err error, wait time.Duration) {
+	s.log.Warn("accept failed; retrying", "addr", ln.Addr().String(), "err", err.Error(), "retry_in", wait.String())
+}
+
+// sleep waits for d, or returns ErrServerClosed or ctx.Err() if the server
+// closes or ctx ends first.
+func (s *Server) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
