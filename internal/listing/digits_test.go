@@ -10,6 +10,18 @@ import (
 // TestAppendUint compares appendUint with strconv around every power of
 // ten and at the extremes, appending to a buffer with and without room.
 func TestAppendUint(t *testing.T) {
+	for v := uint64(1<<32 - 1<<17); v < 1<<32+1<<10; v++ {
+		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for v := uint64(1); v < 1<<32; v = v*3 + 1 {
+		for _, w := range []uint64{v - 1, v, v + 1, v / 10000 * 10000, v/10000*10000 - 1} {
+			if got, want := string(appendUint(nil, w)), strconv.FormatUint(w, 10); got != want {
+				t.Fatalf("appendUint(%d) = %q, want %q", w, got, want)
+			}
+		}
+	}
 	for v := range uint64(1 << 17) {
 		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
 			t.Fatalf("appendUint(%d) = %q, want %q", v, got, want)
