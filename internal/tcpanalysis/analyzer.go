@@ -2,6 +2,7 @@ package tcpanalysis
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -132,7 +133,36 @@ type conn struct {
 type connKey struct {
 	a, b   [16]byte
 	pa, pb uint16
-	v6     uint16 // 1 for IPv6 addresses, 0 for IPv4
+	// v6 has bit 0 set when a is an IPv6 address, bit 1 when b is;
+	// IPv4 addresses fill the first 4 bytes of a and b when both are.
+	v6 uint16
+}
+
+// conversation returns the key of the conversation between src and dst
+// and the segment's direction (see direction).
+func conversation(src, dst netip.AddrPort) (connKey, int) {
+	sa, da := src.Addr(), dst.Addr()
+	if sa.Is4() && da.Is4() {
+		// The common case, without comparing the addresses twice.
+		s4, d4 := sa.As4(), da.As4()
+		s, d := binary.BigEndian.Uint32(s4[:]), binary.BigEndian.Uint32(d4[:])
+		dir := -1
+		if s > d || s == d && src.Port() > dst.Port() {
+			dir = 1
+		}
+		k := connKey{pa: src.Port(), pb: dst.Port()}
+		if dir < 0 {
+			s4, d4, k.pa, k.pb = d4, s4, k.pb, k.pa
+		}
+		copy(k.a[:], s4[:])
+		copy(k.b[:], d4[:])
+		return k, dir
+	}
+	dir := direction(sa, da, src.Port(), dst.Port())
+	if dir < 0 {
+		return makeConnKey(dst, src), dir
+	}
+	return makeConnKey(src, dst), dir
 }
 
 // makeConnKey returns the key of the conversation between x and y, x
@@ -140,12 +170,20 @@ type connKey struct {
 func makeConnKey(x, y netip.AddrPort) connKey {
 	k := connKey{pa: x.Port(), pb: y.Port()}
 	xa, ya := x.Addr(), y.Addr()
-	if xa.Is4() {
+	if xa.Is4() && ya.Is4() {
 		a4, b4 := xa.As4(), ya.As4()
 		copy(k.a[:], a4[:])
 		copy(k.b[:], b4[:])
-	} else {
-		k.a, k.b, k.v6 = xa.As16(), ya.As16(), 1
+		return k
+	}
+	// Mixed families never come from one IP header; they stay apart
+	// by their bits in v6 all the same.
+	k.a, k.b = xa.As16(), ya.As16()
+	if !xa.Is4() {
+		k.v6 |= 1
+	}
+	if !ya.Is4() {
+		k.v6 |= 2
 	}
 	return k
 }
@@ -216,13 +254,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	sport, dport := t.SrcPort(), t.DstPort()
 	src := netip.AddrPortFrom(p.Src, sport)
 	dst := netip.AddrPortFrom(p.Dst, dport)
-	dir := direction(p.Src, p.Dst, sport, dport)
-	var key connKey
-	if dir < 0 {
-		key = makeConnKey(dst, src)
-	} else {
-		key = makeConnKey(src, dst)
-	}
+	key, dir := conversation(src, dst)
 	seq, ack := uint32(t.Seq()), uint32(t.Ack())
 	flags := t.Flags()
 	rawWin := t.Window()
