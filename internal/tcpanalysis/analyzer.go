@@ -211,7 +211,8 @@ func New() *Analyzer {
 // SYN reusing its ports starts a new conversation, and from Finish for
 // the conversations still open at the end. Its memory is then bounded by
 // the number of distinct address/port pairs, whatever the capture's
-// length.
+// length. done must not keep the Stream after it returns: the Analyzer
+// reuses its memory for the conversation that replaces it.
 func NewStreaming(done func(*Stream)) *Analyzer {
 	return &Analyzer{conns: make(map[connKey]*conn), onDone: done}
 }
@@ -269,7 +270,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 
 	c := a.conns[key]
 	if c == nil {
-		c = a.newConn(key, frame, ts, src, dst, flags)
+		c = a.newConn(key, nil, frame, ts, src, dst, flags)
 	}
 	fi := 1
 	if dir >= 0 {
@@ -287,7 +288,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	case decode.FlagSYN:
 		if fwd.baseSet {
 			if seq != fwd.baseSeq {
-				c = a.newConn(key, frame, ts, src, dst, flags)
+				c = a.newConn(key, c, frame, ts, src, dst, flags)
 				fwd, rev = &c.flows[fi], &c.flows[1-fi]
 				fl |= ReusedPorts
 			} else {
@@ -374,21 +375,38 @@ func TimestampOnly(opts []byte) bool {
 }
 
 // newConn starts conversation key with a new stream index.
-func (a *Analyzer) newConn(key connKey, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
-	if old := a.conns[key]; old != nil && a.onDone != nil {
-		a.onDone(old.sum)
+// old, when not nil, is the conversation it replaces: its memory is
+// reused (its Stream too once done has seen it, when streaming).
+func (a *Analyzer) newConn(key connKey, old *conn, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
+	var c *conn
+	var sum *Stream
+	if old == nil {
+		c = new(conn)
+		sum = new(Stream)
+		a.conns[key] = c
+	} else {
+		u0, u1 := old.flows[0].unacked, old.flows[1].unacked
+		clear(u0)
+		clear(u1)
+		sum = new(Stream)
+		if a.onDone != nil {
+			a.onDone(old.sum)
+			sum = old.sum
+		}
+		c = old
+		*c = conn{}
+		c.flows[0].unacked, c.flows[1].unacked = u0[:0], u1[:0]
 	}
-	c := &conn{stream: a.next}
+	c.stream = a.next
 	a.next++
 	for i := range c.flows {
 		c.flows[i].winScale = ScaleUnknown
 		c.flows[i].window = ^uint32(0)
 	}
-	c.sum = newStream(c.stream, frame, ts, src, dst, flags)
+	c.sum = initStream(sum, c.stream, frame, ts, src, dst, flags)
 	if a.onDone == nil {
 		a.streams = append(a.streams, c.sum)
 	}
-	a.conns[key] = c
 	return c
 }
 

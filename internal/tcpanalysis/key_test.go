@@ -1,8 +1,12 @@
 package tcpanalysis
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"testing"
+
+	"github.com/tcplab/tcplab/internal/decode"
 )
 
 // TestConnKey checks that conversations keep apart what Wireshark keeps
@@ -48,4 +52,66 @@ func TestConversation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStreamingReuse runs exchanges that reuse their ports, so that the
+// streaming Analyzer reuses the finished conversations' memory, and
+// compares the summaries it passes to done with those New keeps.
+func TestStreamingReuse(t *testing.T) {
+	var frames [][]byte
+	for i := range 6 {
+		frames = append(frames, exchangeFrom(uint16(30000+i%2), uint32(1000*i+1), uint32(1000*i+500))...)
+	}
+	run := func(a *Analyzer) {
+		var d decode.Packet
+		var r Result
+		for i, f := range frames {
+			if err := decode.Decode(decode.LinkRaw, f, &d); err != nil {
+				t.Fatal(err)
+			}
+			a.Analyze(uint32(i+1), int64(i)*1000, len(f), &d, &r)
+		}
+		a.Finish()
+	}
+	all := New()
+	run(all)
+	var got []Stream
+	run(NewStreaming(func(s *Stream) { got = append(got, *s) }))
+	slices.SortFunc(got, func(x, y Stream) int { return cmp.Compare(x.Index, y.Index) })
+	var want []Stream
+	for _, s := range all.Streams() {
+		want = append(want, *s)
+	}
+	if len(want) != 6 {
+		t.Fatalf("New found %d streams, want 6", len(want))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("streamed %d summaries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("stream %d: streamed\n%+v\nwant\n%+v", i, got[i], want[i])
+		}
+	}
+}
+
+// exchangeFrom returns the frames of one lab exchange on client port
+// port whose initial sequence numbers are a and b.
+func exchangeFrom(port uint16, a, b uint32) [][]byte {
+	ps := []pkt{
+		{seq: a, flags: syn, win: 65535, opts: wsOpt},
+		{s2c: true, seq: b, ack: a + 1, flags: syn | ack, win: 65535, opts: wsOpt},
+		{seq: a + 1, ack: b + 1, flags: ack, win: 512},
+		{seq: a + 1, ack: b + 1, flags: ack | psh, win: 512, payload: 18},
+		{s2c: true, seq: b + 1, ack: a + 19, flags: ack | psh, win: 512, payload: 15},
+		{seq: a + 19, ack: b + 16, flags: ack | fin, win: 512},
+		{s2c: true, seq: b + 16, ack: a + 20, flags: ack | fin, win: 512},
+		{seq: a + 20, ack: b + 17, flags: ack, win: 512},
+	}
+	var out [][]byte
+	for _, p := range ps {
+		p.sport = port
+		out = append(out, p.raw())
+	}
+	return out
 }

@@ -51,8 +51,9 @@ type Stream struct {
 	dataS       bool
 }
 
-func newStream(index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
-	s := &Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
+// initStream sets s to a new conversation's summary and returns it.
+func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
+	*s = Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
 		s.clientBySYN = true
