@@ -3,7 +3,7 @@ package listing
 import (
 	"encoding/binary"
 	"strconv"
-	"sync"
+	"sync/atomic"
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -42,18 +42,26 @@ func AppendFlags(dst []byte, flags uint16) []byte {
 	return dst
 }
 
-// flagTexts holds, for each value of the 12 flag bits, the Info
+// flagTexts returns, for each value of the 12 flag bits, the Info
 // column's text from the flags' opening bracket to "Seq=": " [SYN, ACK]
-// Seq=".
-var flagTexts = sync.OnceValue(func() *[1 << 12]string {
-	var t [1 << 12]string
-	var buf []byte
-	for f := range t {
-		buf = append(AppendFlags(append(buf[:0], " ["...), uint16(f)), "] Seq="...)
-		t[f] = string(buf)
+// Seq=". The table is built on first use behind an atomic pointer
+// (callers racing to build it build the same one), which costs less per
+// packet than sync.OnceValue's call.
+func flagTexts() *[1 << 12]string {
+	t := flagTextTable.Load()
+	if t == nil {
+		t = new([1 << 12]string)
+		var buf []byte
+		for f := range t {
+			buf = append(AppendFlags(append(buf[:0], " ["...), uint16(f)), "] Seq="...)
+			t[f] = string(buf)
+		}
+		flagTextTable.Store(t)
 	}
-	return &t
-})
+	return t
+}
+
+var flagTextTable atomic.Pointer[[1 << 12]string]
 
 // AppendInfo appends the Info column tshark prints for a TCP segment when
 // no protocol above TCP is dissected: the expert labels, the ports, the
