@@ -100,6 +100,11 @@ var buffersPool = sync.Pool{New: func() any {
 	return &connBuffers{reply: make([]byte, 0, 64), lines: make([]byte, 0, 256)}
 }}
 
+// errNotYet is what an fdConn's first Read returns while nothing has
+// arrived (Linux only; see fast_linux.go), and its accept loop's accept
+// when no connection is queued.
+var errNotYet = errors.New("server: nothing has arrived yet")
+
 // conn is what an exchange needs of a connection: a net.Conn, or an
 // accepted socket served with system calls of its own (fdConn).
 type conn interface {

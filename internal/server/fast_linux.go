@@ -129,10 +129,6 @@ func (sh *backoff) succeeded() {
 // file descriptors would.
 var accept4 = syscall.Accept4
 
-// errNotYet is what an fdConn's first Read returns while nothing has
-// arrived, and accept when no connection is queued.
-var errNotYet = errors.New("server: nothing has arrived yet")
-
 // acceptor is the state of serveFast's accept loop. Only the goroutine
 // that currently runs the loop touches the fields below result.
 type acceptor struct {
