@@ -68,15 +68,15 @@ func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 	dst = append(dst, "  "...)
 	start := s.TapFirstTime - first
 	stop := s.TapLastTime - first
-	dst = appendPad(dst, strconv.AppendFloat(scratch[:0], nsToSec(start), 'f', 9, 64), 14, true)
+	dst = appendPad(dst, appendStart(scratch[:0], start), 14, true)
 	dst = append(dst, "   "...)
-	dst = appendPad(dst, strconv.AppendFloat(scratch[:0], nsToSec(stop)-nsToSec(start), 'f', 4, 64), 12, true)
+	dst = appendPad(dst, appendDuration(scratch[:0], start, stop), 12, true)
 	dst = append(dst, "   "...)
 	dst = appendPad(dst, []byte(s.State()), 6, false)
 	dst = append(dst, ' ')
 	irtt := append(scratch[:0], '-')
 	if s.IRTT != 0 && s.Handshake() == "complete" {
-		irtt = strconv.AppendFloat(scratch[:0], float64(s.IRTT)/1e9, 'f', 6, 64)
+		irtt = appendIRTT(scratch[:0], s.IRTT)
 	}
 	dst = appendPad(dst, irtt, 12, true)
 	return append(dst, '\n')
@@ -88,6 +88,54 @@ func appendConvAddr(dst []byte, ap netip.AddrPort) []byte {
 	dst = ap.Addr().AppendTo(dst)
 	dst = append(dst, ':')
 	return strconv.AppendUint(dst, uint64(ap.Port()), 10)
+}
+
+// exactSecs bounds the times, in nanoseconds, whose nsToSec value is
+// within 0.4 ns of the exact time: below 2^20 s the float64 sum's
+// rounding error is at most 2^-33 s, so that rounding it to a whole
+// number of nanoseconds, or to coarser units away from a tie, gives
+// the same digits as rounding the exact time. The conversation table's
+// times are then formatted from integers, as strconv.AppendFloat would
+// print the floats.
+const exactSecs = 1 << 20 * 1e9
+
+// appendStart appends nsToSec(ns) as "%.9f" does.
+func appendStart(dst []byte, ns int64) []byte {
+	if ns < 0 || ns >= exactSecs {
+		return strconv.AppendFloat(dst, nsToSec(ns), 'f', 9, 64)
+	}
+	return appendFixed(dst, uint64(ns), 9)
+}
+
+// appendDuration appends nsToSec(stop)-nsToSec(start) as "%.4f" does.
+func appendDuration(dst []byte, start, stop int64) []byte {
+	d := stop - start
+	if start < 0 || stop >= exactSecs || d < 0 || d%100_000 == 50_000 {
+		return strconv.AppendFloat(dst, nsToSec(stop)-nsToSec(start), 'f', 4, 64)
+	}
+	return appendFixed(dst, uint64(d+50_000)/100_000, 4)
+}
+
+// appendIRTT appends float64(ns)/1e9 as "%.6f" does.
+func appendIRTT(dst []byte, ns int64) []byte {
+	if ns < 0 || ns >= exactSecs || ns%1000 == 500 {
+		return strconv.AppendFloat(dst, float64(ns)/1e9, 'f', 6, 64)
+	}
+	return appendFixed(dst, uint64(ns+500)/1000, 6)
+}
+
+// appendFixed appends v/10^digits with digits fraction digits (1 to 9).
+func appendFixed(dst []byte, v uint64, digits int) []byte {
+	p := pow10[digits]
+	dst = appendUint(dst, v/p)
+	dst = append(dst, '.')
+	frac := v % p
+	l := len(dst)
+	dst = append(dst, "000000000"[:digits]...)
+	var fb [24]byte
+	fd := appendUint(fb[:0], frac)
+	copy(dst[l+digits-len(fd):], fd)
+	return dst
 }
 
 // nsToSec converts as Wireshark's nstime_to_sec does: whole seconds plus

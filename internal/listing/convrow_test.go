@@ -2,6 +2,7 @@ package listing
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -79,5 +80,37 @@ func BenchmarkAppendConvRow(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = appendConvRow(buf[:0], &s, 0)
+	}
+}
+
+// TestConvTimes compares the integer formatting of the conversation
+// table's times with strconv's formatting of the floats it replaces, on
+// random times below and around exactSecs and on the ties that must
+// fall back to the floats.
+func TestConvTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	check := func(start, stop int64) {
+		t.Helper()
+		if got, want := string(appendStart(nil, start)), strconv.FormatFloat(nsToSec(start), 'f', 9, 64); got != want {
+			t.Fatalf("appendStart(%d) = %s, want %s", start, got, want)
+		}
+		if got, want := string(appendDuration(nil, start, stop)), strconv.FormatFloat(nsToSec(stop)-nsToSec(start), 'f', 4, 64); got != want {
+			t.Fatalf("appendDuration(%d, %d) = %s, want %s", start, stop, got, want)
+		}
+		if got, want := string(appendIRTT(nil, stop)), strconv.FormatFloat(float64(stop)/1e9, 'f', 6, 64); got != want {
+			t.Fatalf("appendIRTT(%d) = %s, want %s", stop, got, want)
+		}
+	}
+	for _, span := range []int64{1e6, 1e9, 1e12, exactSecs, 2 * exactSecs} {
+		for range 200_000 {
+			start := rng.Int64N(span)
+			stop := start + rng.Int64N(span)
+			check(start, stop)
+			check(start, start+rng.Int64N(1000)*100_000+50_000) // ties of the duration
+			check(start, start/1000*1000+500)                   // ties of the iRTT
+		}
+	}
+	for _, v := range [][2]int64{{0, 0}, {-1, 5}, {5, -1}, {exactSecs - 1, exactSecs}, {1, 100_049_999}, {1, 100_050_001}} {
+		check(v[0], v[1])
 	}
 }
