@@ -331,7 +331,7 @@ func TestPeerNeverReads(t *testing.T) {
 	d := net.Dialer{Control: func(network, address string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			serr = setRecvBuffer(fd, 4096)
 		})
 		return errors.Join(err, serr)
 	}}
