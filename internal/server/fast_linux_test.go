@@ -23,7 +23,6 @@ import (
 // other clients are answered meanwhile. Accepted sockets inherit the
 // listener's small send buffer.
 func TestFastPeerNeverReads(t *testing.T) {
-	big := strings.Repeat("N", 2<<20)
 	lc := net.ListenConfig{Control: func(network, address string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
@@ -35,29 +34,7 @@ func TestFastPeerNeverReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startOn(t, Config{Name: big, WriteTimeout: time.Second, Output: io.Discard}, ln)
-	d := net.Dialer{Control: func(network, address string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		return errors.Join(err, serr)
-	}}
-	c, err := d.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, "Client of Louis,42"); err != nil {
-		t.Fatal(err)
-	}
-	if got := exchange(t, ts.addr, "Client of Louis,42"); !strings.HasPrefix(got, big+",") {
-		t.Errorf("good client got %d bytes, want the %d-byte name and a number", len(got), len(big))
-	}
-	e := ts.waitLog(t, c.LocalAddr().String())
-	if e.Kind != "write-timeout" || !strings.Contains(e.Reason, "the peer is not reading") {
-		t.Errorf("log: kind %q reason %q, want write-timeout", e.Kind, e.Reason)
-	}
+	checkPeerNeverReads(t, ln)
 }
 
 // TestFastAcceptBackoff is TestAcceptBackoff on serveFast's path: accept4
