@@ -92,29 +92,30 @@ type decimalTables struct {
 	four [10000]uint32
 }
 
-// buildSmallDecimals returns the tables smallDecimals holds.
+// buildSmallDecimals returns the tables smallDecimals holds: the four
+// digits of every number below 10000 first, then every number below
+// 65536 from its four low digits and its fifth.
 func buildSmallDecimals() *decimalTables {
 	t := new(decimalTables)
-	var d [5]byte // the digits of i, most significant first
-	n := 1
-	for i := range t.n {
-		if i < len(t.four) {
-			t.four[i] = uint32(d[1]+'0') | uint32(d[2]+'0')<<8 | uint32(d[3]+'0')<<16 | uint32(d[4]+'0')<<24
-		}
+	for i := range uint32(len(t.four)) {
+		t.four[i] = ('0' + i/1000) | ('0'+i/100%10)<<8 | ('0'+i/10%10)<<16 | ('0'+i%10)<<24
+	}
+	for i := range len(t.n) {
+		lo := uint64(t.four[i%10000])
 		var e uint64
-		for j := range n {
-			e |= uint64(d[5-n+j]+'0') << (8 * j)
+		switch {
+		case i >= 10000:
+			e = 5<<56 | lo<<8 | uint64('0'+i/10000)
+		case i >= 1000:
+			e = 4<<56 | lo
+		case i >= 100:
+			e = 3<<56 | lo>>8
+		case i >= 10:
+			e = 2<<56 | lo>>16
+		default:
+			e = 1<<56 | lo>>24
 		}
-		t.n[i] = e | uint64(n)<<56
-		// Add one to the digits.
-		for j := 4; j >= 0; j-- {
-			if d[j] < 9 {
-				d[j]++
-				n = max(n, 5-j)
-				break
-			}
-			d[j] = 0
-		}
+		t.n[i] = e
 	}
 	return t
 }
