@@ -42,75 +42,132 @@ func AppendFlags(dst []byte, flags uint16) []byte {
 	return dst
 }
 
-// flagTexts returns, for each value of the 12 flag bits, the Info
-// column's text from the flags' opening bracket to "Seq=": " [SYN, ACK]
-// Seq=". The table is built on first use behind an atomic pointer
-// (callers racing to build it build the same one), which costs less per
-// packet than sync.OnceValue's call.
-func flagTexts() *[1 << 12]string {
+// flagText is the Info column's text for one value of the 12 flag bits,
+// from the flags' opening bracket to "Seq=": " [SYN, ACK] Seq=". Texts
+// longer than b (flags no real segment combines) are left empty: n
+// holds their length and the writer formats them with AppendFlags.
+type flagText struct {
+	b [32]byte
+	n uint8
+}
+
+// flagTexts returns the flagText of each value of the 12 flag bits. The
+// table is built on first use behind an atomic pointer (callers racing
+// to build it build the same one), which costs less per packet than
+// sync.OnceValue's call.
+func flagTexts() *[1 << 12]flagText {
 	t := flagTextTable.Load()
 	if t == nil {
-		t = new([1 << 12]string)
+		t = new([1 << 12]flagText)
 		var buf []byte
 		for f := range t {
-			buf = append(AppendFlags(append(buf[:0], " ["...), uint16(f)), "] Seq="...)
-			t[f] = string(buf)
+			buf = appendFlagText(buf[:0], uint16(f))
+			t[f].n = uint8(len(buf))
+			if len(buf) <= len(t[f].b) {
+				copy(t[f].b[:], buf)
+			}
 		}
 		flagTextTable.Store(t)
 	}
 	return t
 }
 
-var flagTextTable atomic.Pointer[[1 << 12]string]
+var flagTextTable atomic.Pointer[[1 << 12]flagText]
+
+// appendFlagText appends the Info column's text for flags from the
+// opening bracket to "Seq=".
+func appendFlagText(dst []byte, flags uint16) []byte {
+	return append(AppendFlags(append(dst, " ["...), flags), "] Seq="...)
+}
 
 // AppendInfo appends the Info column tshark prints for a TCP segment when
 // no protocol above TCP is dissected: the expert labels, the ports, the
 // flags, Seq/Ack/Win/Urg/Len and the options.
 func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	if !r.OptionsTruncated && r.Analysis != 0 {
-		for _, f := range tcpanalysis.InfoOrder {
-			if r.Analysis&f == 0 {
-				continue
-			}
-			if f == tcpanalysis.DuplicateAck {
-				dst = append(dst, "[TCP Dup ACK "...)
-				dst = appendUint(dst, uint64(r.DupAckOf))
-				dst = append(dst, '#')
-				dst = appendUint(dst, uint64(r.DupAckNum))
-				dst = append(dst, "] "...)
-				continue
-			}
-			dst = append(dst, f.InfoLabel()...)
-			dst = append(dst, ' ')
-		}
+		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
-	dst = appendUint(dst, uint64(t.SrcPort()))
-	dst = append(dst, " "+arrow+" "...)
-	dst = appendUint(dst, uint64(t.DstPort()))
-	dst = append(dst, flagTexts()[r.TCPFlags&0xfff]...)
-	dst = appendUint(dst, uint64(r.Seq))
-	if r.TCPFlags&decode.FlagACK != 0 {
-		dst = append(dst, " Ack="...)
-		dst = appendUint(dst, uint64(r.Ack))
+	tb := decimals()
+	b := reserve(dst, lineRoom)
+	i := len(dst)
+	i = putSmall(b, i, tb, t.SrcPort())
+	i = putLit(b, i, litArrow)
+	i = putSmall(b, i, tb, t.DstPort())
+	if ft := &flagTexts()[r.TCPFlags&0xfff]; int(ft.n) <= len(ft.b) {
+		*(*[32]byte)(b[i:]) = ft.b
+		i += int(ft.n)
+	} else {
+		b = appendFlagText(b[:i], r.TCPFlags&0xfff)
+		i = len(b)
+		b = reserve(b, lineRoom)
 	}
-	dst = append(dst, " Win="...)
-	dst = appendUint(dst, uint64(r.Win))
+	i = put32(b, i, tb, r.Seq)
+	if r.TCPFlags&decode.FlagACK != 0 {
+		i = putLit(b, i, litAck)
+		i = put32(b, i, tb, r.Ack)
+	}
+	i = putLit(b, i, litWin)
+	i = put32(b, i, tb, r.Win)
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
-		return append(dst, "[Packet size limited during capture]"...)
+		return append(b[:i], "[Packet size limited during capture]"...)
 	}
 	if r.TCPFlags&decode.FlagURG != 0 {
-		dst = append(dst, " Urg="...)
-		dst = appendUint(dst, uint64(t.UrgentPointer()))
+		i = putLit(b, i, litUrg)
+		i = putSmall(b, i, tb, t.UrgentPointer())
 	}
 	if r.HaveLen {
-		dst = append(dst, " Len="...)
-		dst = appendUint(dst, uint64(r.Len))
+		i = putLit(b, i, litLen)
+		i = put32(b, i, tb, r.Len)
 	}
-	dst = appendOptions(dst, t.Options(), r.SACKBase)
+	switch opts := t.Options(); {
+	case tcpanalysis.TimestampOnly(opts):
+		i = putTimestamp(b, i, tb, opts[4:])
+		dst = b[:i]
+	case tcpanalysis.LinuxSYNOptions(opts):
+		// MSS, SACK_PERM, timestamp, NOP, window scale.
+		i = putLit(b, i, litMSS)
+		i = putSmall(b, i, tb, binary.BigEndian.Uint16(opts[2:]))
+		i += copy(b[i:], " SACK_PERM")
+		i = putTimestamp(b, i, tb, opts[8:])
+		i = putLit(b, i, litWS)
+		i = put32(b, i, tb, 1<<min(opts[19], 14))
+		dst = b[:i]
+	default:
+		dst = appendOptions(b[:i], opts, r.SACKBase)
+	}
 	if r.OptionsTruncated {
 		dst = append(dst, "[Packet size limited during capture]"...)
+	}
+	return dst
+}
+
+// putTimestamp writes the timestamp option's values, whose 8 bytes
+// start d.
+func putTimestamp(b []byte, i int, t *decimalTables, d []byte) int {
+	i = putLit(b, i, litTSval)
+	i = put32(b, i, t, binary.BigEndian.Uint32(d))
+	i = putLit(b, i, litTSecr)
+	return put32(b, i, t, binary.BigEndian.Uint32(d[4:]))
+}
+
+// appendLabels appends the expert labels of r, in tshark's order.
+func appendLabels(dst []byte, r *tcpanalysis.Result) []byte {
+	for _, f := range tcpanalysis.InfoOrder {
+		if r.Analysis&f == 0 {
+			continue
+		}
+		if f == tcpanalysis.DuplicateAck {
+			dst = append(dst, "[TCP Dup ACK "...)
+			dst = appendUint(dst, uint64(r.DupAckOf))
+			dst = append(dst, '#')
+			dst = appendUint(dst, uint64(r.DupAckNum))
+			dst = append(dst, "] "...)
+			continue
+		}
+		dst = append(dst, f.InfoLabel()...)
+		dst = append(dst, ' ')
 	}
 	return dst
 }

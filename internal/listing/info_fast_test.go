@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // TestAppendOptionsTimestampOnly checks the shortcut for the options
@@ -39,6 +40,44 @@ func TestAppendInfoAllocs(t *testing.T) {
 		buf := make([]byte, 0, 1024)
 		if n := testing.AllocsPerRun(100, func() { buf = AppendInfo(buf[:0], &d, pk.Result) }); n != 0 {
 			t.Errorf("AppendInfo(%q) allocates %.1f times, want 0", buf, n)
+		}
+	}
+}
+
+// TestAppendInfoLinuxSYN checks the shortcut for the options Linux sends
+// on a SYN (MSS, SACK_PERM, timestamp, NOP, window scale) against the
+// general walk over the same options, and that the analysis reads the
+// window scale from them.
+func TestAppendInfoLinuxSYN(t *testing.T) {
+	for _, ws := range []byte{0, 7, 14, 15, 255} {
+		opts := []byte{2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0x89, 0xdc, 0x9b, 0x3a, 0, 0, 0, 9, 1, 3, 3, ws}
+		e := endpoints{ep("127.0.0.1:40000"), ep("127.0.0.1:2000")}
+		var d decode.Packet
+		if err := decode.Decode(decode.LinkEthernet, e.frame(seg{seq: 5, flags: fS, win: 65495, opts: opts}), &d); err != nil {
+			t.Fatal(err)
+		}
+		a := tcpanalysis.New()
+		var r tcpanalysis.Result
+		if !a.Analyze(1, 0, 74, &d, &r) {
+			t.Fatal("Analyze rejected the SYN")
+		}
+		got := string(AppendInfo(nil, &d, &r))
+		want := "40000 " + arrow + " 2000 [SYN] Seq=0 Win=65495 Len=0" + string(appendOptions(nil, opts, r.SACKBase))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("AppendInfo, WS %d (-want +got):\n%s", ws, diff)
+		}
+		// The SYN/ACK's window scale shows the SYN's shift on the next
+		// segment of the same direction.
+		if err := decode.Decode(decode.LinkEthernet, e.frame(seg{fromB: true, seq: 9, ack: 6, flags: fS | fA, win: 65483, opts: opts}), &d); err != nil {
+			t.Fatal(err)
+		}
+		a.Analyze(2, 1, 74, &d, &r)
+		if err := decode.Decode(decode.LinkEthernet, e.frame(seg{seq: 6, ack: 10, flags: fA, win: 2}), &d); err != nil {
+			t.Fatal(err)
+		}
+		a.Analyze(3, 2, 66, &d, &r)
+		if want := int32(1) << min(ws, 14); r.WinScale != want {
+			t.Errorf("WS %d: window scale factor %d, want %d", ws, r.WinScale, want)
 		}
 	}
 }

@@ -348,7 +348,11 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// Options: a window scale option sets the flow's shift for later
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
-	if opts := t.Options(); !TimestampOnly(opts) {
+	switch opts := t.Options(); {
+	case TimestampOnly(opts):
+	case LinuxSYNOptions(opts):
+		fwd.winScale = int16(min(opts[19], 14))
+	default:
 		it := decode.OptionIter{Buf: opts}
 		for it.Next() {
 			if it.Opt.Kind == decode.OptWS && it.Opt.Len == 3 {
@@ -372,6 +376,14 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 // after the handshake, which needs no walk of the options to read.
 func TimestampOnly(opts []byte) bool {
 	return len(opts) == 12 && opts[0] == 1 && opts[1] == 1 && opts[2] == decode.OptTimestamp && opts[3] == 10
+}
+
+// LinuxSYNOptions reports whether opts, a TCP header's options, are the
+// layout Linux sends on SYN and SYN/ACK segments: MSS, SACK permitted, a
+// timestamp, a NOP and a window scale, which need no walk to read.
+func LinuxSYNOptions(opts []byte) bool {
+	return len(opts) == 20 && opts[0] == decode.OptMSS && opts[1] == 4 && opts[4] == decode.OptSACKPerm && opts[5] == 2 &&
+		opts[6] == decode.OptTimestamp && opts[7] == 10 && opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
 }
 
 // newConn starts conversation key with a new stream index.
