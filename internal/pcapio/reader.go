@@ -229,6 +229,11 @@ func (rd *Reader) Next() (Record, error) {
 	if rd.err != nil {
 		return Record{}, rd.err
 	}
+	if rd.format == FormatPcapng && !rd.bigEndian {
+		if rec, ok := rd.fastEPB(); ok {
+			return rec, nil
+		}
+	}
 	var rec Record
 	var err error
 	if rd.format == FormatPcapng {
