@@ -104,7 +104,7 @@ type flow struct {
 	dupAckNum       int32
 	lastNonDupAck   uint32
 
-	unacked []unackedSeg
+	unacked unackedList
 	// prunedAt is the ack the unacked list was last pruned with; the
 	// list needs no new scan until the ack moves or a segment is added.
 	prunedAt    uint32
@@ -165,6 +165,18 @@ func conversation(src, dst netip.AddrPort) (connKey, int) {
 	return makeConnKey(src, dst), dir
 }
 
+// conversation4 returns the key of the conversation between IPv4
+// endpoints src:sport and dst:dport and the segment's direction (see
+// direction), as conversation does for any endpoints.
+func conversation4(src, dst netip.Addr, sport, dport uint16) (v4Key, int) {
+	s4, d4 := src.As4(), dst.As4()
+	s, d := binary.BigEndian.Uint32(s4[:]), binary.BigEndian.Uint32(d4[:])
+	if s > d || s == d && sport > dport {
+		return v4Key{addrs: uint64(s)<<32 | uint64(d), ports: uint32(sport)<<16 | uint32(dport)}, 1
+	}
+	return v4Key{addrs: uint64(d)<<32 | uint64(s), ports: uint32(dport)<<16 | uint32(sport)}, -1
+}
+
 // makeConnKey returns the key of the conversation between x and y, x
 // sorting first.
 func makeConnKey(x, y netip.AddrPort) connKey {
@@ -194,7 +206,8 @@ func makeConnKey(x, y netip.AddrPort) connKey {
 // conversation replaced by a new one on the same ports drops its
 // per-segment state, keeping only its Stream summary.
 type Analyzer struct {
-	conns   map[connKey]*conn
+	v4      v4Table           // conversations between IPv4 endpoints
+	conns   map[connKey]*conn // the others
 	streams []*Stream
 	next    uint32 // the next stream index
 	onDone  func(*Stream)
@@ -229,7 +242,8 @@ func (a *Analyzer) Finish() {
 	if a.onDone == nil {
 		return
 	}
-	open := make([]*Stream, 0, len(a.conns))
+	open := make([]*Stream, 0, a.v4.n+len(a.conns))
+	a.v4.each(func(c *conn) { open = append(open, c.sum) })
 	for _, c := range a.conns {
 		open = append(open, c.sum)
 	}
@@ -238,6 +252,7 @@ func (a *Analyzer) Finish() {
 		a.onDone(s)
 	}
 	clear(a.conns)
+	a.v4.clear()
 }
 
 // Analyze analyses one decoded segment of frame number frame (1-based),
@@ -255,7 +270,20 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	sport, dport := t.SrcPort(), t.DstPort()
 	src := netip.AddrPortFrom(p.Src, sport)
 	dst := netip.AddrPortFrom(p.Dst, dport)
-	key, dir := conversation(src, dst)
+	var (
+		c   *conn
+		dir int
+		k4  v4Key
+		key connKey
+	)
+	is4 := p.Src.Is4() && p.Dst.Is4()
+	if is4 {
+		k4, dir = conversation4(p.Src, p.Dst, sport, dport)
+		c = a.v4.get(k4)
+	} else {
+		key, dir = conversation(src, dst)
+		c = a.conns[key]
+	}
 	seq, ack := uint32(t.Seq()), uint32(t.Ack())
 	flags := t.Flags()
 	rawWin := t.Window()
@@ -268,9 +296,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 
 	*r = Result{Frame: frame, TCPFlags: flags, SeqRaw: seq, AckRaw: ack, HaveLen: haveLen, Len: seglen, WinRaw: rawWin}
 
-	c := a.conns[key]
 	if c == nil {
-		c = a.newConn(key, nil, frame, ts, src, dst, flags)
+		c = a.newConn(nil, frame, ts, src, dst, flags)
+		if is4 {
+			a.v4.put(k4, c)
+		} else {
+			a.conns[key] = c
+		}
 	}
 	fi := 1
 	if dir >= 0 {
@@ -288,7 +320,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	case decode.FlagSYN:
 		if fwd.baseSet {
 			if seq != fwd.baseSeq {
-				c = a.newConn(key, c, frame, ts, src, dst, flags)
+				c = a.newConn(c, frame, ts, src, dst, flags)
 				fwd, rev = &c.flows[fi], &c.flows[1-fi]
 				fl |= ReusedPorts
 			} else {
@@ -367,7 +399,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.OptionsTruncated = len(t) < hlen
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
-	c.sum.add(r, src, wireLen, ts, c.tsFirstRTT)
+	c.sum.add(r, fi, src, wireLen, ts, c.tsFirstRTT)
 	return true
 }
 
@@ -386,20 +418,18 @@ func LinuxSYNOptions(opts []byte) bool {
 		opts[6] == decode.OptTimestamp && opts[7] == 10 && opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
 }
 
-// newConn starts conversation key with a new stream index.
-// old, when not nil, is the conversation it replaces: its memory is
-// reused (its Stream too once done has seen it, when streaming).
-func (a *Analyzer) newConn(key connKey, old *conn, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
+// newConn starts a conversation with a new stream index, which the
+// caller adds to the tables. old, when not nil, is the conversation it
+// replaces on the same ports (and in the same table entry): its memory
+// is reused (its Stream too once done has seen it, when streaming).
+func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
 	var c *conn
 	var sum *Stream
 	if old == nil {
 		c = new(conn)
 		sum = new(Stream)
-		a.conns[key] = c
 	} else {
-		u0, u1 := old.flows[0].unacked, old.flows[1].unacked
-		clear(u0)
-		clear(u1)
+		u0, u1 := old.flows[0].unacked.big, old.flows[1].unacked.big
 		sum = new(Stream)
 		if a.onDone != nil {
 			a.onDone(old.sum)
@@ -407,7 +437,7 @@ func (a *Analyzer) newConn(key connKey, old *conn, frame uint32, ts int64, src, 
 		}
 		c = old
 		*c = conn{}
-		c.flows[0].unacked, c.flows[1].unacked = u0[:0], u1[:0]
+		c.flows[0].unacked.big, c.flows[1].unacked.big = u0, u1
 	}
 	c.stream = a.next
 	a.next++
@@ -637,11 +667,11 @@ finishedFwd:
 
 finishedRetrans:
 	nextseq := seq + seglen
-	if (seglen != 0 || flags&(syn|fin) != 0) && len(fwd.unacked) < maxUnacked {
+	if (seglen != 0 || flags&(syn|fin) != 0) && fwd.unacked.n < maxUnacked {
 		if flags&(syn|fin) != 0 {
 			nextseq++
 		}
-		fwd.unacked = append(fwd.unacked, unackedSeg{nextSeq: nextseq, frame: frame})
+		fwd.unacked.add(unackedSeg{nextSeq: nextseq, frame: frame})
 		fwd.prunedValid = false
 	}
 	if gtSeq(nextseq, fwd.nextSeq) || fwd.nextSeq == 0 {
@@ -661,9 +691,10 @@ finishedRetrans:
 	fwd.lastSegFlags = *fl
 
 	// Forget the peer's segments this ACK covers.
-	if len(rev.unacked) > 0 && !(rev.prunedValid && rev.prunedAt == ack) {
-		kept := rev.unacked[:0]
-		for _, u := range rev.unacked {
+	if rev.unacked.n > 0 && !(rev.prunedValid && rev.prunedAt == ack) {
+		segs := rev.unacked.segs()
+		kept := segs[:0]
+		for _, u := range segs {
 			if u.nextSeq == ack {
 				// Wireshark walks newest first and keeps the last
 				// match: the oldest segment.
@@ -676,8 +707,7 @@ finishedRetrans:
 				kept = append(kept, u)
 			}
 		}
-		clear(rev.unacked[len(kept):])
-		rev.unacked = kept
+		rev.unacked.n = len(kept)
 		rev.prunedAt, rev.prunedValid = ack, true
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
 )
 
@@ -114,4 +115,93 @@ func exchangeFrom(port uint16, a, b uint32) [][]byte {
 		out = append(out, p.raw())
 	}
 	return out
+}
+
+// TestConversation4 checks the IPv4 key against conversation's: the same
+// direction, and keys equal exactly when conversation's are.
+func TestConversation4(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	eps := []netip.AddrPort{ap("10.0.0.1:1"), ap("10.0.0.1:2"), ap("10.0.0.2:1"), ap("9.255.255.255:65535"), ap("200.0.0.1:80"), ap("0.0.0.0:0"), ap("255.255.255.255:65535")}
+	type pair struct{ x, y netip.AddrPort }
+	var pairs []pair
+	for _, x := range eps {
+		for _, y := range eps {
+			pairs = append(pairs, pair{x, y})
+		}
+	}
+	for _, p := range pairs {
+		want, wantDir := conversation(p.x, p.y)
+		got, dir := conversation4(p.x.Addr(), p.y.Addr(), p.x.Port(), p.y.Port())
+		if dir != wantDir {
+			t.Errorf("conversation4(%v, %v): direction %d, want %d", p.x, p.y, dir, wantDir)
+		}
+		for _, q := range pairs {
+			want2, _ := conversation(q.x, q.y)
+			got2, _ := conversation4(q.x.Addr(), q.y.Addr(), q.x.Port(), q.y.Port())
+			if (got == got2) != (want == want2) {
+				t.Errorf("conversation4(%v, %v) == conversation4(%v, %v) is %v, want %v", p.x, p.y, q.x, q.y, got == got2, want == want2)
+			}
+		}
+	}
+}
+
+// TestV4Table compares the table with a map while it grows, keys
+// colliding in their low bits (ports only) and high bits (addresses
+// only).
+func TestV4Table(t *testing.T) {
+	var tab v4Table
+	want := map[v4Key]*conn{}
+	var keys []v4Key
+	for i := range uint64(5000) {
+		keys = append(keys, v4Key{addrs: 0x7f0000017f000001, ports: uint32(i)<<16 | 2000}, v4Key{addrs: i << 32, ports: 80}, v4Key{addrs: i, ports: uint32(i)})
+	}
+	for i, k := range keys {
+		if got := tab.get(k); got != want[k] {
+			t.Fatalf("key %d %+v before put: get = %p, want %p", i, k, got, want[k])
+		}
+		if want[k] != nil {
+			continue
+		}
+		c := &conn{stream: uint32(i)}
+		tab.put(k, c)
+		want[k] = c
+		if got := tab.get(k); got != c {
+			t.Fatalf("key %d %+v after put: get = %p, want %p", i, k, got, c)
+		}
+	}
+	if tab.n != len(want) {
+		t.Errorf("table holds %d conversations, want %d", tab.n, len(want))
+	}
+	for k, c := range want {
+		if got := tab.get(k); got != c {
+			t.Fatalf("key %+v at the end: get = %p, want %p", k, got, c)
+		}
+	}
+	n := 0
+	tab.each(func(*conn) { n++ })
+	if n != len(want) {
+		t.Errorf("each visits %d conversations, want %d", n, len(want))
+	}
+}
+
+// TestUnackedList checks the list against a slice while it grows past
+// its inline room and is pruned and reset.
+func TestUnackedList(t *testing.T) {
+	var l unackedList
+	var want []unackedSeg
+	for round := range 3 {
+		for i := range 3 + round*20 {
+			s := unackedSeg{nextSeq: uint32(i), frame: uint32(round*100 + i)}
+			l.add(s)
+			want = append(want, s)
+			if diff := gocmp.Diff(want, l.segs(), gocmp.AllowUnexported(unackedSeg{})); diff != "" {
+				t.Fatalf("round %d, after %d adds (-want +got):\n%s", round, i+1, diff)
+			}
+		}
+		l.reset()
+		want = want[:0]
+		if len(l.segs()) != 0 {
+			t.Fatalf("round %d: %d segments after reset", round, len(l.segs()))
+		}
+	}
 }

@@ -49,7 +49,16 @@ type Stream struct {
 	rstC, rstS  bool
 	dataC       bool
 	dataS       bool
+	// side says, for each flow of the conversation, whether its
+	// segments come from the client or the server (0 while unknown).
+	side [2]uint8
 }
+
+// The values of Stream.side.
+const (
+	sideClient = 1
+	sideServer = 2
+)
 
 // initStream sets s to a new conversation's summary and returns it.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
@@ -63,21 +72,31 @@ func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPor
 	return s
 }
 
-// add accounts for one segment of the stream and sets r.FromServer.
-func (s *Stream) add(r *Result, src netip.AddrPort, frameLen int, ts int64, irtt int64) {
+// add accounts for one segment of the stream, from src, which is the
+// conversation's flow fi (0 or 1), and sets r.FromServer.
+func (s *Stream) add(r *Result, fi int, src netip.AddrPort, frameLen int, ts int64, irtt int64) {
 	flags := r.TCPFlags
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
 		s.clientBySYN = true
 		if src != s.Client {
 			s.Client, s.Server = s.Server, s.Client
+			s.side = [2]uint8{}
 		}
 	}
-	fromServer := src == s.Server && src != s.Client
-	if src == s.Server && src == s.Client {
-		// Both ends share address and port (a self-connect): count
-		// everything as the client's.
-		fromServer = false
+	// A flow's segments all come from one endpoint: whether it is the
+	// server is known after the flow's first segment, until the client
+	// and server swap.
+	side := s.side[fi&1]
+	if side == 0 {
+		// From the server unless both ends share address and port (a
+		// self-connect): then everything counts as the client's.
+		side = sideClient
+		if src == s.Server && src != s.Client {
+			side = sideServer
+		}
+		s.side[fi&1] = side
 	}
+	fromServer := side == sideServer
 	r.FromServer = fromServer
 	s.LastFrame = r.Frame
 	s.LastTime = ts
