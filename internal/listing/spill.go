@@ -209,6 +209,7 @@ type spillCursor struct {
 	offs  []spillRef
 	byTap bool
 	buf   []byte
+	hdr   [spillHeader]byte
 	key   uint64
 	rec   []byte // the current record's bytes; nil at the end
 }
@@ -227,8 +228,8 @@ func (c *spillCursor) next() error {
 		c.rec = c.mem[o+spillHeader : o+spillHeader+n]
 		return nil
 	}
-	var hdr [spillHeader]byte
-	if _, err := io.ReadFull(c.rd, hdr[:]); err != nil {
+	hdr := c.hdr[:] // in the cursor: a local array would escape to the heap
+	if _, err := io.ReadFull(c.rd, hdr); err != nil {
 		if err == io.EOF {
 			c.rec = nil
 			return nil
@@ -236,7 +237,7 @@ func (c *spillCursor) next() error {
 		return fmt.Errorf("listing: reading stream records back: %w", err)
 	}
 	n := binary.LittleEndian.Uint32(hdr[8:])
-	c.key = spillKey(hdr[:], c.byTap)
+	c.key = spillKey(hdr, c.byTap)
 	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
 	if _, err := io.ReadFull(c.rd, c.buf); err != nil {
 		return fmt.Errorf("listing: reading stream records back: %w", err)

@@ -430,10 +430,11 @@ func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, src, dst netip.Add
 		sum = new(Stream)
 	} else {
 		u0, u1 := old.flows[0].unacked.big, old.flows[1].unacked.big
-		sum = new(Stream)
 		if a.onDone != nil {
 			a.onDone(old.sum)
 			sum = old.sum
+		} else {
+			sum = new(Stream) // old.sum stays in a.streams
 		}
 		c = old
 		*c = conn{}
