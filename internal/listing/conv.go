@@ -1,6 +1,7 @@
 package listing
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -47,8 +48,140 @@ func appendConvHeader(dst []byte, sel *Selector) []byte {
 
 // appendConvRow appends the table's row for s; first is the capture's
 // first timestamp. It pads as tshark's printf formats do ("%-26s <->
-// %-26s  %6d %-9s ...") but appends in place, without fmt.
+// %-26s  %6d %-9s ...") but writes in place, without fmt: rows between
+// IPv4 endpoints whose times print from integers (see exactSecs) with
+// the put functions into reserved room, any other with
+// appendConvRowSlow.
 func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
+	txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
+	a, b := s.Client, s.Server
+	if s.TapFirst != s.Client {
+		txF, txB, rxF, rxB = rxF, rxB, txF, txB
+		a, b = b, a
+	}
+	start := s.TapFirstTime - first
+	stop := s.TapLastTime - first
+	d := stop - start
+	irtt := s.IRTT != 0 && s.Handshake() == "complete"
+	if !a.Addr().Is4() || !b.Addr().Is4() || txF > 1<<31 || rxF > 1<<31 ||
+		start < 0 || stop >= exactSecs || d < 0 || d%100_000 == 50_000 ||
+		irtt && (s.IRTT < 0 || s.IRTT >= exactSecs || s.IRTT%1000 == 500) {
+		return appendConvRowSlow(dst, s, first)
+	}
+	t := decimals()
+	buf := reserve(dst, 256)
+	i := len(dst)
+	i = putConvAddr(buf, i, t, a)
+	i = putLit(buf, i, litConv)
+	i = putConvAddr(buf, i, t, b)
+	for _, c := range [3][2]uint64{{rxF, rxB}, {txF, txB}, {rxF + txF, rxB + txB}} {
+		buf[i], buf[i+1] = ' ', ' '
+		i = putRight(buf, i+2, t, uint32(c[0]), 6)
+		buf[i] = ' '
+		i = putSize(buf, i+1, t, c[1])
+	}
+	buf[i], buf[i+1] = ' ', ' '
+	i += 2
+	// Start, "%14.9f".
+	secs, frac := uint32(start/1e9), uint32(start%1e9)
+	i = putSpaces(buf, i, 14-(uintLen(t, secs)+10))
+	i = put32(buf, i, t, secs)
+	buf[i] = '.'
+	buf[i+1] = byte('0' + frac/1e8)
+	binary.LittleEndian.PutUint32(buf[i+2:], t.four[frac%1e8/1e4])
+	binary.LittleEndian.PutUint32(buf[i+6:], t.four[frac%1e4])
+	i += 10
+	// Duration, "%12.4f", rounded to 100 µs.
+	v := uint64(d+50_000) / 100_000
+	secs = uint32(v / 1e4)
+	i = putSpaces(buf, i, 3+12-(uintLen(t, secs)+5))
+	i = put32(buf, i, t, secs)
+	buf[i] = '.'
+	binary.LittleEndian.PutUint32(buf[i+1:], t.four[v%1e4])
+	i += 5
+	// State, "%-6s".
+	st := s.State()
+	binary.LittleEndian.PutUint32(buf[i:], spaces8&(1<<32-1))
+	n := copy(buf[i+3:], st)
+	binary.LittleEndian.PutUint64(buf[i+3+n:], spaces8)
+	i += 3 + max(n, 6)
+	buf[i] = ' '
+	i++
+	// iRTT, "%12s", rounded to 1 µs.
+	if irtt {
+		v := uint64(s.IRTT+500) / 1000
+		secs := uint32(v / 1e6)
+		frac := uint32(v % 1e6)
+		i = putSpaces(buf, i, 12-(uintLen(t, secs)+7))
+		i = put32(buf, i, t, secs)
+		buf[i] = '.'
+		binary.LittleEndian.PutUint32(buf[i+1:], t.four[frac/1e4]>>16)
+		binary.LittleEndian.PutUint32(buf[i+3:], t.four[frac%1e4])
+		i += 7
+	} else {
+		i = putSpaces(buf, i, 11)
+		buf[i] = '-'
+		i++
+	}
+	buf[i] = '\n'
+	return buf[:i+1]
+}
+
+var litConv = mkLit(" <-> ")
+
+// putConvAddr writes an IPv4 address and port as appendConvAddr
+// appends them, left-aligned in 26.
+func putConvAddr(b []byte, i int, t *decimalTables, ap netip.AddrPort) int {
+	end := i + 26
+	for k, o := range ap.Addr().As4() {
+		if k > 0 {
+			b[i] = '.'
+			i++
+		}
+		i = putSmall(b, i, t, uint16(o))
+	}
+	b[i] = ':'
+	i = putSmall(b, i+1, t, ap.Port())
+	// At least 9 bytes written ("0.0.0.0:0"): 17 spaces at most.
+	binary.LittleEndian.PutUint64(b[i:], spaces8)
+	binary.LittleEndian.PutUint64(b[i+8:], spaces8)
+	binary.LittleEndian.PutUint64(b[i+16:], spaces8)
+	return max(i, end)
+}
+
+// putSize writes a byte count as appendSize appends it, left-aligned in
+// 9.
+func putSize(b []byte, i int, t *decimalTables, n uint64) int {
+	end := i + 9
+	const k = 1000
+	unit := litBytes
+	switch {
+	case n/k/k/k/k >= 10:
+		n, unit = n/k/k/k/k, litTB
+	case n/k/k/k >= 10:
+		n, unit = n/k/k/k, litGB
+	case n/k/k >= 10:
+		n, unit = n/k/k, litMB
+	case n/k >= 10:
+		n, unit = n/k, litKB
+	}
+	i = put32(b, i, t, uint32(n)) // below 10,000, or 18,446,745 TB at most
+	i = putLit(b, i, unit)
+	// At least 4 bytes written ("0 kB"): 5 spaces at most.
+	binary.LittleEndian.PutUint64(b[i:], spaces8)
+	return max(i, end)
+}
+
+var (
+	litBytes = mkLit(" bytes")
+	litKB    = mkLit(" kB")
+	litMB    = mkLit(" MB")
+	litGB    = mkLit(" GB")
+	litTB    = mkLit(" TB")
+)
+
+// appendConvRowSlow appends what appendConvRow does, for any row.
+func appendConvRowSlow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 	txF, txB, rxF, rxB := s.PacketsC2S, s.FrameBytesC2S, s.PacketsS2C, s.FrameBytesS2C
 	a, b := s.Client, s.Server
 	if s.TapFirst != s.Client {

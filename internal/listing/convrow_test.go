@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -113,4 +114,96 @@ func TestConvTimes(t *testing.T) {
 	for _, v := range [][2]int64{{0, 0}, {-1, 5}, {5, -1}, {exactSecs - 1, exactSecs}, {1, 100_049_999}, {1, 100_050_001}} {
 		check(v[0], v[1])
 	}
+}
+
+// TestAppendConvRowRandom compares appendConvRow with fmt's padding on
+// random rows, most of them on the fast path (IPv4, times from
+// integers), some not.
+func TestAppendConvRowRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const first = 1_700_000_000_000_000_000
+	addrs := []string{"127.0.0.1", "0.0.0.0", "255.255.255.255", "10.1.22.3", "192.168.100.200", "::1"}
+	counts := func() uint64 {
+		switch rng.IntN(4) {
+		case 0:
+			return rng.Uint64N(10)
+		case 1:
+			return rng.Uint64N(1 << 20)
+		case 2:
+			return rng.Uint64N(1 << 40)
+		}
+		return rng.Uint64()
+	}
+	templates := handshakeStreams(t)
+	for range 100_000 {
+		s := tcpanalysis.Stream{
+			Client:        netip.AddrPortFrom(netip.MustParseAddr(addrs[rng.IntN(len(addrs))]), uint16(rng.IntN(65536))),
+			Server:        netip.AddrPortFrom(netip.MustParseAddr(addrs[rng.IntN(len(addrs))]), uint16(rng.IntN(3)*40000)),
+			PacketsC2S:    counts() >> rng.IntN(64),
+			PacketsS2C:    counts() >> rng.IntN(64),
+			FrameBytesC2S: counts(),
+			FrameBytesS2C: counts(),
+			IRTT:          rng.Int64N(1 << uint(rng.IntN(50))),
+		}
+		setHandshake(&s, &templates[rng.IntN(len(templates))])
+		s.TapFirst = s.Client
+		if rng.IntN(2) == 0 {
+			s.TapFirst = s.Server
+		}
+		if s.PacketsC2S+s.PacketsS2C < s.PacketsC2S {
+			continue // the sum overflows: no real conversation
+		}
+		span := int64(1) << uint(rng.IntN(62))
+		s.TapFirstTime = first - span/8 + rng.Int64N(span)
+		s.TapLastTime = s.TapFirstTime + rng.Int64N(span)
+		if rng.IntN(4) == 0 {
+			s.TapLastTime = s.TapFirstTime + rng.Int64N(1000)*100_000 + 50_000 // a tie of the duration
+		}
+		if rng.IntN(10) == 0 {
+			s.IRTT = s.IRTT/1000*1000 + 500 // a tie of the iRTT
+		}
+		want := fmtConvRow(&s, first)
+		if got := string(appendConvRow([]byte("x"), &s, first)); got != "x"+want {
+			t.Fatalf("appendConvRow(%+v) (-want +got):\n%s", s, cmp.Diff("x"+want, got))
+		}
+	}
+}
+
+// handshakeStreams returns the summaries of conversations that saw all,
+// part or none of the handshake and of the close (their unexported
+// state decides the State and iRTT columns).
+func handshakeStreams(t *testing.T) []tcpanalysis.Stream {
+	t.Helper()
+	e := endpoints{ep("127.0.0.1:40000"), ep("127.0.0.1:2000")}
+	runs := [][]seg{
+		{{seq: 1, flags: fS}, {fromB: true, seq: 9, ack: 2, flags: fS | fA}, {seq: 2, ack: 10, flags: fA}},
+		{{seq: 1, flags: fS}, {fromB: true, seq: 9, ack: 2, flags: fS | fA}, {seq: 2, ack: 10, flags: fA},
+			{seq: 2, ack: 10, flags: fA | fF}, {fromB: true, seq: 10, ack: 3, flags: fA | fF}},
+		{{seq: 1, flags: fS}},
+		{{seq: 1, ack: 1, flags: fA}},
+	}
+	var out []tcpanalysis.Stream
+	for _, segs := range runs {
+		a := tcpanalysis.New()
+		var d decode.Packet
+		var r tcpanalysis.Result
+		for i, s := range segs {
+			if err := decode.Decode(decode.LinkEthernet, e.frame(s), &d); err != nil {
+				t.Fatal(err)
+			}
+			a.Analyze(uint32(i+1), int64(i+1)*1000, 66, &d, &r)
+		}
+		out = append(out, *a.Streams()[0])
+	}
+	return out
+}
+
+// setHandshake gives s the handshake and close of from, keeping the
+// rest of s.
+func setHandshake(s, from *tcpanalysis.Stream) {
+	x := *s
+	*s = *from
+	s.Client, s.Server, s.TapFirst = x.Client, x.Server, x.TapFirst
+	s.PacketsC2S, s.PacketsS2C, s.FrameBytesC2S, s.FrameBytesS2C = x.PacketsC2S, x.PacketsS2C, x.FrameBytesC2S, x.FrameBytesS2C
+	s.TapFirstTime, s.TapLastTime, s.IRTT = x.TapFirstTime, x.TapLastTime, x.IRTT
 }

@@ -67,6 +67,29 @@ func put32(b []byte, i int, t *decimalTables, v uint32) int {
 	return n + 8
 }
 
+// spaces8 is eight spaces, as a word.
+const spaces8 = 0x2020202020202020
+
+// putSpaces writes n spaces, none when n <= 0; n is at most 16.
+func putSpaces(b []byte, i int, n int) int {
+	binary.LittleEndian.PutUint64(b[i:], spaces8)
+	binary.LittleEndian.PutUint64(b[i+8:], spaces8)
+	return i + max(n, 0)
+}
+
+// uintLen returns the number of decimal digits of v.
+func uintLen(t *decimalTables, v uint32) int {
+	if v < 1<<16 {
+		return int(t.n[v] >> 56)
+	}
+	return decimalLen(uint64(v))
+}
+
+// putRight writes v right-aligned in width (at most 16).
+func putRight(b []byte, i int, t *decimalTables, v uint32, width int) int {
+	return put32(b, putSpaces(b, i, width-uintLen(t, v)), t, v)
+}
+
 // lit is a literal of at most 8 bytes packed in a word, its length in
 // the highest byte, to be written with putLit.
 type lit uint64
