@@ -56,19 +56,24 @@ type flagText struct {
 // to build it build the same one), which costs less per packet than
 // sync.OnceValue's call.
 func flagTexts() *[1 << 12]flagText {
-	t := flagTextTable.Load()
-	if t == nil {
-		t = new([1 << 12]flagText)
-		var buf []byte
-		for f := range t {
-			buf = appendFlagText(buf[:0], uint16(f))
-			t[f].n = uint8(len(buf))
-			if len(buf) <= len(t[f].b) {
-				copy(t[f].b[:], buf)
-			}
-		}
-		flagTextTable.Store(t)
+	if t := flagTextTable.Load(); t != nil {
+		return t
 	}
+	return buildFlagTexts()
+}
+
+// buildFlagTexts builds and publishes the table flagTexts returns.
+func buildFlagTexts() *[1 << 12]flagText {
+	t := new([1 << 12]flagText)
+	var buf []byte
+	for f := range t {
+		buf = appendFlagText(buf[:0], uint16(f))
+		t[f].n = uint8(len(buf))
+		if len(buf) <= len(t[f].b) {
+			copy(t[f].b[:], buf)
+		}
+	}
+	flagTextTable.Store(t)
 	return t
 }
 
@@ -102,13 +107,25 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		i = len(b)
 		b = reserve(b, lineRoom)
 	}
-	i = put32(b, i, tb, r.Seq)
+	if v := r.Seq; v < 1<<16 {
+		i = putSmall(b, i, tb, uint16(v))
+	} else {
+		i = put32(b, i, tb, v)
+	}
 	if r.TCPFlags&decode.FlagACK != 0 {
 		i = putLit(b, i, litAck)
-		i = put32(b, i, tb, r.Ack)
+		if v := r.Ack; v < 1<<16 {
+			i = putSmall(b, i, tb, uint16(v))
+		} else {
+			i = put32(b, i, tb, v)
+		}
 	}
 	i = putLit(b, i, litWin)
-	i = put32(b, i, tb, r.Win)
+	if v := r.Win; v < 1<<16 {
+		i = putSmall(b, i, tb, uint16(v))
+	} else {
+		i = put32(b, i, tb, v)
+	}
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
 		return append(b[:i], "[Packet size limited during capture]"...)
@@ -119,7 +136,11 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	if r.HaveLen {
 		i = putLit(b, i, litLen)
-		i = put32(b, i, tb, r.Len)
+		if v := r.Len; v < 1<<16 {
+			i = putSmall(b, i, tb, uint16(v))
+		} else {
+			i = put32(b, i, tb, v)
+		}
 	}
 	switch opts := t.Options(); {
 	case tcpanalysis.TimestampOnly(opts):

@@ -176,9 +176,8 @@ func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *deco
 	if relTime < 0 || relTime >= 1<<16*1e9 || digits != 9 && digits != 6 && digits != 3 || uint64(wireLen) > 1<<32-1 {
 		return appendColumnsSlow(dst, number, relTime, digits, p, wireLen)
 	}
-	var local addrColumns
 	if addrs == nil {
-		addrs = &local
+		return appendColumnsFresh(dst, number, relTime, digits, p, wireLen)
 	}
 	if !addrs.valid || addrs.src != p.Src || addrs.dst != p.Dst {
 		addrs.set(p.Src, p.Dst)
@@ -236,9 +235,20 @@ func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *deco
 	} else {
 		i += copy(b[i:], addrs.text[:n])
 	}
-	i = put32(b, i, t, uint32(wireLen))
+	if wireLen < 1<<16 {
+		i = putSmall(b, i, t, uint16(wireLen))
+	} else {
+		i = put32(b, i, t, uint32(wireLen))
+	}
 	b[i] = ' '
 	return b[:i+1]
+}
+
+// appendColumnsFresh appends what appendColumns does, with no addresses
+// remembered.
+func appendColumnsFresh(dst []byte, number uint32, relTime int64, digits int, p *decode.Packet, wireLen int) []byte {
+	var addrs addrColumns
+	return appendColumns(dst, number, relTime, digits, p, wireLen, &addrs)
 }
 
 // appendColumnsSlow appends what appendColumns does, for any time,
@@ -265,8 +275,13 @@ func appendColumnsSlow(dst []byte, number uint32, relTime int64, digits int, p *
 // in 10, the source in 12, the destination left-aligned in 12, and the
 // arrow between source and destination. The line ends with '\n'.
 func AppendLine(dst []byte, pk *Packet) []byte {
-	dst = appendColumns(dst, pk.Number, pk.RelTime, pk.Resolution, pk.Decoded, pk.WireLen, pk.addrs)
-	dst = AppendInfo(dst, pk.Decoded, pk.Result)
+	return appendLine(dst, pk.Number, pk.RelTime, pk.Resolution, pk.WireLen, pk.Decoded, pk.Result, pk.addrs)
+}
+
+// appendLine is AppendLine with the Packet's fields as arguments.
+func appendLine(dst []byte, number uint32, relTime int64, digits, wireLen int, p *decode.Packet, r *tcpanalysis.Result, addrs *addrColumns) []byte {
+	dst = appendColumns(dst, number, relTime, digits, p, wireLen, addrs)
+	dst = AppendInfo(dst, p, r)
 	return append(dst, '\n')
 }
 

@@ -42,7 +42,9 @@ func putSmall(b []byte, i int, t *decimalTables, v uint16) int {
 	return i + int(e>>56)
 }
 
-// put32 writes v in decimal.
+// put32 writes v in decimal. (It is too large to be inlined: where
+// numbers are mostly below 65536, callers test that and call putSmall,
+// which is inlined, or put32.)
 func put32(b []byte, i int, t *decimalTables, v uint32) int {
 	if v < 1<<16 {
 		e := t.n[v]

@@ -139,12 +139,12 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			fol.add(&p, &r)
 			continue
 		}
-		pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r, addrs: &addrs}
 		if opts.Format == NDJSON {
+			pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r, addrs: &addrs}
 			status, _ := p.TCPChecksum()
 			buf = AppendJSON(buf, &pk, status)
 		} else {
-			buf = AppendLine(buf, &pk)
+			buf = appendLine(buf, frame, rec.Timestamp-first, rec.Resolution, rec.OrigLen, &p, &r, &addrs)
 		}
 	}
 	if _, err := bw.Write(buf); err != nil {
