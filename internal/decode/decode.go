@@ -66,6 +66,69 @@ func (e *Error) Unwrap() error { return e.Err }
 // data offset is invalid is an error too, but p.TCP still holds the
 // captured bytes so that its ports can be read.
 func Decode(link LinkType, frame []byte, p *Packet) error {
+	if decodeCommon(link, frame, p) {
+		return nil
+	}
+	return decodeAny(link, frame, p)
+}
+
+// decodeCommon decodes the most common frame, untagged Ethernet carrying
+// an unfragmented IPv4 packet captured whole with a valid TCP header, in
+// one write of p, as decodeAny would. It reports false, leaving p as it
+// was, for any other frame.
+func decodeCommon(link LinkType, frame []byte, p *Packet) bool {
+	if link != LinkEthernet || len(frame) < 14+20+20 || binary.BigEndian.Uint16(frame[12:]) != EtherTypeIPv4 {
+		return false
+	}
+	b := frame[14:]
+	hl := int(b[0]&0x0f) * 4
+	total := int(binary.BigEndian.Uint16(b[2:]))
+	frag := binary.BigEndian.Uint16(b[6:])
+	if b[0]>>4 != 4 || hl < 20 || b[9] != ProtoTCP || frag&0x3fff != 0 || total < hl+20 || len(b) < total {
+		return false
+	}
+	b = b[:total] // Ethernet padding (and any FCS) is not IP payload
+	t := TCP(b[hl:])
+	segLen := total - hl
+	thl := t.HeaderLen()
+	if thl < 20 || thl > segLen {
+		return false
+	}
+	var payload []byte
+	if len(t) > thl {
+		payload = t[thl:]
+	}
+	// Field by field: a composite literal is built aside and copied.
+	p.Link = link
+	p.EtherType = EtherTypeIPv4
+	p.NetworkOffset = 14
+	p.IPVersion = 4
+	p.Src = netip.AddrFrom4([4]byte(b[12:16]))
+	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
+	p.TTL = b[8]
+	p.TOS = b[1]
+	p.IPID = binary.BigEndian.Uint16(b[4:])
+	p.IPHeader = b[:hl]
+	p.FlowLabel = 0
+	p.IPTotalLen = total
+	p.Fragment = false
+	p.FragmentOffset = 0
+	p.MoreFragments = false
+	p.DontFragment = frag&0x4000 != 0
+	p.FragmentID = 0
+	p.IPPayload = t
+	p.Proto = ProtoTCP
+	p.TCP = t
+	p.TCPOffset = 14 + hl
+	p.SegmentLen = segLen
+	p.PayloadLen = segLen - thl
+	p.Payload = payload
+	p.Truncated = false
+	return true
+}
+
+// decodeAny is Decode for any frame.
+func decodeAny(link LinkType, frame []byte, p *Packet) error {
 	*p = Packet{Link: link}
 	off, etherType, err := linkHeader(link, frame)
 	p.EtherType = etherType

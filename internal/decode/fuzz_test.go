@@ -2,7 +2,11 @@ package decode
 
 import (
 	"errors"
+	"net/netip"
+	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fuzzLinks are the link types FuzzDecode tries on every input, and one
@@ -65,4 +69,53 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeCommon checks that the shortcut for untagged Ethernet, IPv4
+// and TCP decodes exactly as the general path does whenever it takes a
+// frame.
+func FuzzDecodeCommon(f *testing.F) {
+	seg := withChecksum(src4, dst4, tcpSeg(FlagSYN, []byte{OptMSS, 4, 5, 0xb4, OptSACKPerm, 2, OptTimestamp, 10, 1, 2, 3, 4, 0, 0, 0, 0, OptNOP, OptWS, 3, 7}, nil))
+	data := withChecksum(src4, dst4, tcpSeg(FlagACK|FlagPSH, nil, []byte("data")))
+	f.Add(ether(0x0800, ipv4Pkt(ProtoTCP, nil, 0, seg)))                           // SYN with options
+	f.Add(ether(0x0800, ipv4Pkt(ProtoTCP, nil, 0x4000, data)))                     // payload, DF set
+	f.Add(append(ether(0x0800, ipv4Pkt(ProtoTCP, nil, 0, data[:20])), 0, 0, 0, 0)) // header only, Ethernet padding
+	f.Add(ether(0x0800, ipv4Pkt(ProtoTCP, []byte{1, 1, 1, 0}, 0, data)))           // IPv4 options
+	f.Add(ether(0x0800, ipv4Pkt(ProtoTCP, nil, 0x2000, data)))                     // a first fragment: not taken
+	f.Add(ether(0x0800, ipv4Pkt(ProtoTCP, nil, 0, data))[:40])                     // cut by the snap length: not taken
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var fast, slow Packet
+		fillPacket(t, &fast) // decodeCommon must write every field
+		if !decodeCommon(LinkEthernet, frame, &fast) {
+			return
+		}
+		if err := decodeAny(LinkEthernet, frame, &slow); err != nil {
+			t.Fatalf("decodeCommon took a frame decodeAny rejects: %v", err)
+		}
+		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			t.Fatalf("decodeCommon (-decodeAny +decodeCommon):\n%s", diff)
+		}
+	})
+}
+
+// fillPacket sets every field of p to a value other than its zero value.
+func fillPacket(t *testing.T, p *Packet) {
+	v := reflect.ValueOf(p).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(-7)
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+			f.SetUint(7)
+		case reflect.Slice:
+			f.SetBytes([]byte{7})
+		case reflect.Struct:
+			f.Set(reflect.ValueOf(netip.MustParseAddr("2001:db8::7")))
+		default:
+			t.Fatalf("fillPacket: field %s of kind %v", v.Type().Field(i).Name, f.Kind())
+		}
+	}
 }
