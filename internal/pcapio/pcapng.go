@@ -228,38 +228,38 @@ func (rd *Reader) nextPcapng() (Record, error) {
 	}
 }
 
-// fastEPB reads the next block when it is an Enhanced Packet Block of
-// a little-endian section (what capture tools write), held whole in the
-// buffer and valid, with less work per packet than nextPcapng. It
-// reports false, consuming nothing, for anything else, which nextPcapng
-// then reads or rejects with its error.
-func (rd *Reader) fastEPB() (Record, bool) {
+// fastEPB reads the next block into rec when it is an Enhanced Packet
+// Block of a little-endian section (what capture tools write), held
+// whole in the buffer and valid, with less work per packet than
+// nextPcapng. It reports false, consuming nothing and leaving rec as it
+// was, for anything else, which nextPcapng then reads or rejects with
+// its error.
+func (rd *Reader) fastEPB(rec *Record) bool {
 	le := binary.LittleEndian
 	b := rd.buf[rd.r:rd.w]
 	if len(b) < 32 || le.Uint32(b) != blockEPB {
-		return Record{}, false
+		return false
 	}
 	blen := le.Uint32(b[4:])
 	iface := le.Uint32(b[8:])
 	capLen := le.Uint32(b[20:])
 	if blen < 32 || blen%4 != 0 || blen > MaxBlockLen || uint64(blen) > uint64(len(b)) ||
 		capLen > blen-32 || uint64(iface) >= uint64(len(rd.ifaces)) || le.Uint32(b[blen-4:]) != blen {
-		return Record{}, false
+		return false
 	}
 	ifc := &rd.ifaces[iface]
-	off := rd.base + int64(rd.r)
 	d := rd.r + 28
+	// Field by field: a composite literal is built aside and copied.
+	rec.Data = rd.buf[d : d+int(capLen) : d+int(capLen)]
+	rec.CaptureLen = int(capLen)
+	rec.OrigLen = int(le.Uint32(b[24:]))
+	rec.Timestamp = ifc.ts(uint64(le.Uint32(b[12:]))<<32 | uint64(le.Uint32(b[16:])))
+	rec.Resolution = ifc.res
+	rec.Link = ifc.link
+	rec.Interface = int(iface)
+	rec.Offset = rd.base + int64(rd.r)
 	rd.r += int(blen)
-	return Record{
-		Data:       rd.buf[d : d+int(capLen) : d+int(capLen)],
-		CaptureLen: int(capLen),
-		OrigLen:    int(le.Uint32(b[24:])),
-		Timestamp:  ifc.ts(uint64(le.Uint32(b[12:]))<<32 | uint64(le.Uint32(b[16:]))),
-		Resolution: ifc.res,
-		Link:       ifc.link,
-		Interface:  int(iface),
-		Offset:     off,
-	}, true
+	return true
 }
 
 // packet decodes an Enhanced Packet Block or obsolete Packet Block body

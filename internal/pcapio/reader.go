@@ -229,12 +229,10 @@ func (rd *Reader) Next() (Record, error) {
 	if rd.err != nil {
 		return Record{}, rd.err
 	}
-	if rd.format == FormatPcapng && !rd.bigEndian {
-		if rec, ok := rd.fastEPB(); ok {
-			return rec, nil
-		}
-	}
 	var rec Record
+	if rd.format == FormatPcapng && !bool(rd.bigEndian) && rd.fastEPB(&rec) {
+		return rec, nil
+	}
 	var err error
 	if rd.format == FormatPcapng {
 		rec, err = rd.nextPcapng()
