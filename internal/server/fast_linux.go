@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,6 +25,8 @@ import (
 // poller and removing it) and a goroutine per connection are saved.
 // TCP_NODELAY stays off, as in the original server: the reply is written at
 // once and the connection closed, so Nagle's algorithm never delays it.
+// None of these calls can block, so they are made without telling the
+// runtime (rawsys_linux.go), which spares its monitor thread.
 //
 // A connection accepted before its request arrived waits in an epoll set of
 // the accept loop's own, with the listener, until it is readable or its
@@ -125,9 +126,9 @@ func (sh *backoff) succeeded() {
 	sh.mu.Unlock()
 }
 
-// accept4 is syscall.Accept4; tests replace it to fail as a process out of
+// accept4 is rawAccept4; tests replace it to fail as a process out of
 // file descriptors would.
-var accept4 = syscall.Accept4
+var accept4 = rawAccept4
 
 // acceptor is the state of serveFast's accept loop. Only the goroutine
 // that currently runs the loop touches the fields below result.
@@ -144,8 +145,8 @@ type acceptor struct {
 
 	control func(fd uintptr)
 	fd      int // tryAccept's results
-	sa      syscall.Sockaddr
-	err     error
+	peer    netip.AddrPort
+	errno   syscall.Errno
 
 	waiting  map[int32]*fdConn // in the epoll set, by descriptor: accepted before their request
 	pollFn   func(fd uintptr) bool
@@ -153,7 +154,7 @@ type acceptor struct {
 	nready   int
 	addFn    func(fd uintptr)
 	addEv    syscall.EpollEvent
-	addErr   error
+	addErr   syscall.Errno
 	deadline time.Time // epf's read deadline as last set
 }
 
@@ -191,7 +192,7 @@ func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.Raw
 	a.control = func(fd uintptr) { a.tryAccept(fd) }
 	a.pollFn = a.poll
 	a.addFn = func(fd uintptr) {
-		a.addErr = syscall.EpollCtl(int(fd), syscall.EPOLL_CTL_ADD, int(a.addEv.Fd), &a.addEv)
+		a.addErr = rawEpollCtl(int(fd), syscall.EPOLL_CTL_ADD, int(a.addEv.Fd), &a.addEv)
 	}
 	return a, nil
 }
@@ -220,7 +221,7 @@ func (a *acceptor) loop() {
 				return
 			}
 		}
-		fd, sa, err := a.accept()
+		fd, peer, err := a.accept()
 		if err != nil {
 			<-s.sem
 			if err == errNotYet {
@@ -238,9 +239,9 @@ func (a *acceptor) loop() {
 			continue
 		}
 		a.backoff.succeeded()
-		c := &fdConn{fd: fd, a: a, peer: sockaddrPeer(sa), first: true, owned: true}
+		c := &fdConn{fd: fd, a: a, peer: peer, first: true, owned: true}
 		if !s.trackConn(c) {
-			syscall.Close(fd)
+			rawClose(fd)
 			<-s.sem
 			a.finish(ErrServerClosed)
 			return
@@ -270,7 +271,7 @@ func (a *acceptor) watch(c *fdConn) {
 	c.mu.Unlock()
 	a.addEv = syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(c.fd)}
 	err := a.epw.Control(a.addFn)
-	if err == nil && a.addErr == nil {
+	if err == nil && a.addErr == 0 {
 		a.waiting[int32(c.fd)] = c
 		return
 	}
@@ -338,17 +339,12 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 // poll takes the epoll set's ready events without waiting and reports
 // whether there were any.
 func (a *acceptor) poll(fd uintptr) bool {
-	for {
-		n, err := syscall.EpollWait(int(fd), a.events, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return true // as ready: the loop tries again, and accept reports a closed listener
-		}
-		a.nready = n
-		return n > 0
+	n, errno := rawEpollPoll(int(fd), a.events)
+	if errno != 0 {
+		return true // as ready: the loop tries again, and accept reports a closed listener
 	}
+	a.nready = n
+	return n > 0
 }
 
 // detach gives every waiting connection a goroutine of its own, when this
@@ -371,32 +367,23 @@ func (s *Server) serveAlone(c *fdConn) {
 
 // accept returns the next queued connection, a non-blocking socket, or
 // errNotYet if none is queued.
-func (a *acceptor) accept() (int, syscall.Sockaddr, error) {
+func (a *acceptor) accept() (int, netip.AddrPort, error) {
 	// Control takes no lock on the listener.
 	if err := a.rc.Control(a.control); err != nil {
-		return -1, nil, err
+		return -1, netip.AddrPort{}, err
 	}
-	fd, sa, aerr := a.fd, a.sa, a.err
-	a.sa = nil
-	switch {
-	case aerr == syscall.EAGAIN:
-		return -1, nil, errNotYet
-	case aerr != nil:
-		return -1, nil, &net.OpError{Op: "accept", Net: a.ln.Addr().Network(), Addr: a.ln.Addr(), Err: os.NewSyscallError("accept4", aerr)}
+	switch a.errno {
+	case 0:
+		return a.fd, a.peer, nil
+	case syscall.EAGAIN:
+		return -1, netip.AddrPort{}, errNotYet
 	}
-	return fd, sa, nil
+	return -1, netip.AddrPort{}, &net.OpError{Op: "accept", Net: a.ln.Addr().Network(), Addr: a.ln.Addr(), Err: os.NewSyscallError("accept4", a.errno)}
 }
 
-// tryAccept calls accept4 once on the listener's descriptor, again after
-// an interrupted call or a connection reset while queued (as package net
-// does).
+// tryAccept calls accept4 on the listener's descriptor.
 func (a *acceptor) tryAccept(lfd uintptr) {
-	for {
-		a.fd, a.sa, a.err = accept4(int(lfd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-		if a.err != syscall.EINTR && a.err != syscall.ECONNABORTED {
-			return
-		}
-	}
+	a.fd, a.peer, a.errno = accept4(int(lfd))
 }
 
 // fdConn is an accepted socket that serveFast serves with system calls of
@@ -430,20 +417,17 @@ func (c *fdConn) Read(p []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	if c.file == nil {
-		n, err := syscall.Read(c.fd, p)
-		for err == syscall.EINTR {
-			n, err = syscall.Read(c.fd, p)
-		}
-		if err == syscall.EAGAIN && c.first && c.owned {
+		n, errno := rawRead(c.fd, p)
+		if errno == syscall.EAGAIN && c.first && c.owned {
 			c.mu.Unlock()
 			return 0, errNotYet
 		}
 		c.first = false
-		if err != syscall.EAGAIN {
+		if errno != syscall.EAGAIN {
 			c.mu.Unlock()
 			switch {
-			case err != nil:
-				return 0, os.NewSyscallError("read", err)
+			case errno != 0:
+				return 0, os.NewSyscallError("read", errno)
 			case n == 0 && len(p) > 0:
 				return 0, io.EOF
 			}
@@ -468,16 +452,13 @@ func (c *fdConn) Write(p []byte) (int, error) {
 	n := 0
 	if c.file == nil {
 		for n < len(p) {
-			m, err := syscall.Write(c.fd, p[n:])
-			if err == syscall.EAGAIN {
+			m, errno := rawWrite(c.fd, p[n:])
+			if errno == syscall.EAGAIN {
 				break
 			}
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
+			if errno != 0 {
 				c.mu.Unlock()
-				return n, os.NewSyscallError("write", err)
+				return n, os.NewSyscallError("write", errno)
 			}
 			n += m
 		}
@@ -558,29 +539,8 @@ func (c *fdConn) Close() error {
 	if c.file != nil {
 		return c.file.Close()
 	}
-	if err := syscall.Close(c.fd); err != nil {
-		return os.NewSyscallError("close", err)
+	if errno := rawClose(c.fd); errno != 0 {
+		return os.NewSyscallError("close", errno)
 	}
 	return nil
-}
-
-// sockaddrPeer returns the address accept4 gave as a netip.AddrPort, as
-// net.TCPAddr.AddrPort would: an IPv4 peer on an IPv6 socket stays
-// IPv4-mapped, and an IPv6 zone is the interface's name.
-func sockaddrPeer(sa syscall.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *syscall.SockaddrInet6:
-		a := netip.AddrFrom16(sa.Addr)
-		if sa.ZoneId != 0 {
-			zone := strconv.FormatUint(uint64(sa.ZoneId), 10)
-			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
-				zone = ifi.Name
-			}
-			a = a.WithZone(zone)
-		}
-		return netip.AddrPortFrom(a, uint16(sa.Port))
-	}
-	return netip.AddrPort{}
 }

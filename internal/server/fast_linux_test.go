@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -43,16 +44,16 @@ func TestFastPeerNeverReads(t *testing.T) {
 func TestFastAcceptBackoff(t *testing.T) {
 	var mu sync.Mutex
 	fails := 3
-	accept4 = func(fd, flags int) (int, syscall.Sockaddr, error) {
+	accept4 = func(fd int) (int, netip.AddrPort, syscall.Errno) {
 		mu.Lock()
 		defer mu.Unlock()
 		if fails > 0 {
 			fails--
-			return -1, nil, syscall.EMFILE
+			return -1, netip.AddrPort{}, syscall.EMFILE
 		}
-		return syscall.Accept4(fd, flags)
+		return rawAccept4(fd)
 	}
-	t.Cleanup(func() { accept4 = syscall.Accept4 })
+	t.Cleanup(func() { accept4 = rawAccept4 })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
