@@ -238,17 +238,71 @@ func dialSend(t *testing.T, addr, s string) net.Conn {
 	return c
 }
 
-// waitAccepted returns once the server at addr has accepted every
-// connection made to it before the call. It runs one whole exchange: the
-// kernel queues connections for accept in the order their handshakes
-// complete, so once this later one is answered, the earlier ones have been
-// accepted.
-func waitAccepted(t *testing.T, addr string) {
+// waitAccepted returns once the server at addr has accepted in, a
+// connection that sent part of a request, and read what it sent. It runs
+// one whole exchange: the kernel queues connections for accept in the
+// order their handshakes complete, so once this later one is answered, the
+// earlier ones have usually been accepted. Not always: connect returns when
+// the client has sent the handshake's last ACK, and on a busy machine the
+// server's side may take it in after a later connection's. So on Linux it
+// also waits until the server's socket of in is established with nothing
+// left to read (readByServer).
+func waitAccepted(t *testing.T, addr string, in net.Conn) {
 	t.Helper()
 	c := dialSend(t, addr, "probe,7")
 	if reply, err := io.ReadAll(c); err != nil || !bytes.HasPrefix(reply, []byte("Server of Nuk,")) {
 		t.Fatalf("probe exchange: reply %q, %v", reply, err)
 	}
+	readByServer(t, in)
+}
+
+// readByServer waits (at most 10 s) until the server's end of c is an
+// established socket whose receive queue is empty, as /proc/net/tcp and
+// tcp6 show it: the server has accepted c and read what was sent. Where
+// there is no /proc/net/tcp it returns at once.
+func readByServer(t *testing.T, c net.Conn) {
+	t.Helper()
+	client := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	server := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	file := "/proc/net/tcp"
+	if !client.Addr().Unmap().Is4() {
+		file = "/proc/net/tcp6"
+	}
+	// Addresses as the kernel prints them: 32-bit words in host byte
+	// order (little-endian here), each printed in hex, then the port.
+	hexAddr := func(ap netip.AddrPort) string {
+		a := ap.Addr().Unmap()
+		if file == "/proc/net/tcp6" {
+			a = netip.AddrFrom16(ap.Addr().As16())
+		}
+		var sb strings.Builder
+		b := a.AsSlice()
+		for i := 0; i < len(b); i += 4 {
+			fmt.Fprintf(&sb, "%08X", binary.LittleEndian.Uint32(b[i:]))
+		}
+		fmt.Fprintf(&sb, ":%04X", ap.Port())
+		return sb.String()
+	}
+	local, remote := hexAddr(server), hexAddr(client)
+	var last string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return
+		}
+		last = "no socket"
+		for line := range strings.SplitSeq(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 5 || f[1] != local || f[2] != remote {
+				continue
+			}
+			last = "state " + f[3] + ", tx:rx queues " + f[4]
+			if f[3] == "01" && strings.HasSuffix(f[4], ":00000000") { // ESTABLISHED, nothing to read
+				return
+			}
+		}
+	}
+	t.Fatalf("the server has not read from %v after 10 s: its socket in %s: %s", client, file, last)
 }
 
 // TestServerShutdownInFlight ends the server's context, as SIGINT does,
@@ -257,7 +311,7 @@ func waitAccepted(t *testing.T, addr string) {
 func TestServerShutdownInFlight(t *testing.T) {
 	s := startCLIServer(t)
 	c := dialSend(t, s.addr, "Client of")
-	waitAccepted(t, s.addr)
+	waitAccepted(t, s.addr, c)
 	s.cancel()
 	// The listener closes soon after the context ends, while the
 	// exchange is still in flight.
@@ -288,7 +342,7 @@ func TestServerShutdownInFlight(t *testing.T) {
 func TestServerShutdownTimeout(t *testing.T) {
 	s := startCLIServer(t, "--shutdown-timeout", "200ms")
 	c := dialSend(t, s.addr, "Client of")
-	waitAccepted(t, s.addr)
+	waitAccepted(t, s.addr, c)
 	if err := s.stop(t); err != nil {
 		t.Errorf("Run = %v, want nil", err)
 	}
@@ -430,13 +484,13 @@ func TestServerSignals(t *testing.T) {
 			}()
 			addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
 			c := dialSend(t, addr, "Client of")
-			waitAccepted(t, addr)
+			waitAccepted(t, addr, c)
 			cmd.Process.Signal(sig)
 			waitFor(t, "stderr", stderr, regexp.MustCompile(`shutting down`))
 			io.WriteString(c, " Louis,42")
 			reply, err := io.ReadAll(c)
 			if err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
-				t.Errorf("in-flight exchange after %v: reply %q, %v", sig, reply, err)
+				t.Errorf("in-flight exchange after %v: reply %q, %v; stderr:\n%s", sig, reply, err, stderr)
 			}
 			select {
 			case err := <-exited:
@@ -617,6 +671,7 @@ func TestServerCapture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("probe exchange: %v", err)
 	}
+	readByServer(t, c)
 	s.cancel()
 	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`shutting down`))
 	io.WriteString(c, " Louis,7\n")
