@@ -294,7 +294,12 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		seglen = uint32(p.SegmentLen - hlen)
 	}
 
-	*r = Result{Frame: frame, TCPFlags: flags, SeqRaw: seq, AckRaw: ack, HaveLen: haveLen, Len: seglen, WinRaw: rawWin}
+	// Every field of r is set below; these are the ones not set on
+	// every path. (Field by field: a composite literal is built aside
+	// and copied.)
+	r.Frame, r.TCPFlags, r.SeqRaw, r.AckRaw, r.HaveLen, r.Len, r.WinRaw = frame, flags, seq, ack, haveLen, seglen, rawWin
+	r.WinScale, r.HasWinScale = 0, false
+	r.DupAckOf, r.DupAckNum, r.AckedFrame = 0, 0, 0
 
 	if c == nil {
 		c = a.newConn(nil, frame, ts, src, dst, flags)

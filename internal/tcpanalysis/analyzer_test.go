@@ -3,6 +3,7 @@ package tcpanalysis
 import (
 	"encoding/binary"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -64,11 +65,14 @@ func (p pkt) raw() []byte {
 	return b
 }
 
-// run analyses pkts in order and returns their results.
+// run analyses pkts in order and returns their results. It also checks
+// that Analyze sets every field of its Result: a second Analyzer fills
+// one whose fields all hold other values, which must come out the same.
 func run(t *testing.T, pkts []pkt) ([]Result, *Analyzer) {
 	t.Helper()
-	a := New()
+	a, reused := New(), New()
 	var out []Result
+	var r2 Result
 	for i, p := range pkts {
 		var d decode.Packet
 		frame := p.raw()
@@ -76,12 +80,36 @@ func run(t *testing.T, pkts []pkt) ([]Result, *Analyzer) {
 			t.Fatalf("packet %d: decode: %v", i+1, err)
 		}
 		var r Result
-		if !a.Analyze(uint32(i+1), 1_700_000_000_000_000_000+p.us*1000, len(frame), &d, &r) {
+		ts := 1_700_000_000_000_000_000 + p.us*1000
+		if !a.Analyze(uint32(i+1), ts, len(frame), &d, &r) {
 			t.Fatalf("packet %d: not analysed", i+1)
 		}
 		out = append(out, r)
+		fillResult(t, &r2)
+		reused.Analyze(uint32(i+1), ts, len(frame), &d, &r2)
+		if diff := cmp.Diff(r, r2); diff != "" {
+			t.Fatalf("packet %d: Analyze into a used Result (-fresh +used):\n%s", i+1, diff)
+		}
 	}
 	return out, a
+}
+
+// fillResult sets every field of r to a value other than its zero value.
+func fillResult(t *testing.T, r *Result) {
+	t.Helper()
+	v := reflect.ValueOf(r).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int32:
+			f.SetInt(-7)
+		case reflect.Uint16, reflect.Uint32:
+			f.SetUint(7)
+		default:
+			t.Fatalf("fillResult: field %s of kind %v", v.Type().Field(i).Name, f.Kind())
+		}
+	}
 }
 
 var wsOpt = []byte{decode.OptWS, 3, 7}
