@@ -412,15 +412,16 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 // NOPs and a timestamp option: the layout Linux sends on every segment
 // after the handshake, which needs no walk of the options to read.
 func TimestampOnly(opts []byte) bool {
-	return len(opts) == 12 && opts[0] == 1 && opts[1] == 1 && opts[2] == decode.OptTimestamp && opts[3] == 10
+	return len(opts) == 12 && binary.BigEndian.Uint32(opts) == uint32(decode.OptNOP)<<24|uint32(decode.OptNOP)<<16|uint32(decode.OptTimestamp)<<8|10
 }
 
 // LinuxSYNOptions reports whether opts, a TCP header's options, are the
 // layout Linux sends on SYN and SYN/ACK segments: MSS, SACK permitted, a
 // timestamp, a NOP and a window scale, which need no walk to read.
 func LinuxSYNOptions(opts []byte) bool {
-	return len(opts) == 20 && opts[0] == decode.OptMSS && opts[1] == 4 && opts[4] == decode.OptSACKPerm && opts[5] == 2 &&
-		opts[6] == decode.OptTimestamp && opts[7] == 10 && opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
+	return len(opts) == 20 && opts[0] == decode.OptMSS && opts[1] == 4 &&
+		binary.BigEndian.Uint32(opts[4:]) == uint32(decode.OptSACKPerm)<<24|2<<16|uint32(decode.OptTimestamp)<<8|10 &&
+		opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
 }
 
 // newConn starts a conversation with a new stream index, which the
