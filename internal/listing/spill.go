@@ -41,6 +41,7 @@ type spill struct {
 	fw   *bufio.Writer
 	size int64      // bytes in file
 	runs []spillRun // sorted in byTap's order
+	tmp  []spillRef // scratch for sortRecs
 }
 
 // spillRef is a record's offset in a buffer, with its sort key.
@@ -88,12 +89,60 @@ func (s *spill) put(idx uint32, tap uint64, b []byte) error {
 	return nil
 }
 
-// sortRecs sorts the records of buf at offs in byTap's order.
-func sortRecs(buf []byte, offs []spillRef, byTap bool) {
+// sortRecs sorts the records of buf at offs in byTap's order; tmp is
+// scratch memory for the sort, grown as needed.
+func sortRecs(buf []byte, offs []spillRef, byTap bool, tmp *[]spillRef) {
 	for i := range offs {
 		offs[i].key = spillKey(buf[offs[i].off:], byTap)
 	}
-	slices.SortFunc(offs, func(a, b spillRef) int { return cmp.Compare(a.key, b.key) })
+	if len(offs) < 256 {
+		slices.SortFunc(offs, func(a, b spillRef) int { return cmp.Compare(a.key, b.key) })
+		return
+	}
+	*tmp = slices.Grow((*tmp)[:0], len(offs))[:len(offs)]
+	radixSort(offs, *tmp)
+}
+
+// radixSort sorts refs by key, least significant byte first, over the
+// bytes of the keys that are not all the same (with a chunk's keys,
+// about four of the eight: the low bytes of the stream index and of the
+// frames). tmp is scratch memory as long as refs. Keys hold a stream
+// index each, so they are distinct and the order is total.
+func radixSort(refs, tmp []spillRef) {
+	var counts [8][256]int
+	for _, r := range refs {
+		k := r.key
+		counts[0][byte(k)]++
+		counts[1][byte(k>>8)]++
+		counts[2][byte(k>>16)]++
+		counts[3][byte(k>>24)]++
+		counts[4][byte(k>>32)]++
+		counts[5][byte(k>>40)]++
+		counts[6][byte(k>>48)]++
+		counts[7][byte(k>>56)]++
+	}
+	src, dst := refs, tmp
+	for b := range counts {
+		c := &counts[b]
+		shift := uint(8 * b)
+		if c[byte(refs[0].key>>shift)] == len(refs) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for j, n := range c {
+			c[j] = sum
+			sum += n
+		}
+		for _, r := range src {
+			d := byte(r.key >> shift)
+			dst[c[d]] = r
+			c[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &refs[0] {
+		copy(refs, src)
+	}
 }
 
 // writeRun sorts the records of buf at offs in byTap's order and appends
@@ -108,7 +157,7 @@ func (s *spill) writeRun(buf []byte, offs []spillRef, byTap bool) error {
 		s.file = f
 		s.fw = bufio.NewWriterSize(f, 256<<10)
 	}
-	sortRecs(buf, offs, byTap)
+	sortRecs(buf, offs, byTap, &s.tmp)
 	start := s.size
 	for _, r := range offs {
 		o := r.off
@@ -150,7 +199,7 @@ func (s *spill) writeTo(w io.Writer, byTap bool) error {
 		}
 	}
 	offs := slices.Clone(s.offs)
-	sortRecs(s.mem, offs, byTap)
+	sortRecs(s.mem, offs, byTap, &s.tmp)
 	if mc := (&spillCursor{mem: s.mem, offs: offs, byTap: byTap}); mc.next() == nil && mc.rec != nil {
 		cur = append(cur, mc)
 	}

@@ -83,3 +83,27 @@ func TestSpillEmpty(t *testing.T) {
 		t.Errorf("writeTo = %q, %v; want nothing", out.String(), err)
 	}
 }
+
+// TestRadixSort compares radixSort with a comparison sort on keys that
+// differ in few bytes, in all bytes, and not at all.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 2, 255, 256, 1000, 70000} {
+		for name, key := range map[string]func(i int) uint64{
+			"conversation table": func(i int) uint64 { return uint64(^uint32(rng.IntN(20)))<<32 | uint64(rng.IntN(1<<22)) },
+			"random":             func(int) uint64 { return rng.Uint64() },
+			"equal":              func(int) uint64 { return 42 },
+		} {
+			refs := make([]spillRef, n)
+			for i := range refs {
+				refs[i] = spillRef{key: key(i), off: uint32(i)}
+			}
+			want := slices.Clone(refs)
+			slices.SortStableFunc(want, func(a, b spillRef) int { return cmp.Compare(a.key, b.key) })
+			radixSort(refs, make([]spillRef, n))
+			if !slices.Equal(refs, want) {
+				t.Errorf("%d %s keys: radixSort differs from a stable comparison sort", n, name)
+			}
+		}
+	}
+}
