@@ -32,6 +32,7 @@ import (
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/privtest"
+	"github.com/tcplab/tcplab/internal/sockstate"
 )
 
 // lockedBuffer is a bytes.Buffer that the command under test and the test
@@ -257,52 +258,28 @@ func waitAccepted(t *testing.T, addr string, in net.Conn) {
 }
 
 // readByServer waits (at most 10 s) until the server's end of c is an
-// established socket whose receive queue is empty, as /proc/net/tcp and
-// tcp6 show it: the server has accepted c and read what was sent. Where
-// there is no /proc/net/tcp it returns at once.
+// established socket whose receive queue is empty, as the kernel's socket
+// table shows it: the server has accepted c and read what was sent. Where
+// there is no such table (not Linux) it returns at once.
 func readByServer(t *testing.T, c net.Conn) {
 	t.Helper()
 	client := c.LocalAddr().(*net.TCPAddr).AddrPort()
 	server := c.RemoteAddr().(*net.TCPAddr).AddrPort()
-	file := "/proc/net/tcp"
-	if !client.Addr().Unmap().Is4() {
-		file = "/proc/net/tcp6"
-	}
-	// Addresses as the kernel prints them: 32-bit words in host byte
-	// order (little-endian here), each printed in hex, then the port.
-	hexAddr := func(ap netip.AddrPort) string {
-		a := ap.Addr().Unmap()
-		if file == "/proc/net/tcp6" {
-			a = netip.AddrFrom16(ap.Addr().As16())
-		}
-		var sb strings.Builder
-		b := a.AsSlice()
-		for i := 0; i < len(b); i += 4 {
-			fmt.Fprintf(&sb, "%08X", binary.LittleEndian.Uint32(b[i:]))
-		}
-		fmt.Fprintf(&sb, ":%04X", ap.Port())
-		return sb.String()
-	}
-	local, remote := hexAddr(server), hexAddr(client)
 	var last string
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		b, err := os.ReadFile(file)
-		if err != nil {
+		s, ok, err := sockstate.Lookup(server, client)
+		if errors.Is(err, sockstate.ErrUnsupported) {
 			return
 		}
-		last = "no socket"
-		for line := range strings.SplitSeq(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) < 5 || f[1] != local || f[2] != remote {
-				continue
-			}
-			last = "state " + f[3] + ", tx:rx queues " + f[4]
-			if f[3] == "01" && strings.HasSuffix(f[4], ":00000000") { // ESTABLISHED, nothing to read
-				return
-			}
+		if err != nil {
+			t.Fatal(err)
 		}
+		if ok && s.State == sockstate.Established && s.RxQueue == 0 {
+			return
+		}
+		last = fmt.Sprintf("%+v (found: %v)", s, ok)
 	}
-	t.Fatalf("the server has not read from %v after 10 s: its socket in %s: %s", client, file, last)
+	t.Fatalf("the server has not read from %v after 10 s: its socket %s", client, last)
 }
 
 // TestServerShutdownInFlight ends the server's context, as SIGINT does,
