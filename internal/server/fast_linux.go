@@ -148,14 +148,17 @@ type acceptor struct {
 	peer    netip.AddrPort
 	errno   syscall.Errno
 
-	waiting  map[int32]*fdConn // in the epoll set, by descriptor: accepted before their request
-	pollFn   func(fd uintptr) bool
-	events   []syscall.EpollEvent
-	nready   int
-	addFn    func(fd uintptr)
-	addEv    syscall.EpollEvent
-	addErr   syscall.Errno
-	deadline time.Time // epf's read deadline as last set
+	waiting    map[int32]*fdConn // in the epoll set, by descriptor: accepted before their request
+	pollFn     func(fd uintptr) bool
+	pollNowFn  func(fd uintptr)
+	accepts    int       // since the waiting connections were last served
+	nextExpiry time.Time // no waiting connection's read timeout passes before
+	events     []syscall.EpollEvent
+	nready     int
+	addFn      func(fd uintptr)
+	addEv      syscall.EpollEvent
+	addErr     syscall.Errno
+	deadline   time.Time // epf's read deadline as last set
 }
 
 // newAcceptor creates the accept loop's epoll set, holding the listener
@@ -191,6 +194,7 @@ func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.Raw
 	}
 	a.control = func(fd uintptr) { a.tryAccept(fd) }
 	a.pollFn = a.poll
+	a.pollNowFn = func(fd uintptr) { a.poll(fd) }
 	a.addFn = func(fd uintptr) {
 		a.addErr = rawEpollCtl(int(fd), syscall.EPOLL_CTL_ADD, int(a.addEv.Fd), &a.addEv)
 	}
@@ -226,6 +230,7 @@ func (a *acceptor) loop() {
 			<-s.sem
 			if err == errNotYet {
 				var stop bool
+				a.accepts = 0
 				if ready, stop = a.wait(events, ready[:0]); stop {
 					return
 				}
@@ -251,11 +256,22 @@ func (a *acceptor) loop() {
 			if c.handedOff {
 				return
 			}
-			continue
+		} else {
+			a.watch(c)
 		}
-		a.watch(c)
+		if a.accepts++; a.accepts >= serveReadyEvery && len(a.waiting) > 0 {
+			a.accepts = 0
+			var stop bool
+			if ready, stop = a.serveReady(events, ready[:0]); stop {
+				return
+			}
+		}
 	}
 }
+
+// serveReadyEvery is how many connections the loop accepts at most before
+// it serves those of its waiting connections whose request has arrived.
+const serveReadyEvery = 8
 
 // finish ends the loop with Serve's result err.
 func (a *acceptor) finish(err error) {
@@ -297,13 +313,7 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 	a.events, a.nready = events, 0
 	if err := a.epw.Read(a.pollFn); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			now := time.Now()
-			for fd, c := range a.waiting {
-				if !c.limit.After(now) {
-					delete(a.waiting, fd)
-					go a.s.serveAlone(c) // fails at once with the read timeout
-				}
-			}
+			a.expire(time.Now())
 			return ready, false
 		}
 		select {
@@ -316,7 +326,44 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 		}
 		return ready, true
 	}
-	for _, ev := range events[:a.nready] {
+	return a.serveEvents(events[:a.nready], ready)
+}
+
+// serveReady serves the waiting connections whose request has arrived,
+// without waiting for any. The loop calls it every few accepts: while
+// connections keep coming, the accept queue may never be empty, and the
+// connections that wait for their request would wait for that. It reports
+// what wait does.
+func (a *acceptor) serveReady(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
+	if now := time.Now(); !now.Before(a.nextExpiry) {
+		a.expire(now)
+	}
+	a.events, a.nready = events, 0
+	if err := a.epw.Control(a.pollNowFn); err != nil {
+		return ready, false // the set is closed: the next wait ends the loop
+	}
+	return a.serveEvents(events[:a.nready], ready)
+}
+
+// expire ends the waiting connections whose read timeout has passed: each
+// gets a goroutine that fails at once with the read timeout. It sets
+// a.nextExpiry to the earliest time another may pass.
+func (a *acceptor) expire(now time.Time) {
+	a.nextExpiry = now.Add(a.s.readTimeout) // no connection watched from now on expires sooner
+	for fd, c := range a.waiting {
+		if !c.limit.After(now) {
+			delete(a.waiting, fd)
+			go a.s.serveAlone(c)
+		} else if c.limit.Before(a.nextExpiry) {
+			a.nextExpiry = c.limit
+		}
+	}
+}
+
+// serveEvents serves the waiting connections that events say are
+// readable, as wait does.
+func (a *acceptor) serveEvents(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
+	for _, ev := range events {
 		if c := a.waiting[ev.Fd]; c != nil && ev.Fd != a.lfd {
 			delete(a.waiting, ev.Fd)
 			ready = append(ready, c)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/sockstate"
 )
 
 // TestFastPeerNeverReads is TestPeerNeverReads on serveFast's path (a
@@ -170,4 +175,109 @@ func TestFastSilentPeer(t *testing.T) {
 		t.Errorf("log: kind %q reason %q, want read-timeout with nothing received", e.Kind, e.Reason)
 	}
 	checkClosed(t, c)
+}
+
+// orderWriter is a server's Output that records the order of the
+// exchanges by client name, and holds the exchange of client hold (in
+// the accept loop that serves it) until release is closed.
+type orderWriter struct {
+	hold    string
+	held    chan struct{} // closed when the exchange of hold writes
+	release chan struct{}
+
+	mu    sync.Mutex
+	names []string
+}
+
+func (w *orderWriter) Write(p []byte) (int, error) {
+	_, name, _ := strings.Cut(string(p), "Client_name: ")
+	name, _, _ = strings.Cut(name, "\n")
+	w.mu.Lock()
+	w.names = append(w.names, name)
+	w.mu.Unlock()
+	if name == w.hold {
+		close(w.held)
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// TestFastWaitingServedWhileAccepting checks that a connection whose
+// request arrived after it was accepted is served within a few accepts,
+// even while the accept queue never empties. The accept loop (one: a
+// single CPU) is held in an exchange while the waiting connection's
+// request arrives and 20 more connections queue with theirs; once it is
+// released, the waiting connection must come within serveReadyEvery + 1
+// exchanges, not after all 20.
+func TestFastWaitingServedWhileAccepting(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	out := &orderWriter{hold: "X", held: make(chan struct{}), release: make(chan struct{})}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startOn(t, Config{Output: out}, ln)
+	released := false
+	defer func() {
+		if !released {
+			close(out.release)
+		}
+	}()
+	dial := func(req string) net.Conn {
+		t.Helper()
+		c, err := net.DialTimeout("tcp4", ts.addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	w := dial("") // accepted before its request: it waits in the loop's set
+	ts.waitAccepted(t, 1)
+	conns := []net.Conn{w, dial("X,1")}
+	select {
+	case <-out.held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("X's exchange not served in 10 s")
+	}
+	if _, err := io.WriteString(w, "W,2"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		conns = append(conns, dial(fmt.Sprintf("Q%d,3", i)))
+	}
+	// Wait until the kernel holds all of it: W's request in its socket,
+	// the 20 connections in the listener's accept queue.
+	server := w.RemoteAddr().(*net.TCPAddr).AddrPort()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		ws, _, err1 := sockstate.Lookup(server, w.LocalAddr().(*net.TCPAddr).AddrPort())
+		l, _, err2 := sockstate.Lookup(server, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if ws.RxQueue == 3 && l.RxQueue == 20 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("after 10 s: W's socket %+v, listener %+v; want 3 bytes to read and 20 connections queued", ws, l)
+		}
+	}
+	close(out.release)
+	released = true
+	for _, c := range conns {
+		if reply, err := io.ReadAll(c); err != nil || !strings.HasPrefix(string(reply), "Server of Nuk,") {
+			t.Fatalf("reply %q, %v", reply, err)
+		}
+	}
+	out.mu.Lock()
+	names := out.names
+	out.mu.Unlock()
+	at := slices.Index(names, "W") - slices.Index(names, "X")
+	if at < 1 || at > serveReadyEvery+1 {
+		t.Errorf("W served %d exchanges after X, want 1 to %d; order: %v", at, serveReadyEvery+1, names)
+	}
 }
