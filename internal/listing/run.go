@@ -95,6 +95,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		every = 1 << 16
 	}
 	var readErr error
+	selectAll := opts.Select.Empty()
 	for {
 		rec, err := rd.Next()
 		if err != nil {
@@ -123,7 +124,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		}
 		decode.Decode(rec.Link, rec.Data, &p)
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
-			if opts.Format == Text && fol == nil && opts.Select.Empty() && cutTCP(&p) {
+			if opts.Format == Text && fol == nil && selectAll && cutTCP(&p) {
 				// tshark lists a header cut before its window with
 				// its ports only.
 				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen, &addrs)
@@ -132,7 +133,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			}
 			continue
 		}
-		if !opts.Select.MatchPacket(&p, &r) {
+		if !selectAll && !opts.Select.MatchPacket(&p, &r) {
 			continue
 		}
 		if fol != nil {
