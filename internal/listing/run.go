@@ -53,7 +53,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	var (
 		sp       spill
 		spillErr error
-		rec      []byte
+		row      []byte // a stream's formatted record
 	)
 	sp.byTap = opts.Format != NDJSON
 	defer sp.close()
@@ -81,14 +81,14 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		var tap uint64
 		switch {
 		case opts.Format == NDJSON:
-			rec = AppendStreamJSON(rec[:0], s, digits)
+			row = AppendStreamJSON(row[:0], s, digits)
 		case !opts.NoConversations && s.Tap > 0:
-			rec = appendConvRow(rec[:0], s, first)
+			row = appendConvRow(row[:0], s, first)
 			tap = s.Tap
 		default:
 			return
 		}
-		spillErr = sp.put(s.Index, tap, rec)
+		spillErr = sp.put(s.Index, tap, row)
 	})
 	every := opts.ProgressEvery
 	if every == 0 {
@@ -96,9 +96,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	}
 	var readErr error
 	selectAll := opts.Select.Empty()
+	var rec pcapio.Record
 	for {
-		rec, err := rd.Next()
-		if err != nil {
+		if err := rd.NextInto(&rec); err != nil {
 			if !errors.Is(err, io.EOF) {
 				readErr = err
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
 )
 
@@ -95,6 +96,64 @@ func FuzzReader(f *testing.F) {
 			last = rec.Offset
 			if !rd.Compressed() && rec.Offset+int64(rec.CaptureLen) > int64(len(in)) {
 				t.Fatalf("record at %d with %d bytes runs past the %d-byte input", rec.Offset, rec.CaptureLen, len(in))
+			}
+		}
+	})
+}
+
+// FuzzNextInto reads the same input with NextInto (and its shortcut
+// for Enhanced Packet Blocks) and with the general path alone: every
+// record and the final error must be the same, and NextInto must leave
+// its Record unchanged on an error.
+func FuzzNextInto(f *testing.F) {
+	le := fuzzPcap(false, false)
+	ng := fuzzPcapng(false)
+	f.Add(le)                                             // little-endian microsecond pcap: no shortcut
+	f.Add(ng)                                             // little-endian pcapng: the shortcut
+	f.Add(fuzzPcapng(true))                               // big-endian pcapng: no shortcut
+	f.Add(append(fuzzPcapng(true), fuzzPcapng(false)...)) // the byte order changes between sections
+	f.Add(ng[:len(ng)-3])                                 // truncated final block
+	f.Add(gzipped(ng))                                    // gzip-compressed pcapng
+	bad := bytes.Clone(ng)
+	for o := 0; o+8 <= len(bad); o += 4 {
+		if binary.LittleEndian.Uint32(bad[o:]) == blockEPB {
+			binary.LittleEndian.PutUint32(bad[o+20:], 1<<20) // captured length past the block
+			break
+		}
+	}
+	f.Add(bad) // an Enhanced Packet Block the shortcut must leave to the general path
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fast, err1 := NewReader(bytes.NewReader(in))
+		slow, err2 := NewReader(bytes.NewReader(in))
+		if err1 != nil || err2 != nil {
+			return
+		}
+		general := func() (Record, error) {
+			var rec Record
+			var err error
+			if slow.format == FormatPcapng {
+				rec, err = slow.nextPcapng()
+			} else {
+				rec, err = slow.nextPcap()
+			}
+			return rec, err
+		}
+		marker := Record{Data: []byte("unchanged"), CaptureLen: -1, Offset: -1}
+		for range 10000 {
+			got := marker
+			err := fast.NextInto(&got)
+			want, wantErr := general()
+			if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Fatalf("NextInto error %v, general path %v", err, wantErr)
+			}
+			if err != nil {
+				if !bytes.Equal(got.Data, marker.Data) || got.CaptureLen != -1 || got.Offset != -1 {
+					t.Fatalf("NextInto changed its Record on error %v: %+v", err, got)
+				}
+				return
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("NextInto (-general path +NextInto):\n%s", diff)
 			}
 		}
 	})

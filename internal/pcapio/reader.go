@@ -245,6 +245,22 @@ func (rd *Reader) Next() (Record, error) {
 	return rec, err
 }
 
+// NextInto reads the next record into rec, as Next returns it, or
+// returns the error Next would (io.EOF after the last record), leaving
+// rec unchanged. Filling the caller's Record saves a copy of it per
+// record. rec.Data is valid until the next call.
+func (rd *Reader) NextInto(rec *Record) error {
+	if rd.err == nil && rd.format == FormatPcapng && !bool(rd.bigEndian) && rd.fastEPB(rec) {
+		return nil
+	}
+	r, err := rd.Next()
+	if err != nil {
+		return err
+	}
+	*rec = r
+	return nil
+}
+
 // offset returns the file offset of the next unread byte.
 func (rd *Reader) offset() int64 { return rd.base + int64(rd.r) }
 
