@@ -126,6 +126,21 @@ type conn struct {
 	sum        *Stream
 }
 
+// srcOf returns the source address and port of p, a TCP segment.
+func srcOf(p *decode.Packet) netip.AddrPort { return netip.AddrPortFrom(p.Src, p.TCP.SrcPort()) }
+
+// dstOf returns the destination address and port of p, a TCP segment.
+func dstOf(p *decode.Packet) netip.AddrPort { return netip.AddrPortFrom(p.Dst, p.TCP.DstPort()) }
+
+// flowsFor returns the flow of segments in direction fi (0 or 1) and
+// the other, without the bounds checks of indexing with fi.
+func (c *conn) flowsFor(fi int) (fwd, rev *flow) {
+	if fi == 0 {
+		return &c.flows[0], &c.flows[1]
+	}
+	return &c.flows[1], &c.flows[0]
+}
+
 // connKey identifies a conversation: its endpoints' addresses (IPv4 in
 // the first 4 bytes) and ports, the endpoint that sorts first as a. It is
 // plain memory with no padding, so the map hashes it in one call.
@@ -273,8 +288,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		return false
 	}
 	sport, dport := t.SrcPort(), t.DstPort()
-	src := netip.AddrPortFrom(p.Src, sport)
-	dst := netip.AddrPortFrom(p.Dst, dport)
 	var (
 		c   *conn
 		dir int
@@ -286,7 +299,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		k4, dir = conversation4(p.Src, p.Dst, sport, dport)
 		c = a.v4.get(k4)
 	} else {
-		key, dir = conversation(src, dst)
+		key, dir = conversation(netip.AddrPortFrom(p.Src, sport), netip.AddrPortFrom(p.Dst, dport))
 		c = a.conns[key]
 	}
 	seq, ack := uint32(t.Seq()), uint32(t.Ack())
@@ -307,7 +320,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.DupAckOf, r.DupAckNum, r.AckedFrame = 0, 0, 0
 
 	if c == nil {
-		c = a.newConn(nil, frame, ts, src, dst, flags)
+		c = a.newConn(nil, frame, ts, p, flags)
 		if is4 {
 			a.v4.put(k4, c)
 		} else {
@@ -318,7 +331,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	if dir >= 0 {
 		fi = 0
 	}
-	fwd, rev := &c.flows[fi], &c.flows[1-fi]
+	fwd, rev := c.flowsFor(fi)
 
 	// Port reuse (Wireshark's dissect_tcp): a SYN whose sequence number
 	// differs from the flow's base starts a new conversation; the same
@@ -330,8 +343,8 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	case decode.FlagSYN:
 		if fwd.baseSet {
 			if seq != fwd.baseSeq {
-				c = a.newConn(c, frame, ts, src, dst, flags)
-				fwd, rev = &c.flows[fi], &c.flows[1-fi]
+				c = a.newConn(c, frame, ts, p, flags)
+				fwd, rev = c.flowsFor(fi)
 				fl |= ReusedPorts
 			} else {
 				fwd.nextSeq = fwd.maxSeqToBeAcked
@@ -409,7 +422,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.OptionsTruncated = len(t) < hlen
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
-	c.sum.add(r, fi, src, wireLen, ts, c.tsFirstRTT)
+	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)
 	return true
 }
 
@@ -433,7 +446,7 @@ func LinuxSYNOptions(opts []byte) bool {
 // caller adds to the tables. old, when not nil, is the conversation it
 // replaces on the same ports (and in the same table entry): its memory
 // is reused (its Stream too once done has seen it, when streaming).
-func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *conn {
+func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, p *decode.Packet, flags uint16) *conn {
 	var c *conn
 	var sum *Stream
 	if old == nil {
@@ -457,7 +470,7 @@ func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, src, dst netip.Add
 		c.flows[i].winScale = ScaleUnknown
 		c.flows[i].window = ^uint32(0)
 	}
-	c.sum = initStream(sum, c.stream, frame, ts, src, dst, flags)
+	c.sum = initStream(sum, c.stream, frame, ts, srcOf(p), dstOf(p), flags)
 	if a.onDone == nil {
 		a.streams = append(a.streams, c.sum)
 	}

@@ -72,13 +72,13 @@ func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPor
 	return s
 }
 
-// add accounts for one segment of the stream, from src, which is the
+// add accounts for one segment of the stream, p, which is the
 // conversation's flow fi (0 or 1), and sets r.FromServer.
-func (s *Stream) add(r *Result, fi int, src netip.AddrPort, frameLen int, ts int64, irtt int64) {
+func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64, irtt int64) {
 	flags := r.TCPFlags
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
 		s.clientBySYN = true
-		if src != s.Client {
+		if srcOf(p) != s.Client {
 			s.Client, s.Server = s.Server, s.Client
 			s.side = [2]uint8{}
 		}
@@ -91,7 +91,7 @@ func (s *Stream) add(r *Result, fi int, src netip.AddrPort, frameLen int, ts int
 		// From the server unless both ends share address and port (a
 		// self-connect): then everything counts as the client's.
 		side = sideClient
-		if src == s.Server && src != s.Client {
+		if src := srcOf(p); src == s.Server && src != s.Client {
 			side = sideServer
 		}
 		s.side[fi&1] = side
@@ -113,7 +113,7 @@ func (s *Stream) add(r *Result, fi int, src netip.AddrPort, frameLen int, ts int
 	}
 	if !r.OptionsTruncated {
 		if s.Tap == 0 {
-			s.TapFirst, s.TapFirstTime = src, ts
+			s.TapFirst, s.TapFirstTime = srcOf(p), ts
 		}
 		s.Tap++
 		s.TapLastTime = ts
