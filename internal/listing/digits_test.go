@@ -2,6 +2,7 @@ package listing
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -134,4 +135,34 @@ func TestAppendAddrPad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPut32 compares put32 with strconv around every power of ten, at
+// the extremes and on random values.
+func TestPut32(t *testing.T) {
+	tb := decimals()
+	b := make([]byte, 32)
+	check := func(v uint32) {
+		t.Helper()
+		n := put32(b, 1, tb, v)
+		if got, want := string(b[1:n]), strconv.FormatUint(uint64(v), 10); got != want {
+			t.Fatalf("put32(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for p := uint64(1); p <= 1e10; p *= 10 {
+		for _, v := range []uint64{p - 1, p, p + 1, 2*p - 1, 9*p + p - 1} {
+			if v < 1<<32 {
+				check(uint32(v))
+			}
+		}
+	}
+	for v := range uint32(1 << 20) {
+		check(v)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 1_000_000 {
+		check(rng.Uint32())
+		check(rng.Uint32N(1e8))
+	}
+	check(1<<32 - 1)
 }
