@@ -161,11 +161,12 @@ func octetLen(o byte) int {
 }
 
 // lineRoom is the room the fast writers of a packet line reserve: more
-// than its columns before Info (at most 11 + 11 + 96 + 11 bytes on the
-// fast path) or its Info column after the expert labels (at most 15 for
-// the ports, 32 for the flags, 4 × 15 for Seq, Ack, Win and Len, 11 for
-// Urg, 64 for the options on the fast paths, 36 for the snap length
-// note) can take, plus the 8 bytes of slack the put functions need.
+// than its columns before Info take on the fast path (at most 11 bytes
+// for the number, 16 for the time, 96 for the addresses and protocol, 11
+// for the length) or its Info column after the expert labels (at most
+// 15 for the ports, 32 for the flags, 4 × 15 for Seq, Ack, Win and Len,
+// 10 for Urg, 63 for the options on the fast paths), plus the 8 bytes
+// of slack the put functions need.
 const lineRoom = 512
 
 // appendColumns appends the columns before Info: the number
