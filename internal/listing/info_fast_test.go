@@ -1,6 +1,7 @@
 package listing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,5 +80,34 @@ func TestAppendInfoLinuxSYN(t *testing.T) {
 		if want := int32(1) << min(ws, 14); r.WinScale != want {
 			t.Errorf("WS %d: window scale factor %d, want %d", ws, r.WinScale, want)
 		}
+	}
+}
+
+// TestAppendInfoFlags checks the Info column's flags, from the table or,
+// for the combinations too long for it, formatted in place, for every
+// value of the 12 flag bits.
+func TestAppendInfoFlags(t *testing.T) {
+	e := endpoints{ep("127.0.0.1:40000"), ep("127.0.0.1:2000")}
+	long := 0
+	for f := range uint16(1 << 12) {
+		var d decode.Packet
+		if err := decode.Decode(decode.LinkEthernet, e.frame(seg{seq: 5, ack: 9, flags: f, win: 512}), &d); err != nil {
+			t.Fatal(err)
+		}
+		var r tcpanalysis.Result
+		if !tcpanalysis.New().Analyze(1, 0, 54, &d, &r) {
+			t.Fatalf("flags %#x: not analysed", f)
+		}
+		got := string(AppendInfo(nil, &d, &r))
+		want := "40000 " + arrow + " 2000" + string(appendFlagText(nil, f))
+		if !strings.HasPrefix(got, want) {
+			t.Fatalf("AppendInfo, flags %#x = %q, want it to start with %q", f, got, want)
+		}
+		if len(appendFlagText(nil, f)) > len(flagText{}.b) {
+			long++
+		}
+	}
+	if long == 0 {
+		t.Error("no flag text too long for the table: the other path is untested")
 	}
 }
