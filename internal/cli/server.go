@@ -62,6 +62,7 @@ type serverFlags struct {
 	seed            uint64
 	seedSet         bool
 	maxConns        int
+	acceptLoops     int
 	readTimeout     time.Duration
 	writeTimeout    time.Duration
 	settle          time.Duration
@@ -89,6 +90,7 @@ func newServerFlags(env *Env) (*flag.FlagSet, *serverFlags) {
 		return nil
 	})
 	fs.IntVar(&f.maxConns, "max-conns", server.DefaultMaxConns, "serve at most `N` connections at once; more wait in the accept queue")
+	fs.IntVar(&f.acceptLoops, "accept-loops", 1, "accept and serve connections in `N` loops (Linux); more than 1 helps only once one loop saturates a CPU core")
 	fs.DurationVar(&f.readTimeout, "read-timeout", server.DefaultReadTimeout, "drop a peer whose whole request has not arrived within `duration`")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "drop a peer that has not taken the reply within `duration`")
 	fs.DurationVar(&f.settle, "settle", server.DefaultSettle, "a request that arrived in pieces ends after `duration` without more bytes")
@@ -112,6 +114,9 @@ func (f *serverFlags) config(env *Env, logger *slog.Logger) (server.Config, erro
 	if f.maxConns < 1 {
 		return server.Config{}, usageError{fmt.Errorf("--max-conns %d: want at least 1", f.maxConns)}
 	}
+	if f.acceptLoops < 1 {
+		return server.Config{}, usageError{fmt.Errorf("--accept-loops %d: want at least 1", f.acceptLoops)}
+	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
@@ -126,6 +131,7 @@ func (f *serverFlags) config(env *Env, logger *slog.Logger) (server.Config, erro
 	cfg := server.Config{
 		Name:         f.name,
 		MaxConns:     f.maxConns,
+		AcceptLoops:  f.acceptLoops,
 		ReadTimeout:  f.readTimeout,
 		WriteTimeout: f.writeTimeout,
 		Settle:       f.settle,

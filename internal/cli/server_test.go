@@ -314,6 +314,20 @@ func TestServerShutdownInFlight(t *testing.T) {
 	}
 }
 
+// TestServerAcceptLoops serves exchanges with several accept loops.
+func TestServerAcceptLoops(t *testing.T) {
+	s := startCLIServer(t, "--accept-loops", "3", "--quiet")
+	for n := range 10 {
+		c := dialSend(t, s.addr, fmt.Sprintf("Client of Louis,%d", n+1))
+		if reply, err := io.ReadAll(c); err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
+			t.Fatalf("exchange %d: reply %q, %v", n+1, reply, err)
+		}
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+}
+
 // TestServerShutdownTimeout checks that a peer that never finishes cannot
 // hold the shutdown beyond --shutdown-timeout.
 func TestServerShutdownTimeout(t *testing.T) {
@@ -399,6 +413,7 @@ func TestServerUsage(t *testing.T) {
 		{[]string{"--name", "a,b"}, 2, "comma"},
 		{[]string{"--log-format", "xml"}, 2, "want text or json"},
 		{[]string{"--max-conns", "0"}, 2, "want at least 1"},
+		{[]string{"--accept-loops", "0"}, 2, "--accept-loops 0: want at least 1"},
 		{[]string{"--seed", "-1"}, 2, "non-negative integer"},
 		{[]string{"--read-timeout", "0s"}, 2, "positive duration"},
 		{[]string{"extra"}, 2, "takes no arguments"},

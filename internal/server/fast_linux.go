@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,9 +33,10 @@ import (
 // When an exchange has to wait in the middle (a request in pieces, a reply
 // the peer does not take), its socket is handed to the runtime's poller as
 // an *os.File, which honours the same deadlines as a net.Conn, and a new
-// goroutine takes over the accept loop (fdConn.toFile). There is a loop
-// per CPU the runtime may use, each with its own epoll set; one goroutine
-// runs each loop at a time, and Serve returns the first loop's result.
+// goroutine takes over the accept loop (fdConn.toFile). There are
+// Config.AcceptLoops loops (one by default), each with its own epoll set;
+// one goroutine runs each loop at a time, and Serve returns the first
+// loop's result.
 //
 // If ln is closed other than by Serve's context, Shutdown or Close, Serve
 // notices at the next connection or readable request.
@@ -49,9 +49,8 @@ func (s *Server) serveFast(ctx context.Context, ln net.Listener) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	// A loop per CPU the runtime may use, as the C server has a thread
-	// per CPU; each sends one result.
-	n := max(1, runtime.GOMAXPROCS(0))
+	// Config.AcceptLoops loops; each sends one result.
+	n := s.acceptLoops
 	results := make(chan error, n)
 	sh := &backoff{}
 	loops := make([]*acceptor, 0, n)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -45,58 +44,63 @@ func TestFastPeerNeverReads(t *testing.T) {
 
 // TestFastAcceptBackoff is TestAcceptBackoff on serveFast's path: accept4
 // fails with EMFILE three times, the server logs and waits 5, 10 and 20 ms
-// (fewer if another loop's wait covers a failure), then serves.
+// (fewer if another loop's wait covers a failure), then serves; with one
+// loop and with two.
 func TestFastAcceptBackoff(t *testing.T) {
-	var mu sync.Mutex
-	fails := 3
-	accept4 = func(fd int) (int, netip.AddrPort, syscall.Errno) {
-		mu.Lock()
-		defer mu.Unlock()
-		if fails > 0 {
-			fails--
-			return -1, netip.AddrPort{}, syscall.EMFILE
-		}
-		return rawAccept4(fd)
-	}
-	t.Cleanup(func() { accept4 = rawAccept4 })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	s, err := New(Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(context.Background(), ln) }()
-	if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
-		t.Errorf("reply after accept errors = %q", got)
-	}
-	var waits []string
-	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
-		var e struct {
-			Msg     string `json:"msg"`
-			Err     string `json:"err"`
-			RetryIn string `json:"retry_in"`
-		}
-		json.Unmarshal([]byte(line), &e)
-		if e.Msg == "accept failed; retrying" && strings.Contains(e.Err, "too many open files") {
-			waits = append(waits, e.RetryIn)
-		}
-	}
-	// The loops share the backoff: a loop failing during a wait another
-	// logged waits silently, so three failures log one to three waits,
-	// each twice the last.
-	want := []string{"5ms", "10ms", "20ms"}
-	if len(waits) == 0 || len(waits) > len(want) {
-		t.Errorf("accept retries logged: %q, want 1 to 3 of %q\nlogs:\n%s", waits, want, logs)
-	} else if diff := cmp.Diff(want[:len(waits)], waits); diff != "" {
-		t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
-	}
-	s.Close()
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("Serve = %v", err)
+	for _, loops := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d loops", loops), func(t *testing.T) {
+			var mu sync.Mutex
+			fails := 3
+			accept4 = func(fd int) (int, netip.AddrPort, syscall.Errno) {
+				mu.Lock()
+				defer mu.Unlock()
+				if fails > 0 {
+					fails--
+					return -1, netip.AddrPort{}, syscall.EMFILE
+				}
+				return rawAccept4(fd)
+			}
+			t.Cleanup(func() { accept4 = rawAccept4 })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			logs := &syncBuffer{}
+			s, err := New(Config{AcceptLoops: loops, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := make(chan error, 1)
+			go func() { served <- s.Serve(context.Background(), ln) }()
+			if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
+				t.Errorf("reply after accept errors = %q", got)
+			}
+			var waits []string
+			for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+				var e struct {
+					Msg     string `json:"msg"`
+					Err     string `json:"err"`
+					RetryIn string `json:"retry_in"`
+				}
+				json.Unmarshal([]byte(line), &e)
+				if e.Msg == "accept failed; retrying" && strings.Contains(e.Err, "too many open files") {
+					waits = append(waits, e.RetryIn)
+				}
+			}
+			// The loops share the backoff: a loop failing during a wait another
+			// logged waits silently, so three failures log one to three waits,
+			// each twice the last.
+			want := []string{"5ms", "10ms", "20ms"}
+			if len(waits) == 0 || len(waits) > len(want) {
+				t.Errorf("accept retries logged: %q, want 1 to 3 of %q\nlogs:\n%s", waits, want, logs)
+			} else if diff := cmp.Diff(want[:len(waits)], waits); diff != "" {
+				t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
+			}
+			s.Close()
+			if err := <-served; !errors.Is(err, ErrServerClosed) {
+				t.Errorf("Serve = %v", err)
+			}
+		})
 	}
 }
 
@@ -115,12 +119,12 @@ func openFDs(t *testing.T) int {
 // it ended by Close, by its context or after exchanges that had to wait.
 func TestFastNoLeak(t *testing.T) {
 	before := openFDs(t)
-	for _, how := range []string{"close", "context"} {
+	for i, how := range []string{"close", "context", "close", "context"} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(Config{Settle: time.Millisecond})
+		s, err := New(Config{Settle: time.Millisecond, AcceptLoops: 1 + i/2*2}) // one loop, then three
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,19 +208,17 @@ func (w *orderWriter) Write(p []byte) (int, error) {
 
 // TestFastWaitingServedWhileAccepting checks that a connection whose
 // request arrived after it was accepted is served within a few accepts,
-// even while the accept queue never empties. The accept loop (one: a
-// single CPU) is held in an exchange while the waiting connection's
+// even while the accept queue never empties. The accept loop (one) is held in an exchange while the waiting connection's
 // request arrives and 20 more connections queue with theirs; once it is
 // released, the waiting connection must come within serveReadyEvery + 1
 // exchanges, not after all 20.
 func TestFastWaitingServedWhileAccepting(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	out := &orderWriter{hold: "X", held: make(chan struct{}), release: make(chan struct{})}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startOn(t, Config{Output: out}, ln)
+	ts := startOn(t, Config{Output: out, AcceptLoops: 1}, ln)
 	released := false
 	defer func() {
 		if !released {

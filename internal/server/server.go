@@ -65,6 +65,18 @@ type Config struct {
 	// means DefaultSettle.
 	Settle time.Duration
 
+	// AcceptLoops is how many accept loops serve a *net.TCPListener on
+	// Linux, where Serve runs the exchanges on the sockets directly (see
+	// fast_linux.go); zero means 1. One loop serves tens of thousands of
+	// exchanges a second on one core, and more help only once it
+	// saturates one: on two CPUs shared with the clients, two loops cost
+	// about a third more CPU per exchange and had a longer latency tail
+	// than one (docs/BENCHMARKS.md). Loops wake together for each new
+	// connection, and a loop whose goroutine waits in the runtime's poller
+	// may wait until the runtime polls again while another loop keeps a
+	// thread busy.
+	AcceptLoops int
+
 	// Logger receives one line per bad peer and accept error; nil means no
 	// logs.
 	Logger *slog.Logger
@@ -93,6 +105,7 @@ type Stats struct {
 type Server struct {
 	name         string
 	maxConns     int
+	acceptLoops  int
 	readTimeout  time.Duration
 	writeTimeout time.Duration
 	settle       time.Duration
@@ -120,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		name:         cfg.Name,
 		maxConns:     cfg.MaxConns,
+		acceptLoops:  cfg.AcceptLoops,
 		readTimeout:  cfg.ReadTimeout,
 		writeTimeout: cfg.WriteTimeout,
 		settle:       cfg.Settle,
@@ -157,6 +171,10 @@ func New(cfg Config) (*Server, error) {
 	if s.maxConns == 0 {
 		s.maxConns = DefaultMaxConns
 	}
+	if s.acceptLoops < 0 {
+		return nil, fmt.Errorf("server: accept loops %d is negative", s.acceptLoops)
+	}
+	s.acceptLoops = max(1, s.acceptLoops)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

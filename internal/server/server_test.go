@@ -714,6 +714,7 @@ func TestNewRejects(t *testing.T) {
 		{Name: "a,b"},
 		{Name: "a\nb"},
 		{MaxConns: -1},
+		{AcceptLoops: -1},
 		{ReadTimeout: -time.Second},
 		{Settle: -1},
 	} {
