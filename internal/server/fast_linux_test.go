@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,18 +74,7 @@ func TestFastAcceptBackoff(t *testing.T) {
 			if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
 				t.Errorf("reply after accept errors = %q", got)
 			}
-			var waits []string
-			for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
-				var e struct {
-					Msg     string `json:"msg"`
-					Err     string `json:"err"`
-					RetryIn string `json:"retry_in"`
-				}
-				json.Unmarshal([]byte(line), &e)
-				if e.Msg == "accept failed; retrying" && strings.Contains(e.Err, "too many open files") {
-					waits = append(waits, e.RetryIn)
-				}
-			}
+			waits := acceptWaits(logs)
 			// The loops share the backoff: a loop failing during a wait another
 			// logged waits silently, so three failures log one to three waits,
 			// each twice the last.

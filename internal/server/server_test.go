@@ -674,6 +674,19 @@ func TestAcceptBackoff(t *testing.T) {
 	if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
 		t.Errorf("reply after accept errors = %q", got)
 	}
+	waits := acceptWaits(logs)
+	if diff := cmp.Diff([]string{"5ms", "10ms", "20ms"}, waits); diff != "" {
+		t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
+	}
+	s.Close()
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve = %v", err)
+	}
+}
+
+// acceptWaits returns the waits the server logged after accept failed for
+// want of file descriptors, in order.
+func acceptWaits(logs *syncBuffer) []string {
 	var waits []string
 	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
 		var e struct {
@@ -686,13 +699,7 @@ func TestAcceptBackoff(t *testing.T) {
 			waits = append(waits, e.RetryIn)
 		}
 	}
-	if diff := cmp.Diff([]string{"5ms", "10ms", "20ms"}, waits); diff != "" {
-		t.Errorf("accept retries (-want +got):\n%s\nlogs:\n%s", diff, logs)
-	}
-	s.Close()
-	if err := <-served; !errors.Is(err, ErrServerClosed) {
-		t.Errorf("Serve = %v", err)
-	}
+	return waits
 }
 
 func TestNextBackoff(t *testing.T) {
