@@ -8,13 +8,13 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tcplab/tcplab/internal/bench"
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
 
 // benchServer serves the lab's exchange on loopback until the test ends,
@@ -236,25 +236,6 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// progressBuffer is a bytes.Buffer safe for the progress goroutine and the
-// test to share.
-type progressBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *progressBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *progressBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestShowProgress(t *testing.T) {
 	r, err := bench.New(bench.Config{Addr: benchServer(t), Concurrency: 2, Duration: time.Minute, Count: 20})
 	if err != nil {
@@ -263,7 +244,7 @@ func TestShowProgress(t *testing.T) {
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var out progressBuffer
+	var out syncbuf.Buffer
 	stop := showProgress(&out, r, time.Millisecond)
 	for i := 0; !strings.Contains(out.String(), "20 ok") && i < 5000; i++ {
 		time.Sleep(time.Millisecond)

@@ -18,25 +18,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/privtest"
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
-
-// syncBuf is a buffer the capture command and the test use at once.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestCaptureUsage(t *testing.T) {
 	tests := []struct {
@@ -120,7 +103,7 @@ func TestCaptureLive(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "live.pcapng")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuf
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"capture", "-w", file, "tcp", "port", port}, strings.NewReader(""), &stdout, &stderr)
@@ -181,7 +164,7 @@ func TestCaptureLive(t *testing.T) {
 func TestCaptureCountQuiet(t *testing.T) {
 	addr := labPeer(t)
 	_, port, _ := net.SplitHostPort(addr)
-	var stdout, stderr syncBuf
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), []string{"capture", "-q", "-c", "4", "--duration", "20s", "port " + port}, strings.NewReader(""), &stdout, &stderr)
@@ -239,7 +222,7 @@ func TestCaptureNotPermitted(t *testing.T) {
 func TestCaptureToStdout(t *testing.T) {
 	addr := labPeer(t)
 	_, port, _ := net.SplitHostPort(addr)
-	var stdout, stderr syncBuf
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), []string{"capture", "-w", "-", "-c", "9", "tcp port " + port}, strings.NewReader(""), &stdout, &stderr)
@@ -294,7 +277,7 @@ func TestCaptureBrokenPipe(t *testing.T) {
 	addr := labPeer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	file := filepath.Join(t.TempDir(), "pipe.pcapng")
-	var stderr syncBuf
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(t.Context(), []string{"capture", "-w", file, "--duration", "30s", "tcp port " + port}, strings.NewReader(""), &pipeGone{}, &stderr)

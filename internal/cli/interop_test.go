@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
 
 // These tests run the lab's original Python programs
@@ -59,7 +61,7 @@ var pythonEnv = append(os.Environ(), "PYTHONIOENCODING=utf-8", "PYTHONUNBUFFERED
 
 // originalServer runs original_server.py on a free loopback port until the
 // test ends and returns its port and standard output.
-func originalServer(t *testing.T) (port int, stdout *lockedBuffer) {
+func originalServer(t *testing.T) (port int, stdout *syncbuf.Buffer) {
 	t.Helper()
 	python, dir := seedDir(t)
 attempts:
@@ -70,8 +72,8 @@ attempts:
 		}
 		port = ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		stdout = &lockedBuffer{}
-		stderr := &lockedBuffer{}
+		stdout = &syncbuf.Buffer{}
+		stderr := &syncbuf.Buffer{}
 		cmd := exec.Command(python, "-u", filepath.Join(dir, "original_server.py"), strconv.Itoa(port))
 		cmd.Env = pythonEnv
 		cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -107,7 +109,7 @@ func originalClient(t *testing.T, port int, stdin string) (stdout, stderr string
 	cmd := exec.Command(python, "-u", filepath.Join(dir, "original_client.py"), strconv.Itoa(port))
 	cmd.Env = pythonEnv
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb lockedBuffer
+	var out, errb syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
 	return out.String(), errb.String(), err
@@ -140,7 +142,7 @@ func TestInteropClientToOriginalServer(t *testing.T) {
 			t.Errorf("tcplab client lines (-want +got):\n%s", diff)
 		}
 		wantServer := fmt.Sprintf("listening on %s\nConnection from ('127.0.0.1', PORT)\nClient_name: Client of Louis\nServer_name: Server of Nuk\nClient_number:  42\nServer_number: %d\nSum: %d\n", addr, n, 42+n)
-		waitFor(t, "original server output", pyOut, regexp.MustCompile(`Sum: \d+\n`))
+		syncbuf.WaitFor(t, "original server output", pyOut, regexp.MustCompile(`Sum: \d+\n`))
 		if diff := cmp.Diff(wantServer, normalizePorts(pyOut.String())); diff != "" {
 			t.Errorf("original server lines (-want +got):\n%s", diff)
 		}
@@ -153,7 +155,7 @@ func TestInteropClientToOriginalServer(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(errs, want) {
 			t.Errorf("tcplab client: exit %d, stdout %q, stderr %q; want exit 1, nothing on stdout, %q", code, out, errs, want)
 		}
-		waitFor(t, "original server output", pyOut, regexp.MustCompile(`Closing connection\.\n`))
+		syncbuf.WaitFor(t, "original server output", pyOut, regexp.MustCompile(`Closing connection\.\n`))
 		wantServer := "listening on " + addr + "\nConnection from ('127.0.0.1', PORT)\nClient number is not in the range 1 to 100. Closing connection.\n"
 		if diff := cmp.Diff(wantServer, normalizePorts(pyOut.String())); diff != "" {
 			t.Errorf("original server lines (-want +got):\n%s", diff)
@@ -185,7 +187,7 @@ func TestInteropOriginalClientToServer(t *testing.T) {
 	if err == nil || !strings.Contains(errs, "ValueError") || out != "Enter the number between 1 and 100:" {
 		t.Errorf("original client with 150: err %v, stdout %q, stderr %q; want it to fail on the empty reply as against the original server", err, out, errs)
 	}
-	waitFor(t, "server output", s.stdout, regexp.MustCompile(`Closing connection\.\n`))
+	syncbuf.WaitFor(t, "server output", s.stdout, regexp.MustCompile(`Closing connection\.\n`))
 	wantServer := fmt.Sprintf("listening on %s\n"+
 		"Connection from ('127.0.0.1', PORT)\nClient_name: Client of Louis\nServer_name: Server of Nuk\nClient_number: 42\nServer_number: %d\nSum: %d\n"+
 		"Connection from ('127.0.0.1', PORT)\nClient number is not in the range 1 to 100. Closing connection.\n", s.addr, n, 42+n)
@@ -241,8 +243,8 @@ func TestInteropServersAgree(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: reading the reply: %v", addr, err)
 				}
-				out := []*lockedBuffer{pyOut, s.stdout}[i]
-				waitFor(t, "server output", out, regexp.MustCompile(`Sum: \d+\n|Closing connection\.\n`))
+				out := []*syncbuf.Buffer{pyOut, s.stdout}[i]
+				syncbuf.WaitFor(t, "server output", out, regexp.MustCompile(`Sum: \d+\n|Closing connection\.\n`))
 				got := normalizePorts(out.String())
 				got = strings.Replace(got, "listening on "+addr+"\n", "", 1)
 				if len(reply) > 0 {

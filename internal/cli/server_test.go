@@ -33,44 +33,13 @@ import (
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/sockstate"
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer that the command under test and the test
-// may use at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor polls s until it matches re or 10 s pass, and returns the first
-// submatch (or the whole match).
-func waitFor(t *testing.T, what string, s fmt.Stringer, re *regexp.Regexp) string {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if m := re.FindStringSubmatch(s.String()); m != nil {
-			return m[len(m)-1]
-		}
-	}
-	t.Fatalf("%s never matched %v; it holds:\n%s", what, re, s)
-	return ""
-}
 
 // cliServer is "tcplab server" running in the test through Run.
 type cliServer struct {
 	addr           string
-	stdout, stderr *lockedBuffer
+	stdout, stderr *syncbuf.Buffer
 	cancel         context.CancelFunc // what SIGINT/SIGTERM do in main
 	done           chan error         // Run's result
 }
@@ -82,7 +51,7 @@ var listeningRE = regexp.MustCompile(`listening on (\S+)\n|listening addr=(\S+)`
 func startCLIServer(t *testing.T, args ...string) *cliServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &cliServer{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &cliServer{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	args = append([]string{"server", "--addr", "127.0.0.1:0"}, args...)
 	go func() { s.done <- Run(ctx, args, strings.NewReader(""), s.stdout, s.stderr) }()
 	t.Cleanup(func() {
@@ -164,7 +133,7 @@ func TestServerLines(t *testing.T) {
 	if diff := cmp.Diff(wantClient, out); diff != "" {
 		t.Errorf("client lines (-want +got):\n%s", diff)
 	}
-	waitFor(t, "server output", s.stdout, regexp.MustCompile(`Closing connection\.\n`))
+	syncbuf.WaitFor(t, "server output", s.stdout, regexp.MustCompile(`Closing connection\.\n`))
 	got := regexp.MustCompile(`'127\.0\.0\.1', \d+\)`).ReplaceAllString(s.stdout.String(), "'127.0.0.1', PORT)")
 	want := "listening on " + s.addr + "\n" +
 		"Connection from ('127.0.0.1', PORT)\n" +
@@ -207,13 +176,13 @@ func TestServerLogFormats(t *testing.T) {
 		io.ReadAll(c)
 		peer := c.LocalAddr().String()
 		re := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{3} WARN closed connection peer=` + regexp.QuoteMeta(peer) + ` kind=no-comma reason="parse request: labproto: request at byte 5: no comma between name and number: \\"hello\\""$`)
-		waitFor(t, "stderr", s.stderr, re)
+		syncbuf.WaitFor(t, "stderr", s.stderr, re)
 	})
 	t.Run("json", func(t *testing.T) {
 		s := startCLIServer(t, "--log-format", "json")
 		c := dialSend(t, s.addr, "Client of Louis,abc\n")
 		io.ReadAll(c)
-		line := waitFor(t, "stderr", s.stderr, regexp.MustCompile(`(?m)^(\{.*"closed connection".*\})$`))
+		line := syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`(?m)^(\{.*"closed connection".*\})$`))
 		var e struct{ Level, Msg, Peer, Kind, Reason string }
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
@@ -353,17 +322,17 @@ func TestServerIPv6(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"server", "--addr", "[::1]:0"}, strings.NewReader(""), stdout, stderr)
 	}()
-	addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\[::1\]:\d+)\n`))
+	addr := syncbuf.WaitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\[::1\]:\d+)\n`))
 	out, errs, code := runCLIClient(t, "", "--addr", addr, "42")
 	if code != 0 || !strings.Contains(out, "Server Name: Server of Nuk\n") {
 		t.Fatalf("client over IPv6: exit %d, %q, %s", code, out, errs)
 	}
-	waitFor(t, "stdout", stdout, regexp.MustCompile(`Connection from \('::1', \d+, 0, 0\)\nClient_name: Client of Louis\n`))
+	syncbuf.WaitFor(t, "stdout", stdout, regexp.MustCompile(`Connection from \('::1', \d+, 0, 0\)\nClient_name: Client of Louis\n`))
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v", err)
@@ -463,7 +432,7 @@ func TestServerSignals(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+			stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 			cmd := exec.Command(bin, "server", "--addr", "127.0.0.1:0")
 			cmd.Stdout, cmd.Stderr = stdout, stderr
 			if err := cmd.Start(); err != nil {
@@ -474,11 +443,11 @@ func TestServerSignals(t *testing.T) {
 			defer func() {
 				cmd.Process.Kill()
 			}()
-			addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
+			addr := syncbuf.WaitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
 			c := dialSend(t, addr, "Client of")
 			waitAccepted(t, addr, c)
 			cmd.Process.Signal(sig)
-			waitFor(t, "stderr", stderr, regexp.MustCompile(`shutting down`))
+			syncbuf.WaitFor(t, "stderr", stderr, regexp.MustCompile(`shutting down`))
 			io.WriteString(c, " Louis,42")
 			reply, err := io.ReadAll(c)
 			if err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
@@ -642,7 +611,7 @@ func TestServerCapture(t *testing.T) {
 	// The server draws a number for each answered exchange: 42, the
 	// probe, then the exchange in flight.
 	nums := seededNumbers(9, 3)
-	want := waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO (capturing tcp port \d+ on lo to \S+)\n`))
+	want := syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO (capturing tcp port \d+ on lo to \S+)\n`))
 	if want != "capturing tcp port "+port+" on lo to "+file {
 		t.Errorf("stderr says %q, want %q", want, "capturing tcp port "+port+" on lo to "+file)
 	}
@@ -665,7 +634,7 @@ func TestServerCapture(t *testing.T) {
 	}
 	readByServer(t, c)
 	s.cancel()
-	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`shutting down`))
+	syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`shutting down`))
 	io.WriteString(c, " Louis,7\n")
 	if reply, err := io.ReadAll(c); err != nil || !bytes.HasPrefix(reply, []byte("Server of Nuk,")) {
 		t.Errorf("in-flight exchange: reply %q, %v", reply, err)
@@ -822,7 +791,7 @@ func TestServerCaptureEveryInterface(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "any.pcapng")
 	s := startCLIServer(t, "--addr", "0.0.0.0:0", "--capture", file, "--capture-iface", "lo")
 	_, port, _ := net.SplitHostPort(s.addr)
-	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
+	syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
 	res, err := client.Exchange(t.Context(), client.Config{}, "127.0.0.1:"+port, "42")
 	if err != nil {
 		t.Fatal(err)
@@ -914,7 +883,7 @@ func TestServerCaptureSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "term.pcapng")
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd := exec.Command(bin, "server", "--addr", "127.0.0.1:0", "--capture", file)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
@@ -923,7 +892,7 @@ func TestServerCaptureSIGTERM(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer cmd.Process.Kill()
-	addr := waitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
+	addr := syncbuf.WaitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
 	res, err := client.Exchange(t.Context(), client.Config{}, addr, "42")
 	if err != nil {
 		t.Fatal(err)
@@ -1082,7 +1051,7 @@ func TestServerCaptureIPv6(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "v6.pcapng")
 	s := startCLIServer(t, "--addr", "[::1]:0", "--capture", file)
 	_, port, _ := net.SplitHostPort(s.addr)
-	waitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
+	syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
 	res, err := client.Exchange(t.Context(), client.Config{}, s.addr, "42")
 	if err != nil {
 		t.Fatal(err)

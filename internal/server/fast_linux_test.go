@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tcplab/tcplab/internal/sockstate"
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
 
 // TestFastPeerNeverReads is TestPeerNeverReads on serveFast's path (a
@@ -64,7 +65,7 @@ func TestFastAcceptBackoff(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			s, err := New(Config{AcceptLoops: loops, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			if err != nil {
 				t.Fatal(err)

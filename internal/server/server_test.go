@@ -21,33 +21,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the
-// test's at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testServer is a Server serving on loopback for one test.
 type testServer struct {
 	*Server
 	addr   string
-	logs   *syncBuffer
-	out    *syncBuffer
+	logs   *syncbuf.Buffer
+	out    *syncbuf.Buffer
 	served chan error // Serve's result
 }
 
@@ -72,7 +55,7 @@ func start(t *testing.T, cfg Config, network string) *testServer {
 // startOn is start with a listener of the test's own.
 func startOn(t *testing.T, cfg Config, ln net.Listener) *testServer {
 	t.Helper()
-	ts := &testServer{logs: &syncBuffer{}, out: &syncBuffer{}, served: make(chan error, 1), addr: ln.Addr().String()}
+	ts := &testServer{logs: &syncbuf.Buffer{}, out: &syncbuf.Buffer{}, served: make(chan error, 1), addr: ln.Addr().String()}
 	cfg.Logger = slog.New(slog.NewJSONHandler(ts.logs, nil))
 	if cfg.Output == nil {
 		cfg.Output = ts.out
@@ -664,7 +647,7 @@ func TestAcceptBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := New(Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -686,7 +669,7 @@ func TestAcceptBackoff(t *testing.T) {
 
 // acceptWaits returns the waits the server logged after accept failed for
 // want of file descriptors, in order.
-func acceptWaits(logs *syncBuffer) []string {
+func acceptWaits(logs *syncbuf.Buffer) []string {
 	var waits []string
 	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
 		var e struct {
