@@ -93,6 +93,32 @@ func labExchange(t *testing.T, addr string, n int) {
 	}
 }
 
+// startCapture runs "tcplab capture" with args through Run in the
+// background and waits up to 10 s until it says it captures on lo; Run's
+// result arrives on the returned channel. It skips the test, naming the
+// capability, when the process may not capture.
+func startCapture(t *testing.T, ctx context.Context, args []string, stdout io.Writer, stderr *syncbuf.Buffer) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, append([]string{"capture"}, args...), strings.NewReader(""), stdout, stderr)
+	}()
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if err != nil && strings.Contains(err.Error(), "CAP_NET_RAW") {
+				t.Skipf("needs CAP_NET_RAW: %v", err)
+			}
+			t.Fatalf("capture ended at once: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatalf("capture did not start within 10s:\n%s", stderr.String())
+		}
+	}
+	return done
+}
+
 // TestCaptureLive runs "tcplab capture -w FILE FILTER" while lab exchanges
 // run, stops it as Ctrl-C does, and checks that the lines it printed live
 // are the lines "tcplab analyze FILE" prints, that the file has every
@@ -104,23 +130,7 @@ func TestCaptureLive(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stdout, stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, []string{"capture", "-w", file, "tcp", "port", port}, strings.NewReader(""), &stdout, &stderr)
-	}()
-	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
-		select {
-		case err := <-done:
-			if strings.Contains(err.Error(), "CAP_NET_RAW") {
-				t.Skipf("needs CAP_NET_RAW: %v", err)
-			}
-			t.Fatalf("capture ended at once: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatalf("capture did not start within 10s:\n%s", stderr.String())
-		}
-	}
+	done := startCapture(t, ctx, []string{"-w", file, "tcp", "port", port}, &stdout, &stderr)
 	const exchanges = 3
 	for i := range exchanges {
 		labExchange(t, addr, 40+i)
@@ -165,23 +175,7 @@ func TestCaptureCountQuiet(t *testing.T) {
 	addr := labPeer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	var stdout, stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(t.Context(), []string{"capture", "-q", "-c", "4", "--duration", "20s", "port " + port}, strings.NewReader(""), &stdout, &stderr)
-	}()
-	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
-		select {
-		case err := <-done:
-			if strings.Contains(err.Error(), "CAP_NET_RAW") {
-				t.Skipf("needs CAP_NET_RAW: %v", err)
-			}
-			t.Fatalf("capture ended at once: %v", err)
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatal("capture did not start within 10s")
-		}
-	}
+	done := startCapture(t, t.Context(), []string{"-q", "-c", "4", "--duration", "20s", "port " + port}, &stdout, &stderr)
 	labExchange(t, addr, 1)
 	select {
 	case err := <-done:
@@ -223,23 +217,7 @@ func TestCaptureToStdout(t *testing.T) {
 	addr := labPeer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	var stdout, stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(t.Context(), []string{"capture", "-w", "-", "-c", "9", "tcp port " + port}, strings.NewReader(""), &stdout, &stderr)
-	}()
-	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
-		select {
-		case err := <-done:
-			if strings.Contains(err.Error(), "CAP_NET_RAW") {
-				t.Skipf("needs CAP_NET_RAW: %v", err)
-			}
-			t.Fatalf("capture ended at once: %v", err)
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatal("capture did not start within 10s")
-		}
-	}
+	done := startCapture(t, t.Context(), []string{"-w", "-", "-c", "9", "tcp port " + port}, &stdout, &stderr)
 	labExchange(t, addr, 2)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -278,23 +256,7 @@ func TestCaptureBrokenPipe(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	file := filepath.Join(t.TempDir(), "pipe.pcapng")
 	var stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(t.Context(), []string{"capture", "-w", file, "--duration", "30s", "tcp port " + port}, strings.NewReader(""), &pipeGone{}, &stderr)
-	}()
-	for end := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "capturing on lo"); time.Sleep(5 * time.Millisecond) {
-		select {
-		case err := <-done:
-			if strings.Contains(err.Error(), "CAP_NET_RAW") {
-				t.Skipf("needs CAP_NET_RAW: %v", err)
-			}
-			t.Fatalf("capture ended at once: %v", err)
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatal("capture did not start within 10s")
-		}
-	}
+	done := startCapture(t, t.Context(), []string{"-w", file, "--duration", "30s", "tcp port " + port}, &pipeGone{}, &stderr)
 	// Exchanges until the broken pipe ends the capture.
 	for i := 0; ; i++ {
 		labExchange(t, addr, i)
