@@ -95,11 +95,7 @@ func TestBenchRunRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run(bench) = %v, want nil: failures are results", err)
 	}
-	for _, want := range []string{"0 ok, 3 failed", "failures    connect_refused 3\n"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, stdout.String())
-		}
-	}
+	containsAll(t, "output", stdout.String(), []string{"0 ok, 3 failed", "failures    connect_refused 3\n"})
 }
 
 // fixedResult is a run with known figures, for the output formats.

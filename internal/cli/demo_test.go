@@ -79,14 +79,28 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// runDemo runs "tcplab demo" with args in dir and returns its outputs.
-func runDemoIn(t *testing.T, args ...string) (stdout, stderr string, err error) {
+// demoRun runs "tcplab demo" with args and returns its outputs; it fails
+// the test if the demo fails.
+func demoRun(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	err = Run(ctx, append([]string{"demo"}, args...), strings.NewReader(""), &out, &errOut)
-	return out.String(), errOut.String(), err
+	if err := Run(ctx, append([]string{"demo"}, args...), strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatalf("demo %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out.String(), errOut.String())
+	}
+	return out.String(), errOut.String()
+}
+
+// containsAll reports each of wants that out, what the test names, does
+// not contain.
+func containsAll(t *testing.T, what, out string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, out)
+		}
+	}
 }
 
 // skipUnlessRoot skips a test that needs root (CAP_NET_RAW, and for the
@@ -108,10 +122,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pcap, html := filepath.Join(dir, "demo.pcapng"), filepath.Join(dir, "demo.html")
-	out, errOut, err := runDemoIn(t, "-w", pcap, "--html", html)
-	if err != nil {
-		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
-	}
+	out, _ := demoRun(t, "-w", pcap, "--html", html)
 
 	port := regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+)\n`).FindStringSubmatch(out)
 	serverNumber := regexp.MustCompile(`\n  Server Number: (\d+)\n`).FindStringSubmatch(out)
@@ -121,7 +132,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	request1, request2 := "Client of Louis,42", "Client of Louis,150"
 	reply := "Server of Nuk," + serverNumber[1]
 	n, _ := strconv.Atoi(serverNumber[1])
-	for _, want := range []string{
+	containsAll(t, "demo output", out, []string{
 		// The server's and the client's lines of both cases.
 		"  Client_name: Client of Louis\n  Server_name: Server of Nuk\n  Client_number: 42\n  Server_number: " + serverNumber[1] + "\n",
 		fmt.Sprintf("  Sum: %d\n", 42+n),
@@ -143,11 +154,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		"wireshark " + pcap + "\n",
 		"tcp.port == " + port[1],
 		"report:  " + html,
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
+	})
 	// Prose is wrapped to 80 columns: compare it with the spaces collapsed.
 	if prose := strings.Join(strings.Fields(out), " "); !strings.Contains(prose, "The server closed without replying, so the client's read returned nothing") {
 		t.Errorf("demo output lacks the walk-through of the out-of-range case:\n%s", out)
@@ -318,21 +325,14 @@ func tsharkConversations(t *testing.T, file, port string) [][]string {
 // answered, and no capture file left behind by --no-capture.
 func TestDemoChosenNumbers(t *testing.T) {
 	dir := t.TempDir()
-	out, errOut, err := runDemoIn(t, "--no-capture", "--seed", "3", "--html", filepath.Join(dir, "r.html"), "7", "300", "64")
-	if err != nil {
-		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
-	}
-	for _, want := range []string{
+	out, _ := demoRun(t, "--no-capture", "--seed", "3", "--html", filepath.Join(dir, "r.html"), "7", "300", "64")
+	containsAll(t, "demo 7 300 64 output", out, []string{
 		"Case 1: the client sends 7, in 1..100",
 		"Case 2: the client sends 300, outside 1..100",
 		"Case 3: the client sends 64, in 1..100",
 		"  Client Number: 7\n",
 		"  Client Number: 64\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo 7 300 64 output lacks %q:\n%s", want, out)
-		}
-	}
+	})
 	if strings.Contains(out, "── Packets") || strings.Contains(out, "── Files") {
 		t.Errorf("demo --no-capture shows packets or files:\n%s", out)
 	}
@@ -346,20 +346,13 @@ func TestDemoChosenNumbers(t *testing.T) {
 func TestDemoLangZh(t *testing.T) {
 	skipUnlessRoot(t)
 	dir := t.TempDir()
-	out, errOut, err := runDemoIn(t, "-w", filepath.Join(dir, "d.pcapng"), "--html", "", "--no-ladder", "--lang", "zh-TW", "50")
-	if err != nil {
-		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
-	}
+	out, _ := demoRun(t, "-w", filepath.Join(dir, "d.pcapng"), "--html", "", "--no-ladder", "--lang", "zh-TW", "50")
 	if !strings.Contains(out, "\n三向交握\n") {
 		t.Errorf("demo --lang zh-TW output has no Chinese walk-through:\n%s", out)
 	}
 	// The demo's own headings are in Chinese too; the lab's programs
 	// print their lines as the originals do.
-	for _, want := range []string{"── 案例 1：用戶端送出 50，在 1..100 之內", "\n伺服器：\n", "\n用戶端（127.0.0.1:", "── 封包：在 lo 上擷取 ", "── 案例 1（數字 50）：", "── 檔案 ", "用 Wireshark 開啟：", "  Client Number: 50\n", "Connection from ('127.0.0.1', "} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo --lang zh-TW output lacks %q:\n%s", want, out)
-		}
-	}
+	containsAll(t, "demo --lang zh-TW output", out, []string{"── 案例 1：用戶端送出 50，在 1..100 之內", "\n伺服器：\n", "\n用戶端（127.0.0.1:", "── 封包：在 lo 上擷取 ", "── 案例 1（數字 50）：", "── 檔案 ", "用 Wireshark 開啟：", "  Client Number: 50\n", "Connection from ('127.0.0.1', "})
 	for _, english := range []string{"── Case", "\nserver:\n", "\nclient (", "── Packets", "── Files", "Open it in Wireshark", "Without Wireshark", "(the lab's port)", "ladder and walk-through", "tcplab demo: the lab's"} {
 		if strings.Contains(out, english) {
 			t.Errorf("demo --lang zh-TW output has the English %q:\n%s", english, out)
@@ -426,11 +419,8 @@ func TestDemoNotPermitted(t *testing.T) {
 func TestDemoImpairedExchanges(t *testing.T) {
 	skipUnlessRoot(t)
 	dir := t.TempDir()
-	out, errOut, err := runDemoIn(t, "--impair", "delay=5ms,seed=7", "--capture-at", "client", "-w", filepath.Join(dir, "i.pcapng"), "--html", "", "--no-explain")
-	if err != nil {
-		t.Fatalf("demo --impair: %v\n%s\n%s", err, out, errOut)
-	}
-	for _, want := range []string{
+	out, errOut := demoRun(t, "--impair", "delay=5ms,seed=7", "--capture-at", "client", "-w", filepath.Join(dir, "i.pcapng"), "--html", "", "--no-explain")
+	containsAll(t, "demo --impair output", out, []string{
 		"impairment: delay=5ms,seed=7\n",
 		"capture: " + filepath.Join(dir, "i.pcapng") + " on c0",
 		"listening on 10.77.0.2:2000\n",
@@ -440,11 +430,7 @@ func TestDemoImpairedExchanges(t *testing.T) {
 		"client→server: received ",
 		"10.77.0.1 → 10.77.0.2    TCP 74 ",
 		"tcp.port == 2000",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo --impair output lacks %q:\n%s", want, out)
-		}
-	}
+	})
 	if !strings.Contains(errOut, "building the impaired network") {
 		t.Errorf("demo --impair stderr %q: want the progress line", errOut)
 	}
@@ -460,21 +446,14 @@ func TestDemoImpairedTransfer(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "bulk.pcapng")
-	out, errOut, err := runDemoIn(t, "--impair", "loss=4%,delay=5ms,seed=11", "--transfer", "400KB", "-w", pcap, "--html", filepath.Join(dir, "bulk.html"))
-	if err != nil {
-		t.Fatalf("demo --transfer: %v\n%s\n%s", err, out, errOut)
-	}
-	for _, want := range []string{
+	out, _ := demoRun(t, "--impair", "loss=4%,delay=5ms,seed=11", "--transfer", "400KB", "-w", pcap, "--html", filepath.Join(dir, "bulk.html"))
+	containsAll(t, "demo --transfer output", out, []string{
 		"── Bulk transfer: 400000 bytes from 10.77.0.1 to 10.77.0.2:5001",
 		"the server read 400000 bytes in ",
 		"── Expert flags: what TCP had to recover from",
 		"around the first retransmission",
 		"Retransmission]",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo --transfer output lacks %q:\n%s", want, out)
-		}
-	}
+	})
 	for _, f := range []struct{ label, field string }{
 		{"retransmissions", "tcp.analysis.retransmission"},
 		{"duplicate ACKs", "tcp.analysis.duplicate_ack"},
