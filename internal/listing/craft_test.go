@@ -3,7 +3,6 @@ package listing
 import (
 	"compress/gzip"
 	"encoding/binary"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 // A crafted capture: hand-made segments of made-up conversations, to
@@ -349,15 +349,7 @@ func TestParityFiles(t *testing.T) {
 // (the pcap gzip-compressed).
 func writeFormat(t *testing.T, src, format string) string {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs, _ := pcaptest.ReadAll(t, src)
 	dst := filepath.Join(t.TempDir(), "capture."+format)
 	out, err := os.Create(dst)
 	if err != nil {
@@ -398,14 +390,7 @@ func writeFormat(t *testing.T, src, format string) string {
 			return zw.Close()
 		}
 	}
-	for i := 0; ; i++ {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, rec := range recs {
 		if err := write(i, rec.Timestamp, rec.Data, rec.OrigLen); err != nil {
 			t.Fatal(err)
 		}
@@ -435,15 +420,7 @@ func TestParityFormats(t *testing.T) {
 // (Linux cooked v1) or "sll2" (Linux cooked v2).
 func relink(t *testing.T, src, kind string) string {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs, _ := pcaptest.ReadAll(t, src)
 	link := map[string]decode.LinkType{"vlan": decode.LinkEthernet, "raw": decode.LinkRaw, "null": decode.LinkNull,
 		"loop": decode.LinkLoop, "sll": decode.LinkLinuxSLL, "sll2": decode.LinkLinuxSLL2, "ipopts": decode.LinkEthernet}[kind]
 	dst := filepath.Join(t.TempDir(), kind+".pcap")
@@ -456,14 +433,7 @@ func relink(t *testing.T, src, kind string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; ; i++ {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, rec := range recs {
 		et := binary.BigEndian.Uint16(rec.Data[12:])
 		ip := rec.Data[14:]
 		var hdr []byte

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -283,21 +282,9 @@ func tsharkRecords(t *testing.T, file string) map[int64]*record {
 // packet records by frame number.
 func ourRecords(t *testing.T, file string) (map[int64]*record, []byte) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatalf("pcapio.NewReader(%s): %v", file, err)
-	}
-	var out bytes.Buffer
-	if err := Run(context.Background(), rd, &out, Options{Format: NDJSON, Follow: -1}); err != nil {
-		t.Fatalf("Run(%s): %v", file, err)
-	}
+	out := []byte(ourOutput(t, file, Options{Format: NDJSON, Follow: -1}))
 	recs := map[int64]*record{}
-	sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))
+	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -314,13 +301,14 @@ func ourRecords(t *testing.T, file string) (map[int64]*record, []byte) {
 		if err := json.Unmarshal(line, &raw); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		r.TimeNS, err = parseNS(raw.Time.String())
 		if err != nil {
 			t.Fatalf("frame %d: time %q: %v", r.Frame, raw.Time, err)
 		}
 		recs[r.Frame] = &r
 	}
-	return recs, out.Bytes()
+	return recs, out
 }
 
 // compareWithTshark compares every field of every TCP packet of file with
@@ -446,21 +434,9 @@ func tsharkListing(t *testing.T, file string, streams []int) ([]string, string, 
 // the TCP frames.
 func compareText(t *testing.T, file string, want []string) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := Run(context.Background(), rd, &buf, Options{Format: Text, NoConversations: true, Follow: -1}); err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	if buf.Len() == 0 {
+	out := ourOutput(t, file, Options{Format: Text, NoConversations: true, Follow: -1})
+	got := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if out == "" {
 		got = nil
 	}
 	shown := 0
@@ -504,18 +480,9 @@ func tcpdump(t *testing.T, iface string, extra []string, fn func(), path ...*str
 // ourOutput runs tcplab over file with opts and returns what it prints.
 func ourOutput(t *testing.T, file string, opts Options) string {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
-	if err := Run(context.Background(), rd, &buf, opts); err != nil {
-		t.Fatal(err)
+	if err := Run(context.Background(), pcaptest.Open(t, file), &buf, opts); err != nil {
+		t.Fatalf("Run(%s): %v", file, err)
 	}
 	return buf.String()
 }

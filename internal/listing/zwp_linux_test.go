@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 // TestParityZeroWindowProbe fills a receiver's window on loopback, then
@@ -75,15 +75,7 @@ func TestParityZeroWindowProbe(t *testing.T) {
 // segment from the client's port at the client's next sequence number.
 func probeFromCapture(t *testing.T, file string, port uint16) []byte {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatalf("reading the capture so far: %v", err)
-	}
+	rd := pcaptest.Open(t, file) // the capture so far
 	var (
 		d            decode.Packet
 		cport        uint16

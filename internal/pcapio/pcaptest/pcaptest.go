@@ -259,20 +259,29 @@ func Command(t testing.TB, name string, args ...string) string {
 	return string(out)
 }
 
-// ReadAll reads every record of file with pcapio, each with its own copy
-// of the data, and returns them with the reader (for its interfaces and
-// statistics). It fails the test on any error.
-func ReadAll(t testing.TB, file string) ([]pcapio.Record, *pcapio.Reader) {
+// Open opens file with a pcapio.Reader, which stays open until the test
+// ends. It fails the test if the file does not open or does not start as
+// a capture file.
+func Open(t testing.TB, file string) *pcapio.Reader {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	rd, err := pcapio.NewReader(f)
 	if err != nil {
 		t.Fatalf("NewReader(%s): %v", file, err)
 	}
+	return rd
+}
+
+// ReadAll reads every record of file with pcapio, each with its own copy
+// of the data, and returns them with the reader (for its interfaces and
+// statistics). It fails the test on any error.
+func ReadAll(t testing.TB, file string) ([]pcapio.Record, *pcapio.Reader) {
+	t.Helper()
+	rd := Open(t, file)
 	var recs []pcapio.Record
 	for {
 		rec, err := rd.Next()
