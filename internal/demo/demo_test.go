@@ -2,8 +2,6 @@ package demo
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +14,7 @@ import (
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 // The captures in testdata are copies of package explain's: the lab's two
@@ -26,26 +24,12 @@ import (
 // packets reads a capture file's records as a live capture delivers them.
 func packets(t *testing.T, name string) []capture.Packet {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
+	recs, _ := pcaptest.ReadAll(t, filepath.Join("testdata", name))
+	out := make([]capture.Packet, len(recs))
+	for i, rec := range recs {
+		out[i] = capture.Packet{Number: uint64(i + 1), Timestamp: rec.Timestamp, Data: rec.Data, Length: rec.OrigLen, Link: rec.Link}
 	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []capture.Packet
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, capture.Packet{Number: uint64(len(out) + 1), Timestamp: rec.Timestamp, Data: slices.Clone(rec.Data), Length: rec.OrigLen, Link: rec.Link})
-	}
+	return out
 }
 
 // TestTeardownWatch feeds the watcher the lab's two conversations: each
