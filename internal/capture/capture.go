@@ -127,9 +127,16 @@ func (e *PermissionError) Unwrap() error { return e.Err }
 // grant the binary CAP_NET_RAW once. It names the running binary when it
 // is called tcplab.
 func Remedy() string {
-	bin := "./tcplab"
-	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "tcplab" {
-		bin = exe
-	}
+	bin := RemedyBinary()
 	return fmt.Sprintf("run tcplab as root (sudo %s ...), or grant the capability once with: sudo setcap cap_net_raw+ep %s", bin, bin)
+}
+
+// RemedyBinary is the binary Remedy names: the running one when it is
+// called tcplab, else ./tcplab. Callers that word the remedy in another
+// language name it.
+func RemedyBinary() string {
+	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "tcplab" {
+		return exe
+	}
+	return "./tcplab"
 }

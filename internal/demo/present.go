@@ -3,12 +3,14 @@ package demo
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
@@ -108,7 +110,13 @@ func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 	}
 	if o.CaptureErr != nil {
 		p.heading("demo.nocapture")
-		fmt.Fprintf(p, "%v\n", o.CaptureErr)
+		if pe := (*capture.PermissionError)(nil); errors.As(o.CaptureErr, &pe) {
+			p.para(0, "demo.nocapture.why", "iface", pe.Interface)
+			bin := capture.RemedyBinary()
+			fmt.Fprintf(p, "    sudo %s demo\n    sudo setcap cap_net_raw+ep %s\n", bin, bin)
+		} else {
+			fmt.Fprintf(p, "%v\n", o.CaptureErr)
+		}
 		p.para(0, "demo.nocapture.text")
 	}
 	if o.Capture != nil && a != nil {

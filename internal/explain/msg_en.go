@@ -238,6 +238,7 @@ var msgEN = map[string]string{
 	"demo.unexpected":                    "UNEXPECTED: {err}",
 	"demo.unexpected.reply":              "UNEXPECTED: the server replied to a number outside {min}..{max}",
 	"demo.nocapture":                     "No capture",
+	"demo.nocapture.why":                 "capture on {iface}: not permitted: the CAP_NET_RAW capability is missing. Run tcplab as root, or grant the capability once and run it again:",
 	"demo.nocapture.text":                "The exchanges above ran anyway. With CAP_NET_RAW the demo also captures them and shows the packets, the ladder diagram and the walk-through.",
 	"demo.bulk":                          "Bulk transfer: {bytes} bytes from {client} to {server}",
 	"demo.bulk.read":                     "the server read {bytes} bytes in {elapsed} ({rate} Mbit/s)",

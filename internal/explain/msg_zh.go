@@ -238,6 +238,7 @@ var msgZH = map[string]string{
 	"demo.unexpected":                    "異常：{err}",
 	"demo.unexpected.reply":              "異常：伺服器回覆了 {min}..{max} 之外的數字",
 	"demo.nocapture":                     "沒有擷取",
+	"demo.nocapture.why":                 "無法在 {iface} 上擷取：缺少 CAP_NET_RAW 權限。請以 root 執行 tcplab，或一次授予這個權限後再執行一次：",
 	"demo.nocapture.text":                "上面的交換仍然照常執行。有 CAP_NET_RAW 權限時，demo 也會擷取它們，並顯示封包、時序圖與逐步說明。",
 	"demo.bulk":                          "大量傳輸：從 {client} 傳送 {bytes} 位元組到 {server}",
 	"demo.bulk.read":                     "伺服器在 {elapsed} 內讀到 {bytes} 位元組（{rate} Mbit/s）",
