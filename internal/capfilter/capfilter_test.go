@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 func TestParseCanonical(t *testing.T) {
@@ -419,9 +420,7 @@ func tcpdumpAccepts(t *testing.T, file, filter string) ([]int, error) {
 // that the frames x/net/bpf's VM accepts are exactly those tcpdump accepts
 // from the same file.
 func TestMatchesTcpdump(t *testing.T) {
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skip("tcpdump not installed (apt-get install tcpdump, or run scripts/setup)")
-	}
+	pcaptest.NeedTools(t, "tcpdump")
 	eth := testFrames()
 	dir := t.TempDir()
 	for _, lt := range []decode.LinkType{decode.LinkEthernet, decode.LinkLinuxSLL, decode.LinkLinuxSLL2} {
@@ -496,9 +495,7 @@ func symmetricDiff(a, b []int) []int {
 // refused by tcpdump too (tcplab also refuses valid tcpdump syntax outside
 // its subset, which this test does not list).
 func TestErrorsMatchTcpdump(t *testing.T) {
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skip("tcpdump not installed (apt-get install tcpdump, or run scripts/setup)")
-	}
+	pcaptest.NeedTools(t, "tcpdump")
 	for _, filter := range []string{
 		"tcp and", "port 70000", "net 10.1.2.3/8", "tcp host 1.2.3.4", "ip6 host 1.2.3.4",
 		"ip port 80", "80", "tcp or 80", "(port 80) or 443", "(tcp", "tcp)", "tcp udp",

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/syncbuf"
 )
@@ -222,9 +223,7 @@ func TestCaptureToStdout(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed (apt-get install tshark)")
-	}
+	pcaptest.NeedTools(t, "tshark")
 	cmd := exec.Command("tshark", "-r", "-")
 	cmd.Stdin = strings.NewReader(stdout.String())
 	out, err := cmd.Output()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/privtest"
 )
 
@@ -117,9 +118,7 @@ func skipUnlessRoot(t *testing.T) {
 // packet by packet.
 func TestDemoEndToEnd(t *testing.T) {
 	skipUnlessRoot(t)
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed (apt-get install tshark)")
-	}
+	pcaptest.NeedTools(t, "tshark")
 	dir := t.TempDir()
 	pcap, html := filepath.Join(dir, "demo.pcapng"), filepath.Join(dir, "demo.html")
 	out, _ := demoRun(t, "-w", pcap, "--html", html)
@@ -441,9 +440,7 @@ func TestDemoImpairedExchanges(t *testing.T) {
 // counted as tshark counts them in the same file.
 func TestDemoImpairedTransfer(t *testing.T) {
 	skipUnlessRoot(t)
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed (apt-get install tshark)")
-	}
+	pcaptest.NeedTools(t, "tshark")
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "bulk.pcapng")
 	out, _ := demoRun(t, "--impair", "loss=4%,delay=5ms,seed=11", "--transfer", "400KB", "-w", pcap, "--html", filepath.Join(dir, "bulk.html"))

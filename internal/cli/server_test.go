@@ -31,6 +31,7 @@ import (
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/sockstate"
 	"github.com/tcplab/tcplab/internal/syncbuf"
@@ -497,9 +498,7 @@ func skipUnlessCaptureRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("server --capture needs CAP_NET_RAW: run the tests as root (sudo), as CI does")
 	}
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed (apt-get install tshark)")
-	}
+	pcaptest.NeedTools(t, "tshark")
 }
 
 // conversationLineRE parses a line of tsharkConversations.

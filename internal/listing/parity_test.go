@@ -68,9 +68,7 @@ func needTshark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("parity tests run tshark many times: not in -short")
 	}
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed: apt-get install tshark")
-	}
+	pcaptest.NeedTools(t, "tshark")
 }
 
 // parityFields are the tshark fields compared, in this order.

@@ -27,14 +27,26 @@ import (
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
-// NeedTools skips the test unless every named program is on $PATH.
+// NeedTools skips the test unless every named program is on $PATH,
+// naming the Debian package that installs a missing one.
 func NeedTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (apt-get install tcpdump tshark): %v", tool, err)
+			t.Skipf("%s not installed (apt-get install %s, or run scripts/setup): %v", tool, debianPackage(tool), err)
 		}
 	}
+}
+
+// debianPackage names the Debian package that installs tool: tshark
+// brings Wireshark's command-line tools (capinfos, editcap, mergecap)
+// along.
+func debianPackage(tool string) string {
+	switch tool {
+	case "capinfos", "editcap", "mergecap":
+		return "tshark"
+	}
+	return tool
 }
 
 // NeedRoot skips the test unless it runs as root (capturing needs
