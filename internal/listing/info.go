@@ -89,7 +89,7 @@ func appendFlagText(dst []byte, flags uint16) []byte {
 // no protocol above TCP is dissected: the expert labels, the ports, the
 // flags, Seq/Ack/Win/Urg/Len and the options.
 func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
-	if !r.OptionsTruncated && r.Analysis != 0 {
+	if r.Analysis != 0 && !r.OptionsTruncated && !r.OptionsMalformed {
 		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
@@ -156,7 +156,7 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		i = put32(b, i, tb, 1<<min(opts[19], 14))
 		dst = b[:i]
 	default:
-		dst = appendOptions(b[:i], opts, r.SACKBase)
+		dst = appendOptionsSCPS(b[:i], opts, r.SACKBase, r.SCPSCapable)
 	}
 	if r.OptionsTruncated {
 		dst = append(dst, "[Packet size limited during capture]"...)
@@ -194,10 +194,19 @@ func appendLabels(dst []byte, r *tcpanalysis.Result) []byte {
 }
 
 // appendOptions appends the options tshark summarises in the Info column,
-// in header order. Options with a length tshark rejects, and kinds it
-// does not summarise, add nothing; the walk stops at a malformed option
-// as tshark's does.
+// in header order, for a flow that has sent no SCPS capabilities.
 func appendOptions(dst, opts []byte, sackBase uint32) []byte {
+	return appendOptionsSCPS(dst, opts, sackBase, false)
+}
+
+// appendOptionsSCPS appends the options tshark summarises in the Info
+// column, in header order. Options with a length tshark rejects, and
+// kinds it does not summarise, add nothing; the walk stops at an option
+// that runs past the header, as tshark's does, and at one whose
+// dissection throws in tshark, which appends "[Malformed Packet]"
+// (tcpanalysis.OptionMalformed). scpsCapable is true when the flow has
+// sent SCPS capabilities before the segment.
+func appendOptionsSCPS(dst, opts []byte, sackBase uint32, scpsCapable bool) []byte {
 	if tcpanalysis.TimestampOnly(opts) {
 		dst = append(dst, " TSval="...)
 		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])))
@@ -250,6 +259,37 @@ func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 				dst = append(dst, " USER_TO="...)
 				dst = appendUint(dst, uint64(binary.BigEndian.Uint16(d)&0x7fff))
 			}
+		case 11, 12, 13: // CC, CC.NEW, CC.ECHO (RFC 1644)
+			if o.Len == 6 {
+				dst = append(dst, " CC="...)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
+			}
+		case tcpanalysis.OptSCPS:
+			if o.Len == 4 {
+				scpsCapable = true
+				dst = appendSCPS(dst, d[0], d[1])
+			} else if scpsCapable {
+				// Extended capabilities (CCSDS 714.0-B-2 section 3.2.5).
+				bs := tcpanalysis.SCPSBindings{Buf: d}
+				for bs.Next() {
+					dst = append(dst, " EXCAP="...)
+					dst = appendUint(dst, uint64(bs.ID))
+				}
+				if bs.Malformed {
+					return append(dst, malformed...)
+				}
+			}
+		case tcpanalysis.OptSNACK:
+			if tcpanalysis.OptionMalformed(&it.Opt, scpsCapable) {
+				return append(dst, malformed...)
+			}
+		case 27: // Quick-Start response (RFC 4782)
+			if o.Len == 8 {
+				dst = append(dst, " QSresp="...)
+				dst = append(dst, qsRates[d[0]&0x0f]...)
+			}
+		case 29: // TCP-AO (RFC 5925): tshark appends it without a space
+			dst = append(dst, "TCP AO"...)
 		case 34: // TCP Fast Open (RFC 7413)
 			dst = appendTFO(dst, o.Len)
 		case 253, 254: // experimental (RFC 6994), with a 16-bit ExID
@@ -263,6 +303,57 @@ func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 				dst = strconv.AppendUint(dst, uint64(exid), 16)
 			}
 		}
+	}
+	return dst
+}
+
+// malformed is what tshark appends to Info when a dissector throws on a
+// malformed packet.
+const malformed = "[Malformed Packet]"
+
+// qsRates are tshark's texts for the rate nibble of a Quick-Start option:
+// 40 kbit/s times two to the power of the nibble (RFC 4782 section
+// 4.1), 0 for 0. tshark shows it for the function nibble's every value,
+// as "QSresp".
+var qsRates = [16]string{
+	"0 bit/s", "80 Kbit/s", "160 Kbit/s", "320 Kbit/s", "640 Kbit/s",
+	"1.28 Mbit/s", "2.56 Mbit/s", "5.12 Mbit/s", "10.24 Mbit/s", "20.48 Mbit/s",
+	"40.96 Mbit/s", "81.92 Mbit/s", "163.84 Mbit/s", "327.68 Mbit/s", "655.36 Mbit/s",
+	"1.31072 Gbit/s",
+}
+
+// scpsCapabilities are tshark's names for the bits of the SCPS
+// capabilities vector, from the high bit down; the three low bits share
+// one name.
+var scpsCapabilities = [...]struct {
+	mask byte
+	name string
+}{
+	{0x80, "BETS"}, {0x40, "SNACK1"}, {0x20, "SNACK2"}, {0x10, "COMP"}, {0x08, "NLTS"}, {0x07, "RESERVED"},
+}
+
+// appendSCPS appends tshark's summary of an SCPS capabilities option:
+// the names of the capability bits set, in brackets, then the connection
+// ID unless it is 0.
+func appendSCPS(dst []byte, vector, connID byte) []byte {
+	if vector != 0 {
+		dst = append(dst, " SCPS["...)
+		first := true
+		for _, c := range scpsCapabilities {
+			if vector&c.mask == 0 {
+				continue
+			}
+			if !first {
+				dst = append(dst, ", "...)
+			}
+			first = false
+			dst = append(dst, c.name...)
+		}
+		dst = append(dst, ']')
+	}
+	if connID != 0 {
+		dst = append(dst, " Connection ID="...)
+		dst = appendUint(dst, uint64(connID))
 	}
 	return dst
 }

@@ -76,6 +76,20 @@ type Result struct {
 	// Info and, below 18 bytes, the checksum.
 	HeaderCut bool
 
+	// OptionsMalformed is true when Wireshark's dissection of the
+	// options throws (a SNACK option, or SCPS extended capabilities that
+	// run past their option; see OptionMalformed): Info then ends with
+	// "[Malformed Packet]" after the options before that one, and
+	// Wireshark shows none of the segment's analysis, checks no window
+	// scaling and reads no window scale option after it (the analysis
+	// still updates the conversation's state).
+	OptionsMalformed bool
+	// SCPSCapable is true when the segment's flow had sent an SCPS
+	// capabilities option before this segment (Wireshark's scps_capable),
+	// which makes Wireshark read a longer SCPS option as extended
+	// capabilities.
+	SCPSCapable bool
+
 	// SACKBase is the raw sequence number that SACK edges in this
 	// segment's options are relative to (the peer's base sequence).
 	SACKBase uint32
@@ -102,6 +116,10 @@ type flow struct {
 	lastSegFlags    Flags
 	dupAckNum       int32
 	lastNonDupAck   uint32
+
+	// scpsCapable is Wireshark's scps_capable: the flow sent an SCPS
+	// capabilities option (and, after the SYN/ACK, so did its peer).
+	scpsCapable bool
 
 	unacked unackedList
 	// prunedAt is the ack the unacked list was last pruned with; the
@@ -403,20 +421,23 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// Options: a window scale option sets the flow's shift for later
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
+	r.SCPSCapable, r.OptionsMalformed = fwd.scpsCapable, false
 	switch opts := t.Options(); {
 	case TimestampOnly(opts):
 	case LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
 	default:
-		it := decode.OptionIter{Buf: opts}
-		for it.Next() {
-			if it.Opt.Kind == decode.OptWS && it.Opt.Len == 3 {
-				fwd.winScale = int16(min(it.Opt.Data[0], 14))
-			}
-		}
+		r.OptionsMalformed = walkOptions(opts, fwd)
 	}
-	if flags&decode.FlagSYN != 0 && len(t) >= hlen {
+	// Wireshark checks the handshake's options after dissecting them, so
+	// not when their dissection threw.
+	if flags&decode.FlagSYN != 0 && len(t) >= hlen && !r.OptionsMalformed {
 		verifyWindowScaling(flags&decode.FlagACK != 0, fwd, rev)
+		if flags&decode.FlagACK != 0 && (fwd.scpsCapable || rev.scpsCapable) && !(fwd.scpsCapable && rev.scpsCapable) {
+			// SCPS capabilities count only when both sides offered
+			// them (Wireshark's verify_scps).
+			fwd.scpsCapable, rev.scpsCapable = false, false
+		}
 	}
 
 	r.OptionsTruncated = len(t) < hlen
