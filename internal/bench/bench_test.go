@@ -12,51 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// serve runs a loopback server until the test ends, calling handle for each
-// connection in its own goroutine and closing the connection afterwards.
-func serve(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.SetDeadline(time.Unix(1, 0))
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
+	"github.com/tcplab/tcplab/internal/tcptest"
+)
 
 // readRequest reads the client's request; the bench client sends it in one
 // write, so one read is enough on loopback.
@@ -125,7 +83,7 @@ func counts(res *Result) map[string]uint64 {
 func TestRunClosedLoopCount(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
-	addr := serve(t, func(c net.Conn) {
+	addr := tcptest.Start(t, func(c net.Conn) {
 		req := readRequest(c)
 		mu.Lock()
 		seen[string(req)]++
@@ -155,7 +113,7 @@ func TestRunClosedLoopCount(t *testing.T) {
 }
 
 func TestRunClosedLoopDuration(t *testing.T) {
-	addr := serve(t, labServer)
+	addr := tcptest.Start(t, labServer)
 	res := run(t, Config{Addr: addr, Concurrency: 4, Duration: 200 * time.Millisecond, Name: "李旼學"})
 	if res.OK == 0 || res.Failed() != 0 {
 		t.Errorf("outcomes %v: want only ok, at least one", counts(res))
@@ -166,7 +124,7 @@ func TestRunClosedLoopDuration(t *testing.T) {
 }
 
 func TestRunOpenLoop(t *testing.T) {
-	addr := serve(t, labServer)
+	addr := tcptest.Start(t, labServer)
 	res := run(t, Config{Addr: addr, Concurrency: 4, Rate: 500, Duration: 100 * time.Millisecond})
 	// The schedule holds exactly 50 exchanges; on a slow machine some may
 	// be missed, but none may be lost or added.
@@ -176,39 +134,33 @@ func TestRunOpenLoop(t *testing.T) {
 }
 
 func TestRunFailureKinds(t *testing.T) {
-	refused := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		return addr
-	}
+	refused := func() string { return tcptest.RefusedAddr(t) }
 	tests := []struct {
 		name    string
 		addr    func(t *testing.T) string
 		timeout time.Duration
 		want    Kind
 	}{
-		{"lab server", func(t *testing.T) string { return serve(t, labServer) }, 0, OK},
+		{"lab server", func(t *testing.T) string { return tcptest.Start(t, labServer) }, 0, OK},
 		{"refused", func(*testing.T) string { return refused() }, 0, ConnectRefused},
-		{"close without reply", func(t *testing.T) string { return serve(t, func(c net.Conn) { readRequest(c) }) }, 0, ShortReply},
-		{"reply without comma", func(t *testing.T) string { return serve(t, reply("Server of Nuk")) }, 0, ShortReply},
-		{"reply without number", func(t *testing.T) string { return serve(t, reply("Server of Nuk,")) }, 0, ShortReply},
-		{"number out of range", func(t *testing.T) string { return serve(t, reply("Server of Nuk,101")) }, 0, WrongReply},
-		{"number zero", func(t *testing.T) string { return serve(t, reply("Server of Nuk,0")) }, 0, WrongReply},
-		{"not a number", func(t *testing.T) string { return serve(t, reply("Server of Nuk,4x")) }, 0, WrongReply},
-		{"invalid UTF-8", func(t *testing.T) string { return serve(t, reply("Server \xff,4")) }, 0, WrongReply},
-		{"too long", func(t *testing.T) string { return serve(t, reply(string(bytes.Repeat([]byte("a"), 2000))+",4")) }, 0, WrongReply},
+		{"close without reply", func(t *testing.T) string { return tcptest.Start(t, func(c net.Conn) { readRequest(c) }) }, 0, ShortReply},
+		{"reply without comma", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk")) }, 0, ShortReply},
+		{"reply without number", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,")) }, 0, ShortReply},
+		{"number out of range", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,101")) }, 0, WrongReply},
+		{"number zero", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,0")) }, 0, WrongReply},
+		{"not a number", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,4x")) }, 0, WrongReply},
+		{"invalid UTF-8", func(t *testing.T) string { return tcptest.Start(t, reply("Server \xff,4")) }, 0, WrongReply},
+		{"too long", func(t *testing.T) string {
+			return tcptest.Start(t, reply(string(bytes.Repeat([]byte("a"), 2000))+",4"))
+		}, 0, WrongReply},
 		{"reset", func(t *testing.T) string {
-			return serve(t, func(c net.Conn) {
+			return tcptest.Start(t, func(c net.Conn) {
 				readRequest(c)
 				c.(*net.TCPConn).SetLinger(0)
 			})
 		}, 0, Reset},
 		{"no reply", func(t *testing.T) string {
-			return serve(t, func(c net.Conn) {
+			return tcptest.Start(t, func(c net.Conn) {
 				readRequest(c)
 				c.Read(make([]byte, 1)) // until the client gives up
 			})
@@ -286,7 +238,7 @@ func isUTF8(b []byte) bool { return string([]rune(string(b))) == string(b) }
 
 func TestStopIsIdempotent(t *testing.T) {
 	started := make(chan struct{}, 100)
-	addr := serve(t, func(c net.Conn) {
+	addr := tcptest.Start(t, func(c net.Conn) {
 		readRequest(c)
 		started <- struct{}{}
 		c.Read(make([]byte, 1)) // never replies; the client must abort
@@ -331,7 +283,7 @@ func TestStopIsIdempotent(t *testing.T) {
 }
 
 func TestStopBeforeRunAndContext(t *testing.T) {
-	addr := serve(t, labServer)
+	addr := tcptest.Start(t, labServer)
 	r, err := New(Config{Addr: addr, Concurrency: 2, Duration: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -392,24 +344,7 @@ func TestNewRejects(t *testing.T) {
 }
 
 func BenchmarkExchange(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				labServer(c)
-			}()
-		}
-	}()
-	e := newExchanger(ln.Addr().String(), DefaultName, DefaultTimeout)
+	e := newExchanger(tcptest.Start(b, labServer), DefaultName, DefaultTimeout)
 	var n uint64
 	b.ReportAllocs()
 	for b.Loop() {

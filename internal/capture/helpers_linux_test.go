@@ -19,6 +19,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // rec is a packet kept by a test: a copy of its bytes and its metadata.
@@ -75,11 +76,12 @@ func labServer(t *testing.T, six bool) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go serveLab(ln)
+	tcptest.Serve(t, ln, labExchange)
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// serveLab serves the lab's exchange on ln until ln is closed, for a
+// child process, which has no test to end it.
 func serveLab(ln net.Listener) {
 	for {
 		c, err := ln.Accept()
@@ -88,27 +90,32 @@ func serveLab(ln net.Listener) {
 		}
 		go func() {
 			defer c.Close()
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			br := bufio.NewReader(c)
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			// "name,number" or, to make large segments, "name,number,extra"
-			// followed by extra bytes the server reads before replying.
-			f := strings.Split(strings.TrimSpace(line), ",")
-			if len(f) < 2 {
-				return
-			}
-			if len(f) == 3 {
-				extra, _ := strconv.Atoi(f[2])
-				if _, err := io.CopyN(io.Discard, br, int64(extra)); err != nil {
-					return
-				}
-			}
-			fmt.Fprintf(c, "Server of Nuk,%s (for %s)\n", f[1], f[0])
+			labExchange(c)
 		}()
 	}
+}
+
+// labExchange is the server's side of one lab exchange on c.
+func labExchange(c net.Conn) {
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return
+	}
+	// "name,number" or, to make large segments, "name,number,extra"
+	// followed by extra bytes the server reads before replying.
+	f := strings.Split(strings.TrimSpace(line), ",")
+	if len(f) < 2 {
+		return
+	}
+	if len(f) == 3 {
+		extra, _ := strconv.Atoi(f[2])
+		if _, err := io.CopyN(io.Discard, br, int64(extra)); err != nil {
+			return
+		}
+	}
+	fmt.Fprintf(c, "Server of Nuk,%s (for %s)\n", f[1], f[0])
 }
 
 // exchange runs one lab exchange with the server at addr and returns the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // TestCaptureOnVeth captures on the client's veth of a netlab network:
@@ -36,8 +37,8 @@ func TestCaptureOnVeth(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go serveLab(ln)
+	defer ln.Close() // before the namespaces go
+	tcptest.Serve(t, ln, labExchange)
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	var got collector

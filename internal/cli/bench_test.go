@@ -15,37 +15,18 @@ import (
 
 	"github.com/tcplab/tcplab/internal/bench"
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // benchServer serves the lab's exchange on loopback until the test ends,
 // replying "Server of Nuk,42" to every request.
 func benchServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.Read(make([]byte, 1024))
-				c.Write([]byte("Server of Nuk,42"))
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
+	return tcptest.Start(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Read(make([]byte, 1024))
+		c.Write([]byte("Server of Nuk,42"))
 	})
-	return ln.Addr().String()
 }
 
 func TestBenchRunJSON(t *testing.T) {
@@ -84,14 +65,9 @@ func TestBenchRunJSON(t *testing.T) {
 }
 
 func TestBenchRunRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := tcptest.RefusedAddr(t)
 	var stdout, stderr bytes.Buffer
-	err = Run(context.Background(), []string{"bench", "--addr", addr, "--concurrency", "1", "--count", "3"}, strings.NewReader(""), &stdout, &stderr)
+	err := Run(context.Background(), []string{"bench", "--addr", addr, "--concurrency", "1", "--count", "3"}, strings.NewReader(""), &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("Run(bench) = %v, want nil: failures are results", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 func TestCaptureUsage(t *testing.T) {
@@ -57,27 +58,12 @@ func TestCaptureUsage(t *testing.T) {
 // its address.
 func labPeer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if line, err := bufio.NewReader(c).ReadString('\n'); err == nil {
-					fmt.Fprintf(c, "Server of Nuk,%s", line[strings.IndexByte(line, ',')+1:])
-				}
-			}()
+	return tcptest.Start(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if line, err := bufio.NewReader(c).ReadString('\n'); err == nil {
+			fmt.Fprintf(c, "Server of Nuk,%s", line[strings.IndexByte(line, ',')+1:])
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 func labExchange(t *testing.T, addr string, n int) {

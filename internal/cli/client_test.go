@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // replyServer serves on loopback until the test ends, recording each
@@ -16,34 +18,18 @@ import (
 // reply(request).
 func replyServer(t *testing.T, reply func(req string) string) (addr string, requests <-chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	reqs := make(chan string, 16)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				b := make([]byte, 1024)
-				n, _ := c.Read(b)
-				select {
-				case reqs <- string(b[:n]):
-				default:
-				}
-				io.WriteString(c, reply(string(b[:n])))
-			}()
+	addr = tcptest.Start(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		b := make([]byte, 1024)
+		n, _ := c.Read(b)
+		select {
+		case reqs <- string(b[:n]):
+		default:
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String(), reqs
+		io.WriteString(c, reply(string(b[:n])))
+	})
+	return addr, reqs
 }
 
 func TestClientPrompt(t *testing.T) {
@@ -101,14 +87,7 @@ func TestClientArgument(t *testing.T) {
 // that no failure prints a stack trace or anything on stdout but the
 // prompt.
 func TestClientFailures(t *testing.T) {
-	closed := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return ln.Addr().String()
-	}()
+	closed := tcptest.RefusedAddr(t)
 	lab := startCLIServer(t, "-q")
 	silent, _ := replyServer(t, func(string) string { time.Sleep(2 * time.Second); return "" })
 	garbage, _ := replyServer(t, func(string) string { return "garbage" })

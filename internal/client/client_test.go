@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/server"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // startServer runs the lab's server on loopback for one test.
@@ -29,29 +30,6 @@ func startServer(t *testing.T, cfg server.Config) string {
 	done := make(chan struct{})
 	go func() { s.Serve(context.Background(), ln); close(done) }()
 	t.Cleanup(func() { s.Close(); <-done })
-	return ln.Addr().String()
-}
-
-// fakeServer accepts connections on loopback and runs handle on each.
-func fakeServer(t *testing.T, handle func(c net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
 	return ln.Addr().String()
 }
 
@@ -87,15 +65,7 @@ func TestExchange(t *testing.T) {
 }
 
 func TestExchangeErrors(t *testing.T) {
-	refused := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		return addr
-	}()
+	refused := tcptest.RefusedAddr(t)
 	tests := []struct {
 		name    string
 		addr    func(t *testing.T) string
@@ -117,35 +87,35 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "no reply in time", number: "42", kind: ErrTimeout, timeout: 200 * time.Millisecond,
 			addr: func(t *testing.T) string {
-				return fakeServer(t, func(c net.Conn) { readRequest(c); time.Sleep(2 * time.Second) })
+				return tcptest.Start(t, func(c net.Conn) { readRequest(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
 			},
 			msg: "read reply from",
 		},
 		{
 			name: "reply without comma", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "garbage") })
+				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "garbage") })
 			},
 			msg: "no comma",
 		},
 		{
 			name: "reply number not a number", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "Server of Nuk,x") })
+				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "Server of Nuk,x") })
 			},
 			msg: "not a number",
 		},
 		{
 			name: "reply too long", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return fakeServer(t, func(c net.Conn) { readRequest(c); io.WriteString(c, strings.Repeat("S", 5000)) })
+				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, strings.Repeat("S", 5000)) })
 			},
 			msg: "longer than 1024 bytes",
 		},
 		{
 			name: "server resets", number: "42", kind: ErrNoReply,
 			addr: func(t *testing.T) string {
-				return fakeServer(t, func(c net.Conn) { readRequest(c); c.(*net.TCPConn).SetLinger(0) })
+				return tcptest.Start(t, func(c net.Conn) { readRequest(c); c.(*net.TCPConn).SetLinger(0) })
 			},
 			msg: "reset",
 		},
@@ -167,7 +137,7 @@ func TestExchangeErrors(t *testing.T) {
 
 // TestReplyInPieces checks that a reply arriving in pieces is read whole.
 func TestReplyInPieces(t *testing.T) {
-	addr := fakeServer(t, func(c net.Conn) {
+	addr := tcptest.Start(t, func(c net.Conn) {
 		readRequest(c)
 		for _, p := range []string{"Server of Nuk", ",1", "7"} {
 			io.WriteString(c, p)
@@ -184,7 +154,7 @@ func TestReplyInPieces(t *testing.T) {
 }
 
 func TestExchangeCancel(t *testing.T) {
-	addr := fakeServer(t, func(c net.Conn) { readRequest(c); time.Sleep(5 * time.Second) })
+	addr := tcptest.Start(t, func(c net.Conn) { readRequest(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	_, err := Exchange(ctx, Config{}, addr, "42")

@@ -13,13 +13,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/server"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // The live parity tests capture real traffic on loopback with tcpdump and
@@ -84,29 +84,6 @@ func TestParityLabOriginals(t *testing.T) {
 	}
 }
 
-// echoServer accepts connections on ln and runs handle for each.
-func echoServer(t *testing.T, ln net.Listener, handle func(net.Conn)) {
-	t.Helper()
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-}
-
 func replyOnce(c net.Conn) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 1024)
@@ -126,7 +103,7 @@ func TestParityShortConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, replyOnce)
+	tcptest.Serve(t, ln, replyOnce)
 	port := ln.Addr().(*net.TCPAddr).Port
 	cport := freePort(t)
 	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(port)}, func() {
@@ -161,7 +138,7 @@ func TestParityResetAndRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
+	tcptest.Serve(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
 	port := ln.Addr().(*net.TCPAddr).Port
 	closed := freePort(t)
 	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(port) + " or tcp port " + strconv.Itoa(closed)}, func() {
@@ -187,7 +164,7 @@ func TestParityKeepAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
+	tcptest.Serve(t, ln, func(c net.Conn) { io.Copy(io.Discard, c) })
 	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}, func() {
 		d := net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: time.Second, Interval: time.Second, Count: 5}}
 		c, err := d.Dial("tcp", ln.Addr().String())
@@ -214,7 +191,7 @@ func TestParitySlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, func(c net.Conn) {
+	tcptest.Serve(t, ln, func(c net.Conn) {
 		buf := make([]byte, 256)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		time.Sleep(300 * time.Millisecond)
@@ -253,7 +230,7 @@ func labExchange(t *testing.T, addr string, n int) string {
 	if err != nil {
 		t.Skipf("listen %s: %v", addr, err)
 	}
-	echoServer(t, ln, replyOnce)
+	tcptest.Serve(t, ln, replyOnce)
 	go func() {}()
 	return ln.Addr().String()
 }
@@ -316,7 +293,7 @@ func TestParityMidConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, func(c net.Conn) { io.Copy(c, c) })
+	tcptest.Serve(t, ln, func(c net.Conn) { io.Copy(c, c) })
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +321,7 @@ func TestParityUrgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoServer(t, ln, func(c net.Conn) { c.SetDeadline(time.Now().Add(3 * time.Second)); io.Copy(io.Discard, c) })
+	tcptest.Serve(t, ln, func(c net.Conn) { c.SetDeadline(time.Now().Add(3 * time.Second)); io.Copy(io.Discard, c) })
 	file := tcpdump(t, "lo", []string{"tcp port " + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}, func() {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
