@@ -788,24 +788,40 @@ func TestServerCaptureFails(t *testing.T) {
 func TestServerCaptureEveryInterface(t *testing.T) {
 	skipUnlessCaptureRoot(t)
 	file := filepath.Join(t.TempDir(), "any.pcapng")
-	s := startCLIServer(t, "--addr", "0.0.0.0:0", "--capture", file, "--capture-iface", "lo")
+	port, res := capturedExchange(t, func(port string) string { return "127.0.0.1:" + port }, "--addr", "0.0.0.0:0", "--capture", file, "--capture-iface", "lo")
+	oneConversation(t, file, port, res)
+}
+
+// capturedExchange runs "tcplab server" with args, which make it capture
+// on lo, until it says it captures; then runs one exchange with it at
+// addr(port), stops it, and returns the port and the exchange's result.
+func capturedExchange(t *testing.T, addr func(port string) string, args ...string) (string, *client.Result) {
+	t.Helper()
+	s := startCLIServer(t, args...)
 	_, port, _ := net.SplitHostPort(s.addr)
 	syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
-	res, err := client.Exchange(t.Context(), client.Config{}, "127.0.0.1:"+port, "42")
+	res, err := client.Exchange(t.Context(), client.Config{}, addr(port), "42")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.stop(t); err != nil {
 		t.Fatalf("server Run = %v\n%s", err, s.stderr)
 	}
+	return port, res
+}
+
+// oneConversation checks that tshark finds one conversation on port in
+// file, carrying res's request and reply, and returns its packets.
+func oneConversation(t *testing.T, file, port string, res *client.Result) []string {
+	t.Helper()
 	convs := tsharkConversations(t, file, port)
 	if len(convs) != 1 {
 		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
 	}
-	sent, reply, err := checkConversation(convs[0])
-	if err != nil || sent != string(res.Request) || reply != string(res.Reply) {
+	if sent, reply, err := checkConversation(convs[0]); err != nil || sent != string(res.Request) || reply != string(res.Reply) {
 		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
 	}
+	return convs[0]
 }
 
 // TestServerCaptureNotPermitted runs "tcplab server --capture" in a child
@@ -906,15 +922,9 @@ func TestServerCaptureSIGTERM(t *testing.T) {
 		t.Fatal("server still running 20 s after SIGTERM")
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	convs := tsharkConversations(t, file, port)
-	if len(convs) != 1 {
-		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
-	}
-	if sent, reply, err := checkConversation(convs[0]); err != nil || sent != string(res.Request) || reply != string(res.Reply) {
-		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
-	}
-	if !strings.Contains(stderr.String(), "captured="+strconv.Itoa(len(convs[0]))+" received="+strconv.Itoa(len(convs[0]))+" dropped=0\n") {
-		t.Errorf("stderr lacks the capture's counts (%d packets):\n%s", len(convs[0]), stderr)
+	conv := oneConversation(t, file, port, res)
+	if !strings.Contains(stderr.String(), "captured="+strconv.Itoa(len(conv))+" received="+strconv.Itoa(len(conv))+" dropped=0\n") {
+		t.Errorf("stderr lacks the capture's counts (%d packets):\n%s", len(conv), stderr)
 	}
 }
 
@@ -1048,23 +1058,8 @@ func TestServerCaptureIPv6(t *testing.T) {
 		ln.Close()
 	}
 	file := filepath.Join(t.TempDir(), "v6.pcapng")
-	s := startCLIServer(t, "--addr", "[::1]:0", "--capture", file)
-	_, port, _ := net.SplitHostPort(s.addr)
-	syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`INFO capturing tcp port `+port+` on lo to `))
-	res, err := client.Exchange(t.Context(), client.Config{}, s.addr, "42")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.stop(t); err != nil {
-		t.Fatalf("server Run = %v\n%s", err, s.stderr)
-	}
-	convs := tsharkConversations(t, file, port)
-	if len(convs) != 1 {
-		t.Fatalf("tshark found %d conversations, want 1: %q", len(convs), convs)
-	}
-	if sent, reply, err := checkConversation(convs[0]); err != nil || sent != string(res.Request) || reply != string(res.Reply) {
-		t.Errorf("conversation: sent %q, reply %q, %v; want %q, %q\n%s", sent, reply, err, res.Request, res.Reply, strings.Join(convs[0], "\n"))
-	}
+	port, res := capturedExchange(t, func(port string) string { return net.JoinHostPort("::1", port) }, "--addr", "[::1]:0", "--capture", file)
+	oneConversation(t, file, port, res)
 }
 
 func TestInterfaceNote(t *testing.T) {
