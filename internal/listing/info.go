@@ -157,9 +157,51 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		dst = b[:i]
 	default:
 		dst = appendOptionsSCPS(b[:i], opts, r.SACKBase, r.SCPSCapable)
+		if len(t) < t.HeaderLen() && !r.OptionsMalformed {
+			dst = appendCutOption(dst, opts, t.HeaderLen()-20, r.SACKBase)
+		}
 	}
-	if r.OptionsTruncated {
+	if r.OptionsTruncated && !r.OptionsMalformed {
+		// tshark's dissection stopped where the capture cut the
+		// options (unless an earlier option's had thrown).
 		dst = append(dst, "[Packet size limited during capture]"...)
+	}
+	return dst
+}
+
+// appendCutOption appends what tshark summarises of the option the
+// capture cut, opts being the options captured and n the length the
+// header gives them: the dissectors that append to Info before reading
+// what is missing (TCP-AO, MD5 and Fast Open cookies: their name; SACK:
+// the blocks captured whole; Quick-Start: the rate, once its byte is
+// captured). An option that would run past the header is not dissected.
+func appendCutOption(dst, opts []byte, n int, sackBase uint32) []byte {
+	it := decode.OptionIter{Buf: opts}
+	for it.Next() {
+	}
+	if it.Err == "" || it.Off+1 >= len(opts) || it.Off+int(opts[it.Off+1]) > n {
+		return dst
+	}
+	kind, optLen, d := opts[it.Off], int(opts[it.Off+1]), opts[it.Off+2:]
+	switch kind {
+	case decode.OptSACK:
+		for ; len(d) >= 8; d = d[8:] {
+			dst = append(dst, " SLE="...)
+			dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase))
+			dst = append(dst, " SRE="...)
+			dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase))
+		}
+	case 19:
+		dst = append(dst, " MD5"...)
+	case 27:
+		if optLen == 8 && len(d) >= 1 {
+			dst = append(dst, " QSresp="...)
+			dst = append(dst, qsRates[d[0]&0x0f]...)
+		}
+	case 29:
+		dst = append(dst, "TCP AO"...)
+	case 34:
+		dst = appendTFO(dst, optLen)
 	}
 	return dst
 }

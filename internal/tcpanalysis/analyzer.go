@@ -66,7 +66,7 @@ type Result struct {
 	AckedFrame uint32
 
 	// OptionsTruncated is true when the capture cut the header inside
-	// its options (or before them). Wireshark stops dissecting there, so
+	// its options (or before them), short of what Wireshark reads. Wireshark stops dissecting there, so
 	// it shows none of the analysis for the segment (the analysis still
 	// updates the conversation's state).
 	OptionsTruncated bool
@@ -440,7 +440,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		}
 	}
 
-	r.OptionsTruncated = len(t) < hlen
+	r.OptionsTruncated = len(t) < hlen && !cutUnread(t.Options(), hlen-20)
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
 	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)

@@ -92,3 +92,22 @@ func (b *SCPSBindings) Next() bool {
 	b.ID = id
 	return true
 }
+
+// Stopped reports whether Wireshark's dissection of the segment stopped
+// in its options, cut by the snap length (OptionsTruncated) or throwing
+// on a malformed option (OptionsMalformed): it then shows none of the
+// segment's analysis, and its taps (the conversation table, follow) do
+// not see the segment.
+func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed }
+
+// cutUnread reports whether options cut by the capture (opts, of the n
+// bytes the header announces) lack only bytes that Wireshark 4.0 never
+// reads: the last option is a Quick-Start option ending the header, whose
+// dissector reads only its first 4 bytes (kind, length, function and
+// rate, TTL difference), and those were captured.
+func cutUnread(opts []byte, n int) bool {
+	it := decode.OptionIter{Buf: opts}
+	for it.Next() {
+	}
+	return it.Err != "" && it.Off+4 <= len(opts) && opts[it.Off] == 27 && opts[it.Off+1] == 8 && it.Off+8 == n
+}
