@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // These tests run the lab's original Python programs
@@ -238,7 +239,7 @@ func TestInteropServersAgree(t *testing.T) {
 			s := startCLIServer(t)
 			var lines [2]string
 			for i, addr := range []string{fmt.Sprintf("127.0.0.1:%d", pyPort), s.addr} {
-				c := dialSend(t, addr, req)
+				c := tcptest.DialSend(t, addr, req)
 				reply, err := io.ReadAll(c)
 				if err != nil {
 					t.Fatalf("%s: reading the reply: %v", addr, err)

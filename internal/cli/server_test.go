@@ -35,6 +35,7 @@ import (
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/sockstate"
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // cliServer is "tcplab server" running in the test through Run.
@@ -173,7 +174,7 @@ func TestServerQuiet(t *testing.T) {
 func TestServerLogFormats(t *testing.T) {
 	t.Run("text", func(t *testing.T) {
 		s := startCLIServer(t)
-		c := dialSend(t, s.addr, "hello\n")
+		c := tcptest.DialSend(t, s.addr, "hello\n")
 		io.ReadAll(c)
 		peer := c.LocalAddr().String()
 		re := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{3} WARN closed connection peer=` + regexp.QuoteMeta(peer) + ` kind=no-comma reason="parse request: labproto: request at byte 5: no comma between name and number: \\"hello\\""$`)
@@ -181,7 +182,7 @@ func TestServerLogFormats(t *testing.T) {
 	})
 	t.Run("json", func(t *testing.T) {
 		s := startCLIServer(t, "--log-format", "json")
-		c := dialSend(t, s.addr, "Client of Louis,abc\n")
+		c := tcptest.DialSend(t, s.addr, "Client of Louis,abc\n")
 		io.ReadAll(c)
 		line := syncbuf.WaitFor(t, "stderr", s.stderr, regexp.MustCompile(`(?m)^(\{.*"closed connection".*\})$`))
 		var e struct{ Level, Msg, Peer, Kind, Reason string }
@@ -192,21 +193,6 @@ func TestServerLogFormats(t *testing.T) {
 			t.Errorf("log = %+v", e)
 		}
 	})
-}
-
-// dialSend connects to addr and sends s.
-func dialSend(t *testing.T, addr, s string) net.Conn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.WriteString(c, s); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // waitAccepted returns once the server at addr has accepted in, a
@@ -220,7 +206,7 @@ func dialSend(t *testing.T, addr, s string) net.Conn {
 // left to read (readByServer).
 func waitAccepted(t *testing.T, addr string, in net.Conn) {
 	t.Helper()
-	c := dialSend(t, addr, "probe,7")
+	c := tcptest.DialSend(t, addr, "probe,7")
 	if reply, err := io.ReadAll(c); err != nil || !bytes.HasPrefix(reply, []byte("Server of Nuk,")) {
 		t.Fatalf("probe exchange: reply %q, %v", reply, err)
 	}
@@ -257,7 +243,7 @@ func readByServer(t *testing.T, c net.Conn) {
 // new connections are refused, and Run returns nil (exit 0).
 func TestServerShutdownInFlight(t *testing.T) {
 	s := startCLIServer(t)
-	c := dialSend(t, s.addr, "Client of")
+	c := tcptest.DialSend(t, s.addr, "Client of")
 	waitAccepted(t, s.addr, c)
 	s.cancel()
 	// The listener closes soon after the context ends, while the
@@ -288,7 +274,7 @@ func TestServerShutdownInFlight(t *testing.T) {
 func TestServerAcceptLoops(t *testing.T) {
 	s := startCLIServer(t, "--accept-loops", "3", "--quiet")
 	for n := range 10 {
-		c := dialSend(t, s.addr, fmt.Sprintf("Client of Louis,%d", n+1))
+		c := tcptest.DialSend(t, s.addr, fmt.Sprintf("Client of Louis,%d", n+1))
 		if reply, err := io.ReadAll(c); err != nil || !regexp.MustCompile(`^Server of Nuk,\d+$`).Match(reply) {
 			t.Fatalf("exchange %d: reply %q, %v", n+1, reply, err)
 		}
@@ -302,7 +288,7 @@ func TestServerAcceptLoops(t *testing.T) {
 // hold the shutdown beyond --shutdown-timeout.
 func TestServerShutdownTimeout(t *testing.T) {
 	s := startCLIServer(t, "--shutdown-timeout", "200ms")
-	c := dialSend(t, s.addr, "Client of")
+	c := tcptest.DialSend(t, s.addr, "Client of")
 	waitAccepted(t, s.addr, c)
 	if err := s.stop(t); err != nil {
 		t.Errorf("Run = %v, want nil", err)
@@ -445,7 +431,7 @@ func TestServerSignals(t *testing.T) {
 				cmd.Process.Kill()
 			}()
 			addr := syncbuf.WaitFor(t, "stdout", stdout, regexp.MustCompile(`listening on (\S+)\n`))
-			c := dialSend(t, addr, "Client of")
+			c := tcptest.DialSend(t, addr, "Client of")
 			waitAccepted(t, addr, c)
 			cmd.Process.Signal(sig)
 			syncbuf.WaitFor(t, "stderr", stderr, regexp.MustCompile(`shutting down`))
@@ -624,7 +610,7 @@ func TestServerCapture(t *testing.T) {
 		t.Fatal("exchange 150: answered, want the server to close without replying")
 	}
 	// An exchange in flight when the server is told to stop.
-	c := dialSend(t, s.addr, "Client of")
+	c := tcptest.DialSend(t, s.addr, "Client of")
 	// As waitAccepted, with a client that closes its end, so that the
 	// probe's conversation is whole too.
 	probe, err := client.Exchange(ctx, client.Config{Name: "probe"}, s.addr, "7")
@@ -1031,7 +1017,7 @@ func TestServerCapturePeerNeverCloses(t *testing.T) {
 	skipUnlessCaptureRoot(t)
 	file := filepath.Join(t.TempDir(), "open.pcapng")
 	s := startCLIServer(t, "--capture", file)
-	c := dialSend(t, s.addr, "Client of Louis,42\n") // closed when the test ends
+	c := tcptest.DialSend(t, s.addr, "Client of Louis,42\n") // closed when the test ends
 	if reply, err := bufio.NewReader(c).ReadString(','); err != nil || reply != "Server of Nuk," {
 		t.Fatalf("reply %q, %v", reply, err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/sockstate"
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // TestFastPeerNeverReads is TestPeerNeverReads on serveFast's path (a
@@ -214,19 +215,7 @@ func TestFastWaitingServedWhileAccepting(t *testing.T) {
 			close(out.release)
 		}
 	}()
-	dial := func(req string) net.Conn {
-		t.Helper()
-		c, err := net.DialTimeout("tcp4", ts.addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDeadline(time.Now().Add(20 * time.Second))
-		if _, err := io.WriteString(c, req); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	dial := func(req string) net.Conn { return tcptest.DialSend(t, ts.addr, req) }
 	w := dial("") // accepted before its request: it waits in the loop's set
 	ts.waitAccepted(t, 1)
 	conns := []net.Conn{w, dial("X,1")}

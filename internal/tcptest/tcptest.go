@@ -1,6 +1,7 @@
 package tcptest
 
 import (
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -80,4 +81,21 @@ func RefusedAddr(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// DialSend connects to addr, sends s, and returns the connection, which
+// has a 20 s deadline for what the test does next and is closed when the
+// test ends. It fails the test if the connection or the send fails.
+func DialSend(t testing.TB, addr, s string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

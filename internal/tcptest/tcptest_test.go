@@ -73,6 +73,24 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+func TestDialSend(t *testing.T) {
+	got := make(chan string, 1)
+	addr := Start(t, func(c net.Conn) {
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	})
+	c := DialSend(t, addr, "Client of Louis,42")
+	c.(*net.TCPConn).CloseWrite()
+	select {
+	case s := <-got:
+		if s != "Client of Louis,42" {
+			t.Errorf("server read %q, want %q", s, "Client of Louis,42")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server read nothing in 10 s")
+	}
+}
+
 func TestRefusedAddr(t *testing.T) {
 	addr := RefusedAddr(t)
 	c, err := net.Dial("tcp", addr)
