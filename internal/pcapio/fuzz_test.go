@@ -195,10 +195,7 @@ func FuzzPcapngRoundTrip(f *testing.F) {
 			return
 		}
 		w.Flush()
-		rd, err := NewReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rd := mustReader(t, &buf)
 		rec, err := rd.Next()
 		if err != nil {
 			t.Fatal(err)

@@ -103,10 +103,7 @@ func TestPcapRoundTrip(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					rd, err := NewReader(&buf)
-					if err != nil {
-						t.Fatal(err)
-					}
+					rd := mustReader(t, &buf)
 					if rd.Compressed() != gz {
 						t.Errorf("Compressed() = %v, want %v", rd.Compressed(), gz)
 					}
@@ -151,10 +148,7 @@ func TestPcapFCSBits(t *testing.T) {
 	if got := binary.LittleEndian.Uint32(buf.Bytes()[20:]); got != 0x24000001 {
 		t.Fatalf("link type field = %#08x, want 0x24000001", got)
 	}
-	rd, err := NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := mustReader(t, &buf)
 	rec, err := rd.Next()
 	if err != nil {
 		t.Fatal(err)
@@ -238,10 +232,7 @@ func TestPcapngRoundTrip(t *testing.T) {
 				zw.Close()
 				data = zb.Bytes()
 			}
-			rd, err := NewReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rd := mustReader(t, bytes.NewReader(data))
 			got, err := readAll(t, rd)
 			if err != nil {
 				t.Fatal(err)
@@ -337,10 +328,7 @@ func TestPcapngHandmadeBlocks(t *testing.T) {
 				{Data: []byte("abcd"), CaptureLen: 4, OrigLen: 4, Timestamp: 1e9, Resolution: 6, Link: decode.LinkRaw, Offset: int64(off2)},
 				{Data: []byte("xyz"), CaptureLen: 3, OrigLen: 3, Timestamp: 2.5e9, Resolution: 6, Link: decode.LinkRaw, Offset: int64(off3)},
 			}
-			rd, err := NewReader(bytes.NewReader(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rd := mustReader(t, bytes.NewReader(f))
 			got, err := readAll(t, rd)
 			if err != nil {
 				t.Fatal(err)
@@ -381,10 +369,7 @@ func TestTimestampResolutions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := append(ngSHB(false), ngIDB(false, decode.LinkEthernet, 0, tt.opts...)...)
 			f = append(f, ngEPB(false, 0, tt.units, nil, 0)...)
-			rd, err := NewReader(bytes.NewReader(f))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rd := mustReader(t, bytes.NewReader(f))
 			rec, err := rd.Next()
 			if err != nil {
 				t.Fatal(err)
@@ -547,10 +532,7 @@ func TestNextAllocs(t *testing.T) {
 			}
 			w.Flush()
 		}
-		rd, err := NewReader(bytes.NewReader(buf.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		rd := mustReader(t, bytes.NewReader(buf.Bytes()))
 		n := testing.AllocsPerRun(1000, func() {
 			if _, err := rd.Next(); err != nil {
 				t.Fatal(err)
