@@ -66,18 +66,10 @@ func labPeer(t *testing.T) string {
 	})
 }
 
+// labExchange runs one lab exchange with number n against addr.
 func labExchange(t *testing.T, addr string, n int) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(c, "Client of Louis,%d\n", n)
-	if _, err := io.ReadAll(c); err != nil {
-		t.Fatal(err)
-	}
+	tcptest.Exchange(t, addr, fmt.Sprintf("Client of Louis,%d\n", n))
 }
 
 // startCapture runs "tcplab capture" with args through Run in the

@@ -73,7 +73,7 @@ func TestFastAcceptBackoff(t *testing.T) {
 			}
 			served := make(chan error, 1)
 			go func() { served <- s.Serve(context.Background(), ln) }()
-			if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
+			if got := tcptest.Exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
 				t.Errorf("reply after accept errors = %q", got)
 			}
 			waits := acceptWaits(logs)
@@ -121,7 +121,7 @@ func TestFastNoLeak(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		served := make(chan error, 1)
 		go func() { served <- s.Serve(ctx, ln) }()
-		exchange(t, ln.Addr().String(), "Client of Louis,42")
+		tcptest.Exchange(t, ln.Addr().String(), "Client of Louis,42")
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -161,7 +161,7 @@ func TestFastSilentPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if got := exchange(t, ts.addr, "Client of Louis,42"); !replyRE.MatchString(got) {
+	if got := tcptest.Exchange(t, ts.addr, "Client of Louis,42"); !replyRE.MatchString(got) {
 		t.Errorf("reply to another client = %q", got)
 	}
 	e := ts.waitLog(t, c.LocalAddr().String())

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tcplab/tcplab/internal/syncbuf"
+	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
 // testServer is a Server serving on loopback for one test.
@@ -123,32 +124,12 @@ func (ts *testServer) entries(t *testing.T) []logEntry {
 	return es
 }
 
-// exchange sends req on a new connection and returns everything the
-// server sends before it closes.
-func exchange(t *testing.T, addr, req string) string {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, req); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("reading the reply to %q: %v", req, err)
-	}
-	return string(reply)
-}
-
 var replyRE = regexp.MustCompile(`^Server of Nuk,([1-9][0-9]?|100)$`)
 
 // checkServed checks that the server answers a good request now.
 func checkServed(t *testing.T, ts *testServer) {
 	t.Helper()
-	if got := exchange(t, ts.addr, "Client of Louis,42"); !replyRE.MatchString(got) {
+	if got := tcptest.Exchange(t, ts.addr, "Client of Louis,42"); !replyRE.MatchString(got) {
 		t.Errorf("good request while a bad peer is connected: reply %q, want %v", got, replyRE)
 	}
 }
@@ -336,7 +317,7 @@ func checkPeerNeverReads(t *testing.T, ln net.Listener) {
 		t.Fatal(err)
 	}
 	// Meanwhile another client is answered in full.
-	if got := exchange(t, ts.addr, "Client of Louis,42"); !strings.HasPrefix(got, big+",") {
+	if got := tcptest.Exchange(t, ts.addr, "Client of Louis,42"); !strings.HasPrefix(got, big+",") {
 		t.Errorf("good client got %d bytes, want the %d-byte name and a number", len(got), len(big))
 	}
 	e := ts.waitLog(t, c.LocalAddr().String())
@@ -654,7 +635,7 @@ func TestAcceptBackoff(t *testing.T) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(context.Background(), &flakyListener{Listener: ln, fails: 3}) }()
-	if got := exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
+	if got := tcptest.Exchange(t, ln.Addr().String(), "Client of Louis,42"); !replyRE.MatchString(got) {
 		t.Errorf("reply after accept errors = %q", got)
 	}
 	waits := acceptWaits(logs)
@@ -721,7 +702,7 @@ func TestSeedRepeats(t *testing.T) {
 		ts := start(t, Config{Rand: rand.NewPCG(42, 42), Output: io.Discard}, "tcp4")
 		var got []string
 		for range 5 {
-			got = append(got, exchange(t, ts.addr, "a,1"))
+			got = append(got, tcptest.Exchange(t, ts.addr, "a,1"))
 		}
 		return got
 	}

@@ -99,3 +99,24 @@ func DialSend(t testing.TB, addr, s string) net.Conn {
 	}
 	return c
 }
+
+// Exchange sends req to addr on a new connection and returns everything
+// the server sends before it closes, within 10 s. It fails the test if the
+// connection, the send or the read fails.
+func Exchange(t testing.TB, addr, req string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading the reply to %q: %v", req, err)
+	}
+	return string(reply)
+}

@@ -91,6 +91,17 @@ func TestDialSend(t *testing.T) {
 	}
 }
 
+func TestExchange(t *testing.T) {
+	addr := Start(t, func(c net.Conn) {
+		b := make([]byte, 64)
+		n, _ := c.Read(b)
+		io.WriteString(c, "reply to "+string(b[:n]))
+	})
+	if got, want := Exchange(t, addr, "Client of Louis,42"), "reply to Client of Louis,42"; got != want {
+		t.Errorf("Exchange = %q, want %q", got, want)
+	}
+}
+
 func TestRefusedAddr(t *testing.T) {
 	addr := RefusedAddr(t)
 	c, err := net.Dial("tcp", addr)
