@@ -156,52 +156,16 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		i = put32(b, i, tb, 1<<min(opts[19], 14))
 		dst = b[:i]
 	default:
-		dst = appendOptionsSCPS(b[:i], opts, r.SACKBase, r.SCPSCapable)
-		if len(t) < t.HeaderLen() && !r.OptionsMalformed {
-			dst = appendCutOption(dst, opts, t.HeaderLen()-20, r.SACKBase)
+		malformedAt := -1
+		if r.OptionsMalformed {
+			malformedAt = int(r.MalformedAt)
 		}
+		dst = appendOptionsSCPS(b[:i], opts, t.HeaderLen()-20, r.SACKBase, r.SCPSCapable, malformedAt)
 	}
-	if r.OptionsTruncated && !r.OptionsMalformed {
+	if r.OptionsTruncated {
 		// tshark's dissection stopped where the capture cut the
-		// options (unless an earlier option's had thrown).
+		// options.
 		dst = append(dst, "[Packet size limited during capture]"...)
-	}
-	return dst
-}
-
-// appendCutOption appends what tshark summarises of the option the
-// capture cut, opts being the options captured and n the length the
-// header gives them: the dissectors that append to Info before reading
-// what is missing (TCP-AO, MD5 and Fast Open cookies: their name; SACK:
-// the blocks captured whole; Quick-Start: the rate, once its byte is
-// captured). An option that would run past the header is not dissected.
-func appendCutOption(dst, opts []byte, n int, sackBase uint32) []byte {
-	it := decode.OptionIter{Buf: opts}
-	for it.Next() {
-	}
-	if it.Err == "" || it.Off+1 >= len(opts) || it.Off+int(opts[it.Off+1]) > n {
-		return dst
-	}
-	kind, optLen, d := opts[it.Off], int(opts[it.Off+1]), opts[it.Off+2:]
-	switch kind {
-	case decode.OptSACK:
-		for ; len(d) >= 8; d = d[8:] {
-			dst = append(dst, " SLE="...)
-			dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase))
-			dst = append(dst, " SRE="...)
-			dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase))
-		}
-	case 19:
-		dst = append(dst, " MD5"...)
-	case 27:
-		if optLen == 8 && len(d) >= 1 {
-			dst = append(dst, " QSresp="...)
-			dst = append(dst, qsRates[d[0]&0x0f]...)
-		}
-	case 29:
-		dst = append(dst, "TCP AO"...)
-	case 34:
-		dst = appendTFO(dst, optLen)
 	}
 	return dst
 }
@@ -236,19 +200,21 @@ func appendLabels(dst []byte, r *tcpanalysis.Result) []byte {
 }
 
 // appendOptions appends the options tshark summarises in the Info column,
-// in header order, for a flow that has sent no SCPS capabilities.
+// in header order, for whole options of a flow that has sent no SCPS
+// capabilities.
 func appendOptions(dst, opts []byte, sackBase uint32) []byte {
-	return appendOptionsSCPS(dst, opts, sackBase, false)
+	return appendOptionsSCPS(dst, opts, len(opts), sackBase, false, -1)
 }
 
 // appendOptionsSCPS appends the options tshark summarises in the Info
-// column, in header order. Options with a length tshark rejects, and
-// kinds it does not summarise, add nothing; the walk stops at an option
-// that runs past the header, as tshark's does, and at one whose
-// dissection throws in tshark, which appends "[Malformed Packet]"
-// (tcpanalysis.OptionMalformed). scpsCapable is true when the flow has
-// sent SCPS capabilities before the segment.
-func appendOptionsSCPS(dst, opts []byte, sackBase uint32, scpsCapable bool) []byte {
+// column, in header order: opts are the options captured of the n bytes
+// the header announces. Options with a length tshark rejects, and kinds
+// it does not summarise, add nothing; the walk stops at an option that
+// runs past the header, as tshark's does, and at malformedAt (-1: none),
+// the offset of the option where tshark's dissection throws, with
+// "[Malformed Packet]" (tcpanalysis.OptionReads). scpsCapable is true
+// when the flow has sent SCPS capabilities before the segment.
+func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable bool, malformedAt int) []byte {
 	if tcpanalysis.TimestampOnly(opts) {
 		dst = append(dst, " TSval="...)
 		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])))
@@ -273,13 +239,7 @@ func appendOptionsSCPS(dst, opts []byte, sackBase uint32, scpsCapable bool) []by
 		case decode.OptSACKPerm:
 			dst = append(dst, " SACK_PERM"...)
 		case decode.OptSACK:
-			for len(d) >= 8 {
-				dst = append(dst, " SLE="...)
-				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase))
-				dst = append(dst, " SRE="...)
-				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase))
-				d = d[8:]
-			}
+			dst = appendSACK(dst, d, sackBase)
 		case decode.OptTimestamp:
 			if o.Len == 10 {
 				dst = append(dst, " TSval="...)
@@ -292,43 +252,30 @@ func appendOptionsSCPS(dst, opts []byte, sackBase uint32, scpsCapable bool) []by
 				dst = append(dst, " ECHO="...)
 				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
 			}
-		case 19: // MD5 signature (RFC 2385)
-			if o.Len == 18 {
-				dst = append(dst, " MD5"...)
-			}
-		case 28: // user timeout (RFC 5482)
-			if o.Len == 4 {
-				dst = append(dst, " USER_TO="...)
-				dst = appendUint(dst, uint64(binary.BigEndian.Uint16(d)&0x7fff))
-			}
 		case 11, 12, 13: // CC, CC.NEW, CC.ECHO (RFC 1644)
 			if o.Len == 6 {
 				dst = append(dst, " CC="...)
 				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
+			}
+		case 19: // MD5 signature (RFC 2385)
+			if o.Len == 18 {
+				dst = append(dst, " MD5"...)
 			}
 		case tcpanalysis.OptSCPS:
 			if o.Len == 4 {
 				scpsCapable = true
 				dst = appendSCPS(dst, d[0], d[1])
 			} else if scpsCapable {
-				// Extended capabilities (CCSDS 714.0-B-2 section 3.2.5).
-				bs := tcpanalysis.SCPSBindings{Buf: d}
-				for bs.Next() {
-					dst = append(dst, " EXCAP="...)
-					dst = appendUint(dst, uint64(bs.ID))
-				}
-				if bs.Malformed {
-					return append(dst, malformed...)
-				}
+				dst = appendEXCAP(dst, d, len(d))
 			}
-		case tcpanalysis.OptSNACK:
-			if tcpanalysis.OptionMalformed(&it.Opt, scpsCapable) {
-				return append(dst, malformed...)
-			}
-		case 27: // Quick-Start response (RFC 4782)
+		case 27: // Quick-Start (RFC 4782)
 			if o.Len == 8 {
-				dst = append(dst, " QSresp="...)
-				dst = append(dst, qsRates[d[0]&0x0f]...)
+				dst = appendQS(dst, d[0])
+			}
+		case 28: // user timeout (RFC 5482)
+			if o.Len == 4 {
+				dst = append(dst, " USER_TO="...)
+				dst = appendUint(dst, uint64(binary.BigEndian.Uint16(d)&0x7fff))
 			}
 		case 29: // TCP-AO (RFC 5925): tshark appends it without a space
 			dst = append(dst, "TCP AO"...)
@@ -345,8 +292,76 @@ func appendOptionsSCPS(dst, opts []byte, sackBase uint32, scpsCapable bool) []by
 				dst = strconv.AppendUint(dst, uint64(exid), 16)
 			}
 		}
+		if it.Off == malformedAt {
+			return append(dst, malformed...)
+		}
+	}
+	if it.Err != "" && it.Off+1 < len(opts) && opts[it.Off+1] >= 2 && it.Off+int(opts[it.Off+1]) <= n {
+		// The capture cut this option.
+		dst = appendCutOption(dst, opts[it.Off:], sackBase, scpsCapable)
+		if it.Off == malformedAt {
+			dst = append(dst, malformed...)
+		}
 	}
 	return dst
+}
+
+// appendCutOption appends what tshark summarises of an option the
+// capture cut, o being the bytes captured from its kind: what the
+// dissectors append to Info before they read the bytes missing (TCP-AO,
+// MD5 and Fast Open cookies: their name; SACK: the blocks captured whole;
+// Quick-Start: the rate, once its byte is captured; SCPS extended
+// capabilities: the binding spaces captured whole).
+func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
+	l, d := int(o[1]), o[2:]
+	switch o[0] {
+	case decode.OptSACK:
+		dst = appendSACK(dst, d, sackBase)
+	case 19:
+		dst = append(dst, " MD5"...)
+	case tcpanalysis.OptSCPS:
+		if l != 4 && scpsCapable {
+			dst = appendEXCAP(dst, d, l-2)
+		}
+	case 27:
+		if l == 8 && len(d) >= 1 {
+			dst = appendQS(dst, d[0])
+		}
+	case 29:
+		dst = append(dst, "TCP AO"...)
+	case 34:
+		dst = appendTFO(dst, l)
+	}
+	return dst
+}
+
+// appendSACK appends the SACK blocks whole in d, relative to sackBase.
+func appendSACK(dst, d []byte, sackBase uint32) []byte {
+	for ; len(d) >= 8; d = d[8:] {
+		dst = append(dst, " SLE="...)
+		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)-sackBase))
+		dst = append(dst, " SRE="...)
+		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d[4:])-sackBase))
+	}
+	return dst
+}
+
+// appendEXCAP appends the binding spaces of SCPS extended capabilities
+// that tshark reads whole, d being the data captured of the n bytes the
+// option holds after its kind and length.
+func appendEXCAP(dst, d []byte, n int) []byte {
+	bs := tcpanalysis.SCPSBindings{Buf: d, Len: n}
+	for bs.Next() {
+		dst = append(dst, " EXCAP="...)
+		dst = appendUint(dst, uint64(bs.ID))
+	}
+	return dst
+}
+
+// appendQS appends tshark's summary of a Quick-Start option whose
+// function and rate byte is fr.
+func appendQS(dst []byte, fr byte) []byte {
+	return append(append(dst, " QSresp="...), qsRates[fr&0x0f]...)
 }
 
 // malformed is what tshark appends to Info when a dissector throws on a

@@ -66,7 +66,7 @@ type Result struct {
 	AckedFrame uint32
 
 	// OptionsTruncated is true when the capture cut the header inside
-	// its options (or before them), short of what Wireshark reads. Wireshark stops dissecting there, so
+	// its options (or before them) short of bytes Wireshark reads. Wireshark stops dissecting there, so
 	// it shows none of the analysis for the segment (the analysis still
 	// updates the conversation's state).
 	OptionsTruncated bool
@@ -84,6 +84,9 @@ type Result struct {
 	// scaling and reads no window scale option after it (the analysis
 	// still updates the conversation's state).
 	OptionsMalformed bool
+	// MalformedAt is the offset in the options of the option where
+	// Wireshark's dissection throws, when OptionsMalformed.
+	MalformedAt uint16
 	// SCPSCapable is true when the segment's flow had sent an SCPS
 	// capabilities option before this segment (Wireshark's scps_capable),
 	// which makes Wireshark read a longer SCPS option as extended
@@ -421,17 +424,22 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// Options: a window scale option sets the flow's shift for later
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
-	r.SCPSCapable, r.OptionsMalformed = fwd.scpsCapable, false
+	r.SCPSCapable, r.OptionsMalformed, r.MalformedAt = fwd.scpsCapable, false, 0
+	end := optsOK
 	switch opts := t.Options(); {
-	case TimestampOnly(opts):
-	case LinuxSYNOptions(opts):
+	case len(t) >= hlen && TimestampOnly(opts):
+	case len(t) >= hlen && LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
-	default:
-		r.OptionsMalformed = walkOptions(opts, fwd)
+	case hlen > 20:
+		var at int
+		end, at = walkOptions(opts, hlen-20, fwd, r.Ack)
+		r.OptionsMalformed, r.MalformedAt = end == optsMalformed, uint16(at)
+	case len(t) < hlen:
+		end = optsCut
 	}
 	// Wireshark checks the handshake's options after dissecting them, so
 	// not when their dissection threw.
-	if flags&decode.FlagSYN != 0 && len(t) >= hlen && !r.OptionsMalformed {
+	if flags&decode.FlagSYN != 0 && end == optsOK {
 		verifyWindowScaling(flags&decode.FlagACK != 0, fwd, rev)
 		if flags&decode.FlagACK != 0 && (fwd.scpsCapable || rev.scpsCapable) && !(fwd.scpsCapable && rev.scpsCapable) {
 			// SCPS capabilities count only when both sides offered
@@ -440,7 +448,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		}
 	}
 
-	r.OptionsTruncated = len(t) < hlen && !cutUnread(t.Options(), hlen-20)
+	r.OptionsTruncated = end == optsCut
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
 	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)

@@ -9,88 +9,187 @@ const (
 	OptSNACK = 21 // selective negative acknowledgement (section 3.5)
 )
 
+// How Wireshark's dissection of a segment's options ends.
+const (
+	optsOK        = iota // no exception
+	optsCut              // it read past the bytes captured ("[Packet size limited during capture]")
+	optsMalformed        // it read past an option's own length ("[Malformed Packet]")
+)
+
 // walkOptions walks the options of a segment that are not in one of the
-// common layouts: it reads the window scale and SCPS capabilities into
-// fwd, and reports whether Wireshark's dissection of the options throws
-// (OptionMalformed), where it stops reading them.
-func walkOptions(opts []byte, fwd *flow) bool {
-	it := decode.OptionIter{Buf: opts}
-	for it.Next() {
-		o := &it.Opt
-		switch o.Kind {
-		case decode.OptWS:
-			if o.Len == 3 {
-				fwd.winScale = int16(min(o.Data[0], 14))
-			}
-		case OptSCPS:
-			if o.Len == 4 {
-				fwd.scpsCapable = true
-			}
+// common layouts as Wireshark 4.0's dissectors read them: opts are the
+// bytes captured of the n the header announces, ack is the segment's
+// acknowledgement number as Wireshark's tcph holds it (relative with the
+// ACK flag, raw without). It reads the window scale and SCPS capabilities
+// into fwd, and returns how the dissection ends and, when it throws on a
+// malformed option, that option's offset.
+func walkOptions(opts []byte, n int, fwd *flow, ack uint32) (end, at int) {
+	for off := 0; off < n; {
+		if off >= len(opts) {
+			return optsCut, off // the next kind byte was not captured
 		}
-		if OptionMalformed(o, fwd.scpsCapable) {
-			return true
+		kind := opts[off]
+		if kind == decode.OptEOL || kind == decode.OptNOP {
+			off++
+			continue
 		}
+		if off+1 >= len(opts) {
+			return optsCut, off
+		}
+		l := int(opts[off+1])
+		if l < 2 || off+l > n {
+			return optsOK, off // Wireshark stops the walk without reading on
+		}
+		o := decode.Option{Kind: kind, Len: l, Data: opts[off+2 : min(off+l, len(opts))]}
+		switch r, malformed := OptionReads(&o, fwd.scpsCapable, ack); {
+		case r > 2+len(o.Data):
+			return optsCut, off
+		case malformed:
+			return optsMalformed, off
+		}
+		switch {
+		case kind == decode.OptWS && l == 3:
+			fwd.winScale = int16(min(o.Data[0], 14))
+		case kind == OptSCPS && l == 4:
+			fwd.scpsCapable = true
+		}
+		off += l
 	}
-	return false
+	return optsOK, 0
 }
 
-// OptionMalformed reports whether Wireshark 4.0's dissection of option o
-// throws, which ends the dissection of the segment: a SNACK option of
-// its proper length 6 always does (the dissector reads the segment's
-// acknowledgement number at offset 8 of the 6-byte option), and an SCPS
-// option other than the 4-byte capabilities one does when scpsCapable
-// (the flow offered SCPS capabilities, so it is read as extended
-// capabilities) and its binding spaces run past the option.
-func OptionMalformed(o *decode.Option, scpsCapable bool) bool {
+// OptionReads returns how many bytes of option o, from its kind byte,
+// Wireshark 4.0's dissector reads before it ends or throws, and whether
+// it then throws on a malformed option (reading past the option's own
+// length). o.Len is the length the option announces; o.Data may hold
+// fewer bytes when the capture cut the option. scpsCapable is true when
+// the flow has offered SCPS capabilities; ack is as for walkOptions.
+//
+// The malformed options: a SNACK option of its proper length 6 (the
+// dissector reads the segment's acknowledgement number at offset 8 of
+// the option), a SACK option without a whole block when ack is at most
+// 2^31 (the D-SACK check reads the first block), and SCPS extended
+// capabilities whose binding spaces run past the option.
+func OptionReads(o *decode.Option, scpsCapable bool, ack uint32) (n int, malformed bool) {
+	l := o.Len
 	switch o.Kind {
-	case OptSNACK:
-		return o.Len == 6
+	case decode.OptMSS, 28: // MSS, user timeout
+		if l == 4 {
+			return 4, false
+		}
+	case decode.OptWS:
+		if l == 3 {
+			return 3, false
+		}
+	case decode.OptSACK:
+		n = 2 + (l-2)/8*8
+		if (l-2)%8 >= 4 {
+			n += 4
+		}
+		if l < 10 && int32(ack) >= 0 {
+			return n, true
+		}
+		return n, false
+	case 6, 7, 11, 12, 13: // echo, echo reply, CC, CC.NEW, CC.ECHO
+		if l == 6 {
+			return 6, false
+		}
+	case decode.OptTimestamp:
+		if l == 10 {
+			return 10, false
+		}
+	case 19: // MD5
+		if l == 18 {
+			return 18, false
+		}
 	case OptSCPS:
-		if o.Len != 4 && scpsCapable {
-			b := SCPSBindings{Buf: o.Data}
+		if l == 4 {
+			return 4, false
+		}
+		if scpsCapable {
+			b := SCPSBindings{Buf: o.Data, Len: l - 2}
 			for b.Next() {
 			}
-			return b.Malformed
+			return 2 + b.Read(), b.Malformed
 		}
+	case OptSNACK:
+		if l == 6 {
+			return 6, true
+		}
+	case 27: // Quick-Start
+		if l == 8 {
+			return 4, false
+		}
+	case 29: // TCP-AO
+		if l >= 4 {
+			return l, false
+		}
+	default:
+		// Fast Open, experimental and unknown options show their data
+		// whole; MPTCP and the rest read at most that much.
+		return l, false
 	}
-	return false
+	return 2, false
 }
 
 // SCPSBindings walks the binding spaces of SCPS extended capabilities
 // as Wireshark 4.0 does: each is an identifier, a byte whose high nibble
 // is the length of its data in 16-bit words, then the data. Wireshark
-// shows each binding space whose data fits in the option ("EXCAP=ID").
+// shows each binding space it reads whole ("EXCAP=ID").
 //
-//	b := tcpanalysis.SCPSBindings{Buf: opt.Data}
+//	b := tcpanalysis.SCPSBindings{Buf: opt.Data, Len: opt.Len - 2}
 //	for b.Next() { use(b.ID) }
 //	if b.Malformed { ... }
 type SCPSBindings struct {
-	Buf []byte // the option's data, after kind and length
+	Buf []byte // the option's data captured, after kind and length
+	Len int    // the length of the option's data (len(Buf) or more)
 	ID  byte   // the binding space identifier Next found
 	// Malformed is true when the walk ran past the option, where
 	// Wireshark's dissection throws.
 	Malformed bool
 	off       int
+	cut       bool
 }
 
 // Next advances to the next binding space, reporting false at the end of
-// the option or when the binding space runs past it (then Malformed).
+// the option, where the capture cut it, or when the binding space runs
+// past the option (then Malformed).
 func (b *SCPSBindings) Next() bool {
-	if b.off >= len(b.Buf) || b.Malformed {
+	if b.off >= b.Len || b.Malformed || b.cut {
 		return false
 	}
-	if b.off+1 >= len(b.Buf) {
-		b.Malformed = true
+	if !b.readTo(b.off + 2) {
 		return false
 	}
-	id := b.Buf[b.off]
-	b.off += 2 + int(b.Buf[b.off+1]>>4)*2
-	if b.off > len(b.Buf) {
-		b.Malformed = true
+	id, end := b.Buf[b.off], b.off+2+int(b.Buf[b.off+1]>>4)*2
+	if !b.readTo(end) {
 		return false
 	}
-	b.ID = id
+	b.ID, b.off = id, end
 	return true
+}
+
+// readTo reports whether Wireshark reads the data up to end without
+// throwing, and records why it throws.
+func (b *SCPSBindings) readTo(end int) bool {
+	switch {
+	case end > b.Len:
+		b.Malformed = true
+	case end > len(b.Buf):
+		b.cut = true
+	default:
+		return true
+	}
+	return false
+}
+
+// Read returns how many bytes of the data the walk has read: all the
+// captured ones when the capture stopped it.
+func (b *SCPSBindings) Read() int {
+	if b.cut {
+		return len(b.Buf) + 1
+	}
+	return b.off
 }
 
 // Stopped reports whether Wireshark's dissection of the segment stopped
@@ -99,15 +198,3 @@ func (b *SCPSBindings) Next() bool {
 // segment's analysis, and its taps (the conversation table, follow) do
 // not see the segment.
 func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed }
-
-// cutUnread reports whether options cut by the capture (opts, of the n
-// bytes the header announces) lack only bytes that Wireshark 4.0 never
-// reads: the last option is a Quick-Start option ending the header, whose
-// dissector reads only its first 4 bytes (kind, length, function and
-// rate, TTL difference), and those were captured.
-func cutUnread(opts []byte, n int) bool {
-	it := decode.OptionIter{Buf: opts}
-	for it.Next() {
-	}
-	return it.Err != "" && it.Off+4 <= len(opts) && opts[it.Off] == 27 && opts[it.Off+1] == 8 && it.Off+8 == n
-}
