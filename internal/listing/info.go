@@ -257,10 +257,8 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 				dst = append(dst, " CC="...)
 				dst = appendUint(dst, uint64(binary.BigEndian.Uint32(d)))
 			}
-		case 19: // MD5 signature (RFC 2385)
-			if o.Len == 18 {
-				dst = append(dst, " MD5"...)
-			}
+		case 19: // MD5 signature (RFC 2385), of any length
+			dst = append(dst, " MD5"...)
 		case tcpanalysis.OptSCPS:
 			if o.Len == 4 {
 				scpsCapable = true
@@ -309,7 +307,7 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 // appendCutOption appends what tshark summarises of an option the
 // capture cut, o being the bytes captured from its kind: what the
 // dissectors append to Info before they read the bytes missing (TCP-AO,
-// MD5 and Fast Open cookies: their name; SACK: the blocks captured whole;
+// MD5 and SACK_PERM: their name; SACK: the blocks captured whole;
 // Quick-Start: the rate, once its byte is captured; SCPS extended
 // capabilities: the binding spaces captured whole).
 func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
@@ -329,8 +327,8 @@ func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
 		}
 	case 29:
 		dst = append(dst, "TCP AO"...)
-	case 34:
-		dst = appendTFO(dst, l)
+	case decode.OptSACKPerm:
+		dst = append(dst, " SACK_PERM"...)
 	}
 	return dst
 }

@@ -139,10 +139,14 @@ func rareSYNs() [][]byte {
 	for v := range 256 { // every capability bit
 		all = append(all, []byte{20, 4, byte(v), []byte{0, 1, 255}[v%3]})
 	}
-	body := []byte{0x05, 0x80, 0, 7, 0xff, 0xff, 0xff, 0xff, 9, 9}
-	for n := 2; n <= 12; n++ {
-		for _, kind := range []byte{11, 12, 13, 20, 21, 27, 29} {
-			all = append(all, append([]byte{kind, byte(n)}, body[:n-2]...))
+	// The rare kinds, and the common ones whose dissectors read (or
+	// not) the bytes a snap length cuts.
+	body := []byte{0x05, 0x80, 0, 7, 0xff, 0xff, 0xff, 0xff, 9, 9, 0x10, 0x20, 0, 0, 0, 1, 2, 3}
+	for n := 2; n <= 20; n++ {
+		for _, kind := range []byte{11, 12, 13, 20, 21, 27, 29, 2, 3, 4, 5, 6, 8, 19, 28, 34, 99} {
+			if n <= 12 || kind == 19 || kind == 29 || kind == 5 {
+				all = append(all, append([]byte{kind, byte(n)}, body[:n-2]...))
+			}
 		}
 	}
 	for _, v := range []uint32{0, 1, 5, 1 << 31, 1<<32 - 1} {
@@ -224,6 +228,19 @@ func rareScenarios() ([]endpoints, [][]seg) {
 			seg{at: at + 1020, seq: 90001, ack: 70001, flags: fA, win: 100})
 		convs, all = append(convs, e), append(all, s)
 	}
+	// SACK options without a whole block on ACKs whose relative number is
+	// on either side of 2^31, and on a segment without the ACK flag.
+	e := endpoints{ep("10.0.2.1:43000"), ep("10.0.2.2:5555")}
+	s := []seg{
+		{at: 0, seq: 10, flags: fS, win: 65535},
+		{at: 10, fromB: true, seq: 1 << 20, ack: 11, flags: fS | fA, win: 65535},
+	}
+	for i, ack := range []uint32{1<<20 + 1, 1<<20 - 5, 1<<20 + 3<<30, 1<<20 + 1<<31 - 1} {
+		s = append(s, seg{at: int64(20 + i), seq: 11, ack: ack, flags: fA, win: 65535, opts: []byte{5, 6, 0, 0, 0, 1}},
+			seg{at: int64(30 + i), seq: 11, ack: ack, flags: 0, win: 65535, opts: []byte{5, 2}})
+	}
+	convs, all = append(convs, e), append(all, s)
+
 	// SCPS offered only in the SYN, only in the SYN/ACK, and mid-stream.
 	for i, who := range []string{"syn", "synack", "mid"} {
 		e := endpoints{ep(fmt.Sprintf("10.0.1.1:%d", 42000+i)), ep("10.0.1.2:5555")}

@@ -41,6 +41,9 @@ func walkOptions(opts []byte, n int, fwd *flow, ack uint32) (end, at int) {
 			return optsOK, off // Wireshark stops the walk without reading on
 		}
 		o := decode.Option{Kind: kind, Len: l, Data: opts[off+2 : min(off+l, len(opts))]}
+		// Wireshark reads r bytes, then throws on a malformed option
+		// (reading past its length); a read of bytes not captured
+		// before that stops it with the snap length note.
 		switch r, malformed := OptionReads(&o, fwd.scpsCapable, ack); {
 		case r > 2+len(o.Data):
 			return optsCut, off
@@ -81,15 +84,19 @@ func OptionReads(o *decode.Option, scpsCapable bool, ack uint32) (n int, malform
 		if l == 3 {
 			return 3, false
 		}
+	case decode.OptSACKPerm:
+		return 2, false
 	case decode.OptSACK:
+		// The blocks whole; of a partial block, its left edge, or the
+		// bytes an expert item for a 1 to 3 byte remainder spans.
 		n = 2 + (l-2)/8*8
-		if (l-2)%8 >= 4 {
+		switch rem := (l - 2) % 8; {
+		case rem >= 4:
 			n += 4
+		case rem > 0:
+			n += rem
 		}
-		if l < 10 && int32(ack) >= 0 {
-			return n, true
-		}
-		return n, false
+		return n, l < 10 && int32(ack) >= 0
 	case 6, 7, 11, 12, 13: // echo, echo reply, CC, CC.NEW, CC.ECHO
 		if l == 6 {
 			return 6, false
