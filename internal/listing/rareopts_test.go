@@ -241,6 +241,17 @@ func rareScenarios() ([]endpoints, [][]seg) {
 	}
 	convs, all = append(convs, e), append(all, s)
 
+	// A window scale option after EOL, which tshark does not read; EOL
+	// then an option the capture cuts (see snapRare).
+	e = endpoints{ep("10.0.2.1:43001"), ep("10.0.2.2:5555")}
+	s = []seg{
+		{at: 0, seq: 10, flags: fS, win: 65535, opts: []byte{2, 4, 5, 0xb4, 0, 3, 3, 7}},
+		{at: 10, fromB: true, seq: 100, ack: 11, flags: fS | fA, win: 65535, opts: []byte{3, 3, 2}},
+		{at: 20, seq: 11, ack: 101, flags: fA, win: 10},
+		{at: 30, seq: 11, ack: 101, flags: fS, win: 10, opts: []byte{0, 27, 8, 5, 0, 0, 0, 0, 0}},
+	}
+	convs, all = append(convs, e), append(all, s)
+
 	// SCPS offered only in the SYN, only in the SYN/ACK, and mid-stream.
 	for i, who := range []string{"syn", "synack", "mid"} {
 		e := endpoints{ep(fmt.Sprintf("10.0.1.1:%d", 42000+i)), ep("10.0.1.2:5555")}

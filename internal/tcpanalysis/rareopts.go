@@ -29,7 +29,14 @@ func walkOptions(opts []byte, n int, fwd *flow, ack uint32) (end, at int) {
 			return optsCut, off // the next kind byte was not captured
 		}
 		kind := opts[off]
-		if kind == decode.OptEOL || kind == decode.OptNOP {
+		if kind == decode.OptEOL {
+			// The rest is padding, which Wireshark shows whole.
+			if n > len(opts) {
+				return optsCut, off
+			}
+			return optsOK, 0
+		}
+		if kind == decode.OptNOP {
 			off++
 			continue
 		}
