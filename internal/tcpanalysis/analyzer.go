@@ -77,8 +77,9 @@ type Result struct {
 	HeaderCut bool
 
 	// OptionsMalformed is true when Wireshark's dissection of the
-	// options throws (a SNACK option, or SCPS extended capabilities that
-	// run past their option; see OptionMalformed): Info then ends with
+	// options throws reading past an option's length (a SNACK option, a
+	// SACK option without a whole block, SCPS extended capabilities that
+	// run past their option; see OptionReads): Info then ends with
 	// "[Malformed Packet]" after the options before that one, and
 	// Wireshark shows none of the segment's analysis, checks no window
 	// scaling and reads no window scale option after it (the analysis
