@@ -376,3 +376,45 @@ func TestParityRareOptions(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRareOptions analyses a SYN with arbitrary options, cut to snap
+// bytes of its TCP header, then a SYN/ACK with the same options: the
+// analysis and Info must not panic, and Info must end as the analysis
+// says tshark's dissection did.
+func FuzzRareOptions(f *testing.F) {
+	f.Add([]byte{27, 8, 0x05, 0x40, 0, 0, 0, 0}, 60)             // Quick-Start, whole
+	f.Add([]byte{27, 8, 0x05, 0x40, 0, 0, 0, 0}, 24)             // Quick-Start cut after its rate
+	f.Add([]byte{20, 4, 0xff, 1, 20, 6, 1, 0x20, 0, 0}, 60)      // SCPS, extended capabilities past their option
+	f.Add([]byte{20, 4, 0xff, 1, 20, 8, 1, 0x10, 0, 0, 2, 0}, 9) // SCPS cut in the fixed header
+	f.Add([]byte{21, 6, 0, 1, 0, 2, 3, 3, 7}, 60)                // SNACK before a window scale
+	f.Add([]byte{5, 6, 0, 0, 0, 1}, 25)                          // SACK without a whole block, cut
+	f.Add([]byte{0, 29, 4, 1, 2}, 22)                            // EOL, then TCP-AO cut
+	f.Fuzz(func(t *testing.T, opts []byte, snap int) {
+		if len(opts) > 40 {
+			opts = opts[:40]
+		}
+		e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:5555")}
+		a := tcpanalysis.New()
+		for i, s := range []seg{{seq: 1, flags: fS, win: 1, opts: opts}, {fromB: true, seq: 9, ack: 2, flags: fS | fA, win: 1, opts: opts}} {
+			fr := e.frame(s)
+			if n := 34 + snap; i == 0 && snap >= 0 && n < len(fr) {
+				fr = fr[:n]
+			}
+			var d decode.Packet
+			if err := decode.Decode(decode.LinkEthernet, fr, &d); err != nil {
+				return
+			}
+			var r tcpanalysis.Result
+			if !a.Analyze(uint32(i+1), 0, len(fr), &d, &r) {
+				return
+			}
+			info := string(AppendInfo(nil, &d, &r))
+			if r.OptionsMalformed != strings.HasSuffix(info, malformed) {
+				t.Errorf("options % x, snap %d: OptionsMalformed %v, Info %q", opts, snap, r.OptionsMalformed, info)
+			}
+			if r.OptionsMalformed && r.OptionsTruncated {
+				t.Errorf("options % x, snap %d: both malformed and cut", opts, snap)
+			}
+		}
+	})
+}
