@@ -241,6 +241,18 @@ func rareScenarios() ([]endpoints, [][]seg) {
 	}
 	convs, all = append(convs, e), append(all, s)
 
+	// The stateless ones on ACKs and data, both ways.
+	e = endpoints{ep("10.0.2.1:43002"), ep("10.0.2.2:5555")}
+	s = []seg{
+		{at: 0, seq: 10, flags: fS, win: 65535},
+		{at: 10, fromB: true, seq: 100, ack: 11, flags: fS | fA, win: 65535},
+	}
+	for i, o := range [][]byte{{27, 8, 0x3a, 9, 0, 0, 0, 0}, {29, 6, 1, 2, 3, 4}, {12, 6, 0, 0, 1, 0}, {20, 4, 0x10, 0x42}} {
+		s = append(s, seg{at: int64(20 + 2*i), seq: 11 + 3*uint32(i), ack: 101, flags: fA | fP, win: 65535, payload: 3, opts: o},
+			seg{at: int64(21 + 2*i), fromB: true, seq: 101, ack: 11 + 3*uint32(i+1), flags: fA, win: 65535, opts: o})
+	}
+	convs, all = append(convs, e), append(all, s)
+
 	// A window scale option after EOL, which tshark does not read; EOL
 	// then an option the capture cuts (see snapRare).
 	e = endpoints{ep("10.0.2.1:43001"), ep("10.0.2.2:5555")}
