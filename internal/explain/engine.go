@@ -49,9 +49,9 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 		c.flagged = map[uint32]int{}
 	}
 	// tshark shows no analysis for a segment whose options the capture
-	// cut short.
+	// cut short or one of whose options its dissector throws on.
 	flags := r.Analysis
-	if r.OptionsTruncated {
+	if r.Stopped() {
 		flags = 0
 	}
 	if flags != 0 {

@@ -43,7 +43,7 @@ func newFollower(stream uint32) *follower { return &follower{stream: stream} }
 
 // add takes one segment of the capture.
 func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
-	if r.Stream != f.stream || r.OptionsTruncated {
+	if r.Stream != f.stream || r.Stopped() {
 		// tshark's follow tap does not see a segment whose options the
 		// snap length cut: its dissection stopped before.
 		return

@@ -371,9 +371,10 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 // ExpertFields returns the tcp.analysis.* fields tshark shows for the
 // segment: its flags, plus the plain retransmission flag that tshark adds
 // to fast and spurious retransmissions; none when tshark stopped before
-// printing its analysis (options cut by the snap length).
+// printing its analysis (options cut by the snap length, or an option
+// its dissector throws on).
 func ExpertFields(r *tcpanalysis.Result) tcpanalysis.Flags {
-	if r.OptionsTruncated {
+	if r.Stopped() {
 		return 0
 	}
 	fl := r.Analysis

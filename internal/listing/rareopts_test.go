@@ -364,12 +364,6 @@ func TestParityRareOptions(t *testing.T) {
 				d := fieldDiffs(w, g)
 				if strings.Contains(w.Info, "[Malformed Packet]") {
 					malformed++
-					// Known difference until ExpertFields (line.go)
-					// also checks Result.Stopped: tshark shows no
-					// analysis fields for a malformed segment.
-					d = slices.DeleteFunc(d, func(s string) bool {
-						return strings.HasPrefix(s, "analysis:") || strings.HasPrefix(s, "dup_ack_")
-					})
 				}
 				if len(d) > 0 {
 					t.Errorf("frame %d:\n\t%s", n, strings.Join(d, "\n\t"))
@@ -382,8 +376,31 @@ func TestParityRareOptions(t *testing.T) {
 			if name == "full" && malformed == 0 {
 				t.Error("no malformed packet in the capture: the SNACK cases are untested")
 			}
-			list, _, _ := tsharkListing(t, file, nil)
+			if name == "snapped" {
+				// Only the packet list: with -z taps, tshark 4.0
+				// dissects the cut SYNs differently (it adds
+				// "[Packet size limited during capture]" after a cut
+				// Quick-Start option, and its conversation table is
+				// empty), so the list is compared without them.
+				list, _, _ := tsharkListing(t, file, nil)
+				compareText(t, file, list)
+				t.Logf("%d TCP packets, %d malformed", len(want), malformed)
+				return
+			}
+			// The conversation table and the follow output of every
+			// stream with a malformed segment, which tshark's taps skip.
+			var streams []int
+			for _, w := range want {
+				if strings.Contains(w.Info, "[Malformed Packet]") && !slices.Contains(streams, int(w.Stream)) {
+					streams = append(streams, int(w.Stream))
+				}
+			}
+			list, conv, follows := tsharkListing(t, file, streams)
 			compareText(t, file, list)
+			compareConversations(t, file, conv)
+			for _, n := range streams {
+				compareFollow(t, file, n, follows[n])
+			}
 			t.Logf("%d TCP packets, %d malformed", len(want), malformed)
 		})
 	}

@@ -111,7 +111,7 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	} else {
 		s.BytesC2S += counted
 	}
-	if !r.OptionsTruncated {
+	if !r.Stopped() {
 		if s.Tap == 0 {
 			s.TapFirst, s.TapFirstTime = srcOf(p), ts
 		}
