@@ -265,6 +265,26 @@ func TestWriteWithoutCapture(t *testing.T) {
 	if strings.Contains(out, "UNEXPECTED") || strings.Contains(out, "── Files") {
 		t.Errorf("Write output:\n%s", out)
 	}
+	// The remedy, in the presentation's language, with each command on
+	// a line of its own to copy.
+	for _, tc := range []struct {
+		lang explain.Lang
+		why  string
+	}{
+		{explain.English, "capture on lo: not permitted: the CAP_NET_RAW capability is missing."},
+		{explain.TraditionalChinese, "無法在 lo 上擷取：缺少 CAP_NET_RAW 權限。"},
+	} {
+		b.Reset()
+		if err := Write(&b, o, nil, Presentation{Lang: tc.lang}); err != nil {
+			t.Fatal(err)
+		}
+		bin := capture.RemedyBinary()
+		for _, want := range []string{tc.why, "\n    sudo " + bin + " demo\n    sudo setcap cap_net_raw+ep " + bin + "\n"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("Write (%v) lacks %q:\n%s", tc.lang, want, b.String())
+			}
+		}
+	}
 	o.Cases[1].Err = &client.Error{Op: "connect to", Kind: client.ErrTimeout}
 	b.Reset()
 	Write(&b, o, nil, Presentation{})
