@@ -566,7 +566,7 @@ func verifyWindowScaling(synack bool, fwd, rev *flow) {
 
 func ltSeq(x, y uint32) bool { return int32(x-y) < 0 }
 func leSeq(x, y uint32) bool { return int32(x-y) <= 0 }
-func gtSeq(x, y uint32) bool { return int32(x-y) > 0 }
+func gtSeq(x, y uint32) bool { return int32(y-x) < 0 } // as tshark's GT_SEQ: at a distance of exactly 2^31, both gtSeq and ltSeq hold
 
 // sequence is Wireshark 4.0's tcp_analyze_sequence_number: it sets the
 // expert flags of one segment from the state of both flows, then updates

@@ -185,6 +185,18 @@ func TestAnalysisFlags(t *testing.T) {
 			want: []Flags{0, 0, 0, LostSegment, OutOfOrder},
 		},
 		{
+			// tshark's GT_SEQ(x, y) is (int32)(y - x) < 0: true at a
+			// distance of exactly 2^31, where x - y > 0 is not.
+			name: "an ACK exactly 2^31 past what was sent acks unseen data",
+			pkts: []pkt{
+				{us: 0, seq: A, flags: syn, win: 100},
+				{us: 1, s2c: true, seq: B, ack: A + 1, flags: syn | ack, win: 100},
+				{us: 2, seq: A + 1, ack: B + 1, flags: ack, win: 100},
+				{us: 3, seq: A + 1, ack: B + 1 + 1<<31, flags: ack, win: 100},
+			},
+			want: []Flags{0, 0, 0, AckLostSegment},
+		},
+		{
 			name: "ports reused by a SYN with a new ISN; a retransmitted SYN is not reuse",
 			pkts: []pkt{
 				{us: 0, seq: A, flags: syn, win: 100},
