@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/demo"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/impair"
@@ -158,7 +159,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	o, runErr := demo.Run(ctx, cfg)
 	if o == nil {
 		if errors.Is(runErr, os.ErrPermission) {
-			fmt.Fprintf(env.Stderr, "tcplab demo: the impaired network needs root: CAP_NET_ADMIN and CAP_NET_RAW (and CAP_SYS_ADMIN for the namespaces); run it with sudo:\n    sudo %s demo %s\n", binName(), strings.Join(args, " "))
+			fmt.Fprintf(env.Stderr, "tcplab demo: the impaired network needs root: CAP_NET_ADMIN and CAP_NET_RAW (and CAP_SYS_ADMIN for the namespaces); run it with sudo:\n    sudo %s demo %s\n", capture.RemedyBinary(), strings.Join(args, " "))
 		}
 		return runErr
 	}
@@ -189,14 +190,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		errs = append([]error{runErr}, errs...)
 	}
 	return errors.Join(errs...)
-}
-
-// binName is how the user ran tcplab, for a command to copy.
-func binName() string {
-	if len(os.Args) > 0 && strings.HasSuffix(os.Args[0], "tcplab") {
-		return os.Args[0]
-	}
-	return "tcplab"
 }
 
 // parseSize reads a byte count: a number with an optional unit, B, KB, MB
