@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/seqnum"
 )
 
 // maxUnacked bounds the unacknowledged segments remembered per direction,
@@ -564,10 +565,6 @@ func verifyWindowScaling(synack bool, fwd, rev *flow) {
 	}
 }
 
-func ltSeq(x, y uint32) bool { return int32(x-y) < 0 }
-func leSeq(x, y uint32) bool { return int32(x-y) <= 0 }
-func gtSeq(x, y uint32) bool { return int32(y-x) < 0 } // as tshark's GT_SEQ: at a distance of exactly 2^31, both gtSeq and ltSeq hold
-
 // sequence is Wireshark 4.0's tcp_analyze_sequence_number: it sets the
 // expert flags of one segment from the state of both flows, then updates
 // the state. The checks, their order and their early exits follow
@@ -610,7 +607,7 @@ func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq
 	}
 	// A segment beyond the next expected sequence number: something in
 	// between was not captured.
-	if fwd.nextSeq != 0 && gtSeq(seq, fwd.nextSeq) && flags&rst == 0 {
+	if fwd.nextSeq != 0 && seqnum.Value(seq).Greater(seqnum.Value(fwd.nextSeq)) && flags&rst == 0 {
 		*fl |= LostSegment
 		// tshark 4.0.17 reports an ACK of unseen data again after the
 		// flow skipped some: its "one report until a duplicate ACK"
@@ -664,7 +661,7 @@ finishedFwd:
 
 	// An ACK beyond everything seen from the peer acknowledges segments
 	// that were not captured.
-	if rev.maxSeqToBeAcked != 0 && gtSeq(ack, rev.maxSeqToBeAcked) && flags&ackf != 0 {
+	if rev.maxSeqToBeAcked != 0 && seqnum.Value(ack).Greater(seqnum.Value(rev.maxSeqToBeAcked)) && flags&ackf != 0 {
 		if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
 			// Move the peer's mark so that the same gap is reported
 			// once.
@@ -684,7 +681,7 @@ finishedFwd:
 	// out-of-order: a segment with data, SYN or FIN that does not advance
 	// the sequence number.
 	if seglen > 0 || flags&(syn|fin) != 0 {
-		seqNotAdvanced := fwd.nextSeq != 0 && ltSeq(seq, fwd.nextSeq)
+		seqNotAdvanced := fwd.nextSeq != 0 && seqnum.Value(seq).Less(seqnum.Value(fwd.nextSeq))
 		if *fl&KeepAlive != 0 {
 			goto finishedRetrans
 		}
@@ -693,7 +690,7 @@ finishedFwd:
 		if seglen > 1 && fwd.nextSeq-1 == seq {
 			seqNotAdvanced = false
 		}
-		if seglen > 0 && rev.lastAck != 0 && leSeq(seq+seglen, rev.lastAck) {
+		if seglen > 0 && rev.lastAck != 0 && seqnum.Value(seq+seglen).LessEq(seqnum.Value(rev.lastAck)) {
 			*fl |= SpuriousRetransmission
 			goto finishedRetrans
 		}
@@ -729,7 +726,7 @@ finishedRetrans:
 		fwd.unacked.add(unackedSeg{nextSeq: nextseq, frame: frame})
 		fwd.prunedValid = false
 	}
-	if gtSeq(nextseq, fwd.nextSeq) || fwd.nextSeq == 0 {
+	if seqnum.Value(nextseq).Greater(seqnum.Value(fwd.nextSeq)) || fwd.nextSeq == 0 {
 		if *fl&ZeroWindowProbe == 0 {
 			fwd.nextSeq = nextseq
 			fwd.nextSeqTime = ts
@@ -758,7 +755,7 @@ finishedRetrans:
 				}
 				continue
 			}
-			if gtSeq(u.nextSeq, ack) {
+			if seqnum.Value(u.nextSeq).Greater(seqnum.Value(ack)) {
 				kept = append(kept, u)
 			}
 		}
