@@ -282,7 +282,7 @@ func (a *acceptor) finish(err error) {
 // failing that gives it a goroutine of its own.
 func (a *acceptor) watch(c *fdConn) {
 	c.mu.Lock()
-	c.limit = time.Now().Add(a.s.readTimeout)
+	c.limit = c.rd // readRequest's deadline: just accepted + the read timeout
 	c.mu.Unlock()
 	a.addEv = syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(c.fd)}
 	err := a.epw.Control(a.addFn)
