@@ -150,9 +150,9 @@ type acceptor struct {
 	waiting    map[int32]*fdConn // in the epoll set, by descriptor: accepted before their request
 	pollFn     func(fd uintptr) bool
 	pollNowFn  func(fd uintptr)
-	accepts    int       // since the waiting connections were last served
-	nextExpiry time.Time // no waiting connection's read timeout passes before
-	events     []syscall.EpollEvent
+	accepts    int                  // since the waiting connections were last served
+	nextExpiry time.Time            // no waiting connection's read timeout passes before
+	events     []syscall.EpollEvent // poll's results: events[:nready]
 	nready     int
 	addFn      func(fd uintptr)
 	addEv      syscall.EpollEvent
@@ -163,7 +163,8 @@ type acceptor struct {
 // newAcceptor creates the accept loop's epoll set, holding the listener
 // (level-triggered: ready while connections are queued).
 func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.RawConn, result chan error, sh *backoff) (*acceptor, error) {
-	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, result: result, backoff: sh, waiting: make(map[int32]*fdConn)}
+	a := &acceptor{s: s, ctx: ctx, ln: ln, rc: rc, result: result, backoff: sh,
+		waiting: make(map[int32]*fdConn), events: make([]syscall.EpollEvent, 64)}
 	if err := rc.Control(func(fd uintptr) { a.lfd = int32(fd) }); err != nil {
 		return nil, err
 	}
@@ -205,7 +206,6 @@ func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.Raw
 // exchange had to wait for its peer and a new goroutine took over.
 func (a *acceptor) loop() {
 	s := a.s
-	events := make([]syscall.EpollEvent, 64)
 	var ready []*fdConn
 	for {
 		select {
@@ -230,7 +230,7 @@ func (a *acceptor) loop() {
 			if err == errNotYet {
 				var stop bool
 				a.accepts = 0
-				if ready, stop = a.wait(events, ready[:0]); stop {
+				if ready, stop = a.wait(ready[:0]); stop {
 					return
 				}
 				continue
@@ -261,7 +261,7 @@ func (a *acceptor) loop() {
 		if a.accepts++; a.accepts >= serveReadyEvery && len(a.waiting) > 0 {
 			a.accepts = 0
 			var stop bool
-			if ready, stop = a.serveReady(events, ready[:0]); stop {
+			if ready, stop = a.serveReady(ready[:0]); stop {
 				return
 			}
 		}
@@ -298,7 +298,7 @@ func (a *acceptor) watch(c *fdConn) {
 // timeout ends. It reports whether this goroutine must stop running the
 // loop: an exchange had to wait and a new goroutine took over, or the set
 // was closed (then the result is sent).
-func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
+func (a *acceptor) wait(ready []*fdConn) ([]*fdConn, bool) {
 	var first time.Time
 	for _, c := range a.waiting {
 		if first.IsZero() || c.limit.Before(first) {
@@ -309,7 +309,7 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 		a.epf.SetReadDeadline(first)
 		a.deadline = first
 	}
-	a.events, a.nready = events, 0
+	a.nready = 0
 	if err := a.epw.Read(a.pollFn); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			a.expire(time.Now())
@@ -325,7 +325,7 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 		}
 		return ready, true
 	}
-	return a.serveEvents(events[:a.nready], ready)
+	return a.serveEvents(ready)
 }
 
 // serveReady serves the waiting connections whose request has arrived,
@@ -333,15 +333,15 @@ func (a *acceptor) wait(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn
 // connections keep coming, the accept queue may never be empty, and the
 // connections that wait for their request would wait for that. It reports
 // what wait does.
-func (a *acceptor) serveReady(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
+func (a *acceptor) serveReady(ready []*fdConn) ([]*fdConn, bool) {
 	if now := time.Now(); !now.Before(a.nextExpiry) {
 		a.expire(now)
 	}
-	a.events, a.nready = events, 0
+	a.nready = 0
 	if err := a.epw.Control(a.pollNowFn); err != nil {
 		return ready, false // the set is closed: the next wait ends the loop
 	}
-	return a.serveEvents(events[:a.nready], ready)
+	return a.serveEvents(ready)
 }
 
 // expire ends the waiting connections whose read timeout has passed: each
@@ -359,10 +359,11 @@ func (a *acceptor) expire(now time.Time) {
 	}
 }
 
-// serveEvents serves the waiting connections that events say are
-// readable, as wait does.
-func (a *acceptor) serveEvents(events []syscall.EpollEvent, ready []*fdConn) ([]*fdConn, bool) {
-	for _, ev := range events {
+// serveEvents serves the waiting connections that poll's events say are
+// readable, as wait does. It takes them all from the events before it
+// serves any, as a goroutine that takes over the loop polls again.
+func (a *acceptor) serveEvents(ready []*fdConn) ([]*fdConn, bool) {
+	for _, ev := range a.events[:a.nready] {
 		if c := a.waiting[ev.Fd]; c != nil && ev.Fd != a.lfd {
 			delete(a.waiting, ev.Fd)
 			ready = append(ready, c)
