@@ -122,61 +122,75 @@ const (
 // between wide characters. A single word wider than width gets a line of
 // its own.
 func Wrap(text string, width int) []string {
+	if !utf8.ValidString(text) {
+		text = string([]rune(text)) // each invalid byte becomes U+FFFD
+	}
+	// A unit is text[start:end]: a word, or a wide character with the
+	// punctuation glued to it.
 	type unit struct {
-		text  string
-		space bool // a space precedes it
+		start, end int
+		space      bool // a space precedes it
 	}
 	var units []unit
 	space := false
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			units = append(units, unit{cur.String(), space})
+	cur := -1 // the start of the unit being read, or -1
+	flush := func(end int) {
+		if cur >= 0 {
+			units = append(units, unit{cur, end, space})
 			space = false
-			cur.Reset()
+			cur = -1
 		}
 	}
-	glue := false // the next rune joins the current unit
-	for _, r := range text {
+	glue := false     // the next rune joins the current unit
+	lastWide := false // the last rune of the current unit is wide
+	for i, r := range text {
 		switch {
 		case r == ' ' || r == '\n':
-			flush()
+			flush(i)
 			space = true
 			glue = false
 			continue
-		case strings.ContainsRune(noBreakBefore, r):
-			if cur.Len() == 0 && len(units) > 0 && !space {
-				units[len(units)-1].text += string(r)
+		case r >= utf8.RuneSelf && strings.ContainsRune(noBreakBefore, r):
+			if cur < 0 && len(units) > 0 && !space {
+				// The last unit ended at i: r joins it.
+				units[len(units)-1].end = i + utf8.RuneLen(r)
 				continue
 			}
-			cur.WriteRune(r)
+			if cur < 0 {
+				cur = i
+			}
+			lastWide = RuneWidth(r) == 2
 			continue
 		case RuneWidth(r) == 2:
 			if !glue {
-				flush()
+				flush(i)
 			}
-			cur.WriteRune(r)
+			if cur < 0 {
+				cur = i
+			}
+			lastWide = true
 			glue = strings.ContainsRune(noBreakAfter, r)
 			if !glue {
-				flush()
+				flush(i + utf8.RuneLen(r))
 			}
 			continue
 		}
-		if cur.Len() > 0 {
-			last, _ := utf8.DecodeLastRuneInString(cur.String())
-			if RuneWidth(last) == 2 && !glue {
-				flush()
-			}
+		if cur >= 0 && lastWide && !glue {
+			flush(i)
 		}
 		glue = false
-		cur.WriteRune(r)
+		if cur < 0 {
+			cur = i
+		}
+		lastWide = false
 	}
-	flush()
+	flush(len(text))
 	var lines []string
 	var line strings.Builder
 	lw := 0
 	for _, u := range units {
-		uw := Width(u.text)
+		ut := text[u.start:u.end]
+		uw := Width(ut)
 		sep := 0
 		if u.space && lw > 0 {
 			sep = 1
@@ -189,7 +203,7 @@ func Wrap(text string, width int) []string {
 		if sep == 1 {
 			line.WriteByte(' ')
 		}
-		line.WriteString(u.text)
+		line.WriteString(ut)
 		lw += sep + uw
 	}
 	if lw > 0 || len(lines) == 0 {
