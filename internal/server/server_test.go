@@ -369,12 +369,7 @@ func TestFragmented(t *testing.T) {
 				t.Fatalf("reply %q, %v; want %v", reply, err, replyRE)
 			}
 			want := fmt.Sprintf("Client_number: %s\n", tt.number)
-			for end := time.Now().Add(5 * time.Second); !strings.Contains(ts.out.String(), want) && time.Now().Before(end); {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if !strings.Contains(ts.out.String(), want) {
-				t.Errorf("output lacks %q:\n%s", want, ts.out)
-			}
+			syncbuf.WaitFor(t, "the server's output", ts.out, regexp.MustCompile(regexp.QuoteMeta(want)))
 		})
 	}
 }
