@@ -547,8 +547,7 @@ func (c *fdConn) toFile() error {
 func (c *fdConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.closed:
+	if c.closed {
 		return net.ErrClosed
 	}
 	if !c.limit.IsZero() && (t.IsZero() || t.After(c.limit)) {
