@@ -23,7 +23,6 @@ type State uint8
 // The states tests look for.
 const (
 	Established State = 0x01
-	SynRecv     State = 0x03
 	TimeWait    State = 0x06
 	Listen      State = 0x0a
 )
