@@ -40,16 +40,14 @@ func decimalLen(v uint64) int {
 // digits, stored with one 8-byte write; 32-bit numbers (frame numbers,
 // timestamps) from that table and groups of four digits from a second
 // one; larger ones from strconv. (Writing the digits in place with
-// strconv's method measured more instructions, not fewer.)
+// strconv's method measured more instructions, not fewer.) Its body is
+// put32's with a capacity check, written out so that a number costs one
+// call, not two: appendUint is too large to be inlined.
 func appendUint(dst []byte, v uint64) []byte {
 	if v > 1<<32-1 {
 		return strconv.AppendUint(dst, v, 10)
 	}
-	t := smallDecimals.Load()
-	if t == nil {
-		t = buildSmallDecimals()
-		smallDecimals.Store(t)
-	}
+	t := decimals()
 	l := len(dst)
 	if cap(dst)-l < 16 {
 		dst = slices.Grow(dst, 16)
@@ -82,9 +80,10 @@ func appendUint(dst []byte, v uint64) []byte {
 // decimalTables holds, in n, the decimal digits of every number below
 // 65536, each packed in a uint64: the digits from the lowest byte up, the
 // count in the highest; in four, the four digits, with leading zeros, of
-// every number below 10000. smallDecimals points to them once built: it is built on first use (callers racing to build it
-// build the same table); an atomic load costs less than sync.OnceValue's
-// call on each number.
+// every number below 10000. smallDecimals points to them once decimals
+// has built them, on first use (callers racing to build them build the
+// same tables); an atomic load costs less than sync.OnceValue's call on
+// each number.
 var smallDecimals atomic.Pointer[decimalTables]
 
 type decimalTables struct {
