@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/seqnum"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -80,8 +81,8 @@ func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
 	switch {
 	case seq == d.next:
 		f.emit(node, seq, data)
-	case ltSeq(seq, d.next):
-		if ltSeq(d.next, end) {
+	case seqnum.Value(seq).Less(seqnum.Value(d.next)):
+		if seqnum.Value(d.next).Less(seqnum.Value(end)) {
 			f.emit(node, d.next, data[d.next-seq:])
 		}
 	default:
@@ -106,16 +107,16 @@ func (f *follower) emit(node int, seq uint32, data []byte) {
 func (f *follower) drain(node int, final bool) {
 	d := &f.dirs[node]
 	for len(d.pending) > 0 {
-		sort.SliceStable(d.pending, func(i, j int) bool { return ltSeq(d.pending[i].seq, d.pending[j].seq) })
+		sort.SliceStable(d.pending, func(i, j int) bool { return seqnum.Value(d.pending[i].seq).Less(seqnum.Value(d.pending[j].seq)) })
 		progressed := false
 		kept := d.pending[:0]
 		for _, c := range d.pending {
 			end := c.seq + uint32(len(c.data))
 			switch {
-			case !ltSeq(d.next, c.seq) && ltSeq(d.next, end):
+			case !seqnum.Value(d.next).Less(seqnum.Value(c.seq)) && seqnum.Value(d.next).Less(seqnum.Value(end)):
 				f.emit(node, d.next, c.data[d.next-c.seq:])
 				progressed = true
-			case !ltSeq(d.next, end):
+			case !seqnum.Value(d.next).Less(seqnum.Value(end)):
 				// Entirely old: drop.
 			default:
 				kept = append(kept, c)
@@ -134,8 +135,6 @@ func (f *follower) drain(node int, final bool) {
 		}
 	}
 }
-
-func ltSeq(x, y uint32) bool { return int32(x-y) < 0 }
 
 // appendText appends the follow output in tshark's ascii format: a header
 // naming the two nodes, then each chunk's length and bytes (the second
