@@ -183,11 +183,7 @@ func TestCaptureNotPermitted(t *testing.T) {
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"EXIT 1\n", "CAP_NET_RAW", "run tcplab as root", "sudo setcap cap_net_raw+ep ./tcplab"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("capture without CAP_NET_RAW printed:\n%s\nwant it to contain %q", out, want)
-		}
-	}
+	containsAll(t, "capture without CAP_NET_RAW", string(out), []string{"EXIT 1\n", "CAP_NET_RAW", "run tcplab as root", "sudo setcap cap_net_raw+ep ./tcplab"})
 }
 
 // TestCaptureToStdout writes the pcapng file to stdout with "-w -" and
