@@ -192,7 +192,7 @@ func newAcceptor(s *Server, ctx context.Context, ln net.Listener, rc syscall.Raw
 		a.epf.Close()
 		return nil, err
 	}
-	a.control = func(fd uintptr) { a.tryAccept(fd) }
+	a.control = a.tryAccept
 	a.pollFn = a.poll
 	a.pollNowFn = func(fd uintptr) { a.poll(fd) }
 	a.addFn = func(fd uintptr) {
