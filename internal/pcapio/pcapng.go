@@ -228,6 +228,12 @@ func (rd *Reader) nextPcapng() (Record, error) {
 	}
 }
 
+// tryFastEPB is fastEPB in a little-endian pcapng file no error has
+// stopped, tested inline so that other files cost no call.
+func (rd *Reader) tryFastEPB(rec *Record) bool {
+	return rd.err == nil && rd.format == FormatPcapng && !bool(rd.bigEndian) && rd.fastEPB(rec)
+}
+
 // fastEPB reads the next block into rec when it is an Enhanced Packet
 // Block of a little-endian section (what capture tools write), held
 // whole in the buffer and valid, with less work per packet than

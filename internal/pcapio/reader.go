@@ -226,12 +226,12 @@ func (rd *Reader) Stats() []Stats { return rd.stats }
 // record's Data is valid until the next call. After an error, every call
 // returns the same error.
 func (rd *Reader) Next() (Record, error) {
+	var rec Record
+	if rd.tryFastEPB(&rec) {
+		return rec, nil
+	}
 	if rd.err != nil {
 		return Record{}, rd.err
-	}
-	var rec Record
-	if rd.format == FormatPcapng && !bool(rd.bigEndian) && rd.fastEPB(&rec) {
-		return rec, nil
 	}
 	var err error
 	if rd.format == FormatPcapng {
@@ -250,9 +250,11 @@ func (rd *Reader) Next() (Record, error) {
 // rec unchanged. Filling the caller's Record saves a copy of it per
 // record. rec.Data is valid until the next call.
 func (rd *Reader) NextInto(rec *Record) error {
-	if rd.err == nil && rd.format == FormatPcapng && !bool(rd.bigEndian) && rd.fastEPB(rec) {
+	if rd.tryFastEPB(rec) {
 		return nil
 	}
+	// Next tries fastEPB again, in vain: a few instructions, on the rare
+	// records (a block across a buffer refill, not an EPB) that get here.
 	r, err := rd.Next()
 	if err != nil {
 		return err
