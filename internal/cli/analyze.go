@@ -37,9 +37,9 @@ through it in plain language (--lang zh-TW for Traditional Chinese), and
 the RTT table. --no-list leaves out the packet list and conversation table.
 
 FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
-analyze -'); --ladder, --explain and --html need a file. On a corrupt or truncated file, everything before the bad
-record is printed, then the error names its byte offset; the exit status
-is 1.`
+analyze -'); --ladder, --explain and --html need a file. On a corrupt or
+truncated file, everything before the bad record is printed, then the
+error names its byte offset; the exit status is 1.`
 
 func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "analyze", "FILE", analyzeDescription)
