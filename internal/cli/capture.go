@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -91,83 +90,58 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 		return usageError{fmt.Errorf("capture: %w", err)}
 	}
 
-	c, err := capture.Open(cfg)
-	if err != nil {
-		return err // a *capture.PermissionError names CAP_NET_RAW and the remedy
-	}
-	defer c.Close()
-
-	var (
-		out  io.Writer
-		file *os.File
-		fw   *capture.Writer
-	)
-	switch write {
-	case "":
-	case "-":
+	var out io.Writer
+	if write == "-" {
 		// The file goes to stdout (to pipe into tshark -r - or
 		// wireshark -k -i -), so the packet list does not.
 		out, quiet = env.Stdout, true
-	default:
-		if file, err = os.Create(write); err != nil {
-			return fmt.Errorf("capture: %w", err)
-		}
-		defer file.Close()
-		out = file
-	}
-	if out != nil {
-		if fw, err = capture.NewWriter(out, c.Info()); err != nil {
-			return fmt.Errorf("capture: %s: %w", write, err)
-		}
 	}
 	var ll *liveLister
+	var add func(*capture.Packet) error
 	if !quiet {
 		ll = newLiveLister(env.Stdout)
+		add = ll.add
 	}
-	fmt.Fprintf(env.Stderr, "tcplab: capturing on %s%s, snapshot length %d bytes; Ctrl-C to stop\n",
-		c.Info().Interface, describeFilter(cfg.Filter), cfg.SnapLen)
 	// A reader of the list that goes away ("tcplab capture | head") ends
 	// the capture like Ctrl-C: with SIGPIPE ignored, the write fails with
 	// EPIPE instead of killing tcplab before the file is complete.
 	signal.Ignore(syscall.SIGPIPE)
 	defer signal.Reset(syscall.SIGPIPE)
-	st, runErr := c.Run(ctx, func(p *capture.Packet) error {
-		if fw != nil {
-			if err := fw.WritePacket(p); err != nil {
-				return err
+	var s *capture.Session
+	if write == "" || write == "-" {
+		s, err = capture.Start(ctx, cfg, out, add)
+	} else {
+		s, err = capture.StartFile(ctx, cfg, write, add)
+	}
+	if err != nil {
+		return err // a *capture.PermissionError names CAP_NET_RAW and the remedy
+	}
+	fmt.Fprintf(env.Stderr, "tcplab: capturing on %s%s, snapshot length %d bytes; Ctrl-C to stop\n",
+		s.Info().Interface, describeFilter(cfg.Filter), cfg.SnapLen)
+	// Whatever ends the capture, what was captured is written and the
+	// file closed before Wait returns and anything else is reported.
+	st, err := s.Wait()
+	if ll != nil {
+		err = errors.Join(err, ll.finish(!noConv))
+	}
+	fmt.Fprint(env.Stderr, summarizeCapture(st, s.Info().Interface, write, ll))
+	return withoutEPIPE(err)
+}
+
+// withoutEPIPE returns err less the errors of writing to a reader that
+// went away, which end a capture as Ctrl-C does.
+func withoutEPIPE(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			var rest []error
+			for _, e := range j.Unwrap() {
+				rest = append(rest, withoutEPIPE(e))
 			}
-		}
-		if ll != nil {
-			return ll.add(p)
+			return errors.Join(rest...)
 		}
 		return nil
-	})
-	// Whatever ended the capture, what was captured is written and the
-	// file closed before anything else is reported.
-	var errs []error
-	if fw != nil {
-		if err := fw.Finish(st); err != nil {
-			errs = append(errs, err)
-		}
-		if file != nil {
-			if err := file.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("capture: %w", err))
-			}
-		}
 	}
-	if ll != nil {
-		if err := ll.finish(!noConv); err != nil && runErr == nil {
-			runErr = err
-		}
-	}
-	if errors.Is(runErr, syscall.EPIPE) {
-		runErr = nil
-	}
-	fmt.Fprint(env.Stderr, summarizeCapture(st, c.Info().Interface, write, ll))
-	if runErr != nil {
-		errs = append([]error{runErr}, errs...)
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 func describeFilter(f string) string {

@@ -253,3 +253,34 @@ func TestCaptureBrokenPipe(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutEPIPE checks that a broken pipe is dropped from the errors
+// that end a capture and every other error is kept.
+func TestWithoutEPIPE(t *testing.T) {
+	errDisk := errors.New("no space left")
+	pipe := fmt.Errorf("capture: writing the packet list: %w", syscall.EPIPE)
+	tests := []struct {
+		name string
+		err  error
+		want []error // errors.Is holds for each; nil: the result is nil
+	}{
+		{"nil", nil, nil},
+		{"broken pipe", pipe, nil},
+		{"other", errDisk, []error{errDisk}},
+		{"joined pipes", errors.Join(pipe, errors.Join(pipe)), nil},
+		{"pipe and disk", errors.Join(errors.Join(pipe, errDisk), nil), []error{errDisk}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withoutEPIPE(tt.err)
+			if (got == nil) != (tt.want == nil) || errors.Is(got, syscall.EPIPE) {
+				t.Fatalf("withoutEPIPE(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+			for _, w := range tt.want {
+				if !errors.Is(got, w) {
+					t.Errorf("withoutEPIPE(%v) = %v, lost %v", tt.err, got, w)
+				}
+			}
+		})
+	}
+}
