@@ -176,26 +176,10 @@ type connKey struct {
 }
 
 // conversation returns the key of the conversation between src and dst
-// and the segment's direction (see direction).
+// and the segment's direction (see direction). Analyze keys conversations
+// between IPv4 endpoints with conversation4 instead.
 func conversation(src, dst netip.AddrPort) (connKey, int) {
-	sa, da := src.Addr(), dst.Addr()
-	if sa.Is4() && da.Is4() {
-		// The common case, without comparing the addresses twice.
-		s4, d4 := sa.As4(), da.As4()
-		s, d := binary.BigEndian.Uint32(s4[:]), binary.BigEndian.Uint32(d4[:])
-		dir := -1
-		if s > d || s == d && src.Port() > dst.Port() {
-			dir = 1
-		}
-		k := connKey{pa: src.Port(), pb: dst.Port()}
-		if dir < 0 {
-			s4, d4, k.pa, k.pb = d4, s4, k.pb, k.pa
-		}
-		copy(k.a[:], s4[:])
-		copy(k.b[:], d4[:])
-		return k, dir
-	}
-	dir := direction(sa, da, src.Port(), dst.Port())
+	dir := direction(src.Addr(), dst.Addr(), src.Port(), dst.Port())
 	if dir < 0 {
 		return makeConnKey(dst, src), dir
 	}

@@ -36,8 +36,9 @@ func TestConnKey(t *testing.T) {
 	}
 }
 
-// TestConversation checks the IPv4 shortcut against direction and
-// makeConnKey, for either order of the endpoints.
+// TestConversation checks conversation against direction and
+// makeConnKey, and that both orders of the endpoints give one key and
+// opposite directions (unless the endpoints are equal).
 func TestConversation(t *testing.T) {
 	ap := netip.MustParseAddrPort
 	eps := []netip.AddrPort{ap("10.0.0.1:1"), ap("10.0.0.1:2"), ap("10.0.0.2:1"), ap("9.255.255.255:65535"), ap("200.0.0.1:80"), ap("[::1]:1"), ap("[::ffff:10.0.0.1]:1")}
@@ -50,6 +51,11 @@ func TestConversation(t *testing.T) {
 			}
 			if got, dir := conversation(x, y); got != want || dir != wantDir {
 				t.Errorf("conversation(%v, %v) = %v, %d; want %v, %d", x, y, got, dir, want, wantDir)
+			}
+			got, dir := conversation(x, y)
+			back, backDir := conversation(y, x)
+			if back != got || x != y && backDir != -dir { // equal endpoints are -1 both ways
+				t.Errorf("conversation(%v, %v) = %v, %d; conversation(%v, %v) = %v, %d", x, y, got, dir, y, x, back, backDir)
 			}
 		}
 	}
