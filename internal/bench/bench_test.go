@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,24 +17,15 @@ import (
 	"github.com/tcplab/tcplab/internal/tcptest"
 )
 
-// readRequest reads the client's request; the bench client sends it in one
-// write, so one read is enough on loopback.
-func readRequest(c net.Conn) []byte {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 1024)
-	n, _ := c.Read(buf)
-	return buf[:n]
-}
-
 // labServer is the lab's protocol: reply "Server of Nuk,<n>" to a number in
 // 1..100, close otherwise.
 func labServer(c net.Conn) {
-	req := readRequest(c)
-	i := bytes.LastIndexByte(req, ',')
+	req := tcptest.Recv(c) // the bench client sends it in one write
+	i := strings.LastIndexByte(req, ',')
 	if i < 0 {
 		return
 	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(req[i+1:])))
+	n, err := strconv.Atoi(strings.TrimSpace(req[i+1:]))
 	if err != nil || n < 1 || n > 100 {
 		return
 	}
@@ -42,7 +34,7 @@ func labServer(c net.Conn) {
 
 func reply(s string) func(net.Conn) {
 	return func(c net.Conn) {
-		readRequest(c)
+		tcptest.Recv(c)
 		c.Write([]byte(s))
 	}
 }
@@ -84,9 +76,9 @@ func TestRunClosedLoopCount(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	addr := tcptest.Start(t, func(c net.Conn) {
-		req := readRequest(c)
+		req := tcptest.Recv(c)
 		mu.Lock()
-		seen[string(req)]++
+		seen[req]++
 		mu.Unlock()
 		c.Write([]byte("Server of Nuk,7"))
 	})
@@ -143,7 +135,7 @@ func TestRunFailureKinds(t *testing.T) {
 	}{
 		{"lab server", func(t *testing.T) string { return tcptest.Start(t, labServer) }, 0, OK},
 		{"refused", func(*testing.T) string { return refused() }, 0, ConnectRefused},
-		{"close without reply", func(t *testing.T) string { return tcptest.Start(t, func(c net.Conn) { readRequest(c) }) }, 0, ShortReply},
+		{"close without reply", func(t *testing.T) string { return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c) }) }, 0, ShortReply},
 		{"reply without comma", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk")) }, 0, ShortReply},
 		{"reply without number", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,")) }, 0, ShortReply},
 		{"number out of range", func(t *testing.T) string { return tcptest.Start(t, reply("Server of Nuk,101")) }, 0, WrongReply},
@@ -155,13 +147,13 @@ func TestRunFailureKinds(t *testing.T) {
 		}, 0, WrongReply},
 		{"reset", func(t *testing.T) string {
 			return tcptest.Start(t, func(c net.Conn) {
-				readRequest(c)
+				tcptest.Recv(c)
 				c.(*net.TCPConn).SetLinger(0)
 			})
 		}, 0, Reset},
 		{"no reply", func(t *testing.T) string {
 			return tcptest.Start(t, func(c net.Conn) {
-				readRequest(c)
+				tcptest.Recv(c)
 				c.Read(make([]byte, 1)) // until the client gives up
 			})
 		}, 100 * time.Millisecond, Timeout},
@@ -239,7 +231,7 @@ func isUTF8(b []byte) bool { return string([]rune(string(b))) == string(b) }
 func TestStopIsIdempotent(t *testing.T) {
 	started := make(chan struct{}, 100)
 	addr := tcptest.Start(t, func(c net.Conn) {
-		readRequest(c)
+		tcptest.Recv(c)
 		started <- struct{}{}
 		c.Read(make([]byte, 1)) // never replies; the client must abort
 	})

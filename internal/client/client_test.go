@@ -33,14 +33,6 @@ func startServer(t *testing.T, cfg server.Config) string {
 	return ln.Addr().String()
 }
 
-// readRequest reads the client's request from c as the original server's
-// single recv does.
-func readRequest(c net.Conn) string {
-	b := make([]byte, 1024)
-	n, _ := c.Read(b)
-	return string(b[:n])
-}
-
 func TestExchange(t *testing.T) {
 	addr := startServer(t, server.Config{Rand: rand.NewPCG(3, 3)})
 	want := rand.New(rand.NewPCG(3, 3)).IntN(100) + 1
@@ -87,35 +79,35 @@ func TestExchangeErrors(t *testing.T) {
 		{
 			name: "no reply in time", number: "42", kind: ErrTimeout, timeout: 200 * time.Millisecond,
 			addr: func(t *testing.T) string {
-				return tcptest.Start(t, func(c net.Conn) { readRequest(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
+				return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
 			},
 			msg: "read reply from",
 		},
 		{
 			name: "reply without comma", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "garbage") })
+				return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); io.WriteString(c, "garbage") })
 			},
 			msg: "no comma",
 		},
 		{
 			name: "reply number not a number", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, "Server of Nuk,x") })
+				return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); io.WriteString(c, "Server of Nuk,x") })
 			},
 			msg: "not a number",
 		},
 		{
 			name: "reply too long", number: "42", kind: ErrMalformedReply,
 			addr: func(t *testing.T) string {
-				return tcptest.Start(t, func(c net.Conn) { readRequest(c); io.WriteString(c, strings.Repeat("S", 5000)) })
+				return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); io.WriteString(c, strings.Repeat("S", 5000)) })
 			},
 			msg: "longer than 1024 bytes",
 		},
 		{
 			name: "server resets", number: "42", kind: ErrNoReply,
 			addr: func(t *testing.T) string {
-				return tcptest.Start(t, func(c net.Conn) { readRequest(c); c.(*net.TCPConn).SetLinger(0) })
+				return tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); c.(*net.TCPConn).SetLinger(0) })
 			},
 			msg: "reset",
 		},
@@ -138,7 +130,7 @@ func TestExchangeErrors(t *testing.T) {
 // TestReplyInPieces checks that a reply arriving in pieces is read whole.
 func TestReplyInPieces(t *testing.T) {
 	addr := tcptest.Start(t, func(c net.Conn) {
-		readRequest(c)
+		tcptest.Recv(c)
 		for _, p := range []string{"Server of Nuk", ",1", "7"} {
 			io.WriteString(c, p)
 			time.Sleep(5 * time.Millisecond)
@@ -154,7 +146,7 @@ func TestReplyInPieces(t *testing.T) {
 }
 
 func TestExchangeCancel(t *testing.T) {
-	addr := tcptest.Start(t, func(c net.Conn) { readRequest(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
+	addr := tcptest.Start(t, func(c net.Conn) { tcptest.Recv(c); c.Read(make([]byte, 1)) }) // silent until the client leaves
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	_, err := Exchange(ctx, Config{}, addr, "42")

@@ -100,6 +100,16 @@ func DialSend(t testing.TB, addr, s string) net.Conn {
 	return c
 }
 
+// Recv returns what one read of at most 1024 bytes from c returns, as the
+// lab's original server takes a request with a single recv(1024); the read
+// has 10 s, and a failed read returns what arrived, possibly "".
+func Recv(c net.Conn) string {
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, 1024)
+	n, _ := c.Read(b)
+	return string(b[:n])
+}
+
 // Exchange sends req to addr on a new connection and returns everything
 // the server sends before it closes, within 10 s. It fails the test if the
 // connection, the send or the read fails.

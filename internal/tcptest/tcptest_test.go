@@ -92,11 +92,7 @@ func TestDialSend(t *testing.T) {
 }
 
 func TestExchange(t *testing.T) {
-	addr := Start(t, func(c net.Conn) {
-		b := make([]byte, 64)
-		n, _ := c.Read(b)
-		io.WriteString(c, "reply to "+string(b[:n]))
-	})
+	addr := Start(t, func(c net.Conn) { io.WriteString(c, "reply to "+Recv(c)) })
 	if got, want := Exchange(t, addr, "Client of Louis,42"), "reply to Client of Louis,42"; got != want {
 		t.Errorf("Exchange = %q, want %q", got, want)
 	}
