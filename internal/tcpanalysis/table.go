@@ -3,7 +3,7 @@ package tcpanalysis
 import "math/bits"
 
 // v4Key is the key of a conversation between two IPv4 endpoints: the
-// addresses of the endpoint that sorts first (see conversation) and of
+// addresses of the endpoint that sorts first (see conversation4) and of
 // the other in addrs, their ports in ports, in the same order. Twelve
 // bytes compared as two words: cheaper to hash and compare than connKey,
 // which IPv6 conversations use.
