@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -362,7 +362,7 @@ func serveAndExchange(ctx context.Context, cfg Config, ln net.Listener, out *Out
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("demo: %w: %s", ErrExchange, joinSemi(bad))
+		return fmt.Errorf("demo: %w: %s", ErrExchange, strings.Join(bad, "; "))
 	}
 	return nil
 }
@@ -375,17 +375,6 @@ func describeUnexpected(c *Case) string {
 		return "the server replied to a number outside 1..100"
 	}
 	return "no reply"
-}
-
-func joinSemi(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
 }
 
 func progress(w io.Writer, format string, args ...any) {
@@ -437,42 +426,34 @@ func (c *chunks) wait(i int, timeout time.Duration) ([]byte, bool) {
 // captureSession is a capture to a file that watches for the end of the
 // conversations it records.
 type captureSession struct {
-	file  *os.File
+	file  string
 	sess  *capture.Session
 	watch *teardownWatch
 	iface string
 	filt  string
 }
 
-// startCapture creates file and starts capturing on iface with filter
-// into it. It must run where the capture's socket belongs (on loopback,
-// anywhere; in the impaired network, inside netlab's Do).
+// startCapture starts capturing on iface with filter into a new file (made
+// once the capture is open). It must run where the capture's socket
+// belongs (on loopback, anywhere; in the impaired network, inside netlab's
+// Do).
 func startCapture(ctx context.Context, file, iface, filter string) (*captureSession, error) {
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, fmt.Errorf("demo: capture file: %w", err)
-	}
 	w := newTeardownWatch()
-	s, err := capture.Start(ctx, capture.Config{Interface: iface, Filter: filter}, f, w.packet)
+	s, err := capture.StartFile(ctx, capture.Config{Interface: iface, Filter: filter}, file, w.packet)
 	if err != nil {
-		f.Close()
-		os.Remove(file)
 		return nil, err
 	}
-	return &captureSession{file: f, sess: s, watch: w, iface: iface, filt: filter}, nil
+	return &captureSession{file: file, sess: s, watch: w, iface: iface, filt: filter}, nil
 }
 
 // finish waits until want conversations have been torn down in the
 // capture, or the traffic has been quiet for settle, at most limit, then
-// stops the capture and closes the file. runErr is the run's error so
-// far, joined with the capture's.
+// stops the capture. runErr is the run's error so far, joined with the
+// capture's.
 func (cs *captureSession) finish(want int, settle, limit time.Duration, runErr error) (*Capture, error) {
 	complete := cs.watch.wait(want, settle, limit)
-	st, err := cs.sess.Stop()
-	if cerr := cs.file.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("demo: capture file: %w", cerr)
-	}
-	c := &Capture{File: cs.file.Name(), Interface: cs.iface, Filter: cs.filt, Stats: st, Complete: complete}
+	st, err := cs.sess.Stop() // the file is closed when Stop returns
+	c := &Capture{File: cs.file, Interface: cs.iface, Filter: cs.filt, Stats: st, Complete: complete}
 	if err != nil {
 		return c, errors.Join(runErr, fmt.Errorf("demo: capture: %w", err))
 	}
