@@ -23,8 +23,7 @@ import (
 func benchServer(t *testing.T) string {
 	t.Helper()
 	return tcptest.Start(t, func(c net.Conn) {
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		c.Read(make([]byte, 1024))
+		tcptest.Recv(c)
 		c.Write([]byte("Server of Nuk,42"))
 	})
 }

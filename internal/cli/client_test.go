@@ -20,14 +20,12 @@ func replyServer(t *testing.T, reply func(req string) string) (addr string, requ
 	t.Helper()
 	reqs := make(chan string, 16)
 	addr = tcptest.Start(t, func(c net.Conn) {
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		b := make([]byte, 1024)
-		n, _ := c.Read(b)
+		req := tcptest.Recv(c)
 		select {
-		case reqs <- string(b[:n]):
+		case reqs <- req:
 		default:
 		}
-		io.WriteString(c, reply(string(b[:n])))
+		io.WriteString(c, reply(req))
 	})
 	return addr, reqs
 }
