@@ -151,7 +151,7 @@ type acceptor struct {
 	pollFn     func(fd uintptr) bool
 	pollNowFn  func(fd uintptr)
 	accepts    int                  // since the waiting connections were last served
-	nextExpiry time.Time            // no waiting connection's read timeout passes before
+	nextExpiry time.Time            // no waiting connection's read timeout passes before (watch and expire keep it)
 	events     []syscall.EpollEvent // poll's results: events[:nready]
 	nready     int
 	addFn      func(fd uintptr)
@@ -287,6 +287,9 @@ func (a *acceptor) watch(c *fdConn) {
 	a.addEv = syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(c.fd)}
 	err := a.epw.Control(a.addFn)
 	if err == nil && a.addErr == 0 {
+		if len(a.waiting) == 0 || c.limit.Before(a.nextExpiry) {
+			a.nextExpiry = c.limit
+		}
 		a.waiting[int32(c.fd)] = c
 		return
 	}
@@ -299,11 +302,9 @@ func (a *acceptor) watch(c *fdConn) {
 // loop: an exchange had to wait and a new goroutine took over, or the set
 // was closed (then the result is sent).
 func (a *acceptor) wait(ready []*fdConn) ([]*fdConn, bool) {
-	var first time.Time
-	for _, c := range a.waiting {
-		if first.IsZero() || c.limit.Before(first) {
-			first = c.limit
-		}
+	var first time.Time // no deadline while none waits
+	if len(a.waiting) > 0 {
+		first = a.nextExpiry // early, if the first to expire was served: expire then finds none
 	}
 	if !first.Equal(a.deadline) {
 		a.epf.SetReadDeadline(first)
