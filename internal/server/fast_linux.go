@@ -297,8 +297,8 @@ func (a *acceptor) watch(c *fdConn) {
 }
 
 // wait serves the waiting connections whose request has arrived, or waits
-// until one has, a connection is queued, or the first waiting one's read
-// timeout ends. It reports whether this goroutine must stop running the
+// until one has, a connection is queued, or a.nextExpiry, when it ends
+// those whose read timeout has passed. It reports whether this goroutine must stop running the
 // loop: an exchange had to wait and a new goroutine took over, or the set
 // was closed (then the result is sent).
 func (a *acceptor) wait(ready []*fdConn) ([]*fdConn, bool) {
