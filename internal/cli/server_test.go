@@ -478,12 +478,11 @@ func TestPlainLogHandler(t *testing.T) {
 	}
 }
 
-// skipUnlessCaptureRoot skips a test that captures, naming the remedy.
+// skipUnlessCaptureRoot skips a test that captures and reads the capture
+// with tshark, naming the remedy.
 func skipUnlessCaptureRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("server --capture needs CAP_NET_RAW: run the tests as root (sudo), as CI does")
-	}
+	pcaptest.NeedRoot(t)
 	pcaptest.NeedTools(t, "tshark")
 }
 
