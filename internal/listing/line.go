@@ -189,10 +189,9 @@ func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *deco
 	t := decimals()
 	b := reserve(dst, lineRoom)
 	i := len(dst)
-	const spaces = 0x2020202020202020
 	// The number, right-aligned in 5.
 	if number < 10000 {
-		binary.LittleEndian.PutUint64(b[i:], spaces)
+		binary.LittleEndian.PutUint64(b[i:], spaces8)
 		i += 5 - int(t.n[number]>>56)
 	}
 	i = put32(b, i, t, number)
@@ -204,7 +203,7 @@ func appendColumns(dst []byte, number uint32, relTime int64, digits int, p *deco
 	frac := uint32(relTime - int64(secs)*1e9)
 	es := t.n[secs]
 	if pad := 10 - (int(es>>56) + 1 + digits); pad > 0 {
-		binary.LittleEndian.PutUint64(b[i:], spaces)
+		binary.LittleEndian.PutUint64(b[i:], spaces8)
 		i += pad
 	}
 	binary.LittleEndian.PutUint64(b[i:], es)
