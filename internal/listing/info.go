@@ -215,12 +215,6 @@ func appendOptions(dst, opts []byte, sackBase uint32) []byte {
 // "[Malformed Packet]" (tcpanalysis.OptionReads). scpsCapable is true
 // when the flow has sent SCPS capabilities before the segment.
 func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable bool, malformedAt int) []byte {
-	if tcpanalysis.TimestampOnly(opts) {
-		dst = append(dst, " TSval="...)
-		dst = appendUint(dst, uint64(binary.BigEndian.Uint32(opts[4:])))
-		dst = append(dst, " TSecr="...)
-		return appendUint(dst, uint64(binary.BigEndian.Uint32(opts[8:])))
-	}
 	it := decode.OptionIter{Buf: opts}
 	for it.Next() {
 		o := it.Opt

@@ -9,9 +9,9 @@ import (
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
-// TestAppendOptionsTimestampOnly checks the shortcut for the options
-// Linux sends after the handshake (NOP, NOP, timestamp) against the
-// general walk over the same option in another layout.
+// TestAppendOptionsTimestampOnly checks AppendInfo's shortcut for the
+// options Linux sends after the handshake (NOP, NOP, timestamp) against
+// the general walk over the same option in that layout and another.
 func TestAppendOptionsTimestampOnly(t *testing.T) {
 	fast := []byte{1, 1, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 7}
 	walked := []byte{8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 7, 1, 1}
@@ -21,6 +21,18 @@ func TestAppendOptionsTimestampOnly(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, string(appendOptions(nil, fast, 0))); diff != "" {
 		t.Errorf("appendOptions, NOP NOP timestamp (-want +got):\n%s", diff)
+	}
+	e := endpoints{ep("127.0.0.1:40000"), ep("127.0.0.1:2000")}
+	var d decode.Packet
+	if err := decode.Decode(decode.LinkEthernet, e.frame(seg{seq: 5, ack: 9, flags: fA, win: 512, opts: fast}), &d); err != nil {
+		t.Fatal(err)
+	}
+	var r tcpanalysis.Result
+	if !tcpanalysis.New().Analyze(1, 0, 66, &d, &r) {
+		t.Fatal("Analyze rejected the segment")
+	}
+	if got := string(AppendInfo(nil, &d, &r)); !strings.HasSuffix(got, want) {
+		t.Errorf("AppendInfo, NOP NOP timestamp = %q, want it to end with %q", got, want)
 	}
 }
 
