@@ -214,10 +214,6 @@ func (rd *Reader) Interfaces() []Interface {
 	return rd.allIface
 }
 
-// Offset returns the file offset (in the decompressed stream) up to which
-// the reader has consumed records: a progress indicator.
-func (rd *Reader) Offset() int64 { return rd.offset() }
-
 // Stats returns the latest Interface Statistics Block read so far for
 // each interface that had one (pcapng only), in the order first seen.
 func (rd *Reader) Stats() []Stats { return rd.stats }

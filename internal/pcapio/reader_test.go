@@ -121,8 +121,8 @@ func TestPcapRoundTrip(t *testing.T) {
 					if diff := cmp.Diff(want, got, bytesEqual); diff != "" {
 						t.Errorf("records mismatch (-want +got):\n%s", diff)
 					}
-					if got := rd.Offset(); got != off {
-						t.Errorf("Offset() at the end = %d, want the (decompressed) file size %d", got, off)
+					if got := rd.offset(); got != off {
+						t.Errorf("offset() at the end = %d, want the (decompressed) file size %d", got, off)
 					}
 					if ifs := rd.Interfaces(); len(ifs) != 1 || ifs[0].SnapLen != 65535 || ifs[0].FCSLen != -1 {
 						t.Errorf("Interfaces() = %+v, want one with snap length 65535 and no FCS", ifs)
