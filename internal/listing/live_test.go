@@ -222,16 +222,16 @@ func TestParitySlowReader(t *testing.T) {
 	compareWithTshark(t, file)
 }
 
-// labExchange runs a Go client/server exchange over network ("tcp4" or
-// "tcp6") on loopback and returns the server's address.
-func labExchange(t *testing.T, addr string, n int) string {
+// labExchange starts a server of the lab's reply on addr (a loopback
+// address, port 0) for the test and returns its address; dialExchange
+// runs the exchanges with it.
+func labExchange(t *testing.T, addr string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("listen %s: %v", addr, err)
 	}
 	tcptest.Serve(t, ln, replyOnce)
-	go func() {}()
 	return ln.Addr().String()
 }
 
@@ -251,7 +251,7 @@ func dialExchange(t *testing.T, addr string, n int) {
 
 func TestParityIPv6(t *testing.T) {
 	needTshark(t)
-	addr := labExchange(t, "[::1]:0", 2)
+	addr := labExchange(t, "[::1]:0")
 	_, port, _ := net.SplitHostPort(addr)
 	file := tcpdump(t, "lo", []string{"tcp port " + port}, func() { dialExchange(t, addr, 2) })
 	compareWithTshark(t, file)
@@ -263,7 +263,7 @@ func TestParityAny(t *testing.T) {
 	needTshark(t)
 	for _, link := range []string{"LINUX_SLL", "LINUX_SLL2"} {
 		t.Run(link, func(t *testing.T) {
-			addr := labExchange(t, "127.0.0.1:0", 2)
+			addr := labExchange(t, "127.0.0.1:0")
 			_, port, _ := net.SplitHostPort(addr)
 			file := tcpdump(t, "any", []string{"-y", link, "tcp port " + port}, func() { dialExchange(t, addr, 2) })
 			compareWithTshark(t, file)
@@ -278,7 +278,7 @@ func TestParitySnapLen(t *testing.T) {
 	needTshark(t)
 	for _, snap := range []string{"40", "50", "52", "60", "80"} {
 		t.Run(snap, func(t *testing.T) {
-			addr := labExchange(t, "127.0.0.1:0", 2)
+			addr := labExchange(t, "127.0.0.1:0")
 			_, port, _ := net.SplitHostPort(addr)
 			file := tcpdump(t, "lo", []string{"-s", snap, "tcp port " + port}, func() { dialExchange(t, addr, 2) })
 			compareWithTshark(t, file)
