@@ -243,6 +243,7 @@ func (a *seqAnalysis) ackedUnseen() {
 		a.fl |= AckLostSegment
 		return
 	}
+	rev.maxSeqToBeAcked = rev.nextSeq
 	if rev.dupAckNum == 0 {
 		a.fl |= AckLostSegment
 	}
