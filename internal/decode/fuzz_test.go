@@ -89,7 +89,7 @@ func FuzzDecodeCommon(f *testing.F) {
 		if !decodeCommon(LinkEthernet, frame, &fast) {
 			return
 		}
-		if err := decodeAny(LinkEthernet, frame, &slow); err != nil {
+		if err := decodeAny(LinkEthernet, frame, -1, &slow); err != nil {
 			t.Fatalf("decodeCommon took a frame decodeAny rejects: %v", err)
 		}
 		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
