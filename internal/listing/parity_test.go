@@ -31,6 +31,11 @@ var keptProtocols = map[string]bool{
 	"sll": true, "null": true, "loop": true, "raw": true, "ip": true, "ipv6": true,
 	"ipv6.dstopts": true, "ipv6.fraghdr": true, "ipv6.hopopts": true, "ipv6.routing": true,
 	"tcp": true,
+	// Further link types and tunnels (linktypes_test.go).
+	"ppp": true, "ppp_hdlc": true, "chdlc": true, "pppoe": true, "pppoes": true, "wlan": true, "wlan_radio": true,
+	"radiotap": true, "llc": true, "mpls": true, "pwethheuristic": true, "pwethcw": true, "gre": true, "udp": true,
+	"vxlan": true, "geneve": true, "nflog": true, "pktap": true, "pcap_pktdata": true, "user_dlt": true,
+	"juniper": true, "ipoib": true,
 }
 
 var (
@@ -77,7 +82,7 @@ var parityFields = []string{
 	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.flags", "tcp.seq", "tcp.seq_raw",
 	"tcp.ack", "tcp.ack_raw", "tcp.len", "tcp.window_size_value", "tcp.window_size",
 	"tcp.window_size_scalefactor", "tcp.checksum",
-	"tcp.analysis.duplicate_ack_frame", "tcp.analysis.duplicate_ack_num", "_ws.col.Info",
+	"tcp.analysis.duplicate_ack_frame", "tcp.analysis.duplicate_ack_num", "_ws.col.Info", "frame.protocols",
 }
 
 // analysisFields are the flag fields, named like the contract's analysis
@@ -191,7 +196,9 @@ func tsharkRecords(t *testing.T, file string) map[int64]*record {
 	for _, n := range analysisFields {
 		fields = append(fields, "tcp.analysis."+n)
 	}
-	args := []string{"-r", file, "-T", "fields", "-E", "occurrence=f"}
+	// The last occurrence: a tunnel's inner header, whose addresses the
+	// contract's src and dst are (tshark's Source and Destination columns).
+	args := []string{"-r", file, "-T", "fields", "-E", "occurrence=l"}
 	args = append(args, tsharkDisableArgs(t)...)
 	for _, f := range fields {
 		args = append(args, "-e", f)
@@ -247,6 +254,14 @@ func tsharkRecords(t *testing.T, file string) map[int64]*record {
 			}
 			n := num(name)
 			return &n
+		}
+		if v["ip.src"] != "" && v["ipv6.src"] != "" {
+			// IPv4 and IPv6 both: the one dissected last is the inner one.
+			if strings.LastIndex(v["frame.protocols"], ":ip:") > strings.LastIndex(v["frame.protocols"], ":ipv6:") {
+				v["ipv6.src"], v["ipv6.dst"] = "", ""
+			} else {
+				v["ip.src"], v["ip.dst"] = "", ""
+			}
 		}
 		r := &record{Type: "packet", Frame: num("frame.number"), Src: v["ip.src"] + v["ipv6.src"], Dst: v["ip.dst"] + v["ipv6.dst"],
 			Sport: num("tcp.srcport"), Dport: num("tcp.dstport"), Stream: num("tcp.stream"), Flags: num("tcp.flags"),
