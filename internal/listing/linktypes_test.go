@@ -272,3 +272,172 @@ func TestParityEncapsulations(t *testing.T) {
 		})
 	}
 }
+
+// fragment splits the IP packet ip (IPv4 or IPv6) into fragments of at
+// most size payload bytes (a multiple of 8), identification id.
+func fragment(ip []byte, size int, id uint32) [][]byte {
+	var hdr, payload []byte
+	v6 := ip[0]>>4 == 6
+	if v6 {
+		hdr, payload = ip[:40], ip[40:]
+	} else {
+		hl := int(ip[0]&0xf) * 4
+		hdr, payload = ip[:hl], ip[hl:]
+	}
+	var out [][]byte
+	for off := 0; off < len(payload); off += size {
+		end := min(off+size, len(payload))
+		more := end < len(payload)
+		var f []byte
+		if v6 {
+			fh := []byte{hdr[6], 0, 0, 0, 0, 0, 0, 0}
+			binary.BigEndian.PutUint16(fh[2:], uint16(off/8)<<3)
+			if more {
+				fh[3] |= 1
+			}
+			binary.BigEndian.PutUint32(fh[4:], id)
+			f = append(append(append([]byte(nil), hdr...), fh...), payload[off:end]...)
+			f[6] = 44
+			binary.BigEndian.PutUint16(f[4:], uint16(len(f)-40))
+		} else {
+			f = append(append([]byte(nil), hdr...), payload[off:end]...)
+			binary.BigEndian.PutUint16(f[2:], uint16(len(f)))
+			binary.BigEndian.PutUint16(f[4:], uint16(id))
+			fo := uint16(off / 8)
+			if more {
+				fo |= 0x2000
+			}
+			binary.BigEndian.PutUint16(f[6:], fo)
+			f[10], f[11] = 0, 0
+			var s uint32
+			for i := 0; i < len(hdr); i += 2 {
+				s += uint32(binary.BigEndian.Uint16(f[i:]))
+			}
+			for s>>16 != 0 {
+				s = s&0xffff + s>>16
+			}
+			binary.BigEndian.PutUint16(f[10:], ^uint16(s))
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// TestParityFragments compares with tshark the crafted capture with its
+// larger segments sent as IP fragments, in order or last first, and a
+// datagram whose other fragments never come: tshark (and tcplab) show
+// each segment in the frame of the fragment that completes it.
+func TestParityFragments(t *testing.T) {
+	needTshark(t)
+	convs, segs := craftedScenarios()
+	recs, _ := pcaptest.ReadAll(t, writeCrafted(t, convs, segs))
+	dst := filepath.Join(t.TempDir(), "frag.pcap")
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := pcapio.NewPcapWriter(out, pcapio.PcapOptions{Link: decode.LinkEthernet, Nanosecond: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(ts int64, frame []byte) {
+		if err := w.WritePacket(ts, frame, len(frame)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fragmented := 0
+	for i, rec := range recs {
+		et := binary.BigEndian.Uint16(rec.Data[12:])
+		ip := rec.Data[14:]
+		if len(ip) < 120 {
+			write(rec.Timestamp, rec.Data)
+			continue
+		}
+		fragmented++
+		frags := fragment(ip, 48, uint32(i+1))
+		if i%2 == 1 {
+			for a, b := 0, len(frags)-1; a < b; a, b = a+1, b-1 {
+				frags[a], frags[b] = frags[b], frags[a]
+			}
+		}
+		for k, f := range frags {
+			write(rec.Timestamp+int64(k), etherFrame(et, f))
+		}
+		if fragmented == 1 {
+			// A lone first fragment of another datagram.
+			write(rec.Timestamp+100, etherFrame(et, fragment(ip, 48, 99999)[0]))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if fragmented == 0 {
+		t.Fatal("no segment long enough to fragment")
+	}
+	if n := compareWithTshark(t, dst); n == 0 {
+		t.Fatal("tshark found no TCP packets")
+	}
+	var sum Summary
+	ourOutput(t, dst, Options{Format: NDJSON, Follow: -1, Summary: &sum})
+	if want := map[string]uint64{reasonFragIncomplete: 1}; !equalCounts(sum.Skipped, want) {
+		t.Errorf("skipped %v, want %v", sum.Skipped, want)
+	}
+}
+
+func equalCounts(a, b map[string]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestParityLengthBeyondFrame compares with tshark frames whose IP header
+// announces more bytes than the frame had on the wire (captured whole):
+// tshark ends the packet with the frame (Len=0 for a bare header), where
+// a snap length cut would not.
+func TestParityLengthBeyondFrame(t *testing.T) {
+	needTshark(t)
+	e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:2000")}
+	e6 := endpoints{ep("[2001:db8::1]:40000"), ep("[2001:db8::2]:2000")}
+	s := []seg{
+		{at: 0, seq: 1000, flags: fS, win: 500},
+		{at: 10, fromB: true, seq: 5000, ack: 1001, flags: fS | fA, win: 500},
+		{at: 20, seq: 1001, ack: 5001, flags: fA | fP, win: 500, payload: 10},
+		{at: 30, fromB: true, seq: 5001, ack: 1011, flags: fA, win: 500},
+	}
+	src := writeCrafted(t, []endpoints{e, e6}, [][]seg{s, s})
+	recs, _ := pcaptest.ReadAll(t, src)
+	dst := filepath.Join(t.TempDir(), "biglen.pcap")
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := pcapio.NewPcapWriter(out, pcapio.PcapOptions{Link: decode.LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		f := append([]byte(nil), rec.Data...)
+		if i%2 == 0 {
+			if f[14]>>4 == 4 {
+				binary.BigEndian.PutUint16(f[16:], binary.BigEndian.Uint16(f[16:])+700)
+			} else {
+				binary.BigEndian.PutUint16(f[18:], binary.BigEndian.Uint16(f[18:])+700)
+			}
+		}
+		if err := w.WritePacket(rec.Timestamp, f, len(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	compareWithTshark(t, dst)
+}
