@@ -11,7 +11,8 @@ import (
 
 // fuzzLinks are the link types FuzzDecode tries on every input, and one
 // it does not know.
-var fuzzLinks = []LinkType{LinkNull, LinkEthernet, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2, linkRawBSD12, 147}
+var fuzzLinks = []LinkType{LinkNull, LinkEthernet, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2, linkRawBSD12, 147,
+	LinkPPP, LinkPPPHDLC, LinkCHDLC, LinkIEEE80211, LinkRadiotap, LinkPKTAPDarwin, LinkJuniperEth, LinkNFLOG, LinkIPoIB, LinkPKTAP}
 
 // FuzzDecode decodes arbitrary bytes as every link type. No input may
 // panic; an error is a *Error whose offset lies within the frame; the

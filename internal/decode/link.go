@@ -556,5 +556,6 @@ func tunnel(frame []byte, off, extra int, p *Packet, depth int) (bool, error) {
 	p.IPID, p.FlowLabel, p.FragmentID = 0, 0, 0
 	p.Fragment, p.FragmentOffset, p.MoreFragments, p.DontFragment = false, 0, false, false
 	p.IPPayload = nil
+	p.IPVersion, p.IPTotalLen = 0, 0 // until the inner header is read
 	return true, network(frame, off, et, extra, p, depth+1)
 }
