@@ -326,6 +326,10 @@ func SkipReason(err error) string {
 }
 
 func truncated(layer string, off, need, have int) error {
+	if have < 0 {
+		// The header would start past the frame's end: report the end.
+		off, have = off+have, 0
+	}
 	return &Error{Layer: layer, Offset: off, Msg: fmt.Sprintf("%d bytes captured, need %d", have, need), Err: ErrTruncated}
 }
 
