@@ -44,10 +44,11 @@ func (s ChecksumStatus) String() string {
 // unverified). It does not allocate.
 //
 // For IPv6 with a routing header, the pseudo-header uses the destination
-// address of the IPv6 header, not the final destination.
+// address of the IPv6 header, not the final destination. A header longer
+// than the IP payload is unverified, as in Wireshark.
 func (p *Packet) TCPChecksum() (ChecksumStatus, uint16) {
 	if p.Proto != ProtoTCP || p.Fragment || p.IPVersion == 0 || !p.TCP.Valid() ||
-		p.SegmentLen < 20 || len(p.TCP) < p.SegmentLen || (p.IPVersion == 4 && p.SegmentLen > 0xffff) {
+		p.SegmentLen < p.TCP.HeaderLen() || len(p.TCP) < p.SegmentLen || (p.IPVersion == 4 && p.SegmentLen > 0xffff) {
 		return ChecksumUnverified, 0
 	}
 	var pseudo uint64

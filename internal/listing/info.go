@@ -2,7 +2,6 @@ package listing
 
 import (
 	"encoding/binary"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -89,7 +88,7 @@ func appendFlagText(dst []byte, flags uint16) []byte {
 // no protocol above TCP is dissected: the expert labels, the ports, the
 // flags, Seq/Ack/Win/Urg/Len and the options.
 func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
-	if r.Analysis != 0 && !r.OptionsTruncated && !r.OptionsMalformed {
+	if r.Analysis != 0 && !r.Stopped() {
 		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
@@ -99,9 +98,13 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	i = putSmall(b, i, tb, t.SrcPort())
 	i = putLit(b, i, litArrow)
 	i = putSmall(b, i, tb, t.DstPort())
-	if ft := &flagTexts()[r.TCPFlags&0xfff]; int(ft.n) <= len(ft.b) {
+	if ft := &flagTexts()[r.TCPFlags&0xfff]; int(ft.n) <= len(ft.b) && !r.ACE {
 		*(*[32]byte)(b[i:]) = ft.b
 		i += int(ft.n)
+	} else if r.ACE {
+		b = appendACEFlagText(b[:i], r.TCPFlags&0xfff)
+		i = len(b)
+		b = reserve(b, lineRoom)
 	} else {
 		b = appendFlagText(b[:i], r.TCPFlags&0xfff)
 		i = len(b)
@@ -126,9 +129,14 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	} else {
 		i = put32(b, i, tb, v)
 	}
+	if r.BogusHeaderLen {
+		dst = append(b[:i], ", bogus TCP header length ("...)
+		dst = appendUint(dst, uint64(t.HeaderLen()))
+		return append(dst, ", must be at least 20)"...)
+	}
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
-		return append(b[:i], "[Packet size limited during capture]"...)
+		return append(b[:i], shortNote(p)...)
 	}
 	if r.TCPFlags&decode.FlagURG != 0 {
 		i = putLit(b, i, litUrg)
@@ -143,6 +151,10 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	switch opts := t.Options(); {
+	case r.OptionsTruncated && len(t) >= p.SegmentLen:
+		// The header runs past the IP payload, which the capture holds
+		// whole: tshark reads no option.
+		return append(b[:i], malformed...)
 	case tcpanalysis.TimestampOnly(opts):
 		i = putTimestamp(b, i, tb, opts[4:])
 		dst = b[:i]
@@ -273,15 +285,19 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 			dst = append(dst, "TCP AO"...)
 		case 34: // TCP Fast Open (RFC 7413)
 			dst = appendTFO(dst, o.Len)
+		case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+			dst = appendAccECN(dst, o.Kind == tcpanalysis.OptAccECN1, d)
 		case 253, 254: // experimental (RFC 6994), with a 16-bit ExID
 			if len(d) >= 2 {
-				exid := binary.BigEndian.Uint16(d)
-				if exid == 0xf989 { // Fast Open before its kind was assigned
+				switch exid := binary.BigEndian.Uint16(d); exid {
+				case 0xf989: // Fast Open before its kind was assigned
 					dst = appendTFO(dst, o.Len-2)
-					continue
+				case tcpanalysis.ExIDAccECN0, tcpanalysis.ExIDAccECN1: // AccECN before its kinds were assigned
+					dst = appendAccECN(dst, exid == tcpanalysis.ExIDAccECN1, d[2:])
+				default:
+					dst = append(dst, " ExID="...)
+					dst = appendHexUpper(dst, exid)
 				}
-				dst = append(dst, " ExID="...)
-				dst = strconv.AppendUint(dst, uint64(exid), 16)
 			}
 		}
 		if it.Off == malformedAt {
@@ -407,6 +423,46 @@ func appendSCPS(dst []byte, vector, connID byte) []byte {
 	return dst
 }
 
+// appendAccECN appends tshark's summary of an AccECN option whose data
+// after the kind and length (and ExID) is d: its name when it holds no
+// counter, its 24-bit counters when it holds one, two or three of them
+// (order 1 starts with EE1B), nothing for any other length.
+func appendAccECN(dst []byte, order1 bool, d []byte) []byte {
+	names := &accECNNames[0]
+	if order1 {
+		names = &accECNNames[1]
+	}
+	switch len(d) {
+	case 0:
+		return append(dst, " AccECN"...)
+	case 3, 6, 9:
+		for i := 0; i < len(d); i += 3 {
+			dst = append(dst, names[i/3]...)
+			dst = appendUint(dst, uint64(d[i])<<16|uint64(d[i+1])<<8|uint64(d[i+2]))
+		}
+	}
+	return dst
+}
+
+// accECNNames are the labels of the AccECN options' counters, in the
+// order of kind 172 (order 0) and of kind 174 (order 1).
+var accECNNames = [2][3]string{{" EE0B=", " ECEB=", " EE1B="}, {" EE1B=", " ECEB=", " EE0B="}}
+
+// appendHexUpper appends v in upper-case hexadecimal without leading
+// zeros, as tshark prints an experimental option's ExID.
+func appendHexUpper(dst []byte, v uint16) []byte {
+	const digits = "0123456789ABCDEF"
+	started := false
+	for shift := 12; shift >= 0; shift -= 4 {
+		n := v >> uint(shift) & 0xf
+		if n != 0 || started || shift == 0 {
+			started = true
+			dst = append(dst, digits[n])
+		}
+	}
+	return dst
+}
+
 // appendTFO appends tshark's summary of a Fast Open option of length n:
 // a cookie request when it holds no cookie, a cookie otherwise.
 func appendTFO(dst []byte, n int) []byte {
@@ -417,11 +473,47 @@ func appendTFO(dst []byte, n int) []byte {
 }
 
 // AppendCutInfo appends the Info column tshark prints for a TCP header
-// captured with fewer than 16 bytes (but its ports): the ports, then the
-// snap length note.
-func AppendCutInfo(dst []byte, t decode.TCP) []byte {
+// with fewer than 16 bytes (but its ports) in the frame: the ports, then
+// the snap length note, or the malformed packet note when the IP payload
+// itself is that short.
+func AppendCutInfo(dst []byte, p *decode.Packet) []byte {
+	t := p.TCP
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t)))
 	dst = append(dst, " "+arrow+" "...)
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])))
-	return append(dst, "[Packet size limited during capture]"...)
+	return append(dst, shortNote(p)...)
+}
+
+// shortNote is the note tshark ends Info with when a TCP header is
+// shorter in the frame than its data offset says: the capture cut it,
+// or (the frame holding the whole IP payload) the IP payload is shorter
+// than the header.
+func shortNote(p *decode.Packet) string {
+	if len(p.TCP) >= p.SegmentLen {
+		return malformed
+	}
+	return "[Packet size limited during capture]"
+}
+
+// appendACEFlagText appends the Info column's text for flags from the
+// opening bracket to "Seq=" when tshark shows AE, CWR and ECE as the
+// AccECN ACE counter: the other flags, then the counter, then
+// "Reserved" ("[, ACE=0]" when no other flag is set).
+func appendACEFlagText(dst []byte, flags uint16) []byte {
+	dst = append(dst, " ["...)
+	start := len(dst)
+	for i, name := range flagNames[:6] {
+		if flags&(1<<i) != 0 {
+			if len(dst) > start {
+				dst = append(dst, ", "...)
+			}
+			dst = append(dst, name...)
+		}
+	}
+	dst = append(dst, ", ACE="...)
+	dst = append(dst, '0'+byte(flags>>6&7))
+	if flags&0x0e00 != 0 {
+		dst = append(dst, ", Reserved"...)
+	}
+	return append(dst, "] Seq="...)
 }

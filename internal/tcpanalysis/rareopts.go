@@ -14,6 +14,7 @@ const (
 	optsOK        = iota // no exception
 	optsCut              // it read past the bytes captured ("[Packet size limited during capture]")
 	optsMalformed        // it read past an option's own length ("[Malformed Packet]")
+	optsBogus            // it stopped at a data offset below 5 words, before the options
 )
 
 // walkOptions walks the options of a segment that are not in one of the
@@ -208,7 +209,8 @@ func (b *SCPSBindings) Read() int {
 
 // Stopped reports whether Wireshark's dissection of the segment stopped
 // in its options, cut by the snap length (OptionsTruncated) or throwing
-// on a malformed option (OptionsMalformed): it then shows none of the
+// on a malformed option (OptionsMalformed), or before them at a bogus
+// header length (BogusHeaderLen): it then shows none of the
 // segment's analysis, and its taps (the conversation table, follow) do
 // not see the segment.
-func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed }
+func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed || r.BogusHeaderLen }
