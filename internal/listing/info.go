@@ -136,7 +136,7 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
-		return append(b[:i], shortNote(p)...)
+		return append(b[:i], headerNote(p)...)
 	}
 	if r.TCPFlags&decode.FlagURG != 0 {
 		i = putLit(b, i, litUrg)
@@ -151,10 +151,6 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	switch opts := t.Options(); {
-	case r.OptionsTruncated && len(t) >= p.SegmentLen:
-		// The header runs past the IP payload, which the capture holds
-		// whole: tshark reads no option.
-		return append(b[:i], malformed...)
 	case tcpanalysis.TimestampOnly(opts):
 		i = putTimestamp(b, i, tb, opts[4:])
 		dst = b[:i]
@@ -176,8 +172,12 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	if r.OptionsTruncated {
 		// tshark's dissection stopped where the capture cut the
-		// options.
-		dst = append(dst, "[Packet size limited during capture]"...)
+		// options, or where the IP payload ends before them.
+		if p.SegmentLen < t.HeaderLen() {
+			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20)...)
+		} else {
+			dst = append(dst, "[Packet size limited during capture]"...)
+		}
 	}
 	return dst
 }
@@ -317,7 +317,8 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 // appendCutOption appends what tshark summarises of an option the
 // capture cut, o being the bytes captured from its kind: what the
 // dissectors append to Info before they read the bytes missing (TCP-AO,
-// MD5 and SACK_PERM: their name; SACK: the blocks captured whole;
+// MD5 and SACK_PERM: their name; SACK and AccECN: the blocks or counters
+// captured whole;
 // Quick-Start: the rate, once its byte is captured; SCPS extended
 // capabilities: the binding spaces captured whole).
 func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
@@ -337,6 +338,16 @@ func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
 		}
 	case 29:
 		dst = append(dst, "TCP AO"...)
+	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+		if (l-2)%3 == 0 && l <= 11 && len(d) >= 3 {
+			dst = appendAccECN(dst, o[0] == tcpanalysis.OptAccECN1, d[:len(d)/3*3])
+		}
+	case 253, 254:
+		if len(d) >= 5 && (l-4)%3 == 0 && l <= 13 {
+			if x := binary.BigEndian.Uint16(d); x == tcpanalysis.ExIDAccECN0 || x == tcpanalysis.ExIDAccECN1 {
+				dst = appendAccECN(dst, x == tcpanalysis.ExIDAccECN1, d[2:2+(len(d)-2)/3*3])
+			}
+		}
 	case decode.OptSACKPerm:
 		dst = append(dst, " SACK_PERM"...)
 	}
@@ -481,18 +492,86 @@ func AppendCutInfo(dst []byte, p *decode.Packet) []byte {
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t)))
 	dst = append(dst, " "+arrow+" "...)
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])))
-	return append(dst, shortNote(p)...)
+	return append(dst, headerNote(p)...)
 }
 
-// shortNote is the note tshark ends Info with when a TCP header is
-// shorter in the frame than its data offset says: the capture cut it,
-// or (the frame holding the whole IP payload) the IP payload is shorter
-// than the header.
-func shortNote(p *decode.Packet) string {
-	if len(p.TCP) >= p.SegmentLen {
-		return malformed
+// Where tshark's dissection of a TCP header throws, the first read past
+// the bytes the frame holds decides what it appends to Info: past the
+// capture but not the IP payload, the snap length cut the packet; past
+// the IP payload as well, the packet is malformed (in the words of a
+// contained item when the read is an option's body).
+const (
+	limited   = "[Packet size limited during capture]"
+	contained = "[Malformed Packet: length of contained item exceeds length of containing item]"
+)
+
+// headerNote is the note for a TCP header of which the frame holds fewer
+// than the 20 fixed bytes: tshark reads the sequence and acknowledgment
+// numbers 4 bytes at a time, the data offset's byte alone, then the
+// 2-byte fields.
+func headerNote(p *decode.Packet) string {
+	n := len(p.TCP)
+	end := n&^1 + 2
+	switch {
+	case n < 12:
+		end = n&^3 + 4
+	case n == 12:
+		end = 13
 	}
-	return "[Packet size limited during capture]"
+	if end <= p.SegmentLen {
+		return limited
+	}
+	return malformed
+}
+
+// optionsNote is the note for options that run past the IP payload:
+// opts are the option bytes the frame holds, rest the IP payload's bytes
+// after the fixed header. tshark's walk throws reading the next kind
+// byte, an option's length byte, the rest of the header after an EOL,
+// or the body of an option longer than the bytes left.
+func optionsNote(opts []byte, rest int) string {
+	it := decode.OptionIter{Buf: opts}
+	eol := false
+	for it.Next() {
+		eol = eol || it.Opt.Kind == decode.OptEOL
+	}
+	end, note := len(opts)+1, malformed
+	switch {
+	case eol:
+		return malformed
+	case it.Err == "":
+	case it.Off+1 >= len(opts):
+		end = it.Off + 2
+	case opts[it.Off+1] >= 2:
+		end, note = it.Off+bodyReadEnd(opts[it.Off], int(opts[it.Off+1]), len(opts)-it.Off), contained
+	}
+	if end <= rest {
+		return limited
+	}
+	return note
+}
+
+// bodyReadEnd returns the end, from the option's start, of the read in
+// which tshark's dissector of an option of kind and length l first
+// misses a byte, have bytes of the option being in the frame: it reads
+// MSS, window scale, timestamps, SACK edges and AccECN counters field by
+// field, other options whole.
+func bodyReadEnd(kind byte, l, have int) int {
+	w := l - 2
+	switch kind {
+	case decode.OptMSS:
+		w = 2
+	case decode.OptWS:
+		w = 1
+	case decode.OptTimestamp, decode.OptSACK:
+		w = 4
+	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+		w = 3
+	}
+	if w <= 0 {
+		return l
+	}
+	return min(2+((have-2)/w+1)*w, l)
 }
 
 // appendACEFlagText appends the Info column's text for flags from the

@@ -139,6 +139,17 @@ func OptionReads(o *decode.Option, scpsCapable bool, ack uint32) (n int, malform
 		if l >= 4 {
 			return l, false
 		}
+	case OptAccECN0, OptAccECN1:
+		if (l-2)%3 == 0 && l <= 11 {
+			return l, false
+		}
+	case 253, 254:
+		// An AccECN ExID of a length the dissector does not take: the
+		// ExID only.
+		if l >= 4 && len(o.Data) >= 2 && o.Data[0] == ExIDAccECN0>>8 && o.Data[1]&^1 == ExIDAccECN0&0xff && ((l-4)%3 != 0 || l > 13) {
+			return 4, false
+		}
+		return l, false
 	default:
 		// Fast Open, experimental and unknown options show their data
 		// whole; MPTCP and the rest read at most that much.
