@@ -432,3 +432,62 @@ func TestAccECNAllocs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHeaderLen analyses a handshake that may negotiate AccECN, then a
+// segment with an arbitrary data offset, flags and options, its IP
+// payload shortened and the frame cut: the analysis and Info must not
+// panic, and Info must end as the Result says tshark's dissection did.
+func FuzzHeaderLen(f *testing.F) {
+	f.Add(uint8(0), uint16(fA), []byte{}, 0, 0)                                  // data offset 0
+	f.Add(uint8(4), uint16(fA|fU|fE), []byte{}, 0, 40)                           // data offset 4, the frame cut after 6 bytes of TCP
+	f.Add(uint8(3), uint16(fS|fAE|fC|fE), []byte{}, 10, 0)                       // a bogus SYN with an IP payload below 16 bytes
+	f.Add(uint8(8), uint16(fA|fC), []byte{2, 4, 5, 0xb4, 8, 10, 0, 0}, 6, 0)     // a header longer than the IP payload, a timestamp cut
+	f.Add(uint8(8), uint16(fA), []byte{5, 18, 0, 0, 0, 1, 0, 0, 0, 2}, 3, 60)    // a SACK option past the IP payload and the capture
+	f.Add(uint8(5), uint16(fA|fAE), []byte{172, 11, 1, 2, 3, 4, 5, 6, 7}, 0, 58) // an AccECN option cut by the snap length
+	f.Add(uint8(6), uint16(0xfff), []byte{254, 7, 0xac, 0xc1, 1, 2, 3}, 2, 0)    // every flag, an AccECN ExID past the IP payload
+	f.Add(uint8(5), uint16(fA), []byte{}, 3, 0)                                  // an IP payload of 17 bytes: no urgent pointer
+	f.Fuzz(func(t *testing.T, doff uint8, flags uint16, opts []byte, ipCut, snap int) {
+		if len(opts) > 40 {
+			opts = opts[:40]
+		}
+		e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:5555")}
+		a := tcpanalysis.New()
+		segs := []seg{
+			{seq: 1, flags: fS | fAE | fC | fE, win: 1},
+			{fromB: true, seq: 9, ack: 2, flags: fS | fA | fC, win: 1},
+			{seq: 2, ack: 10, flags: flags & 0xfff, win: 1, opts: opts, doff: doff&15 + 1, ipCut: max(ipCut, 0) % 64, payload: 3},
+		}
+		for i, s := range segs {
+			fr := e.frame(s)
+			if i == 2 && snap > 0 && snap < len(fr) {
+				fr = fr[:snap]
+			}
+			var d decode.Packet
+			decode.Decode(decode.LinkEthernet, fr, &d)
+			var r tcpanalysis.Result
+			if !a.Analyze(uint32(i+1), 0, len(fr), &d, &r) {
+				if cutTCP(&d) {
+					info := string(AppendCutInfo(nil, &d))
+					if !strings.HasSuffix(info, limited) && !strings.HasSuffix(info, malformed) {
+						t.Errorf("cut header %q", info)
+					}
+				}
+				continue
+			}
+			info := string(AppendInfo(nil, &d, &r))
+			switch {
+			case r.BogusHeaderLen:
+				if !strings.HasSuffix(info, ", must be at least 20)") {
+					t.Errorf("bogus header length, Info %q", info)
+				}
+			case r.HeaderCut || r.OptionsTruncated:
+				if !strings.HasSuffix(info, limited) && !strings.HasSuffix(info, malformed) && !strings.HasSuffix(info, contained) {
+					t.Errorf("cut header, Info %q", info)
+				}
+			}
+			if r.ACE != strings.Contains(info, ", ACE=") {
+				t.Errorf("ACE %v, Info %q", r.ACE, info)
+			}
+		}
+	})
+}
