@@ -151,7 +151,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 				// tshark lists a header cut before its window with
 				// its ports only.
 				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen, &addrs)
-				buf = AppendCutInfo(buf, p.TCP)
+				buf = AppendCutInfo(buf, &p)
 				buf = append(buf, '\n')
 			}
 			continue
