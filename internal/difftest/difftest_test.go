@@ -70,13 +70,27 @@ func (r *run) seed(seed uint64) {
 			t.Errorf("seed %d: %v", seed, d)
 		}
 		r.kinds[d.Kind()]++
-		if r.kinds[d.Kind()] <= *flagPerKind && (*flagReport != "" || *flagRegress != "") {
+		if r.kinds[d.Kind()] <= *flagPerKind && !known(d.Kind()) {
 			r.shrink(b, d)
 		}
 	}
 	if r.progress {
 		fmt.Fprintf(os.Stderr, "difftest: seed %d: %d packets compared, %d differing packets (%d kinds)\n", seed, r.packets, r.frames, len(r.kinds))
 	}
+}
+
+// known reports whether the places shrunk differences go to already
+// hold one of kind (or there are no such places).
+func known(kind string) bool {
+	for _, dir := range []string{*flagRegress, filepath.Join(*flagReport, Slug(kind))} {
+		if dir == "" || dir == Slug(kind) {
+			continue
+		}
+		if m, _ := filepath.Glob(filepath.Join(dir, Slug(kind)+"-seed*.pcap")); len(m) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // shrink reduces d's conversation and saves it.

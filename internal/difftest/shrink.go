@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 )
 
-// maxChecks bounds the tshark runs of one shrink.
-const maxChecks = 400
+// maxRuns bounds the tshark runs of one shrink.
+const maxRuns = 60
 
 // Primary returns the differences worth shrinking: for each frame the
 // first differing field (Info only when nothing else differs, since a
@@ -23,50 +23,43 @@ func Primary(diffs []Diff) []Diff {
 	return out
 }
 
+// shrinker tries candidate frame lists for a difference of one kind.
+type shrinker struct {
+	file  string
+	small *Capture
+	kind  string
+	skip  map[string]bool
+	runs  int
+}
+
 // Shrink reduces the capture to the few frames of d's conversation that
 // still show a difference of d's kind, working in dir. It returns them as
-// a capture in pcap format.
+// a capture in pcap format, with the differences it shows.
 func Shrink(dir string, c *Capture, d Diff, skip map[string]bool) (*Capture, []Diff, error) {
 	small := &Capture{Kind: PcapMicro, Link: c.Link, Snap: c.Snap}
 	if c.Kind == PcapNano || c.Kind == Pcapng && c.Nano {
 		small.Kind = PcapNano
 	}
+	sh := &shrinker{file: filepath.Join(dir, "shrink.pcap"), small: small, kind: d.Kind(), skip: shrinkSkip(skip, d)}
+	defer os.Remove(sh.file)
 	frames := conversationFrames(c, d)
-	file := filepath.Join(dir, "shrink.pcap")
-	checks := 0
-	var last []Diff
-	fails := func(fs []Frame) (bool, error) {
-		checks++
-		if err := WriteFile(file, small, fs); err != nil {
-			return false, err
-		}
-		diffs, _, err := compareFile(file, shrinkSkip(skip, d))
-		if err != nil {
-			return false, err
-		}
-		for _, x := range diffs {
-			if x.Kind() == d.Kind() {
-				last = diffs
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	ok, err := fails(frames)
-	if err != nil || !ok {
+	if i, err := sh.first([][]Frame{frames}); err != nil || i < 0 {
 		return nil, nil, fmt.Errorf("difftest: the %s difference does not show in its conversation alone (%v)", d.Kind(), err)
 	}
-	frames, err = shortestSuffix(frames, fails)
+	frames, err := shortestSuffix(frames, sh.first)
 	if err != nil {
 		return nil, nil, err
 	}
-	frames, err = ddmin(frames, fails, &checks)
+	frames, err = ddmin(frames, sh.first, &sh.runs)
 	if err != nil {
 		return nil, nil, err
 	}
 	small.Frames = frames
-	os.Remove(file)
-	return small, last, nil
+	if err := WriteFile(sh.file, small, frames); err != nil {
+		return nil, nil, err
+	}
+	diffs, _, err := compareFile(sh.file, skip)
+	return small, diffs, err
 }
 
 // shrinkSkip is skip, plus the checksum status (a second tshark run)
@@ -101,39 +94,39 @@ func conversationFrames(c *Capture, d Diff) []Frame {
 // shortestSuffix returns the shortest of the last 2, 4, 8... frames
 // that still fail: a difference usually depends on the frames just
 // before it.
-func shortestSuffix(frames []Frame, fails func([]Frame) (bool, error)) ([]Frame, error) {
+func shortestSuffix(frames []Frame, first func([][]Frame) (int, error)) ([]Frame, error) {
+	var cands [][]Frame
 	for k := 2; k < len(frames); k *= 2 {
-		ok, err := fails(frames[len(frames)-k:])
-		if err != nil || ok {
-			return frames[len(frames)-k:], err
-		}
+		cands = append(cands, frames[len(frames)-k:])
 	}
-	return frames, nil
+	i, err := first(cands)
+	if err != nil || i < 0 {
+		return frames, err
+	}
+	return cands[i], nil
 }
 
-// ddmin removes chunks of frames, then single frames, while fails still
-// holds.
-func ddmin(frames []Frame, fails func([]Frame) (bool, error), checks *int) ([]Frame, error) {
+// ddmin removes chunks of frames, then single frames, while a difference
+// still shows: each round tries every chunk's removal at once.
+func ddmin(frames []Frame, first func([][]Frame) (int, error), runs *int) ([]Frame, error) {
 	n := 2
-	for len(frames) >= 2 && *checks < maxChecks {
+	for len(frames) >= 2 && *runs < maxRuns {
 		chunk := (len(frames) + n - 1) / n
-		removed := false
-		for start := 0; start < len(frames) && *checks < maxChecks; start += chunk {
-			cand := append(append([]Frame(nil), frames[:start]...), frames[min(start+chunk, len(frames)):]...)
-			ok, err := fails(cand)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				frames, removed = cand, true
-				n = max(n-1, 2)
-				break
-			}
+		var cands [][]Frame
+		for start := 0; start < len(frames); start += chunk {
+			cands = append(cands, append(append([]Frame(nil), frames[:start]...), frames[min(start+chunk, len(frames)):]...))
 		}
-		if !removed {
-			if chunk == 1 {
-				break
-			}
+		i, err := first(cands)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case i >= 0:
+			frames = cands[i]
+			n = max(n-1, 2)
+		case chunk == 1:
+			return frames, nil
+		default:
 			n = min(2*n, len(frames))
 		}
 	}
