@@ -2,10 +2,10 @@ package difftest
 
 import (
 	"encoding/binary"
-
-	"github.com/tcplab/tcplab/internal/decode"
 	"slices"
 	"testing"
+
+	"github.com/tcplab/tcplab/internal/decode"
 )
 
 // TestDdmin checks that delta debugging ends with exactly the frames a
