@@ -62,7 +62,7 @@ func appendConvRow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 	start := s.TapFirstTime - first
 	stop := s.TapLastTime - first
 	d := stop - start
-	irtt := s.IRTT != 0 && s.Handshake() == "complete"
+	irtt := s.IRTT != 0
 	if !a.Addr().Is4() || !b.Addr().Is4() || txF > 1<<31 || rxF > 1<<31 ||
 		start < 0 || stop >= exactSecs || d < 0 || d%100_000 == 50_000 ||
 		irtt && (s.IRTT < 0 || s.IRTT >= exactSecs || s.IRTT%1000 == 500) {
@@ -208,7 +208,7 @@ func appendConvRowSlow(dst []byte, s *tcpanalysis.Stream, first int64) []byte {
 	dst = appendPad(dst, []byte(s.State()), 6, false)
 	dst = append(dst, ' ')
 	irtt := append(scratch[:0], '-')
-	if s.IRTT != 0 && s.Handshake() == "complete" {
+	if s.IRTT != 0 {
 		irtt = appendIRTT(scratch[:0], s.IRTT)
 	}
 	dst = appendPad(dst, irtt, 12, true)

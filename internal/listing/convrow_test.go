@@ -27,7 +27,7 @@ func fmtConvRow(s *tcpanalysis.Stream, first int64) string {
 	start, stop := s.TapFirstTime-first, s.TapLastTime-first
 	out += fmt.Sprintf("%14.9f   %12.4f", nsToSec(start), nsToSec(stop)-nsToSec(start))
 	irtt := "-"
-	if s.IRTT != 0 && s.Handshake() == "complete" {
+	if s.IRTT != 0 {
 		irtt = strconv.FormatFloat(float64(s.IRTT)/1e9, 'f', 6, 64)
 	}
 	return out + fmt.Sprintf("   %-6s %12s\n", s.State(), irtt)

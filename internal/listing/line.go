@@ -361,10 +361,36 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 			dst = appendUint(dst, uint64(r.DupAckNum))
 		}
 	}
+	if !r.Stopped() {
+		dst = appendSeqAckFields(dst, r)
+	}
 	dst = append(dst, `,"info":`...)
 	var info [1024]byte // room for the labels and lineRoom
 	dst = appendJSONString(dst, AppendInfo(info[:0], p, r))
 	return append(dst, "}\n"...)
+}
+
+// appendSeqAckFields appends the values of tshark's [SEQ/ACK analysis]
+// tree that it shows for the segment: the frame this ACK acknowledges
+// and the time it took, the bytes in flight and the bytes pushed.
+func appendSeqAckFields(dst []byte, r *tcpanalysis.Result) []byte {
+	if r.AckedFrame != 0 {
+		dst = append(dst, `,"acks_frame":`...)
+		dst = appendUint(dst, uint64(r.AckedFrame))
+		if r.AckRTT != 0 {
+			dst = append(dst, `,"ack_rtt":`...)
+			dst = AppendTime(dst, r.AckRTT, 9)
+		}
+	}
+	if r.BytesInFlight != 0 {
+		dst = append(dst, `,"bytes_in_flight":`...)
+		dst = appendUint(dst, uint64(r.BytesInFlight))
+	}
+	if r.PushBytesSent != 0 {
+		dst = append(dst, `,"push_bytes_sent":`...)
+		dst = appendUint(dst, uint64(r.PushBytesSent))
+	}
+	return dst
 }
 
 // ExpertFields returns the tcp.analysis.* fields tshark shows for the
@@ -420,7 +446,7 @@ func AppendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
 	dst = append(dst, `,"bytes_s2c":`...)
 	dst = appendUint(dst, s.BytesS2C)
 	hs := s.Handshake()
-	if s.IRTT != 0 && hs == "complete" {
+	if s.IRTT != 0 {
 		dst = append(dst, `,"irtt":`...)
 		dst = AppendTime(dst, s.IRTT, max(digits, 6))
 	}

@@ -77,7 +77,9 @@ var parityFields = []string{
 	"tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.flags", "tcp.seq", "tcp.seq_raw",
 	"tcp.ack", "tcp.ack_raw", "tcp.len", "tcp.window_size_value", "tcp.window_size",
 	"tcp.window_size_scalefactor", "tcp.checksum",
-	"tcp.analysis.duplicate_ack_frame", "tcp.analysis.duplicate_ack_num", "_ws.col.Info",
+	"tcp.analysis.duplicate_ack_frame", "tcp.analysis.duplicate_ack_num",
+	"tcp.analysis.acks_frame", "tcp.analysis.ack_rtt", "tcp.analysis.bytes_in_flight",
+	"tcp.analysis.push_bytes_sent", "_ws.col.Info",
 }
 
 // analysisFields are the flag fields, named like the contract's analysis
@@ -116,6 +118,10 @@ type record struct {
 	Analysis       []string `json:"analysis"`
 	DupAckOf       *int64   `json:"dup_ack_of"`
 	DupAckNum      *int64   `json:"dup_ack_num"`
+	AcksFrame      *int64   `json:"acks_frame"`
+	AckRTT         string   `json:"-"`
+	BytesInFlight  *int64   `json:"bytes_in_flight"`
+	PushBytesSent  *int64   `json:"push_bytes_sent"`
 	Info           string   `json:"info"`
 }
 
@@ -158,6 +164,10 @@ func fieldDiffs(want, got *record) []string {
 	add("analysis", strings.Join(want.Analysis, ","), strings.Join(got.Analysis, ","))
 	add("dup_ack_of", ptr(want.DupAckOf), ptr(got.DupAckOf))
 	add("dup_ack_num", ptr(want.DupAckNum), ptr(got.DupAckNum))
+	add("acks_frame", ptr(want.AcksFrame), ptr(got.AcksFrame))
+	add("ack_rtt", want.AckRTT, got.AckRTT)
+	add("bytes_in_flight", ptr(want.BytesInFlight), ptr(got.BytesInFlight))
+	add("push_bytes_sent", ptr(want.PushBytesSent), ptr(got.PushBytesSent))
 	add("info", want.Info, got.Info)
 	return d
 }
@@ -254,6 +264,8 @@ func tsharkRecords(t *testing.T, file string) map[int64]*record {
 			WinRaw: num("tcp.window_size_value"), Win: num("tcp.window_size"), WinScale: opt("tcp.window_size_scalefactor"),
 			Checksum: opt("tcp.checksum"), ChecksumStatus: status[v["frame.number"]],
 			DupAckOf: opt("tcp.analysis.duplicate_ack_frame"), DupAckNum: opt("tcp.analysis.duplicate_ack_num"),
+			AcksFrame: opt("tcp.analysis.acks_frame"), AckRTT: v["tcp.analysis.ack_rtt"],
+			BytesInFlight: opt("tcp.analysis.bytes_in_flight"), PushBytesSent: opt("tcp.analysis.push_bytes_sent"),
 			Info: v["_ws.col.Info"]}
 		if r.ChecksumStatus == "" {
 			// A header cut before its checksum: tshark has no status.
@@ -294,11 +306,13 @@ func ourRecords(t *testing.T, file string) (map[int64]*record, []byte) {
 			continue
 		}
 		var raw struct {
-			Time json.Number `json:"time"`
+			Time   json.Number `json:"time"`
+			AckRTT json.Number `json:"ack_rtt"`
 		}
 		if err := json.Unmarshal(line, &raw); err != nil {
 			t.Fatal(err)
 		}
+		r.AckRTT = raw.AckRTT.String()
 		var err error
 		r.TimeNS, err = parseNS(raw.Time.String())
 		if err != nil {

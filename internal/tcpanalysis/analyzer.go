@@ -22,12 +22,6 @@ const (
 	ScaleNone    = -2 // a SYN without the option was seen: no scaling
 )
 
-// Thresholds of Wireshark's heuristics, in nanoseconds.
-const (
-	fastRetransWindow = 20_000_000 // a fast retransmission follows the last duplicate ACK within 20 ms
-	outOfOrderDefault = 3_000_000  // out-of-order threshold while the initial RTT is unknown
-)
-
 // Result is the analysis of one TCP segment: every per-packet field of the
 // JSON contract apart from those read straight from the headers.
 type Result struct {
@@ -65,6 +59,14 @@ type Result struct {
 	// AckedFrame is the frame whose segment this ACK acknowledges exactly
 	// (tcp.analysis.acks_frame), or 0.
 	AckedFrame uint32
+	// AckRTT is the time from that segment to this ACK in nanoseconds
+	// (tcp.analysis.ack_rtt); tshark shows it when it is not 0.
+	AckRTT int64
+	// BytesInFlight is tcp.analysis.bytes_in_flight, or 0 when tshark
+	// shows none; PushBytesSent is tcp.analysis.push_bytes_sent, set
+	// with it.
+	BytesInFlight uint32
+	PushBytesSent uint32
 
 	// OptionsTruncated is true when the capture cut the header inside
 	// its options (or before them) short of bytes Wireshark reads. Wireshark stops dissecting there, so
@@ -113,14 +115,30 @@ type flow struct {
 	window     uint32
 	isFirstAck bool
 
-	nextSeq         uint32
+	nextSeq         seqnum.Value
 	nextSeqTime     int64
-	maxSeqToBeAcked uint32
-	lastAck         uint32
+	maxSeqToBeAcked seqnum.Value
+	lastAck         seqnum.Value
 	lastAckTime     int64
 	lastSegFlags    Flags
 	dupAckNum       int32
 	lastNonDupAck   uint32
+
+	// validBIF is Wireshark's valid_bif: bytes in flight are known
+	// (cleared when a segment was not captured, set again by the
+	// peer's next ACK).
+	validBIF bool
+	// pushBytes counts the payload sent since the last segment with
+	// PSH (tcp.analysis.push_bytes_sent); pushSetLast says whether the
+	// flow's last segment with data had PSH.
+	pushBytes   uint32
+	pushSetLast bool
+	// sack holds the sizes of the SACK blocks of the flow's last SACK
+	// option, as Wireshark keeps them for bytes in flight: the first
+	// three blocks; sackN is how many the last option had (at most 3).
+	// A shorter option leaves the sizes after its own in place.
+	sack  [3]uint32
+	sackN int
 
 	// scpsCapable is Wireshark's scps_capable: the flow sent an SCPS
 	// capabilities option (and, after the SYN/ACK, so did its peer).
@@ -129,13 +147,16 @@ type flow struct {
 	unacked unackedList
 	// prunedAt is the ack the unacked list was last pruned with; the
 	// list needs no new scan until the ack moves or a segment is added.
-	prunedAt    uint32
+	prunedAt    seqnum.Value
 	prunedValid bool
 }
 
+// unackedSeg is a segment sent and not yet acknowledged (in part: seq
+// moves up as ACKs cover it).
 type unackedSeg struct {
-	nextSeq uint32
-	frame   uint32
+	seq, nextSeq seqnum.Value
+	frame        uint32
+	ts           int64
 }
 
 // conn is one TCP conversation (Wireshark's tcp_analysis).
@@ -324,7 +345,8 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// and copied.)
 	r.Frame, r.TCPFlags, r.SeqRaw, r.AckRaw, r.HaveLen, r.Len, r.WinRaw = frame, flags, seq, ack, haveLen, seglen, rawWin
 	r.WinScale, r.HasWinScale = 0, false
-	r.DupAckOf, r.DupAckNum, r.AckedFrame = 0, 0, 0
+	r.DupAckOf, r.DupAckNum, r.AckedFrame, r.AckRTT = 0, 0, 0, 0
+	r.BytesInFlight, r.PushBytesSent = 0, 0
 
 	if c == nil {
 		c = a.newConn(nil, frame, ts, p, flags)
@@ -366,7 +388,12 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Stream = c.stream
 
 	if haveLen {
-		a.sequence(c, fwd, rev, frame, ts, seq, ack, seglen, flags, uint32(rawWin), &fl, r)
+		sa := seqAnalysis{c: c, fwd: fwd, rev: rev, fl: fl, r: r, s: segment{
+			frame: frame, ts: ts, seq: seqnum.Value(seq), ack: seqnum.Value(ack),
+			len: seglen, flags: flags, window: uint32(rawWin),
+		}}
+		sa.run()
+		fl = sa.fl
 		r.Seq = seq - fwd.baseSeq
 		r.Ack = ack
 		if flags&decode.FlagACK != 0 {
@@ -410,6 +437,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// Options: a window scale option sets the flow's shift for later
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
+	fwd.sackN = 0 // a segment without SACK blocks leaves none for bytes in flight
 	r.SCPSCapable, r.OptionsMalformed, r.MalformedAt = fwd.scpsCapable, false, 0
 	end := optsOK
 	switch opts := t.Options(); {
@@ -484,6 +512,7 @@ func (a *Analyzer) newConn(old *conn, frame uint32, ts int64, p *decode.Packet, 
 	for i := range c.flows {
 		c.flows[i].winScale = ScaleUnknown
 		c.flows[i].window = ^uint32(0)
+		c.flows[i].validBIF = true
 	}
 	c.sum = initStream(sum, c.stream, frame, ts, srcOf(p), dstOf(p), flags)
 	if a.onDone == nil {
@@ -546,204 +575,5 @@ func verifyWindowScaling(synack bool, fwd, rev *flow) {
 		rev.winScale = ScaleNone
 	} else if synack && rev.winScale == ScaleNone {
 		fwd.winScale = ScaleNone
-	}
-}
-
-// sequence is Wireshark 4.0's tcp_analyze_sequence_number: it sets the
-// expert flags of one segment from the state of both flows, then updates
-// the state. The checks, their order and their early exits follow
-// Wireshark's, so that combinations of flags come out the same.
-func (a *Analyzer) sequence(c *conn, fwd, rev *flow, frame uint32, ts int64, seq, ack, seglen uint32, flags uint16, window uint32, fl *Flags, r *Result) {
-	const (
-		syn  = decode.FlagSYN
-		fin  = decode.FlagFIN
-		rst  = decode.FlagRST
-		ackf = decode.FlagACK
-	)
-	if !fwd.baseSet {
-		if flags&syn != 0 {
-			fwd.baseSeq = seq
-			if flags&ackf != 0 {
-				fwd.sawSYNACK = true
-			} else {
-				fwd.sawSYN = true
-			}
-		} else {
-			fwd.baseSeq = seq - 1
-		}
-		fwd.baseSet = true
-	}
-	if !rev.baseSet && flags&ackf != 0 {
-		rev.baseSeq = ack - 1
-		rev.baseSet = true
-	}
-
-	noSFR := flags&(syn|fin|rst) == 0
-
-	// A zero window probe: one byte at the next expected sequence number
-	// while the peer advertises a zero window.
-	if seglen == 1 && seq == fwd.nextSeq && rev.window == 0 {
-		*fl |= ZeroWindowProbe
-		goto finishedFwd
-	}
-	if window == 0 && noSFR {
-		*fl |= ZeroWindow
-	}
-	// A segment beyond the next expected sequence number: something in
-	// between was not captured.
-	if fwd.nextSeq != 0 && seqnum.Value(seq).Greater(seqnum.Value(fwd.nextSeq)) && flags&rst == 0 {
-		*fl |= LostSegment
-		// tshark 4.0.17 reports an ACK of unseen data again after the
-		// flow skipped some: its "one report until a duplicate ACK"
-		// counter restarts here (found by comparing with tshark; the
-		// source of later versions differs).
-		fwd.dupAckNum = 0
-	}
-	// A keep-alive holds 0 or 1 byte and starts one byte before the next
-	// expected sequence number.
-	if (seglen == 0 || seglen == 1) && seq == fwd.nextSeq-1 && noSFR {
-		*fl |= KeepAlive
-	}
-	if seglen == 0 && window != 0 && window != fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
-		*fl |= WindowUpdate
-	}
-	if seglen > 0 && rev.winScale != ScaleUnknown && noSFR {
-		shift := uint(0)
-		if !rev.isFirstAck && rev.winScale != ScaleNone {
-			shift = uint(rev.winScale)
-		}
-		if seq+seglen == rev.lastAck+rev.window<<shift {
-			*fl |= WindowFull
-		}
-	}
-	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
-		rev.lastSegFlags&KeepAlive != 0 && noSFR {
-		*fl |= KeepAliveAck
-		goto finishedFwd
-	}
-	if seglen == 0 && window == 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
-		rev.lastSegFlags&ZeroWindowProbe != 0 && noSFR {
-		*fl |= ZeroWindowProbeAck
-		goto finishedFwd
-	}
-	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
-		if fwd.dupAckNum == -1 {
-			fwd.dupAckNum = 1 // after an ACKed-unseen report
-		} else {
-			fwd.dupAckNum++
-		}
-		*fl |= DuplicateAck
-		r.DupAckNum = uint32(fwd.dupAckNum)
-		r.DupAckOf = fwd.lastNonDupAck
-	}
-
-finishedFwd:
-	if ack != fwd.lastAck {
-		fwd.lastNonDupAck = frame
-		fwd.dupAckNum = 0
-	}
-
-	// An ACK beyond everything seen from the peer acknowledges segments
-	// that were not captured.
-	if rev.maxSeqToBeAcked != 0 && seqnum.Value(ack).Greater(seqnum.Value(rev.maxSeqToBeAcked)) && flags&ackf != 0 {
-		if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
-			// Move the peer's mark so that the same gap is reported
-			// once.
-			rev.maxSeqToBeAcked = rev.nextSeq
-			*fl |= AckLostSegment
-		} else {
-			// The peer only sends pure ACKs: report once until it
-			// sends a duplicate ACK.
-			if rev.dupAckNum == 0 {
-				*fl |= AckLostSegment
-			}
-			rev.dupAckNum = -1
-		}
-	}
-
-	// Retransmission, fast retransmission, spurious retransmission or
-	// out-of-order: a segment with data, SYN or FIN that does not advance
-	// the sequence number.
-	if seglen > 0 || flags&(syn|fin) != 0 {
-		seqNotAdvanced := fwd.nextSeq != 0 && seqnum.Value(seq).Less(seqnum.Value(fwd.nextSeq))
-		if *fl&KeepAlive != 0 {
-			goto finishedRetrans
-		}
-		// More than one byte starting one before the next expected
-		// sequence number follows a zero window probe: new data.
-		if seglen > 1 && fwd.nextSeq-1 == seq {
-			seqNotAdvanced = false
-		}
-		if seglen > 0 && rev.lastAck != 0 && seqnum.Value(seq+seglen).LessEq(seqnum.Value(rev.lastAck)) {
-			*fl |= SpuriousRetransmission
-			goto finishedRetrans
-		}
-		// Fast retransmission takes precedence over out-of-order
-		// (Wireshark's tcp.fastrt_supersedes_ooo, on by default).
-		if d := ts - rev.lastAckTime; seqNotAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq && d >= 0 && d < fastRetransWindow {
-			*fl |= FastRetransmission
-			goto finishedRetrans
-		}
-		thres := int64(outOfOrderDefault)
-		if c.tsFirstRTT != 0 {
-			thres = c.tsFirstRTT
-		}
-		extra := uint32(0)
-		if flags&(syn|fin) != 0 {
-			extra = 1
-		}
-		if d := ts - fwd.nextSeqTime; seqNotAdvanced && d >= 0 && uint64(d) < uint64(thres) && fwd.nextSeq != seq+seglen+extra {
-			*fl |= OutOfOrder
-			goto finishedRetrans
-		}
-		if seqNotAdvanced {
-			*fl |= Retransmission
-		}
-	}
-
-finishedRetrans:
-	nextseq := seq + seglen
-	if (seglen != 0 || flags&(syn|fin) != 0) && fwd.unacked.n < maxUnacked {
-		if flags&(syn|fin) != 0 {
-			nextseq++
-		}
-		fwd.unacked.add(unackedSeg{nextSeq: nextseq, frame: frame})
-		fwd.prunedValid = false
-	}
-	if seqnum.Value(nextseq).Greater(seqnum.Value(fwd.nextSeq)) || fwd.nextSeq == 0 {
-		if *fl&ZeroWindowProbe == 0 {
-			fwd.nextSeq = nextseq
-			fwd.nextSeqTime = ts
-		}
-	}
-	if seq == fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked == 0 {
-		if *fl&ZeroWindowProbe == 0 {
-			fwd.maxSeqToBeAcked = fwd.nextSeq
-		}
-	}
-	fwd.window = window
-	fwd.lastAck = ack
-	fwd.lastAckTime = ts
-	fwd.lastSegFlags = *fl
-
-	// Forget the peer's segments this ACK covers.
-	if rev.unacked.n > 0 && !(rev.prunedValid && rev.prunedAt == ack) {
-		segs := rev.unacked.segs()
-		kept := segs[:0]
-		for _, u := range segs {
-			if u.nextSeq == ack {
-				// Wireshark walks newest first and keeps the last
-				// match: the oldest segment.
-				if r.AckedFrame == 0 {
-					r.AckedFrame = u.frame
-				}
-				continue
-			}
-			if seqnum.Value(u.nextSeq).Greater(seqnum.Value(ack)) {
-				kept = append(kept, u)
-			}
-		}
-		rev.unacked.n = len(kept)
-		rev.prunedAt, rev.prunedValid = ack, true
 	}
 }

@@ -102,7 +102,7 @@ func fillResult(t *testing.T, r *Result) {
 		switch f := v.Field(i); f.Kind() {
 		case reflect.Bool:
 			f.SetBool(true)
-		case reflect.Int32:
+		case reflect.Int32, reflect.Int64:
 			f.SetInt(-7)
 		case reflect.Uint16, reflect.Uint32:
 			f.SetUint(7)

@@ -8,6 +8,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/seqnum"
 )
 
 // TestConnKey checks that conversations keep apart what Wireshark keeps
@@ -197,7 +198,7 @@ func TestUnackedList(t *testing.T) {
 	var want []unackedSeg
 	for round := range 3 {
 		for i := range 3 + round*20 {
-			s := unackedSeg{nextSeq: uint32(i), frame: uint32(round*100 + i)}
+			s := unackedSeg{nextSeq: seqnum.Value(i), frame: uint32(round*100 + i)}
 			l.add(s)
 			want = append(want, s)
 			if diff := gocmp.Diff(want, l.segs(), gocmp.AllowUnexported(unackedSeg{})); diff != "" {

@@ -1,6 +1,10 @@
 package tcpanalysis
 
-import "github.com/tcplab/tcplab/internal/decode"
+import (
+	"encoding/binary"
+
+	"github.com/tcplab/tcplab/internal/decode"
+)
 
 // Option kinds of the SCPS transport protocol (CCSDS 714.0-B-2), which
 // Wireshark 4.0 dissects with state kept per flow.
@@ -48,6 +52,9 @@ func walkOptions(opts []byte, n int, fwd *flow, ack uint32) (end, at int) {
 			return optsOK, off // Wireshark stops the walk without reading on
 		}
 		o := decode.Option{Kind: kind, Len: l, Data: opts[off+2 : min(off+l, len(opts))]}
+		if kind == decode.OptSACK {
+			fwd.storeSACK(o.Data, l-2)
+		}
 		// Wireshark reads r bytes, then throws on a malformed option
 		// (reading past its length); a read of bytes not captured
 		// before that stops it with the snap length note.
@@ -212,3 +219,16 @@ func (b *SCPSBindings) Read() int {
 // segment's analysis, and its taps (the conversation table, follow) do
 // not see the segment.
 func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed }
+
+// storeSACK keeps the sizes of the SACK blocks in data, an option's
+// captured bytes after its kind and length, of which n belong to the
+// option: each whole block up to the third, as Wireshark's SACK
+// dissection stores them for bytes in flight (it stores a block once it
+// has read both edges, and stops where the capture ends).
+func (f *flow) storeSACK(data []byte, n int) {
+	for k := 0; 8*(k+1) <= n && 8*(k+1) <= len(data) && k < len(f.sack); k++ {
+		b := data[8*k:]
+		f.sack[k] = binary.BigEndian.Uint32(b[4:]) - binary.BigEndian.Uint32(b)
+		f.sackN = k + 1
+	}
+}
