@@ -37,7 +37,7 @@ func compareFile(file string, skip map[string]bool) ([]Diff, *Result, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	got, err := Tcplab(file)
+	got, err := Tcplab(file, want.Conv != nil && !skip["conv"])
 	if err != nil {
 		return nil, nil, err
 	}

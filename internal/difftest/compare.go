@@ -17,7 +17,10 @@ type Diff struct {
 
 func (d Diff) String() string {
 	where := fmt.Sprintf("frame %d", d.Frame)
-	if d.Frame == 0 {
+	switch {
+	case d.Field == "conv":
+		where = "conversation table"
+	case d.Frame == 0:
 		where = fmt.Sprintf("stream %d", d.Stream)
 	}
 	return fmt.Sprintf("%s: %s: tshark %s, tcplab %s", where, d.Field, d.Tshark, d.Tcplab)
@@ -68,6 +71,29 @@ func Compare(want, got *Result, skip map[string]bool) []Diff {
 				d.Stream = s
 				diffs = append(diffs, d)
 			}
+		}
+	}
+	if want.Conv != nil && got.Conv != nil && !skip["conv"] {
+		diffs = append(diffs, compareConv(want.Conv, got.Conv)...)
+	}
+	return diffs
+}
+
+// compareConv compares the conversation tables line by line: each of
+// tshark's lines must start tcplab's, which only adds its State and iRTT
+// columns.
+func compareConv(want, got []string) []Diff {
+	var diffs []Diff
+	for i := range max(len(want), len(got)) {
+		w, g := "-", "-"
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if g != w && !(strings.HasPrefix(g, w) && len(g) > len(w) && g[len(w)] == ' ') {
+			diffs = append(diffs, Diff{Stream: -1, Field: "conv", Tshark: w, Tcplab: g})
 		}
 	}
 	return diffs

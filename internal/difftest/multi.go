@@ -22,6 +22,14 @@ func (sh *shrinker) first(cands [][]Frame) (int, error) {
 	if len(cands) == 0 {
 		return -1, nil
 	}
+	if sh.single && len(cands) > 1 {
+		for i, c := range cands {
+			if k, err := sh.first([][]Frame{c}); err != nil || k >= 0 {
+				return i, err
+			}
+		}
+		return -1, nil
+	}
 	sh.runs++
 	var all []Frame
 	var ends []int // one past each candidate's last frame number

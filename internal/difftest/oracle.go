@@ -65,11 +65,13 @@ func tsharkDisable() ([]string, error) {
 }
 
 // runTshark runs tshark -T fields over file with extra options and the
-// fields given, and returns its lines split at tabs.
-func runTshark(file string, extra []string, fields []string) ([][]string, error) {
+// fields given, and returns its lines split at tabs, and what follows
+// them (statistics asked for with -z), from the first line that starts
+// with "=".
+func runTshark(file string, extra []string, fields []string) ([][]string, string, error) {
 	dis, err := tsharkDisable()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	args := append([]string{"-r", file, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"}, extra...)
 	args = append(args, dis...)
@@ -79,19 +81,28 @@ func runTshark(file string, extra []string, fields []string) ([][]string, error)
 	var stderr bytes.Buffer
 	cmd := exec.Command("tshark", args...)
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	raw, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("tshark -r %s: %v: %s", file, err, stderr.Bytes())
+		return nil, "", fmt.Errorf("tshark -r %s: %v: %s", file, err, stderr.Bytes())
+	}
+	out, stats := string(raw), ""
+	if i := strings.Index(out, "\n="); i >= 0 {
+		out, stats = out[:i+1], out[i+1:]
+	} else if strings.HasPrefix(out, "=") {
+		out, stats = "", out
 	}
 	var rows [][]string
-	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
+	for line := range strings.SplitSeq(strings.TrimRight(out, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
 		f := strings.Split(line, "\t")
 		if len(f) != len(fields) {
-			return nil, fmt.Errorf("tshark -r %s: a line with %d fields, want %d: %q", file, len(f), len(fields), line)
+			return nil, "", fmt.Errorf("tshark -r %s: a line with %d fields, want %d: %q", file, len(f), len(fields), line)
 		}
 		rows = append(rows, f)
 	}
-	return rows, nil
+	return rows, stats, nil
 }
 
 // Tshark returns tshark's analysis of file. The checksum status needs
@@ -99,10 +110,11 @@ func runTshark(file string, extra []string, fields []string) ([][]string, error)
 // parallel) reads it alone; checksum false leaves it out.
 func Tshark(file string, checksum bool) (*Result, error) {
 	var status map[string]string
+	var conv []string
 	var statusErr error
 	var wg sync.WaitGroup
 	if checksum {
-		wg.Go(func() { status, statusErr = checksumStatus(file) })
+		wg.Go(func() { status, conv, statusErr = checksumStatus(file) })
 	}
 	fields := make([]string, 0, len(tsharkFields)+len(AnalysisFlags))
 	for _, f := range tsharkFields {
@@ -111,7 +123,7 @@ func Tshark(file string, checksum bool) (*Result, error) {
 	for _, n := range AnalysisFlags {
 		fields = append(fields, "tcp.analysis."+n)
 	}
-	rows, err := runTshark(file, nil, fields)
+	rows, _, err := runTshark(file, nil, fields)
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -119,7 +131,7 @@ func Tshark(file string, checksum bool) (*Result, error) {
 	if statusErr != nil {
 		return nil, statusErr
 	}
-	res := &Result{Packets: map[int]Record{}, Streams: map[int]Record{}}
+	res := &Result{Packets: map[int]Record{}, Streams: map[int]Record{}, Conv: conv}
 	for _, row := range rows {
 		tsharkRow(res, row, status, checksum)
 	}
@@ -178,16 +190,17 @@ func tsharkRow(res *Result, row []string, status map[string]string, checksum boo
 }
 
 // checksumStatus runs tshark with checksum validation and returns each
-// frame's tcp.checksum.status as the contract names it.
-func checksumStatus(file string) (map[string]string, error) {
-	rows, err := runTshark(file, []string{"-o", "tcp.check_checksum:TRUE"}, []string{"frame.number", "tcp.checksum.status"})
+// frame's tcp.checksum.status as the contract names it, and the lines of
+// the conversation table (-z conv,tcp), which the same run prints.
+func checksumStatus(file string) (map[string]string, []string, error) {
+	rows, stats, err := runTshark(file, []string{"-o", "tcp.check_checksum:TRUE", "-z", "conv,tcp"}, []string{"frame.number", "tcp.checksum.status"})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := map[string]string{"0": "bad", "1": "good", "2": "unverified"}
 	status := map[string]string{}
 	for _, row := range rows {
 		status[row[0]] = names[row[1]]
 	}
-	return status, nil
+	return status, strings.Split(strings.TrimRight(stats, "\n"), "\n"), nil
 }

@@ -8,14 +8,43 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
 // Tcplab returns tcplab's analysis of file: its ndjson records, run in
-// process.
-func Tcplab(file string) (*Result, error) {
+// process, and with conv its conversation table.
+func Tcplab(file string, conv bool) (*Result, error) {
+	out, err := runListing(file, listing.Options{Format: listing.NDJSON, Follow: -1})
+	if err != nil {
+		return nil, err
+	}
+	res, err := parseNDJSON(out)
+	if err != nil || !conv {
+		return res, err
+	}
+	text, err := runListing(file, listing.Options{Format: listing.Text, Follow: -1})
+	if err != nil {
+		return nil, err
+	}
+	table := string(text)
+	if i := strings.Index(table, "\n"+convRule); i >= 0 {
+		table = table[i+1:]
+	} else if !strings.HasPrefix(table, convRule) {
+		table = ""
+	}
+	res.Conv = strings.Split(strings.TrimRight(table, "\n"), "\n")
+	return res, nil
+}
+
+// convRule starts the conversation table, in tshark's output and
+// tcplab's.
+const convRule = "================================================================================\n"
+
+// runListing runs tcplab's listing over file.
+func runListing(file string, opts listing.Options) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -26,10 +55,10 @@ func Tcplab(file string) (*Result, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := listing.Run(context.Background(), rd, &buf, listing.Options{Format: listing.NDJSON, Follow: -1}); err != nil {
+	if err := listing.Run(context.Background(), rd, &buf, opts); err != nil {
 		return nil, fmt.Errorf("tcplab on %s: %w", file, err)
 	}
-	return parseNDJSON(buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // parseNDJSON reads the packet and stream records of tcplab's ndjson.

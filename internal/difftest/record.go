@@ -17,6 +17,9 @@ type Record map[string]string
 type Result struct {
 	Packets map[int]Record // by frame number
 	Streams map[int]Record // by stream index: the stream fields compared (irtt)
+	// Conv holds the lines of the conversation table (tshark -z conv,tcp),
+	// nil when not read.
+	Conv []string
 }
 
 // AnalysisFlags are the contract's expert flags, as tcp.analysis.* names.

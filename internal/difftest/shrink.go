@@ -30,6 +30,9 @@ type shrinker struct {
 	kind  string
 	skip  map[string]bool
 	runs  int
+	// single: the difference does not tell which conversation it is in
+	// (the conversation table), so candidates run one at a time.
+	single bool
 }
 
 // Shrink reduces the capture to the few frames of d's conversation that
@@ -40,7 +43,7 @@ func Shrink(dir string, c *Capture, d Diff, skip map[string]bool) (*Capture, []D
 	if c.Kind == PcapNano || c.Kind == Pcapng && c.Nano {
 		small.Kind = PcapNano
 	}
-	sh := &shrinker{file: filepath.Join(dir, "shrink.pcap"), small: small, kind: d.Kind(), skip: shrinkSkip(skip, d)}
+	sh := &shrinker{file: filepath.Join(dir, "shrink.pcap"), small: small, kind: d.Kind(), skip: shrinkSkip(skip, d), single: d.Field == "conv"}
 	defer os.Remove(sh.file)
 	frames := conversationFrames(c, d)
 	if i, err := sh.first([][]Frame{frames}); err != nil || i < 0 {
@@ -69,8 +72,8 @@ func shrinkSkip(skip map[string]bool, d Diff) map[string]bool {
 	for k := range skip {
 		s[k] = true
 	}
-	if d.Field != "checksum_status" {
-		s["checksum_status"] = true
+	if d.Field != "checksum_status" && d.Field != "conv" {
+		s["checksum_status"] = true // the run that also reads the conversation table
 	}
 	return s
 }
