@@ -20,6 +20,8 @@ func (d Diff) String() string {
 	switch {
 	case d.Field == "conv":
 		where = "conversation table"
+	case d.Field == "summary":
+		where = "summary record"
 	case d.Frame == 0:
 		where = fmt.Sprintf("stream %d", d.Stream)
 	}
@@ -73,10 +75,21 @@ func Compare(want, got *Result, skip map[string]bool) []Diff {
 			}
 		}
 	}
+	if w, g := summaryText(want.Summary), summaryText(got.Summary); w != g && !skip["summary"] {
+		diffs = append(diffs, Diff{Stream: -1, Field: "summary", Tshark: w, Tcplab: g})
+	}
 	if want.Conv != nil && got.Conv != nil && !skip["conv"] {
 		diffs = append(diffs, compareConv(want.Conv, got.Conv)...)
 	}
 	return diffs
+}
+
+// summaryText shows the summary record's counts, "-" without one.
+func summaryText(r Record) string {
+	if r == nil {
+		return "-"
+	}
+	return fmt.Sprintf("frames=%s packets=%s streams=%s", r["frames"], r["packets"], r["streams"])
 }
 
 // compareConv compares the conversation tables line by line: each of

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ var tsharkFields = [][2]string{
 	{"tcp.analysis.bytes_in_flight", "bytes_in_flight"}, {"tcp.analysis.push_bytes_sent", "push_bytes_sent"},
 	{"tcp.analysis.initial_rtt", "irtt"}, {"_ws.col.Info", "info"},
 }
+
+// streamColumn is tcp.stream's place in tsharkFields.
+var streamColumn = slices.IndexFunc(tsharkFields, func(f [2]string) bool { return f[0] == "tcp.stream" })
 
 var (
 	disableOnce sync.Once
@@ -132,9 +136,14 @@ func Tshark(file string, checksum bool) (*Result, error) {
 		return nil, statusErr
 	}
 	res := &Result{Packets: map[int]Record{}, Streams: map[int]Record{}, Conv: conv}
+	streams := map[string]bool{}
 	for _, row := range rows {
 		tsharkRow(res, row, status, checksum)
+		if stream := row[streamColumn]; stream != "" {
+			streams[stream] = true
+		}
 	}
+	res.Summary = Record{"frames": strconv.Itoa(len(rows)), "packets": strconv.Itoa(len(res.Packets)), "streams": strconv.Itoa(len(streams))}
 	return res, nil
 }
 

@@ -81,6 +81,13 @@ func parseNDJSON(out []byte) (*Result, error) {
 		case "packet":
 			frame, _ := strconv.Atoi(rec["frame"])
 			res.Packets[frame] = rec
+		case "summary":
+			res.Summary = Record{}
+			for _, k := range []string{"frames", "packets", "streams"} {
+				if v, ok := rec[k]; ok {
+					res.Summary[k] = v
+				}
+			}
 		case "stream":
 			stream, _ := strconv.Atoi(rec["stream"])
 			res.Streams[stream] = Record{}

@@ -20,6 +20,9 @@ type Result struct {
 	// Conv holds the lines of the conversation table (tshark -z conv,tcp),
 	// nil when not read.
 	Conv []string
+	// Summary holds the summary record's counts (frames, packets,
+	// streams); for tshark, counted from its lines.
+	Summary Record
 }
 
 // AnalysisFlags are the contract's expert flags, as tcp.analysis.* names.

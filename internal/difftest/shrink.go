@@ -43,7 +43,7 @@ func Shrink(dir string, c *Capture, d Diff, skip map[string]bool) (*Capture, []D
 	if c.Kind == PcapNano || c.Kind == Pcapng && c.Nano {
 		small.Kind = PcapNano
 	}
-	sh := &shrinker{file: filepath.Join(dir, "shrink.pcap"), small: small, kind: d.Kind(), skip: shrinkSkip(skip, d), single: d.Field == "conv"}
+	sh := &shrinker{file: filepath.Join(dir, "shrink.pcap"), small: small, kind: d.Kind(), skip: shrinkSkip(skip, d), single: d.Stream < 0}
 	defer os.Remove(sh.file)
 	frames := conversationFrames(c, d)
 	if i, err := sh.first([][]Frame{frames}); err != nil || i < 0 {
