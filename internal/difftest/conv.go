@@ -69,7 +69,7 @@ func convParams(r *rand.Rand, p slotPlan, slot int, start int64, budget int, nm 
 		if r.IntN(5) == 0 {
 			c.iss[i] = -uint32(r.IntN(20000)) // wraps past 2^32 soon
 		}
-		c.syn[i] = synOpts{mss: pick(r, []int{100, 300, 536, 1200, 1460}), sack: r.IntN(4) != 0, ts: r.IntN(3) != 0, shift: pick(r, []int{-1, 0, 2, 7, 14})}
+		c.syn[i] = synOpts{mss: pick(r, []int{100, 300, 536, 1200, 1460}), sack: r.IntN(4) != 0, ts: r.IntN(3) != 0, shift: pick(r, []int{-1, 0, 2, 7, 14, -1, 0, 2, 7, 14, 15})}
 		c.rcvBuf[i] = pick(r, []int{2000, 8000, 65535, 200_000, 1 << 20})
 		c.readRate[i] = pick(r, []int{100, 2000, 1 << 20})
 		c.think[i] = pick(r, []int64{0, 100_000, 5e6, 50e6, 2e9})

@@ -50,7 +50,7 @@ func (e *tcpEnd) negotiate(opts []byte) {
 	e.ts = mine.ts && theirs.ts
 	e.sack = mine.sack && theirs.sack
 	if mine.shift >= 0 && theirs.shift >= 0 {
-		e.shift, e.peerShift = mine.shift, theirs.shift
+		e.shift, e.peerShift = min(mine.shift, 14), min(theirs.shift, 14)
 	}
 	e.mss = min(mine.mss, theirs.mss)
 	e.cwnd = 10 * e.mss

@@ -96,8 +96,13 @@ func (e *tcpEnd) retransmit() {
 	}
 	saved := e.sndNxt
 	e.sndNxt = e.sndUna
+	if out > 1 && e.s.r.IntN(8) == 0 {
+		shift := 1 + e.s.r.IntN(out-1) // a later part only, as SACK recovery sends
+		e.sndNxt += uint32(shift)
+		out -= shift
+	}
 	n := min(out, e.mss)
-	if e.finSent && e.sndUna+uint32(n) == e.written+1 {
+	if e.finSent && e.sndNxt+uint32(n) == e.written+1 {
 		n-- // the FIN's sequence number: sendData adds it
 	}
 	if n > 1 && e.s.r.IntN(4) == 0 {
