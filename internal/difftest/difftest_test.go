@@ -162,6 +162,11 @@ func TestSoak(t *testing.T) {
 		r.seed(seed)
 	}
 	fmt.Fprintf(os.Stderr, "difftest: %s\n", r.summary(time.Since(start)))
+	if *flagReport != "" {
+		if err := WriteIndex(*flagReport); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // TestRegressions compares every capture in testdata/regress: each a

@@ -79,3 +79,26 @@ func tsharkList(file string) string {
 	}
 	return strings.ReplaceAll(string(out), "Running as user \"root\" and group \"root\". This could be dangerous.\n", "")
 }
+
+// WriteIndex writes dir/INDEX.txt: each kind of difference under dir
+// with its first difference and its captures.
+func WriteIndex(dir string) error {
+	txts, err := filepath.Glob(filepath.Join(dir, "*", "*.txt"))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Kinds of difference between tshark 4.0.17 and tcplab, each shrunk (see the .txt next to each .pcap)\n\n")
+	for _, txt := range txts {
+		data, err := os.ReadFile(txt)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(string(data), "\n")
+		if len(lines) < 5 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n  %s\n  %s\n\n", strings.TrimPrefix(lines[0], "kind: "), strings.TrimSpace(lines[4]), strings.TrimSuffix(txt, ".txt")+".pcap")
+	}
+	return os.WriteFile(filepath.Join(dir, "INDEX.txt"), []byte(b.String()), 0o644)
+}
