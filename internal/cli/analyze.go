@@ -156,8 +156,25 @@ func list(ctx context.Context, env *Env, name string, opts listing.Options) erro
 			}
 		}()
 	}
-	if err := listing.Run(ctx, rd, env.Stdout, opts); err != nil {
+	var sum listing.Summary
+	opts.Summary = &sum
+	err = listing.Run(ctx, rd, env.Stdout, opts)
+	if opts.Progress != nil {
+		fmt.Fprint(env.Stderr, "\r\033[K")
+		opts.Progress = nil
+	}
+	if err != nil {
+		if t := sum.SkippedText(); t != "" {
+			fmt.Fprintf(env.Stderr, "tcplab: %s\n", t)
+		}
 		return fmt.Errorf("analyze %s: %w", name, err)
+	}
+	if skipped := sum.SkippedFrames(); skipped > 0 && skipped == sum.Frames {
+		// Nothing in the file could be read: an unsupported capture.
+		return fmt.Errorf("analyze %s: no frame could be decoded: %s", name, sum.SkippedText())
+	}
+	if t := sum.SkippedText(); t != "" {
+		fmt.Fprintf(env.Stderr, "tcplab: %s\n", t)
 	}
 	return nil
 }

@@ -109,8 +109,11 @@ func TestAnalyzeNDJSONStream(t *testing.T) {
 		t.Fatalf("analyze: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 9 {
-		t.Fatalf("got %d lines, want 8 packets and 1 stream:\n%s", len(lines), out)
+	if len(lines) != 10 {
+		t.Fatalf("got %d lines, want 8 packets, 1 stream and the summary:\n%s", len(lines), out)
+	}
+	if want := `{"type":"summary","frames":8,"packets":8,"streams":1,"skipped":{}}`; lines[9] != want {
+		t.Errorf("summary record = %s, want %s", lines[9], want)
 	}
 	want := `{"type":"stream","stream":0,"client":"10.0.0.1:40000","server":"10.0.0.2:2000","first_frame":1,"last_frame":8,"packets":8,"bytes_c2s":18,"bytes_s2c":15,"irtt":2.000002,"handshake":"complete","close":"fin","state":"SF"}`
 	if diff := cmp.Diff(want, lines[8]); diff != "" {
@@ -143,16 +146,16 @@ func TestAnalyzeSelect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("analyze %v: %v", args, err)
 		}
-		if out != "" {
-			t.Errorf("analyze %v printed %q, want nothing", args, out)
+		if want := `{"type":"summary","frames":8,"packets":0,"streams":0,"skipped":{}}` + "\n"; out != want {
+			t.Errorf("analyze %v printed %q, want only the summary %q", args, out, want)
 		}
 	}
 	out, _, err := runCLI(t, "analyze", "--format", "ndjson", "--select", "10.0.0.2:2000 stream 0", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out, "\n"); n != 9 {
-		t.Errorf("selected %d records, want 9", n)
+	if n := strings.Count(out, "\n"); n != 10 {
+		t.Errorf("selected %d records, want 10 (8 packets, 1 stream, the summary)", n)
 	}
 }
 

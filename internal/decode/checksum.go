@@ -44,10 +44,12 @@ func (s ChecksumStatus) String() string {
 // unverified). It does not allocate.
 //
 // For IPv6 with a routing header, the pseudo-header uses the destination
-// address of the IPv6 header, not the final destination.
+// address of the IPv6 header, not the final destination. Like Wireshark,
+// it verifies a segment shorter than its header when the IP payload
+// holds the checksum field.
 func (p *Packet) TCPChecksum() (ChecksumStatus, uint16) {
-	if p.Proto != ProtoTCP || p.Fragment || p.IPVersion == 0 || !p.TCP.Valid() ||
-		p.SegmentLen < 20 || len(p.TCP) < p.SegmentLen || (p.IPVersion == 4 && p.SegmentLen > 0xffff) {
+	if p.Proto != ProtoTCP || p.Fragment || p.IPVersion == 0 || p.TCP.HeaderLen() < 20 ||
+		p.SegmentLen < 18 || len(p.TCP) < p.SegmentLen || (p.IPVersion == 4 && p.SegmentLen > 0xffff) {
 		return ChecksumUnverified, 0
 	}
 	var pseudo uint64

@@ -35,13 +35,21 @@ var ErrTruncated = errors.New("truncated")
 // it does not know.
 var ErrUnsupportedLink = errors.New("unsupported link type")
 
+// ErrUnsupported is wrapped by the error Decode returns for a header it
+// recognises but does not decode, though what follows may be TCP (a
+// protected 802.11 frame, a GRE protocol it does not follow).
+var ErrUnsupported = errors.New("not decoded")
+
 // Error is a malformed or truncated frame: Offset is the byte offset within
 // the frame of the header that is wrong, Layer names that header.
 type Error struct {
 	Layer  string // "ethernet", "sll", "null", "ipv4", "ipv6", "tcp", ...
 	Offset int
 	Msg    string
-	Err    error // ErrTruncated, ErrUnsupportedLink or nil
+	Err    error // ErrTruncated, ErrUnsupportedLink, ErrUnsupported or nil
+	// Reason, when set, is the short text a summary of frames not
+	// analysed counts this one under; see SkipReason.
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -69,7 +77,24 @@ func Decode(link LinkType, frame []byte, p *Packet) error {
 	if decodeCommon(link, frame, p) {
 		return nil
 	}
-	return decodeAny(link, frame, p)
+	return decodeAny(link, frame, -1, p)
+}
+
+// DecodeWire is Decode for a frame that was wireLen bytes long on the
+// wire. An IP header that announces more bytes than the wire carried is
+// then read as Wireshark reads it: the packet ends where the frame does
+// (Wireshark's "total length exceeds packet length"), rather than being
+// taken for a frame the snap length cut. wireLen 0 is unknown, as in
+// Decode.
+func DecodeWire(link LinkType, frame []byte, wireLen int, p *Packet) error {
+	if decodeCommon(link, frame, p) {
+		return nil
+	}
+	extra := -1
+	if wireLen > 0 {
+		extra = max(wireLen-len(frame), 0)
+	}
+	return decodeAny(link, frame, extra, p)
 }
 
 // decodeCommon decodes the most common frame, untagged Ethernet carrying
@@ -128,7 +153,7 @@ func decodeCommon(link LinkType, frame []byte, p *Packet) bool {
 }
 
 // decodeAny is Decode for any frame.
-func decodeAny(link LinkType, frame []byte, p *Packet) error {
+func decodeAny(link LinkType, frame []byte, extra int, p *Packet) error {
 	*p = Packet{Link: link}
 	off, etherType, err := linkHeader(link, frame)
 	p.EtherType = etherType
@@ -136,40 +161,37 @@ func decodeAny(link LinkType, frame []byte, p *Packet) error {
 	if err != nil {
 		return err
 	}
-	switch etherType {
-	case EtherTypeIPv4:
-		return decodeIPv4(frame, off, p)
-	case EtherTypeIPv6:
-		return decodeIPv6(frame, off, p)
-	}
-	return nil
+	return network(frame, off, etherType, extra, p, 0)
 }
 
 // linkHeader returns the offset of the network-layer header and the
 // EtherType of what it holds (0 when the link header names no protocol the
 // decoder knows).
 func linkHeader(link LinkType, frame []byte) (int, uint16, error) {
+	return linkHeaderDepth(link, frame, 0)
+}
+
+// linkHeaderDepth is linkHeader inside depth link headers (PKTAP's).
+func linkHeaderDepth(link LinkType, frame []byte, depth int) (int, uint16, error) {
 	switch link {
 	case LinkEthernet:
-		if len(frame) < 14 {
-			return 0, 0, truncated("ethernet", 0, 14, len(frame))
-		}
-		return vlanTags(frame, 12, binary.BigEndian.Uint16(frame[12:]))
+		return ethernetAt(frame, 0)
 	case LinkLinuxSLL:
 		// packet(7) cooked header v1: packet type, ARPHRD type, address
-		// length, 8 address bytes, protocol. libpcap re-inserts a VLAN tag
-		// it took from the auxiliary data after this header.
+		// length, 8 address bytes (whatever the address length says: a
+		// longer address is cut to 8), protocol. libpcap re-inserts a VLAN
+		// tag it took from the auxiliary data after this header.
 		if len(frame) < 16 {
 			return 0, 0, truncated("sll", 0, 16, len(frame))
 		}
-		return vlanTags(frame, 14, binary.BigEndian.Uint16(frame[14:]))
+		return cooked(frame, 16, binary.BigEndian.Uint16(frame[2:]), binary.BigEndian.Uint16(frame[14:]))
 	case LinkLinuxSLL2:
 		// Cooked header v2: protocol first, then reserved, interface
 		// index, ARPHRD type, packet type, address length, 8 address bytes.
 		if len(frame) < 20 {
 			return 0, 0, truncated("sll2", 0, 20, len(frame))
 		}
-		return vlanTags(frame, 18, binary.BigEndian.Uint16(frame[0:]))
+		return cooked(frame, 20, binary.BigEndian.Uint16(frame[8:]), binary.BigEndian.Uint16(frame[0:]))
 	case LinkNull, LinkLoop:
 		layer := "null"
 		if link == LinkLoop {
@@ -209,7 +231,26 @@ func linkHeader(link LinkType, frame []byte) (int, uint16, error) {
 	case LinkIPv6:
 		return 0, EtherTypeIPv6, nil
 	}
-	return 0, 0, &Error{Layer: "link", Msg: fmt.Sprintf("link type %d", uint32(link)), Err: ErrUnsupportedLink}
+	return moreLinks(link, frame, depth)
+}
+
+// cooked reads what follows a Linux cooked header of length hl, of
+// ARPHRD type hatype and protocol proto (packet(7)): an EtherType, after
+// which libpcap may have re-inserted VLAN tags; an 802.2 LLC header
+// (protocol 4); or, on a monitor-mode interface (ARPHRD 803), a radiotap
+// header.
+func cooked(frame []byte, hl int, hatype, proto uint16) (int, uint16, error) {
+	switch {
+	case hatype == 803:
+		off, et, err := radiotap(frame[hl:])
+		if e, ok := err.(*Error); ok {
+			e.Offset += hl
+		}
+		return off + hl, et, err
+	case proto == 4:
+		return snap(frame, hl)
+	}
+	return vlanTags(frame, hl-2, proto)
 }
 
 // Link types 12 and 14 are DLT_RAW on some BSDs; capture files written
@@ -247,27 +288,63 @@ func vlanTags(frame []byte, typeOff int, et uint16) (int, uint16, error) {
 		off += 4
 	}
 	if et == EtherTypeVLAN || et == EtherTypeQinQ || et == EtherTypeQinQ1 {
-		return off, 0, &Error{Layer: "vlan", Offset: off, Msg: fmt.Sprintf("more than %d stacked tags", maxVLANTags)}
+		return off, 0, &Error{Layer: "vlan", Offset: off, Msg: fmt.Sprintf("more than %d stacked tags", maxVLANTags), Reason: "VLAN tags stacked too deep"}
 	}
 	return off, et, nil
 }
 
+// layerNames spell the layers in skip reasons.
+var layerNames = map[string]string{
+	"ethernet": "Ethernet", "sll": "Linux cooked", "sll2": "Linux cooked v2", "null": "NULL", "loop": "LOOP",
+	"raw": "raw IP", "vlan": "802.1Q", "ipv4": "IPv4", "ipv6": "IPv6", "ipv6 extension": "IPv6 extension",
+	"tcp": "TCP", "ppp": "PPP", "chdlc": "Cisco HDLC", "pppoe": "PPPoE", "802.11": "IEEE 802.11",
+	"radiotap": "radiotap", "juniper": "Juniper", "nflog": "NFLOG", "ipoib": "IPoIB", "pktap": "PKTAP",
+	"mpls": "MPLS", "gre": "GRE", "vxlan": "VXLAN", "geneve": "Geneve",
+}
+
+// SkipReason returns the short reason under which a summary of frames not
+// analysed counts a frame that Decode (or DecodeWire) returned err for:
+// "IPv4 header length 0", "GRE protocol 0x88be", "link type 105 (IEEE
+// 802.11) protected frame", "IPv6 header truncated". Reasons are few, so
+// they can be map keys.
+func SkipReason(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	if e.Reason != "" {
+		return e.Reason
+	}
+	name := layerNames[e.Layer]
+	if name == "" {
+		name = e.Layer
+	}
+	if errors.Is(e.Err, ErrTruncated) {
+		return name + " header truncated"
+	}
+	return name + " header malformed"
+}
+
 func truncated(layer string, off, need, have int) error {
+	if have < 0 {
+		// The header would start past the frame's end: report the end.
+		off, have = off+have, 0
+	}
 	return &Error{Layer: layer, Offset: off, Msg: fmt.Sprintf("%d bytes captured, need %d", have, need), Err: ErrTruncated}
 }
 
 // decodeIPv4 decodes the IPv4 header at frame[off:] (RFC 791).
-func decodeIPv4(frame []byte, off int, p *Packet) error {
+func decodeIPv4(frame []byte, off, extra int, p *Packet, depth int) error {
 	b := frame[off:]
 	if len(b) < 20 {
 		return truncated("ipv4", off, 20, len(b))
 	}
 	if v := b[0] >> 4; v != 4 {
-		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("version %d, want 4", v)}
+		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("version %d, want 4", v), Reason: fmt.Sprintf("IPv4 version %d", v)}
 	}
 	hl := int(b[0]&0x0f) * 4
 	if hl < 20 {
-		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("header length %d is below 20", hl)}
+		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("header length %d is below 20", hl), Reason: fmt.Sprintf("IPv4 header length %d", hl)}
 	}
 	if len(b) < hl {
 		return truncated("ipv4", off, hl, len(b))
@@ -280,7 +357,10 @@ func decodeIPv4(frame []byte, off int, p *Packet) error {
 		total = len(b)
 	}
 	if total < hl {
-		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("total length %d is below the header length %d", total, hl)}
+		return &Error{Layer: "ipv4", Offset: off, Msg: fmt.Sprintf("total length %d is below the header length %d", total, hl), Reason: "IPv4 total length below its header length"}
+	}
+	if extra >= 0 && total > len(b)+extra {
+		total = len(b) + extra // longer than the frame on the wire: the frame's end is the packet's
 	}
 	p.IPVersion = 4
 	p.TOS = b[1]
@@ -301,18 +381,29 @@ func decodeIPv4(frame []byte, off int, p *Packet) error {
 	} else {
 		b = b[:total] // Ethernet padding (and any FCS) is not IP payload
 	}
-	return transport(b[hl:], off+hl, total-hl, p)
+	return transport(frame[:off+len(b)], off+hl, total-hl, innerExtra(extra, total, len(b)), p, depth)
+}
+
+// innerExtra is how many bytes of an IP packet of length total, of which
+// have were captured, the capture left out: what a packet inside it may
+// miss (-1 unknown when the outer length was not checked against the
+// wire).
+func innerExtra(extra, total, have int) int {
+	if extra < 0 {
+		return -1
+	}
+	return max(total-have, 0)
 }
 
 // decodeIPv6 decodes the IPv6 header at frame[off:] (RFC 8200) and walks
 // its extension headers up to the first one it does not know.
-func decodeIPv6(frame []byte, off int, p *Packet) error {
+func decodeIPv6(frame []byte, off, extra int, p *Packet, depth int) error {
 	b := frame[off:]
 	if len(b) < 40 {
 		return truncated("ipv6", off, 40, len(b))
 	}
 	if v := b[0] >> 4; v != 6 {
-		return &Error{Layer: "ipv6", Offset: off, Msg: fmt.Sprintf("version %d, want 6", v)}
+		return &Error{Layer: "ipv6", Offset: off, Msg: fmt.Sprintf("version %d, want 6", v), Reason: fmt.Sprintf("IPv6 version %d", v)}
 	}
 	p.IPVersion = 6
 	p.TOS = byte(binary.BigEndian.Uint16(b) >> 4)
@@ -328,6 +419,9 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 		payload = len(b) - 40
 	}
 	total := 40 + payload
+	if extra >= 0 && total > len(b)+extra {
+		total = len(b) + extra
+	}
 	p.IPTotalLen = total
 	if len(b) < total {
 		p.Truncated = true
@@ -369,12 +463,12 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 		default:
 			p.IPHeader = b[:hl]
 			p.Proto = next
-			return transport(b[hl:], off+hl, total-hl, p)
+			return transport(frame[:off+len(b)], off+hl, total-hl, innerExtra(extra, total, len(b)), p, depth)
 		}
 		if hl+n > total {
 			p.IPHeader = b[:min(hl, len(b))]
 			p.Proto = next
-			return &Error{Layer: "ipv6", Offset: off + hl, Msg: fmt.Sprintf("extension header %d of length %d runs past the payload length %d", next, n, total-40)}
+			return &Error{Layer: "ipv6", Offset: off + hl, Msg: fmt.Sprintf("extension header %d of length %d runs past the payload length %d", next, n, total-40), Reason: "IPv6 extension header past the payload length"}
 		}
 		if hl+n > len(b) {
 			p.IPHeader = b[:hl]
@@ -390,12 +484,12 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 			// first fragment, not here.
 			p.IPHeader = b[:hl]
 			p.Proto = next
-			return transport(b[hl:], off+hl, total-hl, p)
+			return transport(frame[:off+len(b)], off+hl, total-hl, innerExtra(extra, total, len(b)), p, depth)
 		}
 	}
 	p.IPHeader = b[:hl]
 	p.Proto = next
-	return &Error{Layer: "ipv6", Offset: off + hl, Msg: fmt.Sprintf("more than %d extension headers", maxExtHeaders)}
+	return &Error{Layer: "ipv6", Offset: off + hl, Msg: fmt.Sprintf("more than %d extension headers", maxExtHeaders), Reason: "IPv6 extension headers too many"}
 }
 
 // extTruncated reports an extension header at off, of which need bytes
@@ -403,25 +497,31 @@ func decodeIPv6(frame []byte, off int, p *Packet) error {
 // payload length cuts short.
 func extTruncated(off, need, have int, pastPayload bool, p *Packet) error {
 	if pastPayload {
-		return &Error{Layer: "ipv6", Offset: off, Msg: "extension header runs past the payload length"}
+		return &Error{Layer: "ipv6", Offset: off, Msg: "extension header runs past the payload length", Reason: "IPv6 extension header past the payload length"}
 	}
 	p.Truncated = true
 	return truncated("ipv6 extension", off, need, have)
 }
 
-// transport fills the TCP fields from the IP payload b (as captured,
-// trimmed to the IP length) at frame offset off; segLen is the payload
-// length the IP header announces.
-func transport(b []byte, off, segLen int, p *Packet) error {
+// transport fills the TCP fields from the IP payload frame[off:] (frame
+// ends where the IP packet or the capture does); segLen is the payload
+// length the IP header announces. A tunnel's inner packet replaces the
+// outer one.
+func transport(frame []byte, off, segLen, extra int, p *Packet, depth int) error {
+	b := frame[off:]
 	p.IPPayload = b
-	if p.Proto != ProtoTCP || p.Fragment {
+	if p.Fragment {
 		return nil
+	}
+	if p.Proto != ProtoTCP {
+		_, err := tunnel(frame, off, extra, p, depth)
+		return err
 	}
 	p.SegmentLen = segLen
 	p.TCPOffset = off
 	p.TCP = TCP(b)
 	if segLen < 20 {
-		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("segment length %d is below the minimum header length 20", segLen)}
+		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("segment length %d is below the minimum header length 20", segLen), Reason: "TCP segment shorter than 20 bytes"}
 	}
 	if len(b) < 13 {
 		// The snap length cut the header before its data offset: what
@@ -430,10 +530,10 @@ func transport(b []byte, off, segLen int, p *Packet) error {
 	}
 	hl := TCP(b).HeaderLen()
 	if hl < 20 {
-		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("header length %d is below 20", hl)}
+		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("header length %d is below 20", hl), Reason: fmt.Sprintf("TCP header length %d", hl)}
 	}
 	if hl > segLen {
-		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("header length %d exceeds the segment length %d", hl, segLen)}
+		return &Error{Layer: "tcp", Offset: off, Msg: fmt.Sprintf("header length %d exceeds the segment length %d", hl, segLen), Reason: "TCP header longer than the segment"}
 	}
 	p.PayloadLen = segLen - hl
 	if len(b) > hl {

@@ -1,7 +1,13 @@
 // Package decode reads the headers of a captured frame in place: the link
-// layer (Ethernet with 802.1Q/QinQ tags, Linux cooked SLL and SLL2,
-// BSD/Npcap NULL and OpenBSD LOOP, raw IPv4/IPv6), IPv4 (with options and
-// fragments) or IPv6 (with extension headers), and TCP.
+// layer (Ethernet with 802.1Q/QinQ tags and LLC/SNAP, Linux cooked SLL and
+// SLL2, BSD/Npcap NULL and OpenBSD LOOP, raw IPv4/IPv6, PPP and Cisco
+// HDLC, IEEE 802.11 with or without radiotap, IPoIB, NFLOG, PKTAP, Juniper
+// Ethernet), the encapsulations inside (PPPoE, MPLS, IP in IP, GRE, VXLAN,
+// Geneve) down to the innermost IPv4 (with options and fragments) or IPv6
+// (with extension headers), and TCP. Reassembler puts fragments together.
+//
+// A frame that may carry TCP but cannot be decoded is an error with a
+// short reason (SkipReason), so that callers can count it.
 //
 // Decoding never copies and never allocates: Decode fills a caller-owned
 // Packet whose slices alias the frame, valid until the frame's buffer is

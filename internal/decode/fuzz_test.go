@@ -11,7 +11,8 @@ import (
 
 // fuzzLinks are the link types FuzzDecode tries on every input, and one
 // it does not know.
-var fuzzLinks = []LinkType{LinkNull, LinkEthernet, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2, linkRawBSD12, 147}
+var fuzzLinks = []LinkType{LinkNull, LinkEthernet, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2, linkRawBSD12, 147,
+	LinkPPP, LinkPPPHDLC, LinkCHDLC, LinkIEEE80211, LinkRadiotap, LinkPKTAPDarwin, LinkJuniperEth, LinkNFLOG, LinkIPoIB, LinkPKTAP}
 
 // FuzzDecode decodes arbitrary bytes as every link type. No input may
 // panic; an error is a *Error whose offset lies within the frame; the
@@ -89,7 +90,7 @@ func FuzzDecodeCommon(f *testing.F) {
 		if !decodeCommon(LinkEthernet, frame, &fast) {
 			return
 		}
-		if err := decodeAny(LinkEthernet, frame, &slow); err != nil {
+		if err := decodeAny(LinkEthernet, frame, -1, &slow); err != nil {
 			t.Fatalf("decodeCommon took a frame decodeAny rejects: %v", err)
 		}
 		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {

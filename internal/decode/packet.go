@@ -54,10 +54,10 @@ type Packet struct {
 	// Fragment is true when this IP packet is a fragment (IPv4 MF set or
 	// offset non-zero; an IPv6 fragment header other than an atomic
 	// fragment). Only a first fragment carries the transport header, and
-	// tcplab does not reassemble: Proto is still set, but TCP is left empty
-	// for every fragment. tshark (reassembling by default) dissects no TCP
-	// in the first fragments either, only in the one that completes the
-	// datagram.
+	// Decode sees one frame: Proto is still set, but TCP is left empty for
+	// every fragment. A Reassembler gives the datagram back in the frame of
+	// the fragment that completes it, as tshark (reassembling by default)
+	// shows it.
 	Fragment       bool
 	FragmentOffset int    // in bytes
 	MoreFragments  bool   // the MF flag (IPv4) or M flag (IPv6 fragment header)

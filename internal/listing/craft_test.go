@@ -31,6 +31,12 @@ type seg struct {
 	payload int // payload length (bytes of 'x')
 	urg     uint16
 	badSum  bool
+	// doff, when set, replaces the data offset (in 4-byte words, the
+	// low 4 bits) with doff-1: 1 writes 0.
+	doff uint8
+	// ipCut shortens the IP payload (and the frame, which keeps all of
+	// it) by ipCut bytes from its end, after the checksum.
+	ipCut int
 }
 
 type endpoints struct {
@@ -98,6 +104,10 @@ func (e endpoints) frame(s seg) []byte {
 		ck ^= 0x5555
 	}
 	binary.BigEndian.PutUint16(tcp[16:], ck)
+	if s.doff != 0 {
+		tcp[12] = tcp[12]&0x0f | (s.doff-1)<<4
+	}
+	tcp = tcp[:len(tcp)-min(s.ipCut, len(tcp))]
 
 	eth := make([]byte, 14)
 	var ip []byte

@@ -2,7 +2,6 @@ package listing
 
 import (
 	"encoding/binary"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -89,7 +88,7 @@ func appendFlagText(dst []byte, flags uint16) []byte {
 // no protocol above TCP is dissected: the expert labels, the ports, the
 // flags, Seq/Ack/Win/Urg/Len and the options.
 func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
-	if r.Analysis != 0 && !r.OptionsTruncated && !r.OptionsMalformed {
+	if r.Analysis != 0 && !r.Stopped() {
 		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
@@ -99,9 +98,13 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	i = putSmall(b, i, tb, t.SrcPort())
 	i = putLit(b, i, litArrow)
 	i = putSmall(b, i, tb, t.DstPort())
-	if ft := &flagTexts()[r.TCPFlags&0xfff]; int(ft.n) <= len(ft.b) {
+	if ft := &flagTexts()[r.TCPFlags&0xfff]; int(ft.n) <= len(ft.b) && !r.ACE {
 		*(*[32]byte)(b[i:]) = ft.b
 		i += int(ft.n)
+	} else if r.ACE {
+		b = appendACEFlagText(b[:i], r.TCPFlags&0xfff)
+		i = len(b)
+		b = reserve(b, lineRoom)
 	} else {
 		b = appendFlagText(b[:i], r.TCPFlags&0xfff)
 		i = len(b)
@@ -126,9 +129,14 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	} else {
 		i = put32(b, i, tb, v)
 	}
+	if r.BogusHeaderLen {
+		dst = append(b[:i], ", bogus TCP header length ("...)
+		dst = appendUint(dst, uint64(t.HeaderLen()))
+		return append(dst, ", must be at least 20)"...)
+	}
 	if r.HeaderCut {
 		// tshark stopped reading at the checksum or urgent pointer.
-		return append(b[:i], "[Packet size limited during capture]"...)
+		return append(b[:i], headerNote(p)...)
 	}
 	if r.TCPFlags&decode.FlagURG != 0 {
 		i = putLit(b, i, litUrg)
@@ -164,8 +172,12 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	}
 	if r.OptionsTruncated {
 		// tshark's dissection stopped where the capture cut the
-		// options.
-		dst = append(dst, "[Packet size limited during capture]"...)
+		// options, or where the IP payload ends before them.
+		if p.SegmentLen < t.HeaderLen() {
+			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20)...)
+		} else {
+			dst = append(dst, "[Packet size limited during capture]"...)
+		}
 	}
 	return dst
 }
@@ -273,15 +285,19 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 			dst = append(dst, "TCP AO"...)
 		case 34: // TCP Fast Open (RFC 7413)
 			dst = appendTFO(dst, o.Len)
+		case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+			dst = appendAccECN(dst, o.Kind == tcpanalysis.OptAccECN1, d)
 		case 253, 254: // experimental (RFC 6994), with a 16-bit ExID
 			if len(d) >= 2 {
-				exid := binary.BigEndian.Uint16(d)
-				if exid == 0xf989 { // Fast Open before its kind was assigned
+				switch exid := binary.BigEndian.Uint16(d); exid {
+				case 0xf989: // Fast Open before its kind was assigned
 					dst = appendTFO(dst, o.Len-2)
-					continue
+				case tcpanalysis.ExIDAccECN0, tcpanalysis.ExIDAccECN1: // AccECN before its kinds were assigned
+					dst = appendAccECN(dst, exid == tcpanalysis.ExIDAccECN1, d[2:])
+				default:
+					dst = append(dst, " ExID="...)
+					dst = appendHexUpper(dst, exid)
 				}
-				dst = append(dst, " ExID="...)
-				dst = strconv.AppendUint(dst, uint64(exid), 16)
 			}
 		}
 		if it.Off == malformedAt {
@@ -301,7 +317,8 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 // appendCutOption appends what tshark summarises of an option the
 // capture cut, o being the bytes captured from its kind: what the
 // dissectors append to Info before they read the bytes missing (TCP-AO,
-// MD5 and SACK_PERM: their name; SACK: the blocks captured whole;
+// MD5 and SACK_PERM: their name; SACK and AccECN: the blocks or counters
+// captured whole;
 // Quick-Start: the rate, once its byte is captured; SCPS extended
 // capabilities: the binding spaces captured whole).
 func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
@@ -321,6 +338,16 @@ func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
 		}
 	case 29:
 		dst = append(dst, "TCP AO"...)
+	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+		if (l-2)%3 == 0 && l <= 11 && len(d) >= 3 {
+			dst = appendAccECN(dst, o[0] == tcpanalysis.OptAccECN1, d[:len(d)/3*3])
+		}
+	case 253, 254:
+		if len(d) >= 5 && (l-4)%3 == 0 && l <= 13 {
+			if x := binary.BigEndian.Uint16(d); x == tcpanalysis.ExIDAccECN0 || x == tcpanalysis.ExIDAccECN1 {
+				dst = appendAccECN(dst, x == tcpanalysis.ExIDAccECN1, d[2:2+(len(d)-2)/3*3])
+			}
+		}
 	case decode.OptSACKPerm:
 		dst = append(dst, " SACK_PERM"...)
 	}
@@ -407,6 +434,46 @@ func appendSCPS(dst []byte, vector, connID byte) []byte {
 	return dst
 }
 
+// appendAccECN appends tshark's summary of an AccECN option whose data
+// after the kind and length (and ExID) is d: its name when it holds no
+// counter, its 24-bit counters when it holds one, two or three of them
+// (order 1 starts with EE1B), nothing for any other length.
+func appendAccECN(dst []byte, order1 bool, d []byte) []byte {
+	names := &accECNNames[0]
+	if order1 {
+		names = &accECNNames[1]
+	}
+	switch len(d) {
+	case 0:
+		return append(dst, " AccECN"...)
+	case 3, 6, 9:
+		for i := 0; i < len(d); i += 3 {
+			dst = append(dst, names[i/3]...)
+			dst = appendUint(dst, uint64(d[i])<<16|uint64(d[i+1])<<8|uint64(d[i+2]))
+		}
+	}
+	return dst
+}
+
+// accECNNames are the labels of the AccECN options' counters, in the
+// order of kind 172 (order 0) and of kind 174 (order 1).
+var accECNNames = [2][3]string{{" EE0B=", " ECEB=", " EE1B="}, {" EE1B=", " ECEB=", " EE0B="}}
+
+// appendHexUpper appends v in upper-case hexadecimal without leading
+// zeros, as tshark prints an experimental option's ExID.
+func appendHexUpper(dst []byte, v uint16) []byte {
+	const digits = "0123456789ABCDEF"
+	started := false
+	for shift := 12; shift >= 0; shift -= 4 {
+		n := v >> uint(shift) & 0xf
+		if n != 0 || started || shift == 0 {
+			started = true
+			dst = append(dst, digits[n])
+		}
+	}
+	return dst
+}
+
 // appendTFO appends tshark's summary of a Fast Open option of length n:
 // a cookie request when it holds no cookie, a cookie otherwise.
 func appendTFO(dst []byte, n int) []byte {
@@ -417,11 +484,115 @@ func appendTFO(dst []byte, n int) []byte {
 }
 
 // AppendCutInfo appends the Info column tshark prints for a TCP header
-// captured with fewer than 16 bytes (but its ports): the ports, then the
-// snap length note.
-func AppendCutInfo(dst []byte, t decode.TCP) []byte {
+// with fewer than 16 bytes (but its ports) in the frame: the ports, then
+// the snap length note, or the malformed packet note when the IP payload
+// itself is that short.
+func AppendCutInfo(dst []byte, p *decode.Packet) []byte {
+	t := p.TCP
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t)))
 	dst = append(dst, " "+arrow+" "...)
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t[2:])))
-	return append(dst, "[Packet size limited during capture]"...)
+	return append(dst, headerNote(p)...)
+}
+
+// Where tshark's dissection of a TCP header throws, the first read past
+// the bytes the frame holds decides what it appends to Info: past the
+// capture but not the IP payload, the snap length cut the packet; past
+// the IP payload as well, the packet is malformed (in the words of a
+// contained item when the read is an option's body).
+const (
+	limited   = "[Packet size limited during capture]"
+	contained = "[Malformed Packet: length of contained item exceeds length of containing item]"
+)
+
+// headerNote is the note for a TCP header of which the frame holds fewer
+// than the 20 fixed bytes: tshark reads the sequence and acknowledgment
+// numbers 4 bytes at a time, the data offset's byte alone, then the
+// 2-byte fields.
+func headerNote(p *decode.Packet) string {
+	n := len(p.TCP)
+	end := n&^1 + 2
+	switch {
+	case n < 12:
+		end = n&^3 + 4
+	case n == 12:
+		end = 13
+	}
+	if end <= p.SegmentLen {
+		return limited
+	}
+	return malformed
+}
+
+// optionsNote is the note for options that run past the IP payload:
+// opts are the option bytes the frame holds, rest the IP payload's bytes
+// after the fixed header. tshark's walk throws reading the next kind
+// byte, an option's length byte, the rest of the header after an EOL,
+// or the body of an option longer than the bytes left.
+func optionsNote(opts []byte, rest int) string {
+	it := decode.OptionIter{Buf: opts}
+	eol := false
+	for it.Next() {
+		eol = eol || it.Opt.Kind == decode.OptEOL
+	}
+	end, note := len(opts)+1, malformed
+	switch {
+	case eol:
+		return malformed
+	case it.Err == "":
+	case it.Off+1 >= len(opts):
+		end = it.Off + 2
+	case opts[it.Off+1] >= 2:
+		end, note = it.Off+bodyReadEnd(opts[it.Off], int(opts[it.Off+1]), len(opts)-it.Off), contained
+	}
+	if end <= rest {
+		return limited
+	}
+	return note
+}
+
+// bodyReadEnd returns the end, from the option's start, of the read in
+// which tshark's dissector of an option of kind and length l first
+// misses a byte, have bytes of the option being in the frame: it reads
+// MSS, window scale, timestamps, SACK edges and AccECN counters field by
+// field, other options whole.
+func bodyReadEnd(kind byte, l, have int) int {
+	w := l - 2
+	switch kind {
+	case decode.OptMSS:
+		w = 2
+	case decode.OptWS:
+		w = 1
+	case decode.OptTimestamp, decode.OptSACK:
+		w = 4
+	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+		w = 3
+	}
+	if w <= 0 {
+		return l
+	}
+	return min(2+((have-2)/w+1)*w, l)
+}
+
+// appendACEFlagText appends the Info column's text for flags from the
+// opening bracket to "Seq=" when tshark shows AE, CWR and ECE as the
+// AccECN ACE counter: the other flags, then the counter, then
+// "Reserved" ("[, ACE=0]" when no other flag is set).
+func appendACEFlagText(dst []byte, flags uint16) []byte {
+	dst = append(dst, " ["...)
+	start := len(dst)
+	for i, name := range flagNames[:6] {
+		if flags&(1<<i) != 0 {
+			if len(dst) > start {
+				dst = append(dst, ", "...)
+			}
+			dst = append(dst, name...)
+		}
+	}
+	dst = append(dst, ", ACE="...)
+	dst = append(dst, '0'+byte(flags>>6&7))
+	if flags&0x0e00 != 0 {
+		dst = append(dst, ", Reserved"...)
+	}
+	return append(dst, "] Seq="...)
 }

@@ -304,11 +304,16 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 	dst = appendUint(dst, uint64(p.TCP.DstPort()))
 	dst = append(dst, `,"stream":`...)
 	dst = appendUint(dst, uint64(r.Stream))
-	dst = append(dst, `,"flags":`...)
-	dst = appendUint(dst, uint64(r.TCPFlags))
+	// At a bogus header length tshark shows no flags, ack, window or
+	// checksum field.
+	bogus := r.BogusHeaderLen
+	if !bogus {
+		dst = append(dst, `,"flags":`...)
+		dst = appendUint(dst, uint64(r.TCPFlags))
+	}
 	dst = append(dst, `,"seq":`...)
 	dst = appendUint(dst, uint64(r.Seq))
-	hasAck := r.TCPFlags&decode.FlagACK != 0
+	hasAck := r.TCPFlags&decode.FlagACK != 0 && !bogus
 	if hasAck {
 		dst = append(dst, `,"ack":`...)
 		dst = appendUint(dst, uint64(r.Ack))
@@ -323,15 +328,17 @@ func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 		dst = append(dst, `,"len":`...)
 		dst = appendUint(dst, uint64(r.Len))
 	}
-	dst = append(dst, `,"win_raw":`...)
-	dst = appendUint(dst, uint64(r.WinRaw))
-	dst = append(dst, `,"win":`...)
-	dst = appendUint(dst, uint64(r.Win))
-	if r.HasWinScale {
+	if !bogus {
+		dst = append(dst, `,"win_raw":`...)
+		dst = appendUint(dst, uint64(r.WinRaw))
+		dst = append(dst, `,"win":`...)
+		dst = appendUint(dst, uint64(r.Win))
+	}
+	if r.HasWinScale && !bogus {
 		dst = append(dst, `,"win_scale":`...)
 		dst = strconv.AppendInt(dst, int64(r.WinScale), 10)
 	}
-	if len(p.TCP) >= 18 {
+	if len(p.TCP) >= 18 && !bogus && p.SegmentLen >= 18 {
 		dst = append(dst, `,"checksum":`...)
 		dst = appendUint(dst, uint64(binary.BigEndian.Uint16(p.TCP[16:])))
 	}

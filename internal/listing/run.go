@@ -36,6 +36,9 @@ type Options struct {
 	// number of frames read and the reader's byte offset.
 	Progress      func(frames uint64, offset int64)
 	ProgressEvery uint64
+	// Summary, when set, receives what Run counted, the frames it could
+	// not analyse among them, even when Run returns an error.
+	Summary *Summary
 }
 
 // outBatch is how many bytes of packet lines Run gathers before writing
@@ -57,6 +60,12 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	)
 	sp.byTap = opts.Format != NDJSON
 	defer sp.close()
+	sum := opts.Summary
+	if sum == nil {
+		sum = new(Summary)
+	}
+	*sum = Summary{}
+	var defrag decode.Reassembler
 	var (
 		p decode.Packet
 		r tcpanalysis.Result
@@ -89,6 +98,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			return
 		}
 		spillErr = sp.put(s.Index, tap, row)
+		sum.Streams++
 	})
 	every := opts.ProgressEvery
 	if every == 0 {
@@ -106,7 +116,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		}
 		if len(buf) >= outBatch {
 			if _, err := bw.Write(buf); err != nil {
-				return fmt.Errorf("listing: writing output: %w", err)
+				return fmt.Errorf("writing output: %w", err)
 			}
 			buf = buf[:0]
 		}
@@ -122,24 +132,40 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		if opts.Progress != nil && uint64(frame)%every == 0 {
 			opts.Progress(uint64(frame), rec.Offset)
 		}
-		decode.Decode(rec.Link, rec.Data, &p)
+		err := decode.DecodeWire(rec.Link, rec.Data, rec.OrigLen, &p)
+		if p.Fragment && err == nil && decode.Reassembles(&p) {
+			var whole bool
+			if whole, err = reassemble(&defrag, &p, sum); !whole {
+				continue
+			}
+		}
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
+			switch {
+			case err != nil:
+				sum.skipErr(err)
+			case cutTCP(&p) || (p.IPVersion != 0 && p.Proto == decode.ProtoTCP && !p.Fragment && len(p.TCP) < 4):
+				sum.skip(reasonTCPCut, 1)
+			}
 			if opts.Format == Text && fol == nil && selectAll && cutTCP(&p) {
+				sum.Packets++
 				// tshark lists a header cut before its window with
 				// its ports only.
 				buf = appendColumns(buf, frame, rec.Timestamp-first, rec.Resolution, &p, rec.OrigLen, &addrs)
-				buf = AppendCutInfo(buf, p.TCP)
+				buf = AppendCutInfo(buf, &p)
 				buf = append(buf, '\n')
 			}
 			continue
 		}
 		if !selectAll && !opts.Select.MatchPacket(&p, &r) {
+			sum.Analysed++
 			continue
 		}
+		sum.Analysed++
 		if fol != nil {
 			fol.add(&p, &r)
 			continue
 		}
+		sum.Packets++
 		if opts.Format == NDJSON {
 			pk := Packet{Number: frame, RelTime: rec.Timestamp - first, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &r, addrs: &addrs}
 			status, _ := p.TCPChecksum()
@@ -149,12 +175,15 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		}
 	}
 	if _, err := bw.Write(buf); err != nil {
-		return fmt.Errorf("listing: writing output: %w", err)
+		return fmt.Errorf("writing output: %w", err)
 	}
 	an.Finish()
 	if spillErr != nil {
 		return spillErr
 	}
+	sum.Frames = uint64(frame)
+	_, pendingTCP := defrag.Frames()
+	sum.skip(reasonFragIncomplete, uint64(pendingTCP))
 	switch {
 	case fol != nil:
 		buf = fol.appendText(buf[:0])
@@ -163,20 +192,67 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		if err := sp.writeTo(bw, false); err != nil {
 			return err
 		}
+		bw.Write(AppendSummaryJSON(buf[:0], sum))
+	case sum.Analysed == 0:
+		// Not an empty table: say why there is nothing.
+		bw.WriteString(noPacketsText(sum))
 	case !opts.NoConversations:
 		bw.Write(appendConvHeader(buf[:0], opts.Select))
 		if err := sp.writeTo(bw, true); err != nil {
 			return err
 		}
 		bw.WriteString(convRule)
+		fallthrough
+	default:
+		if t := sum.SkippedText(); t != "" {
+			bw.WriteString(t + "\n")
+		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("listing: writing output: %w", err)
+		return fmt.Errorf("writing output: %w", err)
 	}
 	if readErr != nil {
-		return fmt.Errorf("listing: reading frame %d: %w", frame+1, readErr)
+		return fmt.Errorf("reading frame %d: %w", frame+1, readErr)
 	}
 	return nil
+}
+
+// reassemble adds the IP fragment p to defrag, counting in sum the frames
+// it cannot use. When p completes a datagram, it decodes the datagram
+// into p (the frame's link type kept) and reports true with the decoder's
+// error.
+func reassemble(defrag *decode.Reassembler, p *decode.Packet, sum *Summary) (bool, error) {
+	if p.Truncated {
+		if decode.MayCarryTCP(p.Proto) {
+			sum.skip(reasonFragCut, 1)
+		}
+		return false, nil
+	}
+	whole, _, evictedTCP := defrag.Add(p)
+	sum.skip(reasonFragEvicted, uint64(evictedTCP))
+	if whole == nil {
+		return false, nil
+	}
+	link := p.Link
+	lt := decode.LinkIPv4
+	if p.IPVersion == 6 {
+		lt = decode.LinkIPv6
+	}
+	err := decode.Decode(lt, whole, p)
+	p.Link = link
+	return true, err
+}
+
+// noPacketsText is the text output of a capture in which no TCP packet
+// was analysed.
+func noPacketsText(sum *Summary) string {
+	switch {
+	case sum.Frames == 0:
+		return "No frames in the capture.\n"
+	case sum.SkippedFrames() == 0:
+		return fmt.Sprintf("No TCP packets in %d frames.\n", sum.Frames)
+	}
+	return fmt.Sprintf("No TCP packets analysed in %d frames: %s\n", sum.Frames, sum.SkippedText())
 }
 
 // cutTCP reports whether p is a TCP segment whose header the capture cut

@@ -97,6 +97,17 @@ type Result struct {
 	// capabilities.
 	SCPSCapable bool
 
+	// ACE is true when Wireshark shows the AE, CWR and ECE bits as the
+	// AccECN ACE counter (see conn.showACE).
+	ACE bool
+	// BogusHeaderLen is true when the data offset is below 5 words:
+	// Wireshark then stops after the window, with ", bogus TCP header
+	// length (N, must be at least 20)" in Info and none of the
+	// segment's flags, ack, window, checksum or analysis fields (the
+	// analysis still counts the segment, its length being the IP
+	// payload's beyond the bytes the data offset claims).
+	BogusHeaderLen bool
+
 	// SACKBase is the raw sequence number that SACK edges in this
 	// segment's options are relative to (the peer's base sequence).
 	SACKBase uint32
@@ -168,6 +179,7 @@ type conn struct {
 	tsFirstRTT int64 // 0 while unknown, as in Wireshark
 	tsMruSYN   int64
 	sum        *Stream
+	accECN     uint8 // accECNSYN, accECNSYNACK, accECNOption
 }
 
 // srcOf returns the source address and port of p, a TCP segment.
@@ -308,11 +320,11 @@ func (a *Analyzer) Finish() {
 // the wire, and fills r. It
 // reports false, leaving r unspecified, when p holds no TCP header that
 // Wireshark would analyse: not TCP, a fragment, fewer than 16 header
-// bytes captured (Wireshark stops before finding the conversation), or a
-// data offset below 20 bytes.
+// bytes captured (Wireshark stops before finding the conversation). A
+// data offset below 5 words gives a Result with BogusHeaderLen.
 func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet, r *Result) bool {
 	t := p.TCP
-	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || len(t) < 16 || t.HeaderLen() < 20 {
+	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || len(t) < 16 {
 		return false
 	}
 	sport, dport := t.SrcPort(), t.DstPort()
@@ -444,6 +456,9 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	case len(t) >= hlen && TimestampOnly(opts):
 	case len(t) >= hlen && LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
+	case hlen < 20:
+		// Wireshark stops at the bogus header length.
+		end = optsBogus
 	case hlen > 20:
 		var at int
 		end, at = walkOptions(opts, hlen-20, fwd, r.Ack)
@@ -462,6 +477,14 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		}
 	}
 
+	var dissected []byte
+	if end == optsOK && hlen > 20 && !TimestampOnly(t.Options()) {
+		dissected = t.Options()
+	} else if end == optsMalformed {
+		dissected = t.Options()[:r.MalformedAt]
+	}
+	r.ACE = c.showACE(flags, dissected)
+	r.BogusHeaderLen = end == optsBogus
 	r.OptionsTruncated = end == optsCut
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl

@@ -18,6 +18,7 @@ const (
 	optsOK        = iota // no exception
 	optsCut              // it read past the bytes captured ("[Packet size limited during capture]")
 	optsMalformed        // it read past an option's own length ("[Malformed Packet]")
+	optsBogus            // it stopped at a data offset below 5 words, before the options
 )
 
 // walkOptions walks the options of a segment that are not in one of the
@@ -145,6 +146,17 @@ func OptionReads(o *decode.Option, scpsCapable bool, ack uint32) (n int, malform
 		if l >= 4 {
 			return l, false
 		}
+	case OptAccECN0, OptAccECN1:
+		if (l-2)%3 == 0 && l <= 11 {
+			return l, false
+		}
+	case 253, 254:
+		// An AccECN ExID of a length the dissector does not take: the
+		// ExID only.
+		if l >= 4 && len(o.Data) >= 2 && o.Data[0] == ExIDAccECN0>>8 && o.Data[1]&^1 == ExIDAccECN0&0xff && ((l-4)%3 != 0 || l > 13) {
+			return 4, false
+		}
+		return l, false
 	default:
 		// Fast Open, experimental and unknown options show their data
 		// whole; MPTCP and the rest read at most that much.
@@ -215,10 +227,11 @@ func (b *SCPSBindings) Read() int {
 
 // Stopped reports whether Wireshark's dissection of the segment stopped
 // in its options, cut by the snap length (OptionsTruncated) or throwing
-// on a malformed option (OptionsMalformed): it then shows none of the
+// on a malformed option (OptionsMalformed), or before them at a bogus
+// header length (BogusHeaderLen): it then shows none of the
 // segment's analysis, and its taps (the conversation table, follow) do
 // not see the segment.
-func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed }
+func (r *Result) Stopped() bool { return r.OptionsTruncated || r.OptionsMalformed || r.BogusHeaderLen }
 
 // storeSACK keeps the sizes of the SACK blocks in data, an option's
 // captured bytes after its kind and length, of which n belong to the

@@ -137,9 +137,12 @@ func (a *seqAnalysis) lostSegment() {
 		a.fl |= LostSegment
 		fwd.validBIF = false
 		// tshark 4.0.17 reports an ACK of unseen data again after the
-		// flow skipped some: its "one report until a duplicate ACK"
-		// counter restarts here (found by comparing with tshark).
-		fwd.dupAckNum = 0
+		// flow skipped some: a held-back report (see ackedUnseen) is
+		// released here, while a count of duplicate ACKs goes on
+		// (found by comparing with tshark).
+		if fwd.dupAckNum == -1 {
+			fwd.dupAckNum = 0
+		}
 	}
 }
 
