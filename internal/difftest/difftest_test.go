@@ -47,10 +47,11 @@ type run struct {
 	first    []Diff // the first differences, to show
 	shrunk   []string
 	progress bool
+	checked  map[string]bool // kinds: whether a kept capture still shows them
 }
 
 func newRun(t *testing.T) *run {
-	return &run{t: t, skip: ParseSkip(*flagSkip), dir: t.TempDir(), kinds: map[string]int{}}
+	return &run{t: t, skip: ParseSkip(*flagSkip), dir: t.TempDir(), kinds: map[string]int{}, checked: map[string]bool{}}
 }
 
 // seed runs one seed.
@@ -70,7 +71,7 @@ func (r *run) seed(seed uint64) {
 			t.Errorf("seed %d: %v", seed, d)
 		}
 		r.kinds[d.Kind()]++
-		if r.kinds[d.Kind()] <= *flagPerKind && !known(d.Kind()) {
+		if r.kinds[d.Kind()] <= *flagPerKind && (*flagReport != "" || *flagRegress != "") && !r.known(d.Kind()) {
 			r.shrink(b, d)
 		}
 	}
@@ -79,18 +80,30 @@ func (r *run) seed(seed uint64) {
 	}
 }
 
-// known reports whether the places shrunk differences go to already
-// hold one of kind (or there are no such places).
-func known(kind string) bool {
-	for _, dir := range []string{*flagRegress, filepath.Join(*flagReport, Slug(kind))} {
-		if dir == "" || dir == Slug(kind) {
-			continue
+// known reports whether a capture of kind is already kept in the
+// regression directory (or, without one, in the report directory) and
+// still shows that kind of difference: one fixed since, a new capture is
+// worth shrinking.
+func (r *run) known(kind string) bool {
+	if v, ok := r.checked[kind]; ok {
+		return v
+	}
+	dir := *flagRegress
+	if dir == "" {
+		dir = filepath.Join(*flagReport, Slug(kind))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, Slug(kind)+"-seed*.pcap"))
+	r.checked[kind] = false
+	for _, f := range files {
+		diffs, _, err := compareFile(f, r.skip)
+		if err != nil {
+			r.t.Fatal(err)
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, Slug(kind)+"-seed*.pcap")); len(m) == 0 {
-			return false
+		if slices.ContainsFunc(diffs, func(d Diff) bool { return d.Kind() == kind }) {
+			r.checked[kind] = true
 		}
 	}
-	return true
+	return r.checked[kind]
 }
 
 // shrink reduces d's conversation and saves it.
@@ -157,6 +170,15 @@ func TestSoak(t *testing.T) {
 	needTshark(t)
 	r := newRun(t)
 	r.progress = true
+	if *flagReport != "" {
+		moved, err := MoveFixed(*flagReport, r.skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range moved {
+			fmt.Fprintf(os.Stderr, "difftest: fixed since, moved to %s/fixed: %s\n", *flagReport, m)
+		}
+	}
 	start := time.Now()
 	for seed := *flagSeed; r.packets < *flagPackets; seed++ {
 		r.seed(seed)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -101,4 +102,42 @@ func WriteIndex(dir string) error {
 		fmt.Fprintf(&b, "%s\n  %s\n  %s\n\n", strings.TrimPrefix(lines[0], "kind: "), strings.TrimSpace(lines[4]), strings.TrimSuffix(txt, ".txt")+".pcap")
 	}
 	return os.WriteFile(filepath.Join(dir, "INDEX.txt"), []byte(b.String()), 0o644)
+}
+
+// MoveFixed compares every capture under dir/KIND/ again and moves those
+// that no longer show their kind of difference to dir/fixed/KIND/. It
+// returns the captures moved.
+func MoveFixed(dir string, skip map[string]bool) ([]string, error) {
+	pcaps, err := filepath.Glob(filepath.Join(dir, "*", "*.pcap"))
+	if err != nil {
+		return nil, err
+	}
+	var moved []string
+	for _, p := range pcaps {
+		txt := strings.TrimSuffix(p, ".pcap") + ".txt"
+		data, err := os.ReadFile(txt)
+		if err != nil {
+			continue
+		}
+		kind, _, _ := strings.Cut(strings.TrimPrefix(string(data), "kind: "), "\n")
+		diffs, _, err := compareFile(p, skip)
+		if err != nil {
+			return moved, err
+		}
+		if slices.ContainsFunc(diffs, func(d Diff) bool { return d.Kind() == kind }) {
+			continue
+		}
+		to := filepath.Join(dir, "fixed", filepath.Base(filepath.Dir(p)))
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			return moved, err
+		}
+		for _, f := range []string{p, txt} {
+			if err := os.Rename(f, filepath.Join(to, filepath.Base(f))); err != nil {
+				return moved, err
+			}
+		}
+		os.Remove(filepath.Dir(p)) // when empty
+		moved = append(moved, p)
+	}
+	return moved, nil
 }
