@@ -444,9 +444,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		fwd.isFirstAck = true
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK {
-		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
-			c.tsFirstRTT = ts - c.tsMruSYN
-		}
 		fwd.isFirstAck = false
 	}
 
@@ -479,6 +476,15 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			// them (Wireshark's verify_scps).
 			fwd.scpsCapable, rev.scpsCapable = false, false
 		}
+	}
+
+	// The initial RTT: from the last SYN to the first segment with ACK
+	// but not SYN whose peer's numbers came from a SYN (tshark shows
+	// none for a SYN then an ACK from the same side); Wireshark takes
+	// it after the options, so not when their dissection stopped.
+	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK && end == optsOK &&
+		c.tsMruSYN != 0 && c.tsFirstRTT == 0 && (rev.sawSYN || rev.sawSYNACK) {
+		c.tsFirstRTT = ts - c.tsMruSYN
 	}
 
 	var dissected []byte
