@@ -148,9 +148,10 @@ var msgEN = map[string]string{
 	"rtt.unit":       "times in ms",
 
 	// The terminal ladder.
-	"ladder.no":   "No.",
-	"ladder.time": "Time",
-	"ladder.more": "… {n} more packets not drawn",
+	"ladder.no":    "No.",
+	"ladder.time":  "Time",
+	"ladder.more":  "… {n} more packets not drawn",
+	"present.none": "No TCP conversation to show in the capture's {frames} frames.",
 
 	// The HTML report.
 	"report.title":        "tcplab report",

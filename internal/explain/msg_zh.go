@@ -148,9 +148,10 @@ var msgZH = map[string]string{
 	"rtt.unit":       "時間單位：毫秒",
 
 	// The terminal ladder.
-	"ladder.no":   "編號",
-	"ladder.time": "時間",
-	"ladder.more": "… 還有 {n} 個封包沒有畫出",
+	"ladder.no":    "編號",
+	"ladder.time":  "時間",
+	"ladder.more":  "… 還有 {n} 個封包沒有畫出",
+	"present.none": "擷取檔的 {frames} 個封包中沒有可顯示的 TCP 連線。",
 
 	// The HTML report.
 	"report.title":        "tcplab 報告",
