@@ -151,7 +151,7 @@ var msgEN = map[string]string{
 	"ladder.no":    "No.",
 	"ladder.time":  "Time",
 	"ladder.more":  "… {n} more packets not drawn",
-	"present.none": "No TCP conversation to show in the capture's {frames} frames.",
+	"present.none": "No TCP conversation to show (frames read: {frames}).",
 
 	// The HTML report.
 	"report.title":        "tcplab report",

@@ -151,7 +151,7 @@ var msgZH = map[string]string{
 	"ladder.no":    "編號",
 	"ladder.time":  "時間",
 	"ladder.more":  "… 還有 {n} 個封包沒有畫出",
-	"present.none": "擷取檔的 {frames} 個封包中沒有可顯示的 TCP 連線。",
+	"present.none": "沒有可顯示的 TCP 連線（讀取的封包數：{frames}）。",
 
 	// The HTML report.
 	"report.title":        "tcplab 報告",
