@@ -136,8 +136,8 @@ type flow struct {
 	// seqAnalysis.ackedUnseen) is a value of its own: Wireshark keeps
 	// its -1 in an unsigned counter, so it also counts as "at least
 	// two duplicate ACKs" for a fast retransmission.
-	dupAckNum       uint32
-	lastNonDupAck   uint32
+	dupAckNum     uint32
+	lastNonDupAck uint32
 
 	// validBIF is Wireshark's valid_bif: bytes in flight are known
 	// (cleared when a segment was not captured, set again by the
