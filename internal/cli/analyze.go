@@ -169,7 +169,7 @@ func list(ctx context.Context, env *Env, name string, opts listing.Options) erro
 		}
 		return fmt.Errorf("analyze %s: %w", name, err)
 	}
-	if skipped := sum.SkippedFrames(); skipped > 0 && skipped == sum.Frames {
+	if skipped := sum.SkippedFrames(); skipped > 0 && skipped == sum.Frames && sum.Packets == 0 {
 		// Nothing in the file could be read: an unsupported capture.
 		return fmt.Errorf("analyze %s: no frame could be decoded: %s", name, sum.SkippedText())
 	}

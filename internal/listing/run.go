@@ -193,7 +193,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			return err
 		}
 		bw.Write(AppendSummaryJSON(buf[:0], sum))
-	case sum.Analysed == 0:
+	case sum.Analysed == 0 && sum.Packets == 0:
 		// Not an empty table: say why there is nothing.
 		bw.WriteString(noPacketsText(sum))
 	case !opts.NoConversations:

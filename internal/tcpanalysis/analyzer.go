@@ -132,7 +132,11 @@ type flow struct {
 	lastAck         seqnum.Value
 	lastAckTime     int64
 	lastSegFlags    Flags
-	dupAckNum       int32
+	// dupAckNum counts the duplicate ACKs in a row. heldBack (see
+	// seqAnalysis.ackedUnseen) is a value of its own: Wireshark keeps
+	// its -1 in an unsigned counter, so it also counts as "at least
+	// two duplicate ACKs" for a fast retransmission.
+	dupAckNum       uint32
 	lastNonDupAck   uint32
 
 	// validBIF is Wireshark's valid_bif: bytes in flight are known
