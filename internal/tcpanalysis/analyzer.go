@@ -59,6 +59,10 @@ type Result struct {
 	// AckedFrame is the frame whose segment this ACK acknowledges exactly
 	// (tcp.analysis.acks_frame), or 0.
 	AckedFrame uint32
+	// SeqAnalysis is true when tshark has a [SEQ/ACK analysis] tree for
+	// the segment (an expert flag, an acknowledged frame or the bytes in
+	// flight computed): only there does it show the initial RTT.
+	SeqAnalysis bool
 	// AckRTT is the time from that segment to this ACK in nanoseconds
 	// (tcp.analysis.ack_rtt); tshark shows it when it is not 0.
 	AckRTT int64
@@ -362,7 +366,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Frame, r.TCPFlags, r.SeqRaw, r.AckRaw, r.HaveLen, r.Len, r.WinRaw = frame, flags, seq, ack, haveLen, seglen, rawWin
 	r.WinScale, r.HasWinScale = 0, false
 	r.DupAckOf, r.DupAckNum, r.AckedFrame, r.AckRTT = 0, 0, 0, 0
-	r.BytesInFlight, r.PushBytesSent = 0, 0
+	r.BytesInFlight, r.PushBytesSent, r.SeqAnalysis = 0, 0, false
 
 	if c == nil {
 		c = a.newConn(nil, frame, ts, p, flags)
@@ -410,6 +414,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		}}
 		sa.run()
 		fl = sa.fl
+		r.SeqAnalysis = sa.ta || fl != 0
 		r.Seq = seq - fwd.baseSeq
 		r.Ack = ack
 		if flags&decode.FlagACK != 0 {
@@ -479,11 +484,10 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	}
 
 	// The initial RTT: from the last SYN to the first segment with ACK
-	// but not SYN whose peer's numbers came from a SYN (tshark shows
-	// none for a SYN then an ACK from the same side); Wireshark takes
-	// it after the options, so not when their dissection stopped.
+	// but not SYN; Wireshark takes it after the options, so not when
+	// their dissection stopped.
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK && end == optsOK &&
-		c.tsMruSYN != 0 && c.tsFirstRTT == 0 && (rev.sawSYN || rev.sawSYNACK) {
+		c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
 		c.tsFirstRTT = ts - c.tsMruSYN
 	}
 

@@ -56,6 +56,9 @@ type seqAnalysis struct {
 	s        segment
 	fl       Flags
 	r        *Result
+	// ta is true once Wireshark would have made the segment's analysis
+	// record (its tcp_acked) for something other than a flag.
+	ta bool
 }
 
 // run sets the expert flags and the [SEQ/ACK analysis] values of one
@@ -230,18 +233,18 @@ const heldBack = ^uint32(0)
 
 // ackedUnseen: an ACK beyond the highest in-order sequence number seen
 // from the peer acknowledges segments that were not captured. When the
-// peer has sent past that mark (its next sequence number is higher, in a
-// plain comparison of the 32-bit numbers) the mark moves up to it and the
-// gap is reported. Otherwise the report is made only when the peer's
-// duplicate ACK count is 0, and the count is set to heldBack, so that
-// the peer's pure ACKs do not repeat it. (tshark 4.0.17's behaviour,
-// pinned down by comparing with it on generated captures.)
+// peer has sent past that mark (its next sequence number is higher) the
+// mark moves up to it and the gap is reported. Otherwise the report is
+// made only when the peer's duplicate ACK count is 0, and the count is
+// set to heldBack, so that the peer's pure ACKs do not repeat it
+// (tshark 4.0.17's behaviour, pinned down by comparing with it on
+// generated captures).
 func (a *seqAnalysis) ackedUnseen() {
 	rev := a.rev
 	if rev.maxSeqToBeAcked == 0 || !a.s.ack.Greater(rev.maxSeqToBeAcked) || a.s.flags&decode.FlagACK == 0 {
 		return
 	}
-	if rev.maxSeqToBeAcked < rev.nextSeq {
+	if rev.maxSeqToBeAcked.Less(rev.nextSeq) {
 		rev.maxSeqToBeAcked = rev.nextSeq
 		a.fl |= AckLostSegment
 		return
@@ -348,6 +351,7 @@ func (a *seqAnalysis) acknowledge() {
 			if a.r.AckedFrame == 0 {
 				a.r.AckedFrame, a.r.AckRTT = u.frame, a.s.ts-u.ts
 			}
+			a.ta = true
 			continue
 		case ack.Greater(u.seq) && ack.LessEq(u.nextSeq):
 			u.seq = ack
@@ -369,6 +373,7 @@ func (a *seqAnalysis) inFlight() {
 	if s.len == 0 || fwd.unacked.n == 0 || !fwd.validBIF {
 		return
 	}
+	a.ta = true
 	segs := fwd.unacked.segs()
 	last := segs[len(segs)-1] // Wireshark's list head: the newest
 	first, end := uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq

@@ -40,7 +40,8 @@ type Stream struct {
 	FrameBytesC2S, FrameBytesS2C uint64
 
 	// IRTT is Wireshark's tcp.analysis.initial_rtt in nanoseconds: from
-	// the last SYN to the first ACK without SYN. It is 0 when unknown.
+	// the last SYN to the first ACK without SYN, once a segment shows it
+	// (in its [SEQ/ACK analysis]). It is 0 when unknown.
 	IRTT int64
 
 	clientBySYN bool
@@ -103,7 +104,9 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	s.LastFrame = r.Frame
 	s.LastTime = ts
 	s.Packets++
-	s.IRTT = irtt
+	if s.IRTT == 0 && r.SeqAnalysis && !r.Stopped() {
+		s.IRTT = irtt // tshark shows it in a segment's [SEQ/ACK analysis]
+	}
 	s.countPayload(r, fromServer)
 	if !r.Stopped() {
 		if s.Tap == 0 {
