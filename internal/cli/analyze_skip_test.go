@@ -63,7 +63,7 @@ func TestAnalyzeSkipped(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "link type 147") || strings.Contains(msg, "decode:") || strings.Contains(msg, "listing:") {
 		t.Errorf("error %q: want the link type, no package name", msg)
 	}
-	if !strings.Contains(out, "No TCP packets analysed in 1 frames") {
+	if !strings.Contains(out, "No TCP packets analysed in 1 frame.") {
 		t.Errorf("stdout %q does not say nothing was analysed", out)
 	}
 

@@ -237,13 +237,17 @@ func reassemble(defrag *decode.Reassembler, p *decode.Packet, sum *Summary) (boo
 // noPacketsText is the text output of a capture in which no TCP packet
 // was analysed.
 func noPacketsText(sum *Summary) string {
+	frames := "1 frame"
+	if sum.Frames != 1 {
+		frames = fmt.Sprintf("%d frames", sum.Frames)
+	}
 	switch {
 	case sum.Frames == 0:
 		return "No frames in the capture.\n"
 	case sum.SkippedFrames() == 0:
-		return fmt.Sprintf("No TCP packets in %d frames.\n", sum.Frames)
+		return fmt.Sprintf("No TCP packets in %s.\n", frames)
 	}
-	return fmt.Sprintf("No TCP packets analysed in %d frames: %s\n", sum.Frames, sum.SkippedText())
+	return fmt.Sprintf("No TCP packets analysed in %s.\n%s\n", frames, sum.SkippedText())
 }
 
 // cutTCP reports whether p is a TCP segment whose header the capture cut

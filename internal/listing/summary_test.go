@@ -76,10 +76,10 @@ func TestSummaryNothingDecoded(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown link type", writeLink(t, 147, []byte{1, 2, 3}, []byte{4, 5, 6}), "No TCP packets analysed in 2 frames: 2 frames not analysed: link type 147 (user 0) 2\n"},
+		{"unknown link type", writeLink(t, 147, []byte{1, 2, 3}, []byte{4, 5, 6}), "No TCP packets analysed in 2 frames.\n2 frames not analysed: link type 147 (user 0) 2\n"},
 		{"protected 802.11", writeLink(t, decode.LinkIEEE80211, append([]byte{0x08, 0x41}, make([]byte, 40)...)),
-			"No TCP packets analysed in 1 frames: 1 frame not analysed: link type 105 (IEEE 802.11) protected frame 1\n"},
-		{"no TCP", writeLink(t, decode.LinkEthernet, append([]byte{12: 0x08, 13: 0x06}, make([]byte, 28)...)), "No TCP packets in 1 frames.\n"},
+			"No TCP packets analysed in 1 frame.\n1 frame not analysed: link type 105 (IEEE 802.11) protected frame 1\n"},
+		{"no TCP", writeLink(t, decode.LinkEthernet, append([]byte{12: 0x08, 13: 0x06}, make([]byte, 28)...)), "No TCP packets in 1 frame.\n"},
 		{"empty", writeLink(t, decode.LinkEthernet), "No frames in the capture.\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
