@@ -449,6 +449,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		fwd.isFirstAck = true
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK {
+		// The initial RTT: from the last SYN to the first segment with
+		// ACK but not SYN (shown only in a [SEQ/ACK analysis] of a
+		// segment whose dissection does not stop before it: see
+		// Stream.IRTT).
+		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
+			c.tsFirstRTT = ts - c.tsMruSYN
+		}
 		fwd.isFirstAck = false
 	}
 
@@ -481,14 +488,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			// them (Wireshark's verify_scps).
 			fwd.scpsCapable, rev.scpsCapable = false, false
 		}
-	}
-
-	// The initial RTT: from the last SYN to the first segment with ACK
-	// but not SYN; Wireshark takes it after the options, so not when
-	// their dissection stopped.
-	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK && end == optsOK &&
-		c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
-		c.tsFirstRTT = ts - c.tsMruSYN
 	}
 
 	var dissected []byte

@@ -244,6 +244,7 @@ func (a *seqAnalysis) ackedUnseen() {
 	if rev.maxSeqToBeAcked == 0 || !a.s.ack.Greater(rev.maxSeqToBeAcked) || a.s.flags&decode.FlagACK == 0 {
 		return
 	}
+	a.ta = true // even when nothing is reported
 	if rev.maxSeqToBeAcked.Less(rev.nextSeq) {
 		rev.maxSeqToBeAcked = rev.nextSeq
 		a.fl |= AckLostSegment
