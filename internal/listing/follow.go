@@ -2,6 +2,7 @@ package listing
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -12,10 +13,13 @@ import (
 const followRule = "===================================================================\n"
 
 // maxFollowPending bounds the bytes held per direction in segments that
-// arrived beyond a gap, waiting for it to fill or to be acknowledged.
-// A segment that would take a direction past it is not held: its bytes
-// never appear (tshark holds every such segment).
-const maxFollowPending = 64 << 20
+// arrived beyond a gap, waiting for it to fill or for an ACK to pass it
+// (a variable for the tests). A segment that would take a direction past
+// it is not held: when the gap fills, its bytes are missing like those of
+// a segment the capture lost, and they show as the missing bytes of a
+// later gap mark if an ACK passes them, or not at all. tshark holds every
+// such segment, so only then the two differ.
+var maxFollowPending = 64 << 20
 
 // follower rebuilds both directions of one stream's payload as
 // `tshark -z follow,tcp,ascii,N` (Wireshark 4.0's follow tap) does:
@@ -51,6 +55,10 @@ type followDir struct {
 	next    uint32        // next expected relative sequence number; 0 until set
 	pending []followChunk // held segments, in the order they arrived
 	held    int           // bytes in pending
+	// settled is true when no held segment starts at or before next;
+	// lowest is then the lowest start among them.
+	settled bool
+	lowest  uint32
 }
 
 type followChunk struct {
@@ -101,6 +109,9 @@ func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
 		if len(data) > 0 && d.held+len(data) <= maxFollowPending {
 			d.pending = append(d.pending, followChunk{node: node, seq: seq, data: append([]byte(nil), data...)})
 			d.held += len(data)
+			if d.settled && seqnum.Value(seq).Less(seqnum.Value(d.lowest)) {
+				d.lowest = seq
+			}
 		}
 		return
 	}
@@ -116,7 +127,7 @@ func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
 	if len(data) > 0 {
 		f.chunks = append(f.chunks, followChunk{node: node, seq: seq, data: append([]byte(nil), data...)})
 	}
-	d.next = seq + length
+	d.next, d.settled = seq+length, false
 	for f.takeHeld(node, 0) {
 	}
 }
@@ -130,26 +141,34 @@ func (f *follower) takeHeld(node int, acked uint32) bool {
 	if len(d.pending) == 0 {
 		return false
 	}
-	lowest := d.pending[0].seq
-	for i, c := range d.pending {
-		if seqnum.Value(c.seq).Less(seqnum.Value(lowest)) {
-			lowest = c.seq
+	if !d.settled {
+		lowest := d.pending[0].seq
+		for i, c := range d.pending {
+			if seqnum.Value(c.seq).Less(seqnum.Value(lowest)) {
+				lowest = c.seq
+			}
+			if seqnum.Value(d.next).Less(seqnum.Value(c.seq)) {
+				continue
+			}
+			if end := c.seq + uint32(len(c.data)); seqnum.Value(d.next).Less(seqnum.Value(end)) {
+				f.chunks = append(f.chunks, followChunk{node: node, seq: d.next, data: c.data[d.next-c.seq:]})
+				d.next = end
+			}
+			d.held -= len(c.data)
+			if i == 0 {
+				d.pending[0] = followChunk{} // let its bytes go
+				d.pending = d.pending[1:]
+			} else {
+				d.pending = slices.Delete(d.pending, i, i+1)
+			}
+			return true
 		}
-		if seqnum.Value(d.next).Less(seqnum.Value(c.seq)) {
-			continue
-		}
-		if end := c.seq + uint32(len(c.data)); seqnum.Value(d.next).Less(seqnum.Value(end)) {
-			f.chunks = append(f.chunks, followChunk{node: node, seq: d.next, data: c.data[d.next-c.seq:]})
-			d.next = end
-		}
-		d.held -= len(c.data)
-		d.pending = append(d.pending[:i], d.pending[i+1:]...)
-		return true
+		d.settled, d.lowest = true, lowest
 	}
-	if seqnum.Value(lowest).Less(seqnum.Value(acked)) {
-		text := "[" + strconv.FormatInt(int64(int32(lowest-d.next)), 10) + " bytes missing in capture file]\x00"
-		f.chunks = append(f.chunks, followChunk{node: node, seq: lowest, data: []byte(text)})
-		d.next = lowest
+	if seqnum.Value(d.lowest).Less(seqnum.Value(acked)) {
+		text := "[" + strconv.FormatInt(int64(int32(d.lowest-d.next)), 10) + " bytes missing in capture file]\x00"
+		f.chunks = append(f.chunks, followChunk{node: node, seq: d.lowest, data: []byte(text)})
+		d.next, d.settled = d.lowest, false
 		return true
 	}
 	return false

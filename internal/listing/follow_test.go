@@ -346,3 +346,49 @@ func TestParityFollowGaps(t *testing.T) {
 		compareFollow(t, file, n, b)
 	}
 }
+
+// TestFollowHeldMany holds many segments behind a gap, then fills it:
+// each prints once, in order, without a scan of every held segment per
+// segment taken.
+func TestFollowHeldMany(t *testing.T) {
+	e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:80")}
+	const n = 40000
+	segs := []followSeg{{seg: seg{seq: 1000, flags: fS, win: 500}}}
+	for i := 1; i < n; i++ {
+		segs = append(segs, followSeg{seg: seg{seq: 1001 + uint32(i)*10, flags: fA, win: 500, payload: 10}})
+	}
+	segs = append(segs, followSeg{seg: seg{seq: 1001, flags: fA, win: 500, payload: 10}})
+	file := writeFollow(t, []endpoints{e}, [][]followSeg{segs})
+	got := ourOutput(t, file, Options{Format: Text, Follow: 0})
+	if c := strings.Count(got, "\n10\n"); c != n {
+		t.Errorf("%d chunks of 10 bytes, want %d", c, n)
+	}
+	if strings.Contains(got, "missing") {
+		t.Errorf("a gap mark in a filled stream")
+	}
+}
+
+// TestFollowPendingCap lowers the cap on held bytes: the segment past it
+// is not held, and a later ACK marks its bytes missing.
+func TestFollowPendingCap(t *testing.T) {
+	defer func(n int) { maxFollowPending = n }(maxFollowPending)
+	maxFollowPending = 25
+	e := endpoints{ep("10.0.0.1:40000"), ep("10.0.0.2:80")}
+	s := func(fromB bool, seq, ack uint32, n int) followSeg {
+		return followSeg{seg: seg{fromB: fromB, seq: seq, ack: ack, flags: fA, win: 500, payload: n}}
+	}
+	file := writeFollow(t, []endpoints{e}, [][]followSeg{{
+		{seg: seg{seq: 1000, flags: fS, win: 500}},
+		s(false, 1011, 0, 10),
+		s(false, 1021, 0, 10),
+		s(false, 1031, 0, 10), // past the cap: not held
+		s(false, 1001, 0, 10), // fills the gap
+		s(false, 1041, 0, 10), // held
+		s(true, 5001, 1051, 0),
+	}})
+	got := ourOutput(t, file, Options{Format: Text, Follow: 0})
+	want := "10\nPQRSTUVWXY\n10\nZ[\\]^_`abc\n10\ndefghijklm\n35\n[10 bytes missing in capture file].\n10\nxyzABCDEFG\n" + followRule
+	if !strings.HasSuffix(got, "Node 1: 10.0.0.2:80\n"+want) {
+		t.Errorf("got:\n%s\nwant the chunks:\n%s", got, want)
+	}
+}
