@@ -546,8 +546,10 @@ func TestParityFollowGap(t *testing.T) {
 	}
 	file := writeCrafted(t, []endpoints{e}, [][]seg{s})
 	compareWithTshark(t, file)
+	// No ACK passes the gap: like tshark, tcplab leaves out the 9 bytes
+	// after it and does not mark it.
 	got := ourOutput(t, file, Options{Format: Text, Follow: 0})
-	if !strings.Contains(got, "[14 bytes missing in capture file]\n9\nxxxxxxxxx\n") {
-		t.Errorf("follow output does not mark the gap:\n%s", got)
+	if strings.Contains(got, "missing") || strings.Contains(got, "\n9\n") {
+		t.Errorf("follow output shows the bytes after a gap no ACK passes:\n%s", got)
 	}
 }

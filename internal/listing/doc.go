@@ -26,9 +26,6 @@
 //     every frame. A TCP header cut by the snap length before its window
 //     is listed with its ports only, as tshark lists it, but is no TCP
 //     packet in ndjson (tshark gives it no tcp.stream either).
-//   - The follow output marks a gap the capture never fills with
-//     "[N bytes missing in capture file]" and prints the bytes after it;
-//     tshark 4.0 leaves them out.
 //   - The conversation table adds two columns: Zeek's conn_state and the
 //     initial RTT; its Filter line shows the selector.
 //   - Not done: IPv4 fragments are not reassembled (tshark analyses the

@@ -2,7 +2,7 @@ package listing
 
 import (
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -12,12 +12,37 @@ import (
 
 const followRule = "===================================================================\n"
 
-// maxFollowPending bounds the out-of-order bytes held per direction while
-// waiting for a gap to fill.
-const maxFollowPending = 64 << 20
+// maxFollowPending bounds the bytes held per direction in segments that
+// arrived beyond a gap, waiting for it to fill or for an ACK to pass it
+// (a variable for the tests). A segment that would take a direction past
+// it is not held: when the gap fills, its bytes are missing like those of
+// a segment the capture lost, and they show as the missing bytes of a
+// later gap mark if an ACK passes them, or not at all. tshark holds every
+// such segment, so only then the two differ.
+var maxFollowPending = 64 << 20
 
-// follower rebuilds both directions of one stream's payload, each byte
-// once, in sequence order, as `tshark -z follow,tcp,ascii,N` does.
+// follower rebuilds both directions of one stream's payload as
+// `tshark -z follow,tcp,ascii,N` (Wireshark 4.0's follow tap) does:
+//
+//   - Each direction has a next expected sequence number, relative as
+//     tcp.seq, taken from the first segment the tap sees that way (its
+//     number plus one for a SYN) while it is still 0.
+//   - A segment at the expected number is printed (its captured bytes)
+//     and the number moves past it (by tcp.len, whatever the capture
+//     kept); one that starts before it and ends after it is printed from
+//     the expected number on; one that ends at or before it is dropped.
+//   - A segment with bytes beyond the expected number is held. Once the
+//     expected number moves, the held segments are taken in the order
+//     they arrived: the first that starts at or before the expected
+//     number is printed (its new bytes) or dropped (none new), again
+//     until none fits.
+//   - When the peer's acknowledgement number passes the lowest held
+//     segment's start, the capture lost bytes that the peer received:
+//     a chunk "[N bytes missing in capture file]" plus a NUL (shown as
+//     '.') is printed in the held segments' direction, the expected
+//     number jumps to that start, and the held segments are taken again.
+//     The check comes before the acknowledging segment's own bytes.
+//   - Held segments no acknowledgement passes are never printed.
 type follower struct {
 	stream uint32
 	nodes  [2]netip.AddrPort
@@ -27,17 +52,19 @@ type follower struct {
 }
 
 type followDir struct {
-	init    bool
-	next    uint32 // next expected raw sequence number
-	pending []followChunk
-	held    int
+	next    uint32        // next expected relative sequence number; 0 until set
+	pending []followChunk // held segments, in the order they arrived
+	held    int           // bytes in pending
+	// settled is true when no held segment starts at or before next;
+	// lowest is then the lowest start among them.
+	settled bool
+	lowest  uint32
 }
 
 type followChunk struct {
 	node int
 	seq  uint32
 	data []byte
-	gap  uint32 // bytes missing before data
 }
 
 func newFollower(stream uint32) *follower { return &follower{stream: stream} }
@@ -59,91 +86,99 @@ func (f *follower) add(p *decode.Packet, r *tcpanalysis.Result) {
 	if src != f.nodes[0] {
 		node = 1
 	}
+	// The acknowledgement first: it may pass a gap of the other way.
+	if len(f.dirs[1-node].pending) > 0 {
+		for f.takeHeld(1-node, r.Ack) {
+		}
+	}
 	d := &f.dirs[node]
-	seq := r.SeqRaw
+	seq := r.Seq
 	if r.TCPFlags&decode.FlagSYN != 0 {
 		seq++
-		if !d.init {
-			d.init, d.next = true, seq
-		}
 	}
+	if d.next == 0 {
+		d.next = seq
+	}
+	length := r.Len
 	data := p.Payload
-	if len(data) > int(r.Len) {
-		data = data[:r.Len]
+	if len(data) > int(length) {
+		data = data[:length]
 	}
-	if len(data) == 0 || r.TCPFlags&decode.FlagRST != 0 {
-		return
-	}
-	if !d.init {
-		d.init, d.next = true, seq
-	}
-	end := seq + uint32(len(data))
-	switch {
-	case seq == d.next:
-		f.emit(node, seq, data)
-	case seqnum.Value(seq).Less(seqnum.Value(d.next)):
-		if seqnum.Value(d.next).Less(seqnum.Value(end)) {
-			f.emit(node, d.next, data[d.next-seq:])
-		}
-	default:
-		if d.held+len(data) <= maxFollowPending {
+	if seqnum.Value(d.next).Less(seqnum.Value(seq)) {
+		// Beyond a gap: hold it.
+		if len(data) > 0 && d.held+len(data) <= maxFollowPending {
 			d.pending = append(d.pending, followChunk{node: node, seq: seq, data: append([]byte(nil), data...)})
 			d.held += len(data)
+			if d.settled && seqnum.Value(seq).Less(seqnum.Value(d.lowest)) {
+				d.lowest = seq
+			}
 		}
 		return
 	}
-	f.drain(node, false)
-}
-
-// emit appends data, which starts at the next expected sequence number.
-func (f *follower) emit(node int, seq uint32, data []byte) {
-	f.chunks = append(f.chunks, followChunk{node: node, seq: seq, data: append([]byte(nil), data...)})
-	f.dirs[node].next = seq + uint32(len(data))
-}
-
-// drain emits the held segments that the expected sequence number has
-// reached; at the end of the capture (final), it also emits those beyond
-// a gap, marking the gap.
-func (f *follower) drain(node int, final bool) {
-	d := &f.dirs[node]
-	for len(d.pending) > 0 {
-		sort.SliceStable(d.pending, func(i, j int) bool { return seqnum.Value(d.pending[i].seq).Less(seqnum.Value(d.pending[j].seq)) })
-		progressed := false
-		kept := d.pending[:0]
-		for _, c := range d.pending {
-			end := c.seq + uint32(len(c.data))
-			switch {
-			case !seqnum.Value(d.next).Less(seqnum.Value(c.seq)) && seqnum.Value(d.next).Less(seqnum.Value(end)):
-				f.emit(node, d.next, c.data[d.next-c.seq:])
-				progressed = true
-			case !seqnum.Value(d.next).Less(seqnum.Value(end)):
-				// Entirely old: drop.
-			default:
-				kept = append(kept, c)
-			}
+	if seqnum.Value(seq).Less(seqnum.Value(d.next)) {
+		end := seq + length
+		if !seqnum.Value(d.next).Less(seqnum.Value(end)) {
+			return // nothing new
 		}
-		d.pending = kept
-		if !progressed {
-			if !final || len(d.pending) == 0 {
-				return
-			}
-			c := d.pending[0]
-			gap := c.seq - d.next
-			d.pending = d.pending[1:]
-			f.chunks = append(f.chunks, followChunk{node: node, seq: c.seq, data: c.data, gap: gap})
-			d.next = c.seq + uint32(len(c.data))
-		}
+		skip := d.next - seq
+		data = data[min(int(skip), len(data)):]
+		seq, length = d.next, end-d.next
 	}
+	if len(data) > 0 {
+		f.chunks = append(f.chunks, followChunk{node: node, seq: seq, data: append([]byte(nil), data...)})
+	}
+	d.next, d.settled = seq+length, false
+	for f.takeHeld(node, 0) {
+	}
+}
+
+// takeHeld takes one held segment of node's direction that the expected
+// number has reached, or else, when acked passes the lowest held
+// segment's start, marks the bytes missing before it; it reports whether
+// it did either.
+func (f *follower) takeHeld(node int, acked uint32) bool {
+	d := &f.dirs[node]
+	if len(d.pending) == 0 {
+		return false
+	}
+	if !d.settled {
+		lowest := d.pending[0].seq
+		for i, c := range d.pending {
+			if seqnum.Value(c.seq).Less(seqnum.Value(lowest)) {
+				lowest = c.seq
+			}
+			if seqnum.Value(d.next).Less(seqnum.Value(c.seq)) {
+				continue
+			}
+			if end := c.seq + uint32(len(c.data)); seqnum.Value(d.next).Less(seqnum.Value(end)) {
+				f.chunks = append(f.chunks, followChunk{node: node, seq: d.next, data: c.data[d.next-c.seq:]})
+				d.next = end
+			}
+			d.held -= len(c.data)
+			if i == 0 {
+				d.pending[0] = followChunk{} // let its bytes go
+				d.pending = d.pending[1:]
+			} else {
+				d.pending = slices.Delete(d.pending, i, i+1)
+			}
+			return true
+		}
+		d.settled, d.lowest = true, lowest
+	}
+	if seqnum.Value(d.lowest).Less(seqnum.Value(acked)) {
+		text := "[" + strconv.FormatInt(int64(int32(d.lowest-d.next)), 10) + " bytes missing in capture file]\x00"
+		f.chunks = append(f.chunks, followChunk{node: node, seq: d.lowest, data: []byte(text)})
+		d.next, d.settled = d.lowest, false
+		return true
+	}
+	return false
 }
 
 // appendText appends the follow output in tshark's ascii format: a header
 // naming the two nodes, then each chunk's length and bytes (the second
 // node's indented by a tab), non-printable bytes but CR and LF shown as
-// '.'. A gap the capture never filled is shown as a line
-// "[N bytes missing in capture file]" before the bytes after it.
+// '.'.
 func (f *follower) appendText(dst []byte) []byte {
-	f.drain(0, true)
-	f.drain(1, true)
 	node := func(ap netip.AddrPort) string {
 		if !ap.IsValid() {
 			return ":0"
@@ -162,12 +197,6 @@ func (f *follower) appendText(dst []byte) []byte {
 	for _, c := range f.chunks {
 		if c.node == 1 {
 			dst = append(dst, '\t')
-		}
-		if c.gap != 0 {
-			dst = append(dst, "["+strconv.FormatUint(uint64(c.gap), 10)+" bytes missing in capture file]\n"...)
-			if c.node == 1 {
-				dst = append(dst, '\t')
-			}
 		}
 		dst = strconv.AppendInt(dst, int64(len(c.data)), 10)
 		dst = append(dst, '\n')
