@@ -169,7 +169,7 @@ func list(ctx context.Context, env *Env, name string, opts listing.Options) erro
 		}
 		return fmt.Errorf("analyze %s: %w", name, err)
 	}
-	if skipped := sum.SkippedFrames(); skipped > 0 && skipped == sum.Frames {
+	if skipped := sum.SkippedFrames(); skipped > 0 && skipped == sum.Frames && sum.Packets == 0 {
 		// Nothing in the file could be read: an unsupported capture.
 		return fmt.Errorf("analyze %s: no frame could be decoded: %s", name, sum.SkippedText())
 	}
@@ -200,14 +200,28 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 	if sel != nil {
 		match = sel.MatchPacket
 	}
-	// On a corrupt file ReadCapture returns what came before the bad
-	// record with the error: present that, then report the error.
-	convs, readErr := explain.ReadCapture(f, match, 0)
+	// On a corrupt file Read returns what came before the bad record
+	// with the error: present that, then report the error.
+	c, readErr := explain.Read(f, explain.ReadOptions{Match: match})
+	if c == nil {
+		return fmt.Errorf("analyze %s: %w", name, readErr)
+	}
+	convs := c.Conversations
 	color, asciiOnly := false, po.ascii
 	if o, ok := env.Stdout.(*os.File); ok {
 		var a bool
 		color, a = render.TerminalStyle(o, os.Getenv)
 		asciiOnly = asciiOnly || a
+	}
+	if po.ladder || po.explain {
+		// Never silently empty: say which frames were not analysed, and
+		// when there is nothing to draw.
+		if t := explain.NotAnalysed(po.lang, &c.Summary); t != "" {
+			fmt.Fprintf(env.Stdout, "%s\n\n", t)
+		}
+		if len(convs) == 0 {
+			fmt.Fprintf(env.Stdout, "%s\n", explain.Msg(po.lang, "present.none", "frames", c.Summary.Frames))
+		}
 	}
 	for i := range convs {
 		if po.ladder {
@@ -217,14 +231,14 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 			fmt.Fprintln(env.Stdout)
 		}
 		if po.explain {
-			if err := explain.Explain(&convs[i], explain.Options{Lang: po.lang}).WriteText(env.Stdout, 80); err != nil {
+			if err := explain.Explain(&convs[i], explain.Options{Lang: po.lang, Skipped: &c.Summary}).WriteText(env.Stdout, 80); err != nil {
 				return fmt.Errorf("analyze: walk-through: %w", err)
 			}
 			fmt.Fprintln(env.Stdout)
 		}
 	}
 	if po.html != "" {
-		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name)}); err != nil {
+		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary}); err != nil {
 			return fmt.Errorf("analyze: --html: %w", err)
 		}
 		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)

@@ -73,3 +73,33 @@ func TestAnalyzeSkipped(t *testing.T) {
 		t.Errorf("analyze of a file that is no capture: %v (exit %d), want exit 1", err, ExitCode(err))
 	}
 }
+
+// TestAnalyzeExplainSkipped: --ladder and --explain say first which frames
+// were not analysed, in the language asked for, and say so when no
+// conversation is left to show.
+func TestAnalyzeExplainSkipped(t *testing.T) {
+	syn := rawTCP(40000, 2000, 100, 0, decode.FlagSYN, 65535, "")
+	bad := append([]byte(nil), syn...)
+	bad[0] = 0x43 // header length 12
+	path := writeFrames(t, decode.LinkRaw, syn, bad, bad)
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "2 frames not analysed: IPv4 header length 12 2\n\n"},
+		{"zh-TW", "2 個封包未經分析：IPv4 header length 12 2\n\n"},
+	} {
+		out, _, err := runCLI(t, "analyze", "--no-list", "--ladder", "--explain", "--lang", tt.lang, path)
+		if err != nil {
+			t.Fatalf("analyze --explain --lang %s: %v", tt.lang, err)
+		}
+		if !strings.HasPrefix(out, tt.want) {
+			t.Errorf("--lang %s: output starts %q, want %q", tt.lang, out[:min(len(out), 80)], tt.want)
+		}
+	}
+	only := writeFrames(t, decode.LinkRaw, bad)
+	out, _, err := runCLI(t, "analyze", "--no-list", "--explain", only)
+	if err != nil {
+		t.Fatalf("analyze --no-list --explain: %v", err)
+	}
+	if want := "1 frame not analysed: IPv4 header length 12 1\n\nNo TCP conversation to show (frames read: 1).\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}

@@ -175,7 +175,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	if pr.Report != "" {
 		title := "tcplab demo: " + o.Capture.File
-		if err := render.WriteReportFile(pr.Report, a.Convs, render.ReportOptions{Lang: pr.Lang, Title: title}); err != nil {
+		if err := render.WriteReportFile(pr.Report, a.Convs, render.ReportOptions{Lang: pr.Lang, Title: title, Skipped: &a.Summary}); err != nil {
 			errs = append(errs, fmt.Errorf("demo: %w", err))
 			pr.Report = ""
 		}

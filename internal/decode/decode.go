@@ -207,12 +207,15 @@ func linkHeaderDepth(link LinkType, frame []byte, depth int) (int, uint16, error
 		switch af {
 		case 2: // AF_INET everywhere
 			return 4, EtherTypeIPv4, nil
-		case 24, 28, 30, 23:
+		case 24, 28, 30:
 			// AF_INET6: 24 NetBSD/OpenBSD/BSD/OS and Npcap loopback, 28
 			// FreeBSD/DragonFly, 30 Darwin (Wireshark's BSD_AF_INET6_*
-			// values), and 23, Windows' own AF_INET6, which tshark 4.0
-			// leaves undecoded.
+			// values).
 			return 4, EtherTypeIPv6, nil
+		case 23:
+			// Windows' own AF_INET6, which tshark 4.0 leaves undecoded:
+			// counted as not analysed, as tshark shows no TCP there.
+			return 0, 0, unsupported(layer, 0, "address family 23")
 		}
 		return 4, 0, nil
 	case LinkRaw, linkRawBSD12, linkRawBSD14:
@@ -308,6 +311,9 @@ var layerNames = map[string]string{
 // 802.11) protected frame", "IPv6 header truncated". Reasons are few, so
 // they can be map keys.
 func SkipReason(err error) string {
+	if err == nil {
+		return ""
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		return err.Error()

@@ -179,7 +179,6 @@ func TestDecode(t *testing.T) {
 		{"sll2 ipv6", LinkLinuxSLL2, sll2(0x86dd, ip6), at(want6, LinkLinuxSLL2, 20)},
 		{"null AF_INET little-endian", LinkNull, null(2, false, ip4), at(want4, LinkNull, 4)},
 		{"null AF_INET big-endian", LinkNull, null(2, true, ip4), at(want4, LinkNull, 4)},
-		{"null Windows AF_INET6 23", LinkNull, null(23, false, ip6), at(want6, LinkNull, 4)},
 		{"null OpenBSD AF_INET6 24 big-endian", LinkNull, null(24, true, ip6), at(want6, LinkNull, 4)},
 		{"null FreeBSD AF_INET6 28", LinkNull, null(28, false, ip6), at(want6, LinkNull, 4)},
 		{"null Darwin AF_INET6 30", LinkNull, null(30, false, ip6), at(want6, LinkNull, 4)},

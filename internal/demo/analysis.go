@@ -25,6 +25,9 @@ type Analysis struct {
 	// Counts counts the expert flags over all segments, by their
 	// tcp.analysis name ("retransmission", "duplicate_ack", ...).
 	Counts map[string]int
+	// Summary counts the frames read and, by reason, those not
+	// analysed, as the listing counts them.
+	Summary listing.Summary
 }
 
 // Analyze reads the capture file and analyses its TCP segments in one
@@ -50,5 +53,6 @@ func Analyze(file string) (*Analysis, error) {
 	}
 	a.Conversations = listing.AppendConversations(nil, c.Streams, c.Start, nil)
 	a.Convs = c.Conversations
+	a.Summary = c.Summary
 	return a, nil
 }

@@ -260,6 +260,11 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 		}
 	}
 	p.Write(a.Conversations)
+	if t := explain.NotAnalysed(p.lang, &a.Summary); t != "" {
+		for _, l := range explain.Wrap(t, 78) {
+			p.WriteString(l + "\n")
+		}
+	}
 	if o.Network != nil || len(a.Counts) > 0 {
 		p.heading("demo.expert")
 		for _, f := range recoveryFlags {
@@ -314,7 +319,7 @@ func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) er
 		}
 		if !pr.NoExplain {
 			fmt.Fprintln(p)
-			opt := explain.Options{Lang: p.lang}
+			opt := explain.Options{Lang: p.lang, Skipped: &a.Summary}
 			if o.Bulk != nil {
 				opt.MaxRoutine = 6
 			}

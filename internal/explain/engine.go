@@ -76,6 +76,15 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 		Len: int(r.Len), WinRaw: int(r.WinRaw), Win: int(r.Win),
 		DupAckOf: int(r.DupAckOf), DupAckNum: int(r.DupAckNum),
 	}
+	if !r.Stopped() {
+		// tshark's [SEQ/ACK analysis] tree, shown only where it shows
+		// the expert flags too.
+		s.AckedFrame = int(r.AckedFrame)
+		if r.AckedFrame != 0 {
+			s.AckRTT = time.Duration(r.AckRTT)
+		}
+		s.BytesInFlight, s.PushBytesSent = int(r.BytesInFlight), int(r.PushBytesSent)
+	}
 	if r.FromServer {
 		s.From = Server
 	}
@@ -165,6 +174,10 @@ type Capture struct {
 	// Start is the capture time of the first frame (ns since the Unix
 	// epoch), which relative times count from.
 	Start int64
+	// Summary counts the frames read and, by reason, those that may
+	// carry TCP but were not analysed, exactly as the listing counts
+	// them (its Packets and Streams are not used).
+	Summary listing.Summary
 }
 
 // Read reads a capture file and analyses its TCP segments in one pass,
@@ -179,16 +192,20 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	an := tcpanalysis.New()
 	col := &Collector{MaxPackets: opt.MaxPackets}
 	matched := map[uint32]bool{}
+	c := &Capture{}
+	// The listing's decoding: the same frames analysed, the same ones
+	// skipped and counted.
+	fd := listing.FrameDecoder{Summary: &c.Summary}
 	var (
 		p     decode.Packet
 		res   tcpanalysis.Result
 		lp    listing.Packet
+		rec   pcapio.Record
 		frame uint32
 		rerr  error
 	)
 	for {
-		rec, err := rd.Next()
-		if err != nil {
+		if err := rd.NextInto(&rec); err != nil {
 			if !errors.Is(err, io.EOF) {
 				rerr = fmt.Errorf("explain: reading frame %d: %w", frame+1, err)
 			}
@@ -198,12 +215,15 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 		if frame == 1 {
 			col.Start = rec.Timestamp
 		}
-		if err := decode.Decode(rec.Link, rec.Data, &p); err != nil && !p.TCP.Valid() {
+		ready, derr := fd.Decode(rec.Link, rec.Data, rec.OrigLen, &p)
+		if !ready {
 			continue
 		}
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &res) {
+			fd.NotAnalysed(&p, derr)
 			continue
 		}
+		c.Summary.Analysed++
 		if opt.Match != nil {
 			if !opt.Match(&p, &res) {
 				continue
@@ -216,7 +236,9 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 		}
 		col.Add(frame, rec.Timestamp, &p, &res)
 	}
-	c := &Capture{Streams: an.Streams(), Start: col.Start}
+	c.Summary.Frames = uint64(frame)
+	fd.Finish()
+	c.Streams, c.Start = an.Streams(), col.Start
 	c.Conversations = col.Conversations(c.Streams)
 	if opt.Match != nil {
 		c.Conversations = slices.DeleteFunc(c.Conversations, func(c Conversation) bool { return !matched[uint32(c.Stream)] })

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tcplab/tcplab/internal/labproto"
+	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/rtt"
 	"github.com/tcplab/tcplab/internal/seqnum"
 )
@@ -21,6 +22,22 @@ type Options struct {
 	// the rest are summarised in one paragraph. 0 means 40; negative
 	// means no cap.
 	MaxRoutine int
+	// Skipped, when not nil, is the capture's count of the frames not
+	// analysed (Capture.Summary): the overview then says how many were
+	// not analysed and why, since packets of the conversation may be
+	// among them.
+	Skipped *listing.Summary
+}
+
+// NotAnalysed returns the line that says, in lang, how many frames of a
+// capture were not analysed and why ("33 frames not analysed: VXLAN 33"),
+// or "" when every frame was. The reasons are the decoder's names, the
+// same in every language.
+func NotAnalysed(lang Lang, s *listing.Summary) string {
+	if s == nil || s.SkippedFrames() == 0 {
+		return ""
+	}
+	return msgN(lang, "notanalysed", int(s.SkippedFrames()), "n", s.SkippedFrames(), "reasons", s.SkippedList())
 }
 
 // Walkthrough is the explanation of one conversation.
@@ -143,11 +160,14 @@ type explainer struct {
 func (e *explainer) msg(id string, args ...any) string { return Msg(e.lang, id, args...) }
 
 // msgN is msg with the singular form id+".one" when n is 1.
-func (e *explainer) msgN(id string, n int, args ...any) string {
+func (e *explainer) msgN(id string, n int, args ...any) string { return msgN(e.lang, id, n, args...) }
+
+// msgN is Msg with the singular form id+".one" when n is 1.
+func msgN(lang Lang, id string, n int, args ...any) string {
 	if _, ok := msgEN[id+".one"]; ok && n == 1 {
 		id += ".one"
 	}
-	return Msg(e.lang, id, args...)
+	return Msg(lang, id, args...)
 }
 
 func (e *explainer) side(s Side) string {
@@ -225,7 +245,7 @@ func Explain(c *Conversation, opt Options) *Walkthrough {
 	e := &explainer{c: c, lang: lang, byID: map[string]int{}}
 	e.w = &Walkthrough{Lang: lang, Title: e.msg("title", "stream", c.Stream, "client", c.Client, "server", c.Server)}
 	e.w.RTT = rtt.Table(RTTSegments(c))
-	e.overview()
+	e.overview(opt.Skipped)
 	e.packets(maxRoutine)
 	e.window()
 	e.checksums()
@@ -233,7 +253,7 @@ func Explain(c *Conversation, opt Options) *Walkthrough {
 	return e.w
 }
 
-func (e *explainer) overview() {
+func (e *explainer) overview(skipped *listing.Summary) {
 	c := e.c
 	hasSYN := false
 	for i := range c.Packets {
@@ -267,6 +287,10 @@ func (e *explainer) overview() {
 	}
 	if c.State != "" {
 		e.add("overview", Para{Text: e.msg("overview.state", "state", c.State)})
+	}
+	if skipped != nil && skipped.SkippedFrames() > 0 {
+		n := skipped.SkippedFrames()
+		e.add("overview", Para{Text: e.msgN("overview.notanalysed", int(n), "n", n, "reasons", skipped.SkippedList())})
 	}
 }
 
@@ -547,13 +571,34 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 		}
 		out = append(out, e.msg("ack.many", "from", from, "to", to, "ack", s.Ack, "n", len(covered), "frames", frameList(frames, e.msg("frames.sep"))))
 	}
+	// The RTT: the table's SampleRTT, and the one Wireshark shows for
+	// the ACK (its acks_frame and ack_rtt), said once when they agree.
 	switch {
 	case r.Karn:
 		out = append(out, e.msg("ack.karn"))
+		if s.AckedFrame != 0 {
+			out = append(out, e.msg("ack.karn.rtt", "frame", s.AckedFrame, "rtt", FormatMS(s.AckRTT)))
+		}
+	case r.SampleFrame != 0 && agrees(s, r):
+		out = append(out, e.msg("ack.rtt", "frame", s.AckedFrame, "rtt", FormatMS(s.AckRTT)))
 	case r.SampleFrame != 0:
 		out = append(out, e.msg("ack.sample", "sample", FormatMS(r.Sample), "sframe", r.SampleFrame))
+		fallthrough
+	default:
+		switch {
+		case s.AckedFrame != 0 && s.AckRTT != 0:
+			out = append(out, e.msg("ack.rtt.differ", "frame", s.AckedFrame, "rtt", FormatMS(s.AckRTT)))
+		case s.AckedFrame != 0:
+			out = append(out, e.msg("ack.rtt.frame", "frame", s.AckedFrame))
+		}
 	}
 	return out
+}
+
+// agrees reports whether the RTT table's sample for the ACK s (row r) is
+// the RTT Wireshark shows for it: the same segment, the same time.
+func agrees(s *Segment, r *rtt.Row) bool {
+	return !r.Karn && r.SampleFrame != 0 && s.AckedFrame == r.SampleFrame && s.AckRTT == r.Sample
 }
 
 // sackBlocks lists a segment's SACK blocks as inclusive byte ranges joined
@@ -831,6 +876,40 @@ func (e *explainer) rttSection() {
 	}
 	if karn {
 		e.add("rtt", Para{Text: e.msg("rtt.karn")})
+	}
+	// How the table's samples compare with the RTT Wireshark shows,
+	// when the conversation has tshark's values (a capture read by Read).
+	byFrame := make(map[int]*Segment, len(e.c.Packets))
+	paired := false
+	for i := range e.c.Packets {
+		byFrame[e.c.Packets[i].Frame] = &e.c.Packets[i]
+		paired = paired || e.c.Packets[i].AckedFrame != 0
+	}
+	var agree, karnRTT int
+	var differ []int
+	for i := range rows {
+		r := &rows[i]
+		s := byFrame[r.AckFrame]
+		switch {
+		case !paired || s == nil:
+		case r.Karn:
+			if s.AckedFrame != 0 {
+				karnRTT++
+			}
+		case agrees(s, r):
+			agree++
+		case r.SampleFrame != 0:
+			differ = append(differ, r.AckFrame)
+		}
+	}
+	if agree > 0 && len(differ) == 0 {
+		e.add("rtt", Para{Text: e.msg("rtt.ws.agree")})
+	}
+	if karnRTT > 0 {
+		e.add("rtt", Para{Text: e.msg("rtt.ws.karn")})
+	}
+	if len(differ) > 0 {
+		e.add("rtt", Para{Text: e.msg("rtt.ws.differ", "frames", frameList(differ, e.msg("frames.sep")))})
 	}
 	switch {
 	case e.c.SinglePoint && e.c.Client.Addr() == e.c.Server.Addr():

@@ -162,6 +162,16 @@ type Segment struct {
 	Analysis []string
 	// DupAckOf and DupAckNum number a duplicate ACK ("Dup ACK 5#1").
 	DupAckOf, DupAckNum int
+	// AckedFrame, AckRTT, BytesInFlight and PushBytesSent are tshark's
+	// [SEQ/ACK analysis] values (the analysis contract's acks_frame,
+	// ack_rtt, bytes_in_flight and push_bytes_sent): the frame of the
+	// segment this ACK acknowledges and the time since it, the bytes
+	// sent and not yet acknowledged after this segment, and the bytes
+	// sent since the last PSH flag. Each is 0 where tshark shows none.
+	AckedFrame    int
+	AckRTT        time.Duration
+	BytesInFlight int
+	PushBytesSent int
 	// Info is the packet's Info column, if known.
 	Info string
 	// Payload holds the first bytes of the payload (possibly fewer than

@@ -65,7 +65,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		sum = new(Summary)
 	}
 	*sum = Summary{}
-	var defrag decode.Reassembler
+	fd := FrameDecoder{Summary: sum}
 	var (
 		p decode.Packet
 		r tcpanalysis.Result
@@ -132,20 +132,12 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		if opts.Progress != nil && uint64(frame)%every == 0 {
 			opts.Progress(uint64(frame), rec.Offset)
 		}
-		err := decode.DecodeWire(rec.Link, rec.Data, rec.OrigLen, &p)
-		if p.Fragment && err == nil && decode.Reassembles(&p) {
-			var whole bool
-			if whole, err = reassemble(&defrag, &p, sum); !whole {
-				continue
-			}
+		ready, err := fd.Decode(rec.Link, rec.Data, rec.OrigLen, &p)
+		if !ready {
+			continue
 		}
 		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &r) {
-			switch {
-			case err != nil:
-				sum.skipErr(err)
-			case cutTCP(&p) || (p.IPVersion != 0 && p.Proto == decode.ProtoTCP && !p.Fragment && len(p.TCP) < 4):
-				sum.skip(reasonTCPCut, 1)
-			}
+			fd.NotAnalysed(&p, err)
 			if opts.Format == Text && fol == nil && selectAll && cutTCP(&p) {
 				sum.Packets++
 				// tshark lists a header cut before its window with
@@ -182,8 +174,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		return spillErr
 	}
 	sum.Frames = uint64(frame)
-	_, pendingTCP := defrag.Frames()
-	sum.skip(reasonFragIncomplete, uint64(pendingTCP))
+	fd.Finish()
 	switch {
 	case fol != nil:
 		buf = fol.appendText(buf[:0])
@@ -193,7 +184,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			return err
 		}
 		bw.Write(AppendSummaryJSON(buf[:0], sum))
-	case sum.Analysed == 0:
+	case sum.Analysed == 0 && sum.Packets == 0:
 		// Not an empty table: say why there is nothing.
 		bw.WriteString(noPacketsText(sum))
 	case !opts.NoConversations:

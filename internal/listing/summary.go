@@ -71,12 +71,18 @@ func (s *Summary) SkippedText() string {
 	if n == 0 {
 		return ""
 	}
-	var b strings.Builder
 	if n == 1 {
-		b.WriteString("1 frame not analysed: ")
-	} else {
-		fmt.Fprintf(&b, "%d frames not analysed: ", n)
+		return "1 frame not analysed: " + s.SkippedList()
 	}
+	return fmt.Sprintf("%d frames not analysed: %s", n, s.SkippedList())
+}
+
+// SkippedList lists the reasons frames were not analysed, each with its
+// count, in sorted order: "IPv4 header length 0 2, VXLAN 33"; "" when
+// none was skipped. The reasons are the decoder's technical names, the
+// same in every language.
+func (s *Summary) SkippedList() string {
+	var b strings.Builder
 	for i, r := range s.reasons() {
 		if i > 0 {
 			b.WriteString(", ")

@@ -238,9 +238,15 @@ type tcpdump struct {
 }
 
 // startTcpdump starts tcpdump on ifname in host h, writing packets that
-// match filter to file, and waits until it is capturing.
+// match filter to file, and waits until it is capturing. On ifname "any"
+// it writes LINUX_SLL2 frames, which name each packet's interface.
 func (n *Network) startTcpdump(ctx context.Context, h Host, ifname, file string, snaplen int, filter string) (*tcpdump, error) {
 	args := []string{"-i", ifname, "-n", "-U", "--immediate-mode", "-Z", "root", "-w", file}
+	if ifname == "any" {
+		// A larger buffer: on "any" the kernel drops frames that the
+		// default 2 MiB would hold on one interface.
+		args = append(args, "-y", "LINUX_SLL2", "-B", "16384")
+	}
 	if snaplen > 0 {
 		args = append(args, "-s", strconv.Itoa(snaplen))
 	}

@@ -56,3 +56,13 @@ func (n *Network) Close() error { return nil }
 func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (BulkResult, error) {
 	return BulkResult{}, errUnsupported
 }
+
+// BidiTransfer returns an error: netlab needs Linux.
+func (n *Network) BidiTransfer(ctx context.Context, opts BidiOptions) (ConnResult, error) {
+	return ConnResult{}, errUnsupported
+}
+
+// Exchange returns an error: netlab needs Linux.
+func (n *Network) Exchange(ctx context.Context, opts ExchangeOptions) (ConnResult, error) {
+	return ConnResult{}, errUnsupported
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/listing"
 )
 
 // ReportOptions tunes the HTML report.
@@ -32,6 +33,10 @@ type ReportOptions struct {
 	MaxRows int
 	// Raw shows raw sequence numbers on the arrows.
 	Raw bool
+	// Skipped, when not nil, is the capture's count of the frames not
+	// analysed (explain.Capture.Summary): the report says how many there
+	// were and why, at the top and in each walk-through.
+	Skipped *listing.Summary
 }
 
 //go:embed report.tmpl
@@ -56,17 +61,20 @@ const (
 )
 
 type reportData struct {
-	Lang      string
-	Title     string
-	CSS       template.CSS
-	JS        template.JS
-	T         map[string]string
-	Count     string
-	Shown     string
-	RowsCut   string
-	Rows      []summaryRow
-	Convs     []convData
-	Generated string
+	Lang  string
+	Title string
+	CSS   template.CSS
+	JS    template.JS
+	T     map[string]string
+	Count string
+	Shown string
+	// NotAnalysed says how many frames of the capture were not analysed
+	// and why; "" when none.
+	NotAnalysed string
+	RowsCut     string
+	Rows        []summaryRow
+	Convs       []convData
+	Generated   string
 }
 
 type summaryRow struct {
@@ -202,6 +210,14 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 	}
 	drawn := pick(convs, opt)
 	d.Count = msg("report.count", "n", len(convs), "packets", total)
+	if sk := opt.Skipped; sk != nil && sk.SkippedFrames() > 0 {
+		n := sk.SkippedFrames()
+		id := "report.notanalysed"
+		if n == 1 {
+			id += ".one"
+		}
+		d.NotAnalysed = msg(id, "n", n, "reasons", sk.SkippedList())
+	}
 	why := msg("report.why.top")
 	if opt.Selected != nil {
 		why = msg("report.why.selected")
@@ -283,7 +299,7 @@ func pick(convs []explain.Conversation, opt ReportOptions) []int {
 // conversation lays out one conversation's diagram and tables.
 func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions) convData {
 	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
-	w := explain.Explain(c, explain.Options{Lang: lang})
+	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
 	pkts := c.Packets
 	cd := convData{
 		ID:        fmt.Sprintf("conv-%d", c.Stream),
@@ -443,6 +459,7 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 	for _, f := range s.Analysis {
 		lines = append(lines, msg("detail.expert", "label", explain.Label(f, s)))
 	}
+	lines = append(lines, seqAckLines(s, lang)...)
 	if s.Info != "" {
 		lines = append(lines, msg("detail.info", "info", s.Info))
 	}
@@ -450,6 +467,31 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 		lines = append(lines, msg("detail.payload", "text", p))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// seqAckLines lists the values of tshark's [SEQ/ACK analysis] tree for s,
+// those tshark shows, under a heading; none when it shows none. The RTT
+// is in seconds with nine decimals, as tshark shows it and the ndjson
+// record's ack_rtt holds it.
+func seqAckLines(s *explain.Segment, lang explain.Lang) []string {
+	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+	var lines []string
+	if s.AckedFrame != 0 {
+		lines = append(lines, msg("detail.acks", "frame", s.AckedFrame))
+		if s.AckRTT != 0 {
+			lines = append(lines, msg("detail.ackrtt", "rtt", string(listing.AppendTime(nil, int64(s.AckRTT), 9))))
+		}
+	}
+	if s.BytesInFlight != 0 {
+		lines = append(lines, msg("detail.inflight", "n", s.BytesInFlight))
+	}
+	if s.PushBytesSent != 0 {
+		lines = append(lines, msg("detail.push", "n", s.PushBytesSent))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return append([]string{msg("detail.seqack")}, lines...)
 }
 
 // nextSeq is the sequence number after s, as tshark's tcp.nxtseq: the

@@ -132,8 +132,12 @@ type flow struct {
 	lastAck         seqnum.Value
 	lastAckTime     int64
 	lastSegFlags    Flags
-	dupAckNum       int32
-	lastNonDupAck   uint32
+	// dupAckNum counts the duplicate ACKs in a row. heldBack (see
+	// seqAnalysis.ackedUnseen) is a value of its own: Wireshark keeps
+	// its -1 in an unsigned counter, so it also counts as "at least
+	// two duplicate ACKs" for a fast retransmission.
+	dupAckNum     uint32
+	lastNonDupAck uint32
 
 	// validBIF is Wireshark's valid_bif: bytes in flight are known
 	// (cleared when a segment was not captured, set again by the
@@ -440,9 +444,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		fwd.isFirstAck = true
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK {
-		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
-			c.tsFirstRTT = ts - c.tsMruSYN
-		}
 		fwd.isFirstAck = false
 	}
 
@@ -475,6 +476,15 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			// them (Wireshark's verify_scps).
 			fwd.scpsCapable, rev.scpsCapable = false, false
 		}
+	}
+
+	// The initial RTT: from the last SYN to the first segment with ACK
+	// but not SYN whose peer's numbers came from a SYN (tshark shows
+	// none for a SYN then an ACK from the same side); Wireshark takes
+	// it after the options, so not when their dissection stopped.
+	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK && end == optsOK &&
+		c.tsMruSYN != 0 && c.tsFirstRTT == 0 && (rev.sawSYN || rev.sawSYNACK) {
+		c.tsFirstRTT = ts - c.tsMruSYN
 	}
 
 	var dissected []byte

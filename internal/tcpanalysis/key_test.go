@@ -3,6 +3,7 @@ package tcpanalysis
 import (
 	"cmp"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestStreamingReuse(t *testing.T) {
 		t.Fatalf("streamed %d summaries, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("stream %d: streamed\n%+v\nwant\n%+v", i, got[i], want[i])
 		}
 	}

@@ -136,13 +136,6 @@ func (a *seqAnalysis) lostSegment() {
 	if fwd.nextSeq != 0 && a.s.seq.Greater(fwd.nextSeq) && a.s.flags&decode.FlagRST == 0 {
 		a.fl |= LostSegment
 		fwd.validBIF = false
-		// tshark 4.0.17 reports an ACK of unseen data again after the
-		// flow skipped some: a held-back report (see ackedUnseen) is
-		// released here, while a count of duplicate ACKs goes on
-		// (found by comparing with tshark).
-		if fwd.dupAckNum == -1 {
-			fwd.dupAckNum = 0
-		}
 	}
 }
 
@@ -213,13 +206,13 @@ func (a *seqAnalysis) duplicateAck() {
 	if a.s.window == 0 || a.s.window != fwd.window || !a.repeats() {
 		return
 	}
-	if fwd.dupAckNum == -1 {
+	if fwd.dupAckNum == heldBack {
 		fwd.dupAckNum = 1
 	} else {
 		fwd.dupAckNum++
 	}
 	a.fl |= DuplicateAck
-	a.r.DupAckNum = uint32(fwd.dupAckNum)
+	a.r.DupAckNum = fwd.dupAckNum
 	a.r.DupAckOf = fwd.lastNonDupAck
 }
 
@@ -231,26 +224,32 @@ func (a *seqAnalysis) endForward() {
 	}
 }
 
+// heldBack is the peer's duplicate ACK count after an ACKed-unseen report
+// that moved nothing (Wireshark's -1 in an unsigned counter).
+const heldBack = ^uint32(0)
+
 // ackedUnseen: an ACK beyond the highest in-order sequence number seen
-// from the peer acknowledges segments that were not captured. The peer's
-// mark moves to its next sequence number so that the gap is reported
-// once; when the mark is already there (the peer sends only pure ACKs)
-// the report repeats only after the peer sent a duplicate ACK.
+// from the peer acknowledges segments that were not captured. When the
+// peer has sent past that mark (its next sequence number is higher, in a
+// plain comparison of the 32-bit numbers) the mark moves up to it and the
+// gap is reported. Otherwise the report is made only when the peer's
+// duplicate ACK count is 0, and the count is set to heldBack, so that
+// the peer's pure ACKs do not repeat it. (tshark 4.0.17's behaviour,
+// pinned down by comparing with it on generated captures.)
 func (a *seqAnalysis) ackedUnseen() {
 	rev := a.rev
 	if rev.maxSeqToBeAcked == 0 || !a.s.ack.Greater(rev.maxSeqToBeAcked) || a.s.flags&decode.FlagACK == 0 {
 		return
 	}
-	if rev.maxSeqToBeAcked > rev.nextSeq { // a plain comparison in Wireshark too
+	if rev.maxSeqToBeAcked < rev.nextSeq {
 		rev.maxSeqToBeAcked = rev.nextSeq
 		a.fl |= AckLostSegment
 		return
 	}
-	rev.maxSeqToBeAcked = rev.nextSeq
 	if rev.dupAckNum == 0 {
 		a.fl |= AckLostSegment
 	}
-	rev.dupAckNum = -1
+	rev.dupAckNum = heldBack
 }
 
 // retransmission: a segment with data, SYN or FIN that does not advance

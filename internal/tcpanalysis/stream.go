@@ -20,9 +20,11 @@ type Stream struct {
 	FirstFrame, LastFrame uint32
 	FirstTime, LastTime   int64 // nanoseconds since the Unix epoch
 	Packets               uint64
-	// BytesC2S and BytesS2C count payload bytes each way, leaving out
-	// segments flagged as retransmissions (plain, fast or spurious).
+	// BytesC2S and BytesS2C count the distinct payload bytes each way:
+	// each byte of sequence space once, however often it was sent (a
+	// retransmission whose first copy the capture missed counts).
 	BytesC2S, BytesS2C uint64
+	covC2S, covS2C     coverage
 
 	// The conversation table counts what tshark's TCP tap sees: every
 	// segment but those whose options the snap length cut (tshark's
@@ -102,15 +104,7 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	s.LastTime = ts
 	s.Packets++
 	s.IRTT = irtt
-	counted := uint64(0)
-	if !r.Analysis.Retransmitted() {
-		counted = uint64(r.Len)
-	}
-	if fromServer {
-		s.BytesS2C += counted
-	} else {
-		s.BytesC2S += counted
-	}
+	s.countPayload(r, fromServer)
 	if !r.Stopped() {
 		if s.Tap == 0 {
 			s.TapFirst, s.TapFirstTime = srcOf(p), ts
@@ -159,6 +153,26 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 		} else {
 			s.dataC = true
 		}
+	}
+}
+
+// countPayload adds the payload bytes of r not seen before to the
+// stream's distinct bytes in its direction. A SYN's payload starts one
+// after its sequence number.
+func (s *Stream) countPayload(r *Result, fromServer bool) {
+	if !r.HaveLen || r.Len == 0 || r.BogusHeaderLen {
+		return
+	}
+	start := r.Seq
+	if r.TCPFlags&decode.FlagSYN != 0 {
+		start++
+	}
+	if fromServer {
+		s.covS2C.add(start, r.Len)
+		s.BytesS2C = s.covS2C.total
+	} else {
+		s.covC2S.add(start, r.Len)
+		s.BytesC2S = s.covC2S.total
 	}
 }
 
