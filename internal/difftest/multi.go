@@ -31,22 +31,7 @@ func (sh *shrinker) first(cands [][]Frame) (int, error) {
 		return -1, nil
 	}
 	sh.runs++
-	var all []Frame
-	var ends []int // one past each candidate's last frame number
-	at := int64(0)
-	for k, cand := range cands {
-		for _, f := range cand {
-			g := f
-			g.TS = at + f.TS - cand[0].TS
-			g.Data = shiftPorts(sh.small.Link, f.Data, uint16(k))
-			all = append(all, g)
-		}
-		at = all[len(all)-1].TS + candidateGap
-		ends = append(ends, len(all)+1)
-	}
-	for i := range all {
-		all[i].TS += 1_600_000_000e9
-	}
+	all, ends := sh.combine(cands)
 	if err := WriteFile(sh.file, sh.small, all); err != nil {
 		return -1, err
 	}
@@ -54,6 +39,34 @@ func (sh *shrinker) first(cands [][]Frame) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	return sh.locate(diffs, want, ends), nil
+}
+
+// combine puts the candidates one after the other, each on its own
+// ports, and returns the frames and one past each candidate's last frame
+// number.
+func (sh *shrinker) combine(cands [][]Frame) ([]Frame, []int) {
+	var all []Frame
+	var ends []int
+	at := int64(1_600_000_000e9)
+	for k, cand := range cands {
+		for _, f := range cand {
+			g := f
+			g.TS = at + f.TS - cand[0].TS
+			g.Data = shiftPorts(sh.small.Link, f.Data, uint16(k))
+			all = append(all, g)
+		}
+		if len(all) > 0 {
+			at = all[len(all)-1].TS + candidateGap
+		}
+		ends = append(ends, len(all)+1)
+	}
+	return all, ends
+}
+
+// locate returns the first candidate with a difference of the
+// shrinker's kind, or -1.
+func (sh *shrinker) locate(diffs []Diff, want *Result, ends []int) int {
 	best := -1
 	for _, d := range diffs {
 		if d.Kind() != sh.kind {
@@ -68,7 +81,7 @@ func (sh *shrinker) first(cands [][]Frame) (int, error) {
 			best = k
 		}
 	}
-	return best, nil
+	return best
 }
 
 // streamFirstFrame returns the first frame of stream in tshark's result.

@@ -149,32 +149,9 @@ func Tshark(file string, checksum bool) (*Result, error) {
 
 // tsharkRow adds one line of tshark's fields to res.
 func tsharkRow(res *Result, row []string, status map[string]string, checksum bool) {
-	rec := Record{}
-	var flags []string
-	for i, v := range row {
-		if i >= len(tsharkFields) {
-			if v != "" {
-				flags = append(flags, AnalysisFlags[i-len(tsharkFields)])
-			}
-			continue
-		}
-		if v == "" {
-			continue
-		}
-		name := tsharkFields[i][1]
-		switch {
-		case timeFields[name]:
-			v = nanos(v)
-		case name != "info" && name != "src" && name != "dst":
-			v = decimal(v)
-		}
-		rec[name] = v
-	}
+	rec := rowRecord(row)
 	if rec["stream"] == "" {
 		return // not TCP
-	}
-	if len(flags) > 0 {
-		rec["analysis"] = joinFlags(flags)
 	}
 	if fl, _ := strconv.ParseUint(rec["flags"], 10, 16); fl&flACK == 0 {
 		delete(rec, "ack")
@@ -196,6 +173,33 @@ func tsharkRow(res *Result, row []string, status map[string]string, checksum boo
 	frame, _ := strconv.Atoi(rec["frame"])
 	delete(rec, "frame")
 	res.Packets[frame] = rec
+}
+
+// rowRecord turns tshark's fields into a Record: names, numbers in
+// decimal, times in nanoseconds, the flags in one field.
+func rowRecord(row []string) Record {
+	rec := Record{}
+	var flags []string
+	for i, v := range row {
+		switch {
+		case v == "":
+		case i >= len(tsharkFields):
+			flags = append(flags, AnalysisFlags[i-len(tsharkFields)])
+		default:
+			name := tsharkFields[i][1]
+			switch {
+			case timeFields[name]:
+				v = nanos(v)
+			case name != "info" && name != "src" && name != "dst":
+				v = decimal(v)
+			}
+			rec[name] = v
+		}
+	}
+	if len(flags) > 0 {
+		rec["analysis"] = joinFlags(flags)
+	}
+	return rec
 }
 
 // checksumStatus runs tshark with checksum validation and returns each

@@ -61,7 +61,8 @@ func runListing(file string, opts listing.Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// parseNDJSON reads the packet and stream records of tcplab's ndjson.
+// parseNDJSON reads the packet, stream and summary records of tcplab's
+// ndjson.
 func parseNDJSON(out []byte) (*Result, error) {
 	res := &Result{Packets: map[int]Record{}, Streams: map[int]Record{}}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -77,28 +78,34 @@ func parseNDJSON(out []byte) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ndjson line %q: %w", sc.Bytes(), err)
 		}
-		switch rec["type"] {
-		case "packet":
-			frame, _ := strconv.Atoi(rec["frame"])
-			res.Packets[frame] = rec
-		case "summary":
-			res.Summary = Record{}
-			for _, k := range []string{"frames", "packets", "streams"} {
-				if v, ok := rec[k]; ok {
-					res.Summary[k] = v
-				}
-			}
-		case "stream":
-			stream, _ := strconv.Atoi(rec["stream"])
-			res.Streams[stream] = Record{}
-			if v, ok := rec["irtt"]; ok {
-				res.Streams[stream]["irtt"] = v
-			}
-		}
-		delete(rec, "type")
-		delete(rec, "frame")
+		res.add(rec)
 	}
 	return res, sc.Err()
+}
+
+// add files a record of tcplab's by its type.
+func (res *Result) add(rec Record) {
+	keep := func(keys ...string) Record {
+		r := Record{}
+		for _, k := range keys {
+			if v, ok := rec[k]; ok {
+				r[k] = v
+			}
+		}
+		return r
+	}
+	switch rec["type"] {
+	case "packet":
+		frame, _ := strconv.Atoi(rec["frame"])
+		delete(rec, "type")
+		delete(rec, "frame")
+		res.Packets[frame] = rec
+	case "stream":
+		stream, _ := strconv.Atoi(rec["stream"])
+		res.Streams[stream] = keep("irtt")
+	case "summary":
+		res.Summary = keep("frames", "packets", "streams")
+	}
 }
 
 // normalize turns a JSON record into a Record.

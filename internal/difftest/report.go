@@ -95,13 +95,22 @@ func WriteIndex(dir string) error {
 		if err != nil {
 			return err
 		}
-		lines := strings.Split(string(data), "\n")
-		if len(lines) < 5 {
-			continue
-		}
-		fmt.Fprintf(&b, "%s\n  %s\n  %s\n\n", strings.TrimPrefix(lines[0], "kind: "), strings.TrimSpace(lines[4]), strings.TrimSuffix(txt, ".txt")+".pcap")
+		kind, _, _ := strings.Cut(strings.TrimPrefix(string(data), "kind: "), "\n")
+		fmt.Fprintf(&b, "%s\n  %s\n  %s\n\n", kind, example(string(data), kind), strings.TrimSuffix(txt, ".txt")+".pcap")
 	}
 	return os.WriteFile(filepath.Join(dir, "INDEX.txt"), []byte(b.String()), 0o644)
+}
+
+// example returns the first difference line of a report that shows
+// kind's field.
+func example(report, kind string) string {
+	field, _, _ := strings.Cut(kind, " ")
+	for line := range strings.SplitSeq(report, "\n") {
+		if strings.HasPrefix(line, "  ") && strings.Contains(line, ": "+field+": ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return "?"
 }
 
 // MoveFixed compares every capture under dir/KIND/ again and moves those
