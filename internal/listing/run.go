@@ -88,16 +88,19 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			return
 		}
 		var tap uint64
+		order := s.Index
 		switch {
 		case opts.Format == NDJSON:
 			row = AppendStreamJSON(row[:0], s, digits)
 		case !opts.NoConversations && s.Tap > 0:
+			// tshark's table: most frames first, then in the order its
+			// tap first saw each conversation.
 			row = appendConvRow(row[:0], s, first)
-			tap = s.Tap
+			tap, order = s.Tap, s.TapFirstFrame
 		default:
 			return
 		}
-		spillErr = sp.put(s.Index, tap, row)
+		spillErr = sp.put(order, tap, row)
 		sum.Streams++
 	})
 	every := opts.ProgressEvery

@@ -66,8 +66,9 @@ func spillKey(hdr []byte, byTap bool) uint64 {
 	return k
 }
 
-// put stores the record b of stream idx, with tap frames in the
-// conversation table.
+// put stores the record b, written in the order of idx (a stream index,
+// or for the conversation table the frame its tap first saw), with tap
+// frames in the conversation table.
 func (s *spill) put(idx uint32, tap uint64, b []byte) error {
 	if s.mem == nil {
 		// Room for a chunk up front: growing it by append would copy

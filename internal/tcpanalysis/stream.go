@@ -35,6 +35,7 @@ type Stream struct {
 	// the wire.
 	Tap                          uint64
 	TapFirst                     netip.AddrPort
+	TapFirstFrame                uint32 // the frame of the first segment the tap sees
 	TapFirstTime, TapLastTime    int64
 	PacketsC2S, PacketsS2C       uint64
 	FrameBytesC2S, FrameBytesS2C uint64
@@ -110,7 +111,7 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	s.countPayload(r, fromServer)
 	if !r.Stopped() {
 		if s.Tap == 0 {
-			s.TapFirst, s.TapFirstTime = srcOf(p), ts
+			s.TapFirst, s.TapFirstTime, s.TapFirstFrame = srcOf(p), ts, r.Frame
 		}
 		s.Tap++
 		s.TapLastTime = ts
