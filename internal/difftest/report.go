@@ -88,8 +88,14 @@ func WriteIndex(dir string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil { // a soak without differences made none
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Kinds of difference between tshark 4.0.17 and tcplab, each shrunk (see the .txt next to each .pcap)\n\n")
+	if len(txts) == 0 {
+		b.WriteString("None.\n")
+	}
 	for _, txt := range txts {
 		data, err := os.ReadFile(txt)
 		if err != nil {
