@@ -15,6 +15,7 @@ import (
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // The captures in testdata are copies of package explain's: the lab's two
@@ -145,7 +146,7 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("conversation table:\n%s", a.Conversations)
 	}
 	b := bulk(t)
-	if b.Counts["duplicate_ack"] == 0 || !slices.Contains(b.Flagged, true) {
+	if b.Counts[tcpanalysis.DuplicateAck] == 0 || !slices.Contains(b.Flagged, true) {
 		t.Errorf("impaired bulk capture: counts %v, want duplicate ACKs", b.Counts)
 	}
 }
@@ -155,7 +156,7 @@ func TestAnalyze(t *testing.T) {
 func TestFocus(t *testing.T) {
 	c := &bulk(t).Convs[0]
 	first := slices.IndexFunc(c.Packets, func(s explain.Segment) bool {
-		return slices.Contains(s.Analysis, "retransmission") || slices.Contains(s.Analysis, "fast_retransmission")
+		return s.Analysis&(tcpanalysis.Retransmission|tcpanalysis.FastRetransmission) != 0
 	})
 	if first < 0 {
 		t.Fatal("impaired_bulk.pcap has no retransmission")
@@ -170,7 +171,7 @@ func TestFocus(t *testing.T) {
 	plain := *c
 	plain.Packets = slices.Clone(c.Packets[:50])
 	for i := range plain.Packets {
-		plain.Packets[i].Analysis = nil
+		plain.Packets[i].Analysis = 0
 	}
 	if _, from := focus(&plain, 20); from != 0 {
 		t.Errorf("focus without any expert flag starts at %d, want 0", from)

@@ -90,39 +90,36 @@ var InfoOrder = [...]Flags{
 	ReusedPorts,
 }
 
-// InfoLabel returns the bracketed label Wireshark prefixes to the Info
-// column for a single flag, without the trailing space. The duplicate ACK
-// label carries numbers and is built by the caller ("[TCP Dup ACK 5#1]").
-func (f Flags) InfoLabel() string {
-	switch f {
-	case Retransmission:
-		return "[TCP Retransmission]"
-	case FastRetransmission:
-		return "[TCP Fast Retransmission]"
-	case SpuriousRetransmission:
-		return "[TCP Spurious Retransmission]"
-	case OutOfOrder:
-		return "[TCP Out-Of-Order]"
-	case LostSegment:
-		return "[TCP Previous segment not captured]"
-	case AckLostSegment:
-		return "[TCP ACKed unseen segment]"
-	case ZeroWindow:
-		return "[TCP ZeroWindow]"
-	case ZeroWindowProbe:
-		return "[TCP ZeroWindowProbe]"
-	case ZeroWindowProbeAck:
-		return "[TCP ZeroWindowProbeAck]"
-	case WindowFull:
-		return "[TCP Window Full]"
-	case WindowUpdate:
-		return "[TCP Window Update]"
-	case KeepAlive:
-		return "[TCP Keep-Alive]"
-	case KeepAliveAck:
-		return "[TCP Keep-Alive ACK]"
-	case ReusedPorts:
-		return "[TCP Port numbers reused]"
+// labels are the flags' labels in Wireshark's Info column, without the
+// brackets, in the contract's order.
+var labels = [numFlags]string{
+	"TCP Retransmission",
+	"TCP Fast Retransmission",
+	"TCP Spurious Retransmission",
+	"TCP Out-Of-Order",
+	"TCP Previous segment not captured",
+	"TCP ACKed unseen segment",
+	"TCP Dup ACK",
+	"TCP ZeroWindow",
+	"TCP ZeroWindowProbe",
+	"TCP ZeroWindowProbeAck",
+	"TCP Window Full",
+	"TCP Window Update",
+	"TCP Keep-Alive",
+	"TCP Keep-Alive ACK",
+	"TCP Port numbers reused",
+}
+
+// Label returns the label Wireshark shows for a single flag in the Info
+// column, without the brackets ("TCP Retransmission"), or "" when f is
+// not exactly one known flag. The duplicate ACK's label is "TCP Dup ACK";
+// Wireshark follows it with the numbers ("TCP Dup ACK 5#1"), which the
+// caller adds.
+func (f Flags) Label() string {
+	for i := range numFlags {
+		if f == 1<<i {
+			return labels[i]
+		}
 	}
 	return ""
 }
