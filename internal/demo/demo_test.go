@@ -33,47 +33,47 @@ func packets(t *testing.T, name string) []capture.Packet {
 	return out
 }
 
-// TestTeardownWatch feeds the watcher the lab's two conversations: each
-// counts as torn down exactly at its last packet, the ACK of the second
-// FIN, and not before.
-func TestTeardownWatch(t *testing.T) {
-	w := newTeardownWatch()
+// TestTeardowns feeds the demo's close tracker the lab's two
+// conversations: each counts as torn down exactly at its last packet, the
+// ACK of the second FIN, and not before.
+func TestTeardowns(t *testing.T) {
+	w := capture.NewTeardowns()
 	want := 0
 	for _, name := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap"} {
 		pkts := packets(t, name)
 		for i := range pkts {
-			if err := w.packet(&pkts[i]); err != nil {
+			if err := w.Packet(&pkts[i]); err != nil {
 				t.Fatal(err)
 			}
 			if i == len(pkts)-1 {
 				want++
 			}
-			if w.closed != want {
-				t.Fatalf("%s: after packet %d of %d, %d conversations torn down, want %d", name, i+1, len(pkts), w.closed, want)
+			if w.Torn() != want {
+				t.Fatalf("%s: after packet %d of %d, %d conversations torn down, want %d", name, i+1, len(pkts), w.Torn(), want)
 			}
 		}
 	}
-	if !w.wait(2, time.Hour, time.Hour) {
-		t.Error("wait(2) = false after both teardowns")
+	if w.Wait(2, time.Hour, time.Hour) != 0 {
+		t.Error("Wait(2) says not complete after both teardowns")
 	}
 }
 
-// TestTeardownWatchQuiet checks that wait gives up after a quiet period
+// TestTeardownsQuiet checks that Wait gives up after a quiet period
 // when the final ACK never comes.
-func TestTeardownWatchQuiet(t *testing.T) {
-	w := newTeardownWatch()
+func TestTeardownsQuiet(t *testing.T) {
+	w := capture.NewTeardowns()
 	pkts := packets(t, "lab_in_range.pcap")
 	for i := range pkts[:len(pkts)-1] {
-		w.packet(&pkts[i])
+		w.Packet(&pkts[i])
 	}
-	if w.closed != 0 {
-		t.Fatalf("%d conversations torn down without the last ACK, want 0", w.closed)
+	if w.Torn() != 0 {
+		t.Fatalf("%d conversations torn down without the last ACK, want 0", w.Torn())
 	}
-	if w.wait(1, 20*time.Millisecond, time.Minute) {
-		t.Error("wait(1) = true without the last ACK")
+	if w.Wait(1, 20*time.Millisecond, time.Minute) == 0 {
+		t.Error("Wait(1) says complete without the last ACK")
 	}
-	if w.wait(1, time.Minute, 20*time.Millisecond) {
-		t.Error("wait(1) = true at its time limit without the last ACK")
+	if w.Wait(1, time.Minute, 20*time.Millisecond) == 0 {
+		t.Error("Wait(1) says complete at its time limit without the last ACK")
 	}
 }
 
