@@ -24,33 +24,45 @@ const (
 	numFlags               = iota
 )
 
-var flagNames = [numFlags]string{
-	"retransmission",
-	"fast_retransmission",
-	"spurious_retransmission",
-	"out_of_order",
-	"lost_segment",
-	"ack_lost_segment",
-	"duplicate_ack",
-	"zero_window",
-	"zero_window_probe",
-	"zero_window_probe_ack",
-	"window_full",
-	"window_update",
-	"keep_alive",
-	"keep_alive_ack",
-	"reused_ports",
+// flagText holds each flag's tcp.analysis field name and the label
+// Wireshark shows for it in the Info column (without the brackets), in
+// the contract's order.
+var flagText = [numFlags]struct{ name, label string }{
+	{"retransmission", "TCP Retransmission"},
+	{"fast_retransmission", "TCP Fast Retransmission"},
+	{"spurious_retransmission", "TCP Spurious Retransmission"},
+	{"out_of_order", "TCP Out-Of-Order"},
+	{"lost_segment", "TCP Previous segment not captured"},
+	{"ack_lost_segment", "TCP ACKed unseen segment"},
+	{"duplicate_ack", "TCP Dup ACK"},
+	{"zero_window", "TCP ZeroWindow"},
+	{"zero_window_probe", "TCP ZeroWindowProbe"},
+	{"zero_window_probe_ack", "TCP ZeroWindowProbeAck"},
+	{"window_full", "TCP Window Full"},
+	{"window_update", "TCP Window Update"},
+	{"keep_alive", "TCP Keep-Alive"},
+	{"keep_alive_ack", "TCP Keep-Alive ACK"},
+	{"reused_ports", "TCP Port numbers reused"},
 }
 
 // Name returns the tcp.analysis field name of a single flag (without the
 // "tcp.analysis." prefix), or "" when f is not exactly one known flag.
 func (f Flags) Name() string {
-	for i := range numFlags {
-		if f == 1<<i {
-			return flagNames[i]
-		}
+	if i := f.index(); i >= 0 {
+		return flagText[i].name
 	}
 	return ""
+}
+
+// index returns the position of the single flag f in the contract's
+// order, or -1 when f is not exactly one known flag.
+func (f Flags) index() int {
+	for i := range numFlags {
+		if f == 1<<i {
+			return i
+		}
+	}
+	return -1
 }
 
 // Each calls fn for every flag set in f, in the contract's order.
@@ -90,36 +102,14 @@ var InfoOrder = [...]Flags{
 	ReusedPorts,
 }
 
-// labels are the flags' labels in Wireshark's Info column, without the
-// brackets, in the contract's order.
-var labels = [numFlags]string{
-	"TCP Retransmission",
-	"TCP Fast Retransmission",
-	"TCP Spurious Retransmission",
-	"TCP Out-Of-Order",
-	"TCP Previous segment not captured",
-	"TCP ACKed unseen segment",
-	"TCP Dup ACK",
-	"TCP ZeroWindow",
-	"TCP ZeroWindowProbe",
-	"TCP ZeroWindowProbeAck",
-	"TCP Window Full",
-	"TCP Window Update",
-	"TCP Keep-Alive",
-	"TCP Keep-Alive ACK",
-	"TCP Port numbers reused",
-}
-
 // Label returns the label Wireshark shows for a single flag in the Info
 // column, without the brackets ("TCP Retransmission"), or "" when f is
 // not exactly one known flag. The duplicate ACK's label is "TCP Dup ACK";
 // Wireshark follows it with the numbers ("TCP Dup ACK 5#1"), which the
 // caller adds.
 func (f Flags) Label() string {
-	for i := range numFlags {
-		if f == 1<<i {
-			return labels[i]
-		}
+	if i := f.index(); i >= 0 {
+		return flagText[i].label
 	}
 	return ""
 }
