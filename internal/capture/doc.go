@@ -13,6 +13,12 @@
 // Ctrl-C). Session does all of that in the background and writes a pcapng
 // file whose last block holds the kernel's statistics (received, dropped).
 //
+// Record starts a Session that also follows the TCP connections it
+// captures (Teardowns), so that a program can stop its capture after the
+// last packet of each conversation, the ACK of the later FIN, which comes
+// after the sockets are closed. ListenInterface picks the interface on
+// which the connections to a listening address arrive.
+//
 // On a loopback interface Linux hands a packet socket every packet twice,
 // as sent (PACKET_OUTGOING) and as received; like libpcap, capture keeps
 // only the received copy (PACKET_IGNORE_OUTGOING, and a check of each

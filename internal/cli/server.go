@@ -13,14 +13,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/labproto"
-	"github.com/tcplab/tcplab/internal/seqnum"
+	"github.com/tcplab/tcplab/internal/plainlog"
 	"github.com/tcplab/tcplab/internal/server"
 )
 
@@ -269,8 +267,7 @@ func errEveryInterface(addr string) error {
 
 // recording is the capture of a server's port into a pcapng file.
 type recording struct {
-	sess    *capture.Session
-	closing *teardowns
+	rec     *capture.Recording
 	file    string
 	iface   string
 	stopped bool  // stop has run
@@ -278,7 +275,7 @@ type recording struct {
 }
 
 // startRecording starts capturing the TCP packets of ln's port on iface
-// (or, when iface is "", the interface captureInterface picks for ln's
+// (or, when iface is "", the interface capture.ListenInterface picks for ln's
 // address) into a new pcapng file. Without CAP_NET_RAW it returns an
 // error that names the capability and the remedy; the file is then not
 // created.
@@ -291,8 +288,8 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 		ip, _ := netip.AddrFromSlice(la.IP)
 		ip = ip.Unmap().WithZone(la.Zone)
 		var err error
-		if iface, err = captureInterface(ip, hostInterfaces()); err != nil {
-			if errors.Is(err, errUnspecified) {
+		if iface, err = capture.ListenInterface(ip); err != nil {
+			if errors.Is(err, capture.ErrUnspecified) {
 				return nil, usageError{errEveryInterface(la.String())}
 			}
 			return nil, fmt.Errorf("--capture: %w (name one with --capture-iface)", err)
@@ -301,8 +298,7 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 	filter := fmt.Sprintf("tcp port %d", la.Port)
 	// The capture has its own context: a signal ends the server first,
 	// and the capture only once the server's last connection is closed.
-	closing := newTeardowns()
-	sess, err := capture.StartFile(context.Background(), capture.Config{Interface: iface, Filter: filter}, file, closing.packet)
+	rec, err := capture.Record(context.Background(), capture.Config{Interface: iface, Filter: filter}, file)
 	if err != nil {
 		var pe *capture.PermissionError
 		if errors.As(err, &pe) {
@@ -316,7 +312,7 @@ func startRecording(ln net.Listener, iface, file string, logger *slog.Logger) (*
 			logger.Log(context.Background(), level, msg)
 		}
 	}
-	return &recording{sess: sess, closing: closing, file: file, iface: iface}, nil
+	return &recording{rec: rec, file: file, iface: iface}, nil
 }
 
 // interfaceNote says what a capture on iface (a loopback interface or
@@ -338,7 +334,7 @@ func (r *recording) done() <-chan struct{} {
 	if r == nil {
 		return nil
 	}
-	return r.sess.Done()
+	return r.rec.Done()
 }
 
 // linger waits, at most captureLinger, until the capture has shown the
@@ -349,7 +345,7 @@ func (r *recording) linger(accepted uint64, logger *slog.Logger) {
 	if r == nil {
 		return
 	}
-	if n := r.closing.wait(int(min(accepted, maxTracked)), captureLinger); n > 0 {
+	if n := r.rec.Teardowns.Wait(int(min(accepted, capture.MaxTracked)), 0, captureLinger); n > 0 {
 		logger.Info(fmt.Sprintf("%d connections still closing %v after the shutdown: the capture ends without their last packets", n, captureLinger))
 	}
 }
@@ -366,7 +362,7 @@ func (r *recording) stop(logger *slog.Logger) error {
 		return r.err
 	}
 	r.stopped = true
-	st, err := r.sess.Stop()
+	st, err := r.rec.Stop()
 	counts := []any{"iface", r.iface, "captured", st.Captured, "received", st.Received, "dropped", st.Dropped}
 	if err != nil {
 		r.err = fmt.Errorf("--capture %s: %w", r.file, err)
@@ -385,186 +381,6 @@ func (r *recording) stop(logger *slog.Logger) error {
 // by the peer, whose own FIN the server's kernel acks, after the server
 // has returned.
 const captureLinger = time.Second
-
-// maxTracked caps the conversations a teardowns follows at once, so that
-// peers that vanish without closing cannot grow it without bound.
-const maxTracked = 1 << 16
-
-// teardowns follows the conversations of a capture from their SYN until
-// they are torn down: a FIN from each side, each acknowledged by the
-// other side (RFC 9293 section 3.6), or a reset. It lets the server stop
-// its capture only after the last packet of each conversation, the ACK of
-// the later FIN, which comes after the server has closed the connection.
-type teardowns struct {
-	p decode.Packet // owned by the capture's goroutine
-
-	mu      sync.Mutex
-	conns   map[connKey]*teardown // connections not yet torn down
-	torn    int                   // connections torn down
-	changed chan struct{}         // signalled after each change, buffer 1
-}
-
-// connKey names a connection by its two endpoints, the lower first.
-type connKey struct{ lo, hi netip.AddrPort }
-
-// teardown is how far a connection is in its teardown; index 0 is the
-// connection's lower endpoint, 1 the higher.
-type teardown struct {
-	fin     [2]bool         // a FIN sent from this side
-	finNext [2]seqnum.Value // the sequence number after that FIN
-	acked   [2]bool         // that FIN acknowledged by the other side
-}
-
-func newTeardowns() *teardowns {
-	return &teardowns{conns: make(map[connKey]*teardown), changed: make(chan struct{}, 1)}
-}
-
-// packet is the capture's callback: it follows the teardown of p's
-// connection. Packets of connections whose SYN was not captured are
-// ignored.
-func (t *teardowns) packet(p *capture.Packet) error {
-	// Decode's error is not needed: a frame cut short may still hold the
-	// TCP header, which is all this reads.
-	decode.Decode(p.Link, p.Data, &t.p)
-	if !t.p.TCP.Valid() {
-		return nil
-	}
-	tcp := t.p.TCP
-	src, dst := netip.AddrPortFrom(t.p.Src, tcp.SrcPort()), netip.AddrPortFrom(t.p.Dst, tcp.DstPort())
-	key, side := connKey{src, dst}, 0
-	if src.Compare(dst) > 0 {
-		key, side = connKey{dst, src}, 1
-	}
-	flags := tcp.Flags()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := t.conns[key]
-	switch {
-	case flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN:
-		// A new connection, or the same four-tuple used again.
-		if c == nil && len(t.conns) >= maxTracked {
-			return nil
-		}
-		t.conns[key] = &teardown{}
-		return nil
-	case c == nil:
-		return nil
-	case flags&decode.FlagRST != 0:
-		t.done(key)
-		return nil
-	}
-	if flags&decode.FlagFIN != 0 {
-		c.fin[side] = true
-		c.finNext[side] = tcp.Seq().Add(seqnum.Size(t.p.PayloadLen) + 1)
-	}
-	if other := 1 - side; flags&decode.FlagACK != 0 && c.fin[other] && tcp.Ack().GreaterEq(c.finNext[other]) {
-		c.acked[other] = true
-	}
-	if c.acked[0] && c.acked[1] {
-		t.done(key)
-	}
-	return nil
-}
-
-// done records that key's connection is torn down. t.mu is held.
-func (t *teardowns) done(key connKey) {
-	delete(t.conns, key)
-	t.torn++
-	select {
-	case t.changed <- struct{}{}:
-	default:
-	}
-}
-
-// open returns the number of connections not torn down, counting as open
-// those of want that the capture has not shown yet: the capture hands
-// packets over some milliseconds after they pass.
-func (t *teardowns) open(want int) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return max(len(t.conns), want-t.torn)
-}
-
-// wait returns once want connections have been torn down and no other is
-// open, or after limit; it returns the number still open.
-func (t *teardowns) wait(want int, limit time.Duration) int {
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	for {
-		n := t.open(want)
-		if n == 0 {
-			return 0
-		}
-		select {
-		case <-t.changed:
-		case <-timer.C:
-			return t.open(want)
-		}
-	}
-}
-
-// errUnspecified is returned by captureInterface for an address that
-// means every interface.
-var errUnspecified = errors.New("address means every interface")
-
-// hostInterface is a network interface and the prefixes of its addresses.
-type hostInterface struct {
-	name     string
-	loopback bool
-	prefixes []netip.Prefix
-}
-
-// hostInterfaces returns this host's interfaces with their addresses. An
-// interface whose addresses cannot be read is listed without them.
-func hostInterfaces() []hostInterface {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil
-	}
-	var hs []hostInterface
-	for _, ifc := range ifs {
-		h := hostInterface{name: ifc.Name, loopback: ifc.Flags&net.FlagLoopback != 0}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				h.prefixes = append(h.prefixes, p)
-			}
-		}
-		hs = append(hs, h)
-	}
-	return hs
-}
-
-// captureInterface returns the interface among ifs on which the
-// connections to a server listening on ip arrive: a loopback address's
-// loopback interface (Linux gives lo 127.0.0.0/8 and ::1), the zone of a
-// link-local address with one, or the interface that holds ip. It
-// returns errUnspecified for 0.0.0.0 and ::, which mean every interface.
-func captureInterface(ip netip.Addr, ifs []hostInterface) (string, error) {
-	switch {
-	case !ip.IsValid():
-		return "", errors.New("no listening address")
-	case ip.IsUnspecified():
-		return "", errUnspecified
-	case ip.Zone() != "":
-		return ip.Zone(), nil
-	}
-	for _, h := range ifs {
-		for _, p := range h.prefixes {
-			if p.Addr() == ip || ip.IsLoopback() && h.loopback && p.Contains(ip) {
-				return h.name, nil
-			}
-		}
-	}
-	if ip.IsLoopback() {
-		for _, h := range ifs {
-			if h.loopback {
-				return h.name, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("no interface of this host holds %s", ip)
-}
 
 // listen opens a TCP listener on addr with an error that names the likely
 // fix.
@@ -592,83 +408,9 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	switch format {
 	case "text", "":
-		return slog.New(&plainHandler{w: w, mu: &sync.Mutex{}}), nil
+		return plainlog.New(w), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, nil)), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", format)}
-}
-
-// plainHandler writes a record as one plain line: the time, the level, the
-// message and the attributes as key=value, quoted only where needed:
-//
-//	14:03:46.123 WARN closed connection peer=127.0.0.1:40000 kind=no-comma reason="..."
-type plainHandler struct {
-	w      io.Writer
-	mu     *sync.Mutex
-	attrs  []byte // preformatted attributes from WithAttrs
-	prefix string // group prefix from WithGroup
-}
-
-func (h *plainHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
-
-func (h *plainHandler) Handle(_ context.Context, r slog.Record) error {
-	b := make([]byte, 0, 160)
-	if !r.Time.IsZero() {
-		b = r.Time.AppendFormat(b, "15:04:05.000")
-		b = append(b, ' ')
-	}
-	b = append(b, r.Level.String()...)
-	b = append(b, ' ')
-	b = append(b, r.Message...)
-	b = append(b, h.attrs...)
-	r.Attrs(func(a slog.Attr) bool {
-		b = appendAttr(b, h.prefix, a)
-		return true
-	})
-	b = append(b, '\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err := h.w.Write(b)
-	return err
-}
-
-func (h *plainHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	h2 := *h
-	h2.attrs = append([]byte(nil), h.attrs...)
-	for _, a := range as {
-		h2.attrs = appendAttr(h2.attrs, h.prefix, a)
-	}
-	return &h2
-}
-
-func (h *plainHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
-	}
-	h2 := *h
-	h2.prefix = h.prefix + name + "."
-	return &h2
-}
-
-func appendAttr(b []byte, prefix string, a slog.Attr) []byte {
-	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
-		return b
-	}
-	if a.Value.Kind() == slog.KindGroup {
-		for _, g := range a.Value.Group() {
-			b = appendAttr(b, prefix+a.Key+".", g)
-		}
-		return b
-	}
-	b = append(b, ' ')
-	b = append(b, prefix...)
-	b = append(b, a.Key...)
-	b = append(b, '=')
-	s := a.Value.String()
-	if s == "" || strings.ContainsAny(s, " \t\r\n\"=\\") || !strconv.CanBackquote(s) {
-		return strconv.AppendQuote(b, s)
-	}
-	return append(b, s...)
 }

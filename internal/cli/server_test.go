@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,9 +27,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/privtest"
 	"github.com/tcplab/tcplab/internal/sockstate"
@@ -455,22 +452,12 @@ func TestServerSignals(t *testing.T) {
 	}
 }
 
-func TestPlainLogHandler(t *testing.T) {
+func TestJSONLog(t *testing.T) {
 	var buf bytes.Buffer
-	logger, err := newLogger(&buf, "text")
+	logger, err := newLogger(&buf, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger.Debug("hidden")
-	logger.With("server", "Server of Nuk").WithGroup("conn").Warn("closed connection",
-		"peer", "127.0.0.1:5", "reason", `bad "x"`, "n", 3, "empty", "", slog.Group("g", "a", 1))
-	got := regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} `).ReplaceAllString(buf.String(), "TIME ")
-	want := `TIME WARN closed connection server="Server of Nuk" conn.peer=127.0.0.1:5 conn.reason="bad \"x\"" conn.n=3 conn.empty="" conn.g.a=1` + "\n"
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("plain log line (-want +got):\n%s", diff)
-	}
-	buf.Reset()
-	logger, _ = newLogger(&buf, "json")
 	logger.Info("x", "k", "v")
 	var e map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &e); err != nil || e["k"] != "v" || e["msg"] != "x" {
@@ -666,49 +653,6 @@ func TestServerCapture(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), fmt.Sprintf("INFO wrote %s (open it with Wireshark, or: tcplab analyze %[1]s) iface=lo captured=%d received=%[2]d dropped=0\n", file, packets)) {
 		t.Errorf("stderr lacks the capture's counts (%d packets, none dropped):\n%s", packets, s.stderr)
-	}
-}
-
-func TestCaptureInterface(t *testing.T) {
-	ifs := []hostInterface{
-		{name: "lo", loopback: true, prefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}},
-		{name: "eth0", prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24"), netip.MustParsePrefix("2001:db8::10/64"), netip.MustParsePrefix("fe80::1/64")}},
-		{name: "veth1", prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.1/30")}},
-	}
-	tests := []struct {
-		addr  string
-		iface string
-		err   string
-	}{
-		{"127.0.0.1", "lo", ""},
-		{"127.0.0.2", "lo", ""}, // in lo's 127.0.0.0/8, not an address of its own
-		{"::1", "lo", ""},
-		{"192.0.2.10", "eth0", ""},
-		{"2001:db8::10", "eth0", ""},
-		{"198.51.100.1", "veth1", ""},
-		{"fe80::1%veth1", "veth1", ""}, // a link-local address's zone names the interface
-		{"192.0.2.11", "", "no interface of this host holds 192.0.2.11"}, // in eth0's prefix, but not eth0's address
-		{"0.0.0.0", "", errUnspecified.Error()},
-		{"::", "", errUnspecified.Error()},
-	}
-	for _, tt := range tests {
-		got, err := captureInterface(netip.MustParseAddr(tt.addr), ifs)
-		gotErr := ""
-		if err != nil {
-			gotErr = err.Error()
-		}
-		if got != tt.iface || gotErr != tt.err {
-			t.Errorf("captureInterface(%s) = %q, %q; want %q, %q", tt.addr, got, gotErr, tt.iface, tt.err)
-		}
-	}
-	// A loopback address when the host lists lo without addresses (in a
-	// fresh network namespace lo may be down): still lo.
-	if got, err := captureInterface(netip.MustParseAddr("127.0.0.1"), []hostInterface{{name: "lo", loopback: true}}); got != "lo" || err != nil {
-		t.Errorf("captureInterface(127.0.0.1) with an address-less lo = %q, %v; want lo", got, err)
-	}
-	// This host's own interfaces: 127.0.0.1 is on its loopback one.
-	if got, err := captureInterface(netip.MustParseAddr("127.0.0.1"), hostInterfaces()); err != nil || got == "" {
-		t.Errorf("captureInterface(127.0.0.1) on this host = %q, %v", got, err)
 	}
 }
 
@@ -910,102 +854,6 @@ func TestServerCaptureSIGTERM(t *testing.T) {
 	conv := oneConversation(t, file, port, res)
 	if !strings.Contains(stderr.String(), "captured="+strconv.Itoa(len(conv))+" received="+strconv.Itoa(len(conv))+" dropped=0\n") {
 		t.Errorf("stderr lacks the capture's counts (%d packets):\n%s", len(conv), stderr)
-	}
-}
-
-// tcpFrame returns an Ethernet frame with an IPv4 TCP segment from src to
-// dst with the flags, sequence and acknowledgment numbers and len bytes
-// of payload (checksums left zero: teardowns does not check them).
-func tcpFrame(src, dst netip.AddrPort, flags uint16, seq, ack uint32, n int) []byte {
-	b := make([]byte, 14+20+20+n)
-	binary.BigEndian.PutUint16(b[12:], 0x0800)
-	ip := b[14:]
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(40+n))
-	ip[8], ip[9] = 64, 6
-	s4, d4 := src.Addr().As4(), dst.Addr().As4()
-	copy(ip[12:], s4[:])
-	copy(ip[16:], d4[:])
-	tcp := ip[20:]
-	binary.BigEndian.PutUint16(tcp[0:], src.Port())
-	binary.BigEndian.PutUint16(tcp[2:], dst.Port())
-	binary.BigEndian.PutUint32(tcp[4:], seq)
-	binary.BigEndian.PutUint32(tcp[8:], ack)
-	binary.BigEndian.PutUint16(tcp[12:], 5<<12|flags)
-	binary.BigEndian.PutUint16(tcp[14:], 65535)
-	return b
-}
-
-func TestTeardowns(t *testing.T) {
-	c, s := netip.MustParseAddrPort("127.0.0.1:40000"), netip.MustParseAddrPort("127.0.0.1:2000")
-	const (
-		syn, ack, fin, rst, psh = decode.FlagSYN, decode.FlagACK, decode.FlagFIN, decode.FlagRST, decode.FlagPSH
-		cISN, sISN              = 0xfffffff0, 1000 // the client's numbers wrap around
-	)
-	// seg is a segment from the client (fromServer false) or the server;
-	// seq and ack are relative to the ISNs.
-	type seg struct {
-		fromServer bool
-		flags      uint16
-		seq, ack   uint32
-		n          int
-	}
-	handshake := []seg{{false, syn, 0, 0, 0}, {true, syn | ack, 0, 1, 0}, {false, ack, 1, 1, 0}, {false, psh | ack, 1, 1, 18}, {true, psh | ack, 1, 19, 16}}
-	tests := []struct {
-		name string
-		segs []seg
-		open int
-	}{
-		{"server closes first, as in the lab report", append(slices.Clone(handshake),
-			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 18, 0}, seg{true, ack, 18, 20, 0}), 0},
-		{"client closes first", append(slices.Clone(handshake),
-			seg{false, fin | ack, 19, 17, 0}, seg{true, fin | ack, 17, 20, 0}, seg{false, ack, 20, 18, 0}), 0},
-		{"FINs cross", append(slices.Clone(handshake),
-			seg{false, fin | ack, 19, 17, 0}, seg{true, fin | ack, 17, 19, 0}, seg{true, ack, 18, 20, 0}, seg{false, ack, 20, 18, 0}), 0},
-		{"FIN with the reply", append(slices.Clone(handshake[:4]),
-			seg{true, fin | psh | ack, 1, 19, 16}, seg{false, fin | ack, 19, 18, 0}, seg{true, ack, 18, 20, 0}), 0},
-		{"final ACK missing", append(slices.Clone(handshake),
-			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 18, 0}), 1},
-		{"an ACK of the data, not of the FIN", append(slices.Clone(handshake),
-			seg{true, fin | ack, 17, 19, 0}, seg{false, fin | ack, 19, 17, 0}, seg{true, ack, 18, 20, 0}), 1},
-		{"reset", append(slices.Clone(handshake), seg{false, rst, 19, 0, 0}), 0},
-		{"open", handshake, 1},
-		{"SYN not captured", handshake[2:], 0},
-		{"same four-tuple again", append(append(slices.Clone(handshake),
-			seg{false, rst, 19, 0, 0}), handshake[0]), 1},
-	}
-	for _, tt := range tests {
-		td := newTeardowns()
-		for i, sg := range tt.segs {
-			src, dst, seq, ack := c, s, cISN+sg.seq, sISN+sg.ack
-			if sg.fromServer {
-				src, dst, seq, ack = s, c, sISN+sg.seq, cISN+sg.ack
-			}
-			if sg.flags&decode.FlagACK == 0 {
-				ack = 0
-			}
-			p := &capture.Packet{Number: uint64(i + 1), Data: tcpFrame(src, dst, sg.flags, seq, ack, sg.n), Link: decode.LinkEthernet}
-			if err := td.packet(p); err != nil {
-				t.Fatalf("%s: packet %d: %v", tt.name, i+1, err)
-			}
-		}
-		if got := td.open(0); got != tt.open {
-			t.Errorf("%s: %d connections open, want %d", tt.name, got, tt.open)
-		}
-		if got := td.wait(0, time.Millisecond); got != tt.open {
-			t.Errorf("%s: wait(0) = %d, want %d", tt.name, got, tt.open)
-		}
-		// Counting one more than seen: it is open until the capture shows it.
-		if got, want := td.wait(td.torn+1, time.Millisecond), max(tt.open, 1); got != want {
-			t.Errorf("%s: wait(%d) = %d, want %d", tt.name, td.torn+1, got, want)
-		}
-	}
-	// Frames without a TCP header are ignored.
-	td := newTeardowns()
-	for _, b := range [][]byte{nil, make([]byte, 14), tcpFrame(c, s, syn, 0, 0, 0)[:40]} {
-		if err := td.packet(&capture.Packet{Data: b, Link: decode.LinkEthernet}); err != nil || td.open(0) != 0 {
-			t.Errorf("packet(% x) = %v, %d open; want nil, 0", b, err, td.open(0))
-		}
 	}
 }
 

@@ -22,9 +22,8 @@ type Analysis struct {
 	Conversations []byte
 	// Convs are the conversations for the ladder and the walk-through.
 	Convs []explain.Conversation
-	// Counts counts the expert flags over all segments, by their
-	// tcp.analysis name ("retransmission", "duplicate_ack", ...).
-	Counts map[string]int
+	// Counts counts the expert flags over all segments, by flag.
+	Counts map[tcpanalysis.Flags]int
 	// Summary counts the frames read and, by reason, those not
 	// analysed, as the listing counts them.
 	Summary listing.Summary
@@ -39,14 +38,14 @@ func Analyze(file string) (*Analysis, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer f.Close()
-	a := &Analysis{Counts: make(map[string]int)}
+	a := &Analysis{Counts: make(map[tcpanalysis.Flags]int)}
 	var buf []byte
 	c, err := explain.Read(f, explain.ReadOptions{Each: func(p *listing.Packet) {
 		buf = listing.AppendLine(buf[:0], p)
 		a.Lines = append(a.Lines, append([]byte(nil), buf...))
 		flags := listing.ExpertFields(p.Result)
 		a.Flagged = append(a.Flagged, flags&^tcpanalysis.WindowUpdate != 0)
-		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f.Name()]++ })
+		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f]++ })
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", file, err)

@@ -427,8 +427,7 @@ func (c *chunks) wait(i int, timeout time.Duration) ([]byte, bool) {
 // conversations it records.
 type captureSession struct {
 	file  string
-	sess  *capture.Session
-	watch *teardownWatch
+	rec   *capture.Recording
 	iface string
 	filt  string
 }
@@ -438,21 +437,20 @@ type captureSession struct {
 // belongs (on loopback, anywhere; in the impaired network, inside netlab's
 // Do).
 func startCapture(ctx context.Context, file, iface, filter string) (*captureSession, error) {
-	w := newTeardownWatch()
-	s, err := capture.StartFile(ctx, capture.Config{Interface: iface, Filter: filter}, file, w.packet)
+	r, err := capture.Record(ctx, capture.Config{Interface: iface, Filter: filter}, file)
 	if err != nil {
 		return nil, err
 	}
-	return &captureSession{file: file, sess: s, watch: w, iface: iface, filt: filter}, nil
+	return &captureSession{file: file, rec: r, iface: iface, filt: filter}, nil
 }
 
 // finish waits until want conversations have been torn down in the
-// capture, or the traffic has been quiet for settle, at most limit, then
-// stops the capture. runErr is the run's error so far, joined with the
+// capture and no other is open, or the traffic has been quiet for settle,
+// at most limit, then stops the capture. runErr is the run's error so far, joined with the
 // capture's.
 func (cs *captureSession) finish(want int, settle, limit time.Duration, runErr error) (*Capture, error) {
-	complete := cs.watch.wait(want, settle, limit)
-	st, err := cs.sess.Stop() // the file is closed when Stop returns
+	complete := cs.rec.Teardowns.Wait(want, settle, limit) == 0
+	st, err := cs.rec.Stop() // the file is closed when Stop returns
 	c := &Capture{File: cs.file, Interface: cs.iface, Filter: cs.filt, Stats: st, Complete: complete}
 	if err != nil {
 		return c, errors.Join(runErr, fmt.Errorf("demo: capture: %w", err))

@@ -15,6 +15,7 @@ import (
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // The captures in testdata are copies of package explain's: the lab's two
@@ -32,47 +33,47 @@ func packets(t *testing.T, name string) []capture.Packet {
 	return out
 }
 
-// TestTeardownWatch feeds the watcher the lab's two conversations: each
-// counts as torn down exactly at its last packet, the ACK of the second
-// FIN, and not before.
-func TestTeardownWatch(t *testing.T) {
-	w := newTeardownWatch()
+// TestTeardowns feeds the demo's close tracker the lab's two
+// conversations: each counts as torn down exactly at its last packet, the
+// ACK of the second FIN, and not before.
+func TestTeardowns(t *testing.T) {
+	w := capture.NewTeardowns()
 	want := 0
 	for _, name := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap"} {
 		pkts := packets(t, name)
 		for i := range pkts {
-			if err := w.packet(&pkts[i]); err != nil {
+			if err := w.Packet(&pkts[i]); err != nil {
 				t.Fatal(err)
 			}
 			if i == len(pkts)-1 {
 				want++
 			}
-			if w.closed != want {
-				t.Fatalf("%s: after packet %d of %d, %d conversations torn down, want %d", name, i+1, len(pkts), w.closed, want)
+			if w.Torn() != want {
+				t.Fatalf("%s: after packet %d of %d, %d conversations torn down, want %d", name, i+1, len(pkts), w.Torn(), want)
 			}
 		}
 	}
-	if !w.wait(2, time.Hour, time.Hour) {
-		t.Error("wait(2) = false after both teardowns")
+	if w.Wait(2, time.Hour, time.Hour) != 0 {
+		t.Error("Wait(2) says not complete after both teardowns")
 	}
 }
 
-// TestTeardownWatchQuiet checks that wait gives up after a quiet period
+// TestTeardownsQuiet checks that Wait gives up after a quiet period
 // when the final ACK never comes.
-func TestTeardownWatchQuiet(t *testing.T) {
-	w := newTeardownWatch()
+func TestTeardownsQuiet(t *testing.T) {
+	w := capture.NewTeardowns()
 	pkts := packets(t, "lab_in_range.pcap")
 	for i := range pkts[:len(pkts)-1] {
-		w.packet(&pkts[i])
+		w.Packet(&pkts[i])
 	}
-	if w.closed != 0 {
-		t.Fatalf("%d conversations torn down without the last ACK, want 0", w.closed)
+	if w.Torn() != 0 {
+		t.Fatalf("%d conversations torn down without the last ACK, want 0", w.Torn())
 	}
-	if w.wait(1, 20*time.Millisecond, time.Minute) {
-		t.Error("wait(1) = true without the last ACK")
+	if w.Wait(1, 20*time.Millisecond, time.Minute) == 0 {
+		t.Error("Wait(1) says complete without the last ACK")
 	}
-	if w.wait(1, time.Minute, 20*time.Millisecond) {
-		t.Error("wait(1) = true at its time limit without the last ACK")
+	if w.Wait(1, time.Minute, 20*time.Millisecond) == 0 {
+		t.Error("Wait(1) says complete at its time limit without the last ACK")
 	}
 }
 
@@ -145,7 +146,7 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("conversation table:\n%s", a.Conversations)
 	}
 	b := bulk(t)
-	if b.Counts["duplicate_ack"] == 0 || !slices.Contains(b.Flagged, true) {
+	if b.Counts[tcpanalysis.DuplicateAck] == 0 || !slices.Contains(b.Flagged, true) {
 		t.Errorf("impaired bulk capture: counts %v, want duplicate ACKs", b.Counts)
 	}
 }
@@ -155,7 +156,7 @@ func TestAnalyze(t *testing.T) {
 func TestFocus(t *testing.T) {
 	c := &bulk(t).Convs[0]
 	first := slices.IndexFunc(c.Packets, func(s explain.Segment) bool {
-		return slices.Contains(s.Analysis, "retransmission") || slices.Contains(s.Analysis, "fast_retransmission")
+		return s.Analysis&(tcpanalysis.Retransmission|tcpanalysis.FastRetransmission) != 0
 	})
 	if first < 0 {
 		t.Fatal("impaired_bulk.pcap has no retransmission")
@@ -170,7 +171,7 @@ func TestFocus(t *testing.T) {
 	plain := *c
 	plain.Packets = slices.Clone(c.Packets[:50])
 	for i := range plain.Packets {
-		plain.Packets[i].Analysis = nil
+		plain.Packets[i].Analysis = 0
 	}
 	if _, from := focus(&plain, 20); from != 0 {
 		t.Errorf("focus without any expert flag starts at %d, want 0", from)

@@ -15,6 +15,7 @@ import (
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/render"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // Presentation tunes what Write prints.
@@ -39,10 +40,10 @@ type Presentation struct {
 // recoveryFlags are the expert flags that show TCP recovering from an
 // impaired network, in the order they are listed; each is labelled by the
 // message "demo.count." + its name.
-var recoveryFlags = []string{
-	"retransmission", "fast_retransmission", "spurious_retransmission",
-	"duplicate_ack", "out_of_order", "lost_segment", "ack_lost_segment",
-	"window_full", "zero_window", "window_update",
+var recoveryFlags = []tcpanalysis.Flags{
+	tcpanalysis.Retransmission, tcpanalysis.FastRetransmission, tcpanalysis.SpuriousRetransmission,
+	tcpanalysis.DuplicateAck, tcpanalysis.OutOfOrder, tcpanalysis.LostSegment, tcpanalysis.AckLostSegment,
+	tcpanalysis.WindowFull, tcpanalysis.ZeroWindow, tcpanalysis.WindowUpdate,
 }
 
 // printer writes the demo's lines in one language: the demo's own words
@@ -269,7 +270,7 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 		p.heading("demo.expert")
 		for _, f := range recoveryFlags {
 			if n := a.Counts[f]; n > 0 || isMain(f) {
-				label := p.msg("demo.count." + f)
+				label := p.msg("demo.count." + f.Name())
 				fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
 			}
 		}
@@ -278,12 +279,8 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 
 // isMain reports whether flag is one the impaired demo always lists,
 // even at zero.
-func isMain(flag string) bool {
-	switch flag {
-	case "retransmission", "fast_retransmission", "duplicate_ack", "out_of_order", "window_full":
-		return true
-	}
-	return false
+func isMain(flag tcpanalysis.Flags) bool {
+	return flag&(tcpanalysis.Retransmission|tcpanalysis.FastRetransmission|tcpanalysis.DuplicateAck|tcpanalysis.OutOfOrder|tcpanalysis.WindowFull) != 0
 }
 
 func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) error {
@@ -344,12 +341,12 @@ func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) er
 // out-of-order segment or gap), and the index of its first packet in c.
 func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
 	at := -1
-	for _, want := range [][]string{
-		{"fast_retransmission", "retransmission"},
-		{"duplicate_ack", "out_of_order", "lost_segment", "window_full", "zero_window"},
+	for _, want := range []tcpanalysis.Flags{
+		tcpanalysis.FastRetransmission | tcpanalysis.Retransmission,
+		tcpanalysis.DuplicateAck | tcpanalysis.OutOfOrder | tcpanalysis.LostSegment | tcpanalysis.WindowFull | tcpanalysis.ZeroWindow,
 	} {
 		for i := range c.Packets {
-			if hasAny(c.Packets[i].Analysis, want) {
+			if c.Packets[i].Analysis&want != 0 {
 				at = i
 				break
 			}
@@ -362,17 +359,6 @@ func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
 	d := *c
 	d.Packets = c.Packets[from : from+n]
 	return &d, from
-}
-
-func hasAny(flags, want []string) bool {
-	for _, f := range flags {
-		for _, w := range want {
-			if f == w {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // trim shortens a bulk transfer's walk-through for the terminal. In each
@@ -443,14 +429,7 @@ func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, res
 
 // notable reports whether a paragraph's expert labels include one other
 // than a window update.
-func notable(labels []string) bool {
-	for _, l := range labels {
-		if !strings.Contains(l, "Window Update") {
-			return true
-		}
-	}
-	return false
-}
+func notable(flags tcpanalysis.Flags) bool { return flags&^tcpanalysis.WindowUpdate != 0 }
 
 func writeFiles(p *printer, o *Outcome, pr Presentation) {
 	p.heading("demo.files")

@@ -93,7 +93,7 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 	}
 	status, _ := p.TCPChecksum()
 	s.ChecksumStatus = status.String()
-	flags.Each(func(f tcpanalysis.Flags) { s.Analysis = append(s.Analysis, f.Name()) })
+	s.Analysis = flags
 	if p.TCP.Valid() {
 		s.Checksum = p.TCP.Checksum()
 		it := decode.OptionIter{Buf: p.TCP.Options()}

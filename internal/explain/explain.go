@@ -11,6 +11,7 @@ import (
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/rtt"
 	"github.com/tcplab/tcplab/internal/seqnum"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // Options tunes a walk-through.
@@ -68,9 +69,9 @@ type Para struct {
 	Frame  int
 	Prefix string
 	Text   string
-	// Flags are the expert labels ("TCP Retransmission") the paragraph
-	// explains, for highlighting.
-	Flags []string
+	// Flags are the expert flags the paragraph explains, for
+	// highlighting.
+	Flags tcpanalysis.Flags
 	// Sub marks a detail of the paragraph before it (indented).
 	Sub bool
 }
@@ -83,47 +84,6 @@ type Table struct {
 	Karn []bool
 }
 
-// Label returns the bracketed text Wireshark shows for an expert flag in the
-// Info column, without the brackets ("TCP Dup ACK 5#1").
-func Label(flag string, s *Segment) string {
-	switch flag {
-	case "retransmission":
-		return "TCP Retransmission"
-	case "fast_retransmission":
-		return "TCP Fast Retransmission"
-	case "spurious_retransmission":
-		return "TCP Spurious Retransmission"
-	case "out_of_order":
-		return "TCP Out-Of-Order"
-	case "lost_segment":
-		return "TCP Previous segment not captured"
-	case "ack_lost_segment":
-		return "TCP ACKed unseen segment"
-	case "duplicate_ack":
-		if s != nil && s.DupAckOf > 0 {
-			return fmt.Sprintf("TCP Dup ACK %d#%d", s.DupAckOf, s.DupAckNum)
-		}
-		return "TCP Dup ACK"
-	case "zero_window":
-		return "TCP ZeroWindow"
-	case "zero_window_probe":
-		return "TCP ZeroWindowProbe"
-	case "zero_window_probe_ack":
-		return "TCP ZeroWindowProbeAck"
-	case "window_full":
-		return "TCP Window Full"
-	case "window_update":
-		return "TCP Window Update"
-	case "keep_alive":
-		return "TCP Keep-Alive"
-	case "keep_alive_ack":
-		return "TCP Keep-Alive ACK"
-	case "reused_ports":
-		return "TCP Port numbers reused"
-	}
-	return "TCP " + flag
-}
-
 // RTTSegments converts a conversation's packets to the input of rtt.Table,
 // with relative sequence numbers.
 func RTTSegments(c *Conversation) []rtt.Segment {
@@ -134,7 +94,7 @@ func RTTSegments(c *Conversation) []rtt.Segment {
 			Frame: s.Frame, Time: s.Time, Dir: int(s.From),
 			Seq: seqnum.Value(s.Seq), Len: s.Len,
 			SYN: s.Has(FlagSYN), FIN: s.Has(FlagFIN), ACK: s.Has(FlagACK),
-			Ack: seqnum.Value(s.Ack), Retransmission: retransmitted(s),
+			Ack: seqnum.Value(s.Ack), Retransmission: s.Analysis.Retransmitted(),
 		})
 	}
 	return out
@@ -205,7 +165,7 @@ func (e *explainer) add(id string, p Para) {
 	sec.Paras = append(sec.Paras, p)
 }
 
-func (e *explainer) packetPara(s *Segment, sentences []string, flags []string) Para {
+func (e *explainer) packetPara(s *Segment, sentences []string, flags tcpanalysis.Flags) Para {
 	return Para{
 		Frame:  s.Frame,
 		Prefix: e.msg("step.frame", "frame", s.Frame, "time", FormatTime(s.Time)),
@@ -271,7 +231,7 @@ func (e *explainer) overview(skipped *listing.Summary) {
 		var bytes [2]int
 		for i := range c.Packets {
 			s := &c.Packets[i]
-			if !retransmitted(s) && (s.From == Client || s.From == Server) {
+			if !s.Analysis.Retransmitted() && (s.From == Client || s.From == Server) {
 				bytes[s.From] += s.Len
 			}
 		}
@@ -292,18 +252,6 @@ func (e *explainer) overview(skipped *listing.Summary) {
 		n := skipped.SkippedFrames()
 		e.add("overview", Para{Text: e.msgN("overview.notanalysed", int(n), "n", n, "reasons", skipped.SkippedList())})
 	}
-}
-
-// retransmitted reports whether the analysis flagged s as a
-// retransmission of any kind.
-func retransmitted(s *Segment) bool {
-	for _, f := range s.Analysis {
-		switch f {
-		case "retransmission", "fast_retransmission", "spurious_retransmission":
-			return true
-		}
-	}
-	return false
 }
 
 // packetState is what the packet walk remembers.
@@ -341,7 +289,6 @@ func (e *explainer) packets(maxRoutine int) {
 			continue
 		}
 		var out []string
-		var flags []string
 		sec := "data"
 		notable := false
 		syn, ack, fin, rst := s.Has(FlagSYN), s.Has(FlagACK), s.Has(FlagFIN), s.Has(FlagRST)
@@ -407,7 +354,7 @@ func (e *explainer) packets(maxRoutine int) {
 		// What its acknowledgement number covers.
 		if r, ok := rows[s.Frame]; ok && ack && !syn && !(sec == "handshake" && allSYN(r, byFrame)) {
 			out = append(out, e.ackSentence(s, r, byFrame)...)
-		} else if ack && !syn && !fin && !rst && s.Len == 0 && sec != "handshake" && len(s.Analysis) == 0 {
+		} else if ack && !syn && !fin && !rst && s.Len == 0 && sec != "handshake" && s.Analysis == 0 {
 			out = append(out, e.msg("ack.nothing", "from", e.side(s.From), "ack", s.Ack))
 		}
 
@@ -433,25 +380,10 @@ func (e *explainer) packets(maxRoutine int) {
 		}
 
 		// The expert flags, where they occur.
-		for _, f := range s.Analysis {
-			label := Label(f, s)
-			flags = append(flags, label)
-			id := "x." + f
-			if f == "duplicate_ack" && s.DupAckNum > 3 {
-				id = "x.duplicate_ack.again"
-			}
-			if _, ok := msgEN[id]; !ok {
-				id = "x.other"
-			}
-			out = append(out, e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
-				"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win))
-			if f == "duplicate_ack" {
-				if blocks := sackBlocks(s, e.msg("frames.sep")); blocks != "" {
-					out = append(out, e.msg("sack.blocks", "blocks", blocks))
-				}
-			}
+		s.Analysis.Each(func(f tcpanalysis.Flags) {
+			out = append(out, e.expert(s, f)...)
 			notable = true
-		}
+		})
 
 		if sec == "data" && !notable {
 			st.routine++
@@ -467,7 +399,7 @@ func (e *explainer) packets(maxRoutine int) {
 		if len(out) == 0 {
 			continue
 		}
-		e.add(sec, e.packetPara(s, out, flags))
+		e.add(sec, e.packetPara(s, out, s.Analysis))
 		for _, p := range optParas {
 			e.add(sec, p)
 		}
@@ -498,6 +430,26 @@ func (e *explainer) packets(maxRoutine int) {
 		e.add("close", Para{Text: e.msg("close.open")})
 	}
 	e.orderSections()
+}
+
+// expert explains the expert flag f of s.
+func (e *explainer) expert(s *Segment, f tcpanalysis.Flags) []string {
+	label := s.Label(f)
+	id := "x." + f.Name()
+	if f == tcpanalysis.DuplicateAck && s.DupAckNum > 3 {
+		id = "x.duplicate_ack.again"
+	}
+	if _, ok := msgEN[id]; !ok {
+		id = "x.other"
+	}
+	out := []string{e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
+		"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win)}
+	if f == tcpanalysis.DuplicateAck {
+		if blocks := sackBlocks(s, e.msg("frames.sep")); blocks != "" {
+			out = append(out, e.msg("sack.blocks", "blocks", blocks))
+		}
+	}
+	return out
 }
 
 // orderSections puts the packet sections in their fixed order.
@@ -791,13 +743,11 @@ func (e *explainer) window() {
 				minW = s.Win
 			}
 			maxW = max(maxW, s.Win)
-			for _, f := range s.Analysis {
-				if f == "zero_window" {
-					if zeros == 0 {
-						zeroFrame = s.Frame
-					}
-					zeros++
+			if s.Analysis&tcpanalysis.ZeroWindow != 0 {
+				if zeros == 0 {
+					zeroFrame = s.Frame
 				}
+				zeros++
 			}
 		}
 		if first == nil {

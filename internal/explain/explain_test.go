@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -231,7 +232,7 @@ func TestCases(t *testing.T) {
 			name: "syn unanswered",
 			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
 				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 5},
-				{Frame: 2, Time: time.Second, Flags: explain.FlagSYN, SeqRaw: 5, Analysis: []string{"retransmission"}},
+				{Frame: 2, Time: time.Second, Flags: explain.FlagSYN, SeqRaw: 5, Analysis: tcpanalysis.Retransmission},
 			}},
 			want: []string{"sends its SYN again", "got no answer", "[TCP Retransmission]"},
 		},

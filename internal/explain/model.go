@@ -1,10 +1,13 @@
 package explain
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // Side is one end of a conversation.
@@ -86,10 +89,10 @@ func (c *Conversation) Summarize() {
 	rst := false
 	for i := range c.Packets {
 		p := &c.Packets[i]
-		if len(p.Analysis) > 0 {
+		if p.Analysis != 0 {
 			s.Flagged++
 		}
-		if !retransmitted(p) {
+		if !p.Analysis.Retransmitted() {
 			if p.From == Client {
 				s.BytesC2S += int64(p.Len)
 			} else {
@@ -156,10 +159,8 @@ type Segment struct {
 	// not known.
 	Checksum       uint16
 	ChecksumStatus string
-	// Analysis holds the expert flags in Wireshark's tcp.analysis.* names
-	// ("retransmission", "duplicate_ack", ...), in the order the engine
-	// reports them.
-	Analysis []string
+	// Analysis holds the expert flags (Wireshark's tcp.analysis.*).
+	Analysis tcpanalysis.Flags
 	// DupAckOf and DupAckNum number a duplicate ACK ("Dup ACK 5#1").
 	DupAckOf, DupAckNum int
 	// AckedFrame, AckRTT, BytesInFlight and PushBytesSent are tshark's
@@ -181,6 +182,16 @@ type Segment struct {
 
 // Has reports whether every bit of flags is set.
 func (s *Segment) Has(flags uint16) bool { return s.Flags&flags == flags }
+
+// Label returns the text Wireshark shows in the Info column for the
+// expert flag f of s, without the brackets: f's label, and a duplicate
+// ACK's numbers when s has them ("TCP Dup ACK 5#1").
+func (s *Segment) Label(f tcpanalysis.Flags) string {
+	if f == tcpanalysis.DuplicateAck && s.DupAckOf > 0 {
+		return fmt.Sprintf("%s %d#%d", f.Label(), s.DupAckOf, s.DupAckNum)
+	}
+	return f.Label()
+}
 
 // Option is one TCP option. Kind is the option kind (2 MSS, 3 window
 // scale, 4 SACK permitted, 5 SACK, 8 timestamps, 1 NOP, 0 EOL, others).
@@ -205,26 +216,10 @@ const (
 )
 
 // FlagNames returns the set flags as Wireshark lists them in the Info
-// column ("SYN, ACK"), joined by sep.
+// column ("SYN, ACK"), joined by sep; "<None>" when none is set.
 func FlagNames(flags uint16, sep string) string {
-	names := []struct {
-		bit  uint16
-		name string
-	}{
-		{FlagFIN, "FIN"}, {FlagSYN, "SYN"}, {FlagRST, "RST"}, {FlagPSH, "PSH"},
-		{FlagACK, "ACK"}, {FlagURG, "URG"}, {FlagECE, "ECE"}, {FlagCWR, "CWR"}, {FlagAE, "AE"},
+	if b := listing.AppendFlagNames(nil, flags, sep); len(b) > 0 {
+		return string(b)
 	}
-	out := ""
-	for _, n := range names {
-		if flags&n.bit != 0 {
-			if out != "" {
-				out += sep
-			}
-			out += n.name
-		}
-	}
-	if out == "" {
-		out = "<None>"
-	}
-	return out
+	return "<None>"
 }

@@ -21,14 +21,7 @@ var flagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CW
 // set, with ", Reserved" when a reserved bit is set.
 func AppendFlags(dst []byte, flags uint16) []byte {
 	start := len(dst)
-	for i, name := range flagNames {
-		if flags&(1<<i) != 0 {
-			if len(dst) > start {
-				dst = append(dst, ", "...)
-			}
-			dst = append(dst, name...)
-		}
-	}
+	dst = AppendFlagNames(dst, flags, ", ")
 	if flags&0x0e00 != 0 {
 		if len(dst) > start {
 			dst = append(dst, ", "...)
@@ -37,6 +30,22 @@ func AppendFlags(dst []byte, flags uint16) []byte {
 	}
 	if len(dst) == start {
 		dst = append(dst, "<None>"...)
+	}
+	return dst
+}
+
+// AppendFlagNames appends the names of the flags set in flags, from FIN
+// up, joined by sep ("SYN, ACK" with sep ", "); the reserved bits have no
+// name, and nothing is appended when no named flag is set.
+func AppendFlagNames(dst []byte, flags uint16, sep string) []byte {
+	start := len(dst)
+	for i, name := range flagNames {
+		if flags&(1<<i) != 0 {
+			if len(dst) > start {
+				dst = append(dst, sep...)
+			}
+			dst = append(dst, name...)
+		}
 	}
 	return dst
 }
@@ -197,16 +206,15 @@ func appendLabels(dst []byte, r *tcpanalysis.Result) []byte {
 		if r.Analysis&f == 0 {
 			continue
 		}
+		dst = append(dst, '[')
+		dst = append(dst, f.Label()...)
 		if f == tcpanalysis.DuplicateAck {
-			dst = append(dst, "[TCP Dup ACK "...)
+			dst = append(dst, ' ')
 			dst = appendUint(dst, uint64(r.DupAckOf))
 			dst = append(dst, '#')
 			dst = appendUint(dst, uint64(r.DupAckNum))
-			dst = append(dst, "] "...)
-			continue
 		}
-		dst = append(dst, f.InfoLabel()...)
-		dst = append(dst, ' ')
+		dst = append(dst, "] "...)
 	}
 	return dst
 }
@@ -580,15 +588,7 @@ func bodyReadEnd(kind byte, l, have int) int {
 // "Reserved" ("[, ACE=0]" when no other flag is set).
 func appendACEFlagText(dst []byte, flags uint16) []byte {
 	dst = append(dst, " ["...)
-	start := len(dst)
-	for i, name := range flagNames[:6] {
-		if flags&(1<<i) != 0 {
-			if len(dst) > start {
-				dst = append(dst, ", "...)
-			}
-			dst = append(dst, name...)
-		}
-	}
+	dst = AppendFlagNames(dst, flags&0x3f, ", ")
 	dst = append(dst, ", ACE="...)
 	dst = append(dst, '0'+byte(flags>>6&7))
 	if flags&0x0e00 != 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -217,7 +218,7 @@ func TestLadderFits(t *testing.T) {
 		c.Server = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:9999]:443")
 		for i := range c.Packets {
 			c.Packets[i].Time += 99999 * time.Second
-			c.Packets[i].Analysis = append(c.Packets[i].Analysis, "reused_ports", "spurious_retransmission", "ack_lost_segment")
+			c.Packets[i].Analysis |= tcpanalysis.ReusedPorts | tcpanalysis.SpuriousRetransmission | tcpanalysis.AckLostSegment
 			c.Packets[i].SeqRaw, c.Packets[i].AckRaw = 4294967295, 4294967295
 		}
 		for _, opt := range []LadderOptions{{Raw: true}, {Raw: true, ASCII: true}, {Width: 60, Raw: true}} {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // ReportOptions tunes the HTML report.
@@ -347,7 +348,7 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 	rowY[0] = topMargin
 	for i := range pkts {
 		rowY[i+1] = rowY[i] + rowHeight
-		if len(pkts[i].Analysis) > 0 || textPayload(&pkts[i]) != "" {
+		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
 			rowY[i+1] += 14
 		}
 	}
@@ -456,9 +457,9 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 		lines = append(lines, msg("detail.options", "list", o))
 	}
 	lines = append(lines, msg("detail.checksum", "value", fmt.Sprintf("0x%04x", s.Checksum), "status", cell(lang, "ck", s.ChecksumStatus)))
-	for _, f := range s.Analysis {
-		lines = append(lines, msg("detail.expert", "label", explain.Label(f, s)))
-	}
+	s.Analysis.Each(func(f tcpanalysis.Flags) {
+		lines = append(lines, msg("detail.expert", "label", s.Label(f)))
+	})
 	lines = append(lines, seqAckLines(s, lang)...)
 	if s.Info != "" {
 		lines = append(lines, msg("detail.info", "info", s.Info))
@@ -560,8 +561,8 @@ func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) pa
 // brackets ("[TCP Dup ACK 5#1]").
 func expertLabels(s *explain.Segment) []string {
 	var labels []string
-	for _, f := range s.Analysis {
-		labels = append(labels, "["+explain.Label(f, s)+"]")
-	}
+	s.Analysis.Each(func(f tcpanalysis.Flags) {
+		labels = append(labels, "["+s.Label(f)+"]")
+	})
 	return labels
 }

@@ -24,33 +24,45 @@ const (
 	numFlags               = iota
 )
 
-var flagNames = [numFlags]string{
-	"retransmission",
-	"fast_retransmission",
-	"spurious_retransmission",
-	"out_of_order",
-	"lost_segment",
-	"ack_lost_segment",
-	"duplicate_ack",
-	"zero_window",
-	"zero_window_probe",
-	"zero_window_probe_ack",
-	"window_full",
-	"window_update",
-	"keep_alive",
-	"keep_alive_ack",
-	"reused_ports",
+// flagText holds each flag's tcp.analysis field name and the label
+// Wireshark shows for it in the Info column (without the brackets), in
+// the contract's order.
+var flagText = [numFlags]struct{ name, label string }{
+	{"retransmission", "TCP Retransmission"},
+	{"fast_retransmission", "TCP Fast Retransmission"},
+	{"spurious_retransmission", "TCP Spurious Retransmission"},
+	{"out_of_order", "TCP Out-Of-Order"},
+	{"lost_segment", "TCP Previous segment not captured"},
+	{"ack_lost_segment", "TCP ACKed unseen segment"},
+	{"duplicate_ack", "TCP Dup ACK"},
+	{"zero_window", "TCP ZeroWindow"},
+	{"zero_window_probe", "TCP ZeroWindowProbe"},
+	{"zero_window_probe_ack", "TCP ZeroWindowProbeAck"},
+	{"window_full", "TCP Window Full"},
+	{"window_update", "TCP Window Update"},
+	{"keep_alive", "TCP Keep-Alive"},
+	{"keep_alive_ack", "TCP Keep-Alive ACK"},
+	{"reused_ports", "TCP Port numbers reused"},
 }
 
 // Name returns the tcp.analysis field name of a single flag (without the
 // "tcp.analysis." prefix), or "" when f is not exactly one known flag.
 func (f Flags) Name() string {
-	for i := range numFlags {
-		if f == 1<<i {
-			return flagNames[i]
-		}
+	if i := f.index(); i >= 0 {
+		return flagText[i].name
 	}
 	return ""
+}
+
+// index returns the position of the single flag f in the contract's
+// order, or -1 when f is not exactly one known flag.
+func (f Flags) index() int {
+	for i := range numFlags {
+		if f == 1<<i {
+			return i
+		}
+	}
+	return -1
 }
 
 // Each calls fn for every flag set in f, in the contract's order.
@@ -90,39 +102,14 @@ var InfoOrder = [...]Flags{
 	ReusedPorts,
 }
 
-// InfoLabel returns the bracketed label Wireshark prefixes to the Info
-// column for a single flag, without the trailing space. The duplicate ACK
-// label carries numbers and is built by the caller ("[TCP Dup ACK 5#1]").
-func (f Flags) InfoLabel() string {
-	switch f {
-	case Retransmission:
-		return "[TCP Retransmission]"
-	case FastRetransmission:
-		return "[TCP Fast Retransmission]"
-	case SpuriousRetransmission:
-		return "[TCP Spurious Retransmission]"
-	case OutOfOrder:
-		return "[TCP Out-Of-Order]"
-	case LostSegment:
-		return "[TCP Previous segment not captured]"
-	case AckLostSegment:
-		return "[TCP ACKed unseen segment]"
-	case ZeroWindow:
-		return "[TCP ZeroWindow]"
-	case ZeroWindowProbe:
-		return "[TCP ZeroWindowProbe]"
-	case ZeroWindowProbeAck:
-		return "[TCP ZeroWindowProbeAck]"
-	case WindowFull:
-		return "[TCP Window Full]"
-	case WindowUpdate:
-		return "[TCP Window Update]"
-	case KeepAlive:
-		return "[TCP Keep-Alive]"
-	case KeepAliveAck:
-		return "[TCP Keep-Alive ACK]"
-	case ReusedPorts:
-		return "[TCP Port numbers reused]"
+// Label returns the label Wireshark shows for a single flag in the Info
+// column, without the brackets ("TCP Retransmission"), or "" when f is
+// not exactly one known flag. The duplicate ACK's label is "TCP Dup ACK";
+// Wireshark follows it with the numbers ("TCP Dup ACK 5#1"), which the
+// caller adds.
+func (f Flags) Label() string {
+	if i := f.index(); i >= 0 {
+		return flagText[i].label
 	}
 	return ""
 }
