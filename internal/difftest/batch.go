@@ -3,6 +3,7 @@ package difftest
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 )
 
 // Batch is one generated capture, compared.
@@ -13,6 +14,7 @@ type Batch struct {
 	Packets int // TCP packets tshark shows
 	Diffs   []Diff
 	Tshark  *Result
+	Ours    *Result
 }
 
 // RunBatch generates the capture of seed with about packets frames,
@@ -23,25 +25,49 @@ func RunBatch(dir string, seed uint64, packets int, skip map[string]bool) (*Batc
 	if err := WriteFile(b.File, c, c.Frames); err != nil {
 		return nil, err
 	}
-	diffs, want, err := compareFile(b.File, skip)
+	diffs, want, ours, err := compareFiles(b.File, skip)
 	if err != nil {
 		return nil, err
 	}
-	b.Diffs, b.Tshark, b.Packets = diffs, want, len(want.Packets)
+	b.Diffs, b.Tshark, b.Ours, b.Packets = diffs, want, ours, len(want.Packets)
+	if !skip["skipped"] {
+		b.Diffs = append(b.Diffs, checkSkipped(c, b.Ours)...)
+	}
 	return b, nil
+}
+
+// checkSkipped compares the frames tcplab counted as not analysed with
+// those the generator made so (malformed TCP headers, protected 802.11
+// frames, NULL family 23, fragments of datagrams never completed): tshark
+// names no reasons, so the generator's count is the reference.
+func checkSkipped(c *Capture, ours *Result) []Diff {
+	got := "0"
+	if ours != nil && ours.Summary["skipped"] != "" {
+		got = ours.Summary["skipped"]
+	}
+	if want := strconv.Itoa(c.Skipped); got != want {
+		return []Diff{{Stream: -1, Field: "skipped", Tshark: want + " (generated)", Tcplab: got}}
+	}
+	return nil
 }
 
 // compareFile runs both sides over file and compares them.
 func compareFile(file string, skip map[string]bool) ([]Diff, *Result, error) {
+	diffs, want, _, err := compareFiles(file, skip)
+	return diffs, want, err
+}
+
+// compareFiles is compareFile, also returning tcplab's result.
+func compareFiles(file string, skip map[string]bool) ([]Diff, *Result, *Result, error) {
 	want, err := Tshark(file, !skip["checksum_status"])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	got, err := Tcplab(file, want.Conv != nil && !skip["conv"])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return Compare(want, got, skip), want, nil
+	return Compare(want, got, skip), want, got, nil
 }
 
 // ext is the file name extension of c's format.

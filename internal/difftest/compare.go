@@ -20,7 +20,7 @@ func (d Diff) String() string {
 	switch {
 	case d.Field == "conv":
 		where = "conversation table"
-	case d.Field == "summary":
+	case d.Field == "summary" || d.Field == "skipped":
 		where = "summary record"
 	case d.Frame == 0:
 		where = fmt.Sprintf("stream %d", d.Stream)

@@ -47,6 +47,7 @@ type convCfg struct {
 	rcvBuf    [2]int
 	readRate  [2]int   // bytes the application reads per millisecond
 	think     [2]int64 // ns an application waits before it writes
+	shape     tcpShape
 }
 
 // convParams picks a conversation on p's 4-tuple starting at start.
@@ -74,6 +75,7 @@ func convParams(r *rand.Rand, p slotPlan, slot int, start int64, budget int, nm 
 		c.readRate[i] = pick(r, []int{100, 2000, 1 << 20})
 		c.think[i] = pick(r, []int64{0, 100_000, 5e6, 50e6, 2e9})
 	}
+	c.shape = pickShape(r)
 	return c
 }
 

@@ -10,6 +10,16 @@
 // them and cuts them to a snap length. Several conversations run at once,
 // some on reused ports, some captured from the middle.
 //
+// Each capture has one of the link types tcplab decodes (link.go), and on
+// Ethernet each 4-tuple an encapsulation or tunnel of its own
+// (tunnel.go); conversations may use ECN or accurate ECN, urgent data, a
+// SYN with data and IPv4 options (shapes.go, ipopts.go); segments may be
+// sent as IP fragments, out of order or with one missing (ipfrag.go), and
+// odd frames come now and then (odd.go): malformed TCP headers, which
+// tshark still shows as TCP, and frames tcplab must count as not
+// analysed, which the capture's Skipped counts for comparison with
+// tcplab's summary.
+//
 // Tshark runs the capture once per batch (the oracle), tcplab's listing
 // runs it in process, and Compare reports every field of every TCP packet
 // (and each stream's initial RTT) where the two disagree. Shrink reduces a

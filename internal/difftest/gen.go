@@ -34,6 +34,9 @@ type Capture struct {
 	Link   decode.LinkType
 	Snap   int // snap length; 0 when frames are not cut
 	Frames []Frame
+	// Skipped is how many frames the generator made that tcplab must count
+	// as not analysed (summary.skipped); not kept in the file.
+	Skipped int
 }
 
 // slotPlan is one 4-tuple and the conversations that use it in turn.
@@ -47,10 +50,10 @@ type slotPlan struct {
 func Generate(seed uint64, packets int) *Capture {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	c := &Capture{Kind: FileKind(r.IntN(3)), Nano: r.IntN(2) == 0}
-	c.Link = pick(r, []decode.LinkType{decode.LinkEthernet, decode.LinkEthernet, decode.LinkEthernet, decode.LinkLinuxSLL2, decode.LinkRaw})
 	if r.IntN(6) == 0 {
 		c.Snap = 54 + r.IntN(80)
 	}
+	en := newEncoder(seed, c)
 	net := randomNet(r)
 	base := int64(1_600_000_000+r.IntN(100_000_000)) * 1e9
 	var caps []captured
@@ -63,7 +66,7 @@ func Generate(seed uint64, packets int) *Capture {
 	}
 	slices.SortStableFunc(caps, func(x, y captured) int { return cmp.Compare(x.at, y.at) })
 	for _, cp := range caps {
-		c.Frames = append(c.Frames, encodeFrame(c, base+cp.at, cp))
+		c.Frames = append(c.Frames, en.frames(base+cp.at, cp)...)
 	}
 	return c
 }

@@ -97,17 +97,21 @@ func streamFirstFrame(res *Result, stream int) int {
 
 // shiftPorts returns a copy of frame with both TCP ports increased by k
 // and the TCP checksum adjusted to match (RFC 1624), so that a wrong one
-// stays as wrong.
+// stays as wrong. The TCP header is wherever the decoder finds it, in a
+// tunnel or a first IP fragment; a frame without one is left as it is.
 func shiftPorts(link decode.LinkType, frame []byte, k uint16) []byte {
 	data := slices.Clone(frame)
 	if k == 0 {
 		return data
 	}
-	off := map[decode.LinkType]int{decode.LinkEthernet: 14, decode.LinkLinuxSLL2: 20}[link]
-	if data[off]>>4 == 4 {
-		off += int(data[off]&0xf) * 4
-	} else {
-		off += 40
+	var p decode.Packet
+	err := decode.Decode(link, data, &p)
+	off := p.TCPOffset
+	switch {
+	case p.Fragment && p.FragmentOffset == 0 && p.IPPayload != nil:
+		off = cap(data) - cap(p.IPPayload)
+	case off == 0 || (err != nil && p.TCP == nil):
+		return data
 	}
 	if len(data) < off+18 {
 		return data

@@ -86,5 +86,5 @@ func (s *sim) capture(at int64, seg Segment) {
 	if seg.From == 1 {
 		from, to = to, from
 	}
-	s.out = append(s.out, captured{at: at, seg: seg, from: from, to: to, slot: s.cfg.slot})
+	s.out = append(s.out, captured{at: at, seg: seg, from: from, to: to, slot: s.cfg.slot, ipOpts: s.cfg.shape.ipOpts})
 }

@@ -21,6 +21,10 @@ var keptProtocols = map[string]bool{
 	"sll": true, "null": true, "loop": true, "raw": true, "ip": true, "ipv6": true,
 	"ipv6.dstopts": true, "ipv6.fraghdr": true, "ipv6.hopopts": true, "ipv6.routing": true,
 	"tcp": true,
+	// Further link types and tunnels.
+	"ppp": true, "ppp_hdlc": true, "chdlc": true, "pppoe": true, "pppoes": true, "wlan": true, "wlan_radio": true,
+	"radiotap": true, "llc": true, "mpls": true, "pwethheuristic": true, "pwethcw": true, "gre": true, "udp": true,
+	"vxlan": true, "geneve": true, "nflog": true, "juniper": true, "ipoib": true,
 }
 
 // tsharkFields maps tshark's fields to the contract's names; ack and
@@ -38,6 +42,7 @@ var tsharkFields = [][2]string{
 	{"tcp.analysis.acks_frame", "acks_frame"}, {"tcp.analysis.ack_rtt", "ack_rtt"},
 	{"tcp.analysis.bytes_in_flight", "bytes_in_flight"}, {"tcp.analysis.push_bytes_sent", "push_bytes_sent"},
 	{"tcp.analysis.initial_rtt", "irtt"}, {"_ws.col.Info", "info"},
+	{"frame.protocols", "protocols"},
 }
 
 // streamColumn is tcp.stream's place in tsharkFields.
@@ -153,6 +158,7 @@ func tsharkRow(res *Result, row []string, status map[string]string, checksum boo
 	if rec["stream"] == "" {
 		return // not TCP
 	}
+	innermostAddrs(rec)
 	if fl, _ := strconv.ParseUint(rec["flags"], 10, 16); fl&flACK == 0 {
 		delete(rec, "ack")
 		delete(rec, "ack_raw")
@@ -175,6 +181,33 @@ func tsharkRow(res *Result, row []string, status map[string]string, checksum boo
 	res.Packets[frame] = rec
 }
 
+// innermostAddrs keeps the addresses of a tunnel's innermost IP header,
+// which holds the segment: tshark lists every header's, outermost first,
+// and IPv4's and IPv6's apart (ip.src, then ipv6.src), so frame.protocols
+// tells which comes last.
+func innermostAddrs(rec Record) {
+	protos := ":" + rec["protocols"] + ":"
+	delete(rec, "protocols")
+	v4, v6 := strings.LastIndex(protos, ":ip:"), strings.LastIndex(protos, ":ipv6:")
+	for _, f := range []string{"src", "dst"} {
+		vals := strings.Split(rec[f], ",")
+		var a4, a6 []string
+		for _, v := range vals {
+			if strings.Contains(v, ":") {
+				a6 = append(a6, v)
+			} else {
+				a4 = append(a4, v)
+			}
+		}
+		switch {
+		case v4 > v6 && len(a4) > 0:
+			rec[f] = a4[len(a4)-1]
+		case len(a6) > 0:
+			rec[f] = a6[len(a6)-1]
+		}
+	}
+}
+
 // rowRecord turns tshark's fields into a Record: names, numbers in
 // decimal, times in nanoseconds, the flags in one field.
 func rowRecord(row []string) Record {
@@ -190,7 +223,11 @@ func rowRecord(row []string) Record {
 			switch {
 			case timeFields[name]:
 				v = nanos(v)
-			case name != "info" && name != "src" && name != "dst":
+			case name == "src" || name == "dst":
+				if rec[name] != "" {
+					v = rec[name] + "," + v // IPv4's and IPv6's: innermostAddrs picks
+				}
+			case name != "info" && name != "protocols":
 				v = decimal(v)
 			}
 			rec[name] = v

@@ -35,6 +35,9 @@ func Tcplab(file string, conv bool) (*Result, error) {
 	} else if !strings.HasPrefix(table, convRule) {
 		table = ""
 	}
+	if i := strings.LastIndex(table, "\n"+convRule); i >= 0 {
+		table = table[:i+1+len(convRule)] // not the frames not analysed after it
+	}
 	res.Conv = strings.Split(strings.TrimRight(table, "\n"), "\n")
 	return res, nil
 }
@@ -104,7 +107,7 @@ func (res *Result) add(rec Record) {
 		stream, _ := strconv.Atoi(rec["stream"])
 		res.Streams[stream] = keep("irtt")
 	case "summary":
-		res.Summary = keep("frames", "packets", "streams")
+		res.Summary = keep("frames", "packets", "streams", "skipped")
 	}
 }
 
@@ -132,6 +135,13 @@ func normalize(raw map[string]json.RawMessage) (Record, error) {
 				names = append(names, fmt.Sprint(n))
 			}
 			rec[k] = joinFlags(names)
+		case map[string]any: // summary.skipped: reason -> count; kept as the total
+			total := 0
+			for _, n := range x {
+				c, _ := n.(json.Number).Int64()
+				total += int(c)
+			}
+			rec[k] = strconv.Itoa(total)
 		default:
 			rec[k] = fmt.Sprint(x)
 		}

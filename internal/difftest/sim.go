@@ -15,6 +15,7 @@ type Segment struct {
 	Opts     []byte
 	Len      int
 	BadSum   bool
+	Urg      uint16 // the urgent pointer
 }
 
 // captured is a segment the capture point saw, at time at (ns from the
@@ -24,6 +25,7 @@ type captured struct {
 	seg      Segment
 	from, to netip.AddrPort
 	slot     int
+	ipOpts   []byte // IPv4 options
 }
 
 type evKind int

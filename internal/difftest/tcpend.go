@@ -135,6 +135,7 @@ func (e *tcpEnd) send(seg Segment) {
 		e.pendAck = 0
 		e.delackGen++
 	}
+	e.shapeSegment(&seg)
 	e.lastSend = e.s.now
 	e.s.transmit(seg)
 }

@@ -6,23 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
-
-// encodeFrame builds the frame the capture point wrote for cp at ts: link
-// header, IP header, TCP header and payload, cut to the snap length.
-func encodeFrame(c *Capture, ts int64, cp captured) Frame {
-	tcp := tcpBytes(cp)
-	ip := ipHeader(cp, len(tcp))
-	link := linkHeader(c.Link, cp)
-	data := append(append(link, ip...), tcp...)
-	orig := len(data)
-	if c.Snap > 0 {
-		data = data[:min(len(data), max(c.Snap, len(link)+len(ip)+20))]
-	}
-	return Frame{TS: ts, Data: data, Orig: orig, Slot: cp.slot}
-}
 
 // tcpBytes is the TCP header and payload of cp with its checksum. The
 // payload bytes follow from the sequence number, so that a retransmission
@@ -37,6 +22,7 @@ func tcpBytes(cp captured) []byte {
 	binary.BigEndian.PutUint32(b[8:], s.Ack)
 	binary.BigEndian.PutUint16(b[12:], uint16(hl/4)<<12|s.Flags)
 	binary.BigEndian.PutUint16(b[14:], s.Win)
+	binary.BigEndian.PutUint16(b[18:], s.Urg)
 	copy(b[20:], s.Opts)
 	for i := range s.Len {
 		b[hl+i] = byte(s.Seq + uint32(i))
@@ -69,53 +55,6 @@ func fold(sum uint32) uint16 {
 		sum = sum&0xffff + sum>>16
 	}
 	return ^uint16(sum)
-}
-
-// ipHeader is the IPv4 or IPv6 header for a TCP segment of n bytes.
-func ipHeader(cp captured, n int) []byte {
-	src, dst := cp.from.Addr().AsSlice(), cp.to.Addr().AsSlice()
-	if cp.from.Addr().Is4() {
-		ip := make([]byte, 20)
-		ip[0] = 0x45
-		binary.BigEndian.PutUint16(ip[2:], uint16(20+n))
-		binary.BigEndian.PutUint16(ip[4:], uint16(cp.seg.Seq^cp.seg.Ack))
-		ip[6], ip[8], ip[9] = 0x40, 64, 6
-		copy(ip[12:], src)
-		copy(ip[16:], dst)
-		binary.BigEndian.PutUint16(ip[10:], fold(sum16(ip, 0)))
-		return ip
-	}
-	ip := make([]byte, 40)
-	ip[0] = 0x60
-	binary.BigEndian.PutUint16(ip[4:], uint16(n))
-	ip[6], ip[7] = 6, 64
-	copy(ip[8:], src)
-	copy(ip[24:], dst)
-	return ip
-}
-
-// linkHeader is the link-layer header of cp's frame.
-func linkHeader(link decode.LinkType, cp captured) []byte {
-	etype := uint16(0x0800)
-	if !cp.from.Addr().Is4() {
-		etype = 0x86dd
-	}
-	switch link {
-	case decode.LinkEthernet:
-		h := []byte{0, 0x11, 0x22, 0x33, 0x44, byte(1 + cp.seg.From), 0, 0x11, 0x22, 0x33, 0x44, byte(2 - cp.seg.From), 0, 0}
-		binary.BigEndian.PutUint16(h[12:], etype)
-		return h
-	case decode.LinkLinuxSLL2:
-		h := make([]byte, 20)
-		binary.BigEndian.PutUint16(h[0:], etype)
-		binary.BigEndian.PutUint32(h[4:], 2) // interface index
-		binary.BigEndian.PutUint16(h[8:], 1) // ARPHRD_ETHER
-		h[10] = byte(4 * cp.seg.From)        // outgoing or to us
-		h[11] = 6
-		copy(h[12:], []byte{0, 0x11, 0x22, 0x33, 0x44, byte(1 + cp.seg.From)})
-		return h
-	}
-	return nil
 }
 
 // WriteFile writes frames as a capture file of c's kind and link type.
