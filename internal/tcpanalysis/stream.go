@@ -62,9 +62,12 @@ const (
 	sideServer = 2
 )
 
-// initStream sets s to a new conversation's summary and returns it.
+// initStream sets s to a new conversation's summary and returns it,
+// keeping the span memory of the conversation s summarised before.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
+	c2s, s2c := s.covC2S.reuse(), s.covS2C.reuse()
 	*s = Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
+	s.covC2S.spans, s.covS2C.spans = c2s, s2c
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
 		s.clientBySYN = true
