@@ -339,6 +339,30 @@ func (a *seqAnalysis) acknowledge() {
 		return
 	}
 	segs := rev.unacked.segs()
+	rev.prunedAt, rev.prunedValid = ack, true
+	if !rev.unacked.gapped {
+		// A chain (see unackedList): with d and the segments' ends
+		// counted from its start, the segments ending at or before d
+		// go, the one ending at d is acknowledged exactly, and the one
+		// d falls within keeps its part from d; those after are
+		// untouched, as the loop below would leave them.
+		first := segs[0].seq
+		if d := uint32(ack - first); d <= uint32(segs[len(segs)-1].nextSeq-first) {
+			k := 0
+			for k < len(segs) && uint32(segs[k].nextSeq-first) <= d {
+				k++
+			}
+			if k > 0 && uint32(segs[k-1].nextSeq-first) == d {
+				u := &segs[k-1]
+				a.r.AckedFrame, a.r.AckRTT = u.frame, a.s.ts-u.ts
+			}
+			if k < len(segs) && uint32(segs[k].seq-first) < d {
+				segs[k].seq = ack
+			}
+			rev.unacked.removeFront(k)
+			return
+		}
+	}
 	kept := segs[:0]
 	for _, u := range segs {
 		switch {
@@ -356,8 +380,7 @@ func (a *seqAnalysis) acknowledge() {
 		}
 		kept = append(kept, u)
 	}
-	rev.unacked.n = len(kept)
-	rev.prunedAt, rev.prunedValid = ack, true
+	rev.unacked.setKept(len(kept))
 }
 
 // inFlight sets bytes in flight (the span of the flow's unacknowledged
@@ -371,10 +394,16 @@ func (a *seqAnalysis) inFlight() {
 	}
 	segs := fwd.unacked.segs()
 	last := segs[len(segs)-1] // Wireshark's list head: the newest
-	first, end := uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
-	for _, u := range segs {
-		end = max(end, uint32(u.nextSeq)-fwd.baseSeq)
-		first = min(first, uint32(u.seq)-fwd.baseSeq)
+	first, end := uint32(segs[0].seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
+	if fwd.unacked.gapped || end < first {
+		// Not a chain, or one that passes 2^32 counted from the base:
+		// the lowest start and the highest end, each counted from the
+		// base, over the whole list.
+		first, end = uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
+		for _, u := range segs {
+			end = max(end, uint32(u.nextSeq)-fwd.baseSeq)
+			first = min(first, uint32(u.seq)-fwd.baseSeq)
+		}
 	}
 	n := end - first
 	for _, d := range a.rev.sack[:a.rev.sackN] {
