@@ -17,9 +17,20 @@ import (
 // then holds about inFlight segments, and its cost per segment must not
 // grow with them. The frames are built in place (payload not captured:
 // the IP length gives it), so the benchmark measures Analyze alone.
+// With resend=N, every Nth segment is followed by a copy of one sent
+// earlier and not yet acknowledged: while such a copy is held, the list
+// is no chain, and acknowledge and inFlight walk it.
 func BenchmarkAnalyzeBulk(b *testing.B) {
-	for _, inFlight := range []int{8, 64, 512, 4096} {
-		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
+	for _, resend := range []int{0, 1000} {
+		for _, inFlight := range []int{8, 64, 512, 4096} {
+			b.Run(fmt.Sprintf("inflight=%d/resend=%d", inFlight, resend), func(b *testing.B) { benchBulk(b, inFlight, resend) })
+		}
+	}
+}
+
+func benchBulk(b *testing.B, inFlight, resend int) {
+	{
+		{
 			const mss = 1448
 			const A, B = 1000, 5000
 			a := New()
@@ -47,13 +58,17 @@ func BenchmarkAnalyzeBulk(b *testing.B) {
 				step(data)
 				next += mss
 				sent++
+				if resend > 0 && sent%resend == 0 && inFlight > 2 {
+					binary.BigEndian.PutUint32(data[24:], next-mss*uint32(inFlight/2))
+					step(data)
+				}
 				if sent >= inFlight && sent%2 == 0 {
 					acked += 2 * mss
 					binary.BigEndian.PutUint32(acks[28:], acked)
 					step(acks)
 				}
 			}
-		})
+		}
 	}
 }
 

@@ -79,10 +79,18 @@ func (a *seqAnalysis) run() {
 		a.endForward()
 	}
 	a.ackedUnseen()
-	a.retransmission()
+	if a.s.len != 0 || a.s.synOrFin() { // else retransmission has nothing to check
+		a.retransmission()
+	}
 	a.remember()
-	a.acknowledge()
-	a.inFlight()
+	// The conditions on which acknowledge and inFlight return at once,
+	// tested here to save the calls.
+	if rev := a.rev; rev.unacked.n != 0 && !(rev.prunedValid && rev.prunedAt == a.s.ack) {
+		a.acknowledge()
+	}
+	if a.s.len != 0 && a.fwd.unacked.n != 0 && a.fwd.validBIF {
+		a.inFlight()
+	}
 }
 
 // setBases fixes the flows' base sequence numbers from the first segment

@@ -107,7 +107,9 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	s.LastTime = ts
 	s.Packets++
 	s.IRTT = irtt
-	s.countPayload(r, fromServer)
+	if r.Len != 0 {
+		s.countPayload(r, fromServer)
+	}
 	if !r.Stopped() {
 		if s.Tap == 0 {
 			s.TapFirst, s.TapFirstTime = srcOf(p), ts
