@@ -72,7 +72,7 @@ func benchBulk(b *testing.B, inFlight, resend int) {
 	}
 }
 
-// TestUnackedChain checks the shortcuts for a chain of unacknowledged
+// TestUnackedChain checks the shortcuts for an ordered list of unacknowledged
 // segments (acknowledge's prefix removal, inFlight's ends) against the
 // full walks, which a copy of the flow is forced to take, over random
 // segments (in order, resent, after a gap, across 2^32) and ACKs.
@@ -145,6 +145,6 @@ func TestUnackedChain(t *testing.T) {
 		}
 	}
 	if chained < 10000 {
-		t.Errorf("a chain of more than one segment after %d steps of 400,000, want more", chained)
+		t.Errorf("an ordered list of more than one segment after %d steps of 400,000, want more", chained)
 	}
 }

@@ -349,13 +349,15 @@ func (a *seqAnalysis) acknowledge() {
 	segs := rev.unacked.segs()
 	rev.prunedAt, rev.prunedValid = ack, true
 	if !rev.unacked.gapped {
-		// A chain (see unackedList): with d and the segments' ends
-		// counted from its start, the segments ending at or before d
-		// go, the one ending at d is acknowledged exactly, and the one
-		// d falls within keeps its part from d; those after are
-		// untouched, as the loop below would leave them.
+		// In order (see unackedList), and the ACK less than 2^31
+		// after the first segment's start: with d and the segments'
+		// numbers counted from that start, the segments ending at or
+		// before d go, the one ending at d is acknowledged exactly,
+		// and the one d falls within keeps its part from d; those
+		// after start after d and are untouched, as the loop below
+		// would leave them.
 		first := segs[0].seq
-		if d := uint32(ack - first); d <= uint32(segs[len(segs)-1].nextSeq-first) {
+		if d := uint32(ack - first); d < 1<<31 {
 			k := 0
 			for k < len(segs) && uint32(segs[k].nextSeq-first) <= d {
 				k++
@@ -404,7 +406,7 @@ func (a *seqAnalysis) inFlight() {
 	last := segs[len(segs)-1] // Wireshark's list head: the newest
 	first, end := uint32(segs[0].seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
 	if fwd.unacked.gapped || end < first {
-		// Not a chain, or one that passes 2^32 counted from the base:
+		// Not in order, or passing 2^32 counted from the base:
 		// the lowest start and the highest end, each counted from the
 		// base, over the whole list.
 		first, end = uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq

@@ -110,12 +110,14 @@ const inlineUnacked = 4
 // from the front by moving head, so that pruning a bulk transfer's list
 // costs the segments removed, not the segments held.
 //
-// gapped is false while the list is a chain: each segment starts where
-// the one before it ends, and the whole spans fewer than 2^31 sequence
-// numbers, as a sender's in-order data does. Its sequence numbers then
-// compare as plain integers from the first segment's, so that an ACK
-// within the chain removes a prefix and bytes in flight are the chain's
-// ends (see seqAnalysis.acknowledge and inFlight).
+// gapped is false while the list is in order: each segment starts at or
+// after the end of the one before it, and the whole spans fewer than
+// 2^31 sequence numbers, as a sender's new data does, also across
+// segments the capture missed. Its sequence numbers then compare as
+// plain integers from the first segment's, so that an ACK removes a
+// prefix and bytes in flight are the list's ends (see
+// seqAnalysis.acknowledge and inFlight). A resent segment held in the
+// list makes it gapped until it leaves.
 type unackedList struct {
 	head, n int
 	small   [inlineUnacked]unackedSeg
@@ -139,11 +141,10 @@ func (l *unackedList) segs() []unackedSeg {
 // add appends s.
 func (l *unackedList) add(s unackedSeg) {
 	if l.n == 0 {
-		l.gapped = !chainable(s.seq, s.seq, s.nextSeq)
+		l.gapped = !follows(s.seq, s.seq, s)
 	} else if !l.gapped {
 		st := l.store()
-		first, last := st[l.head], st[l.head+l.n-1]
-		l.gapped = s.seq != last.nextSeq || !chainable(first.seq, last.nextSeq, s.nextSeq)
+		l.gapped = !follows(st[l.head].seq, st[l.head+l.n-1].nextSeq, s)
 	}
 	st := l.store()
 	if l.head+l.n == len(st) {
@@ -167,10 +168,12 @@ func (l *unackedList) add(s unackedSeg) {
 	l.n++
 }
 
-// chainable reports whether a chain from first to end, extended to
-// next, still spans fewer than 2^31 sequence numbers and grows.
-func chainable(first, end, next seqnum.Value) bool {
-	return uint32(next-first) > uint32(end-first) && uint32(next-first) < 1<<31
+// follows reports whether s, appended to an ordered list from first to
+// end, keeps it ordered: s starts at or after end and ends after its
+// start, fewer than 2^31 sequence numbers from first.
+func follows(first, end seqnum.Value, s unackedSeg) bool {
+	start, next := uint32(s.seq-first), uint32(s.nextSeq-first)
+	return start >= uint32(end-first) && next > start && next < 1<<31
 }
 
 // removeFront removes the first k segments.
@@ -183,7 +186,7 @@ func (l *unackedList) removeFront(k int) {
 }
 
 // setKept sets the list to its first n segments, which the caller has
-// rewritten, and works out whether they are a chain.
+// rewritten, and works out whether they are in order.
 func (l *unackedList) setKept(n int) {
 	l.n = n
 	l.gapped = false
@@ -195,7 +198,7 @@ func (l *unackedList) setKept(n int) {
 	first := segs[0].seq
 	end := first
 	for _, u := range segs {
-		if u.seq != end || !chainable(first, end, u.nextSeq) {
+		if !follows(first, end, u) {
 			l.gapped = true
 			return
 		}
