@@ -101,7 +101,7 @@ func (t *v4Table) clear() {
 // place before moving them to a slice: the lab's exchanges have one or
 // two in flight, and a flow's segments then cost no allocation and no
 // pointer write (the garbage collector's write barrier).
-const inlineUnacked = 4
+const inlineUnacked = 2
 
 // unackedList is a flow's list of segments not acknowledged yet, oldest
 // first: in small while they fit, in big once they have not (big then
@@ -119,7 +119,7 @@ const inlineUnacked = 4
 // seqAnalysis.acknowledge and inFlight). A resent segment held in the
 // list makes it gapped until it leaves.
 type unackedList struct {
-	head, n int
+	head, n int32
 	small   [inlineUnacked]unackedSeg
 	big     []unackedSeg
 	gapped  bool
@@ -147,9 +147,9 @@ func (l *unackedList) add(s unackedSeg) {
 		l.gapped = !follows(st[l.head].seq, st[l.head+l.n-1].nextSeq, s)
 	}
 	st := l.store()
-	if l.head+l.n == len(st) {
+	if int(l.head+l.n) == len(st) {
 		switch {
-		case l.head > 0 && l.head >= len(st)/2:
+		case l.head > 0 && int(l.head) >= len(st)/2:
 			// At least half is free: move the segments down.
 			copy(st, st[l.head:])
 			l.head = 0
@@ -178,8 +178,8 @@ func follows(first, end seqnum.Value, s unackedSeg) bool {
 
 // removeFront removes the first k segments.
 func (l *unackedList) removeFront(k int) {
-	l.head += k
-	l.n -= k
+	l.head += int32(k)
+	l.n -= int32(k)
 	if l.n == 0 {
 		l.head, l.gapped = 0, false
 	}
@@ -188,7 +188,7 @@ func (l *unackedList) removeFront(k int) {
 // setKept sets the list to its first n segments, which the caller has
 // rewritten, and works out whether they are in order.
 func (l *unackedList) setKept(n int) {
-	l.n = n
+	l.n = int32(n)
 	l.gapped = false
 	if n == 0 {
 		l.head = 0
