@@ -465,10 +465,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	fwd.sackN = 0 // a segment without SACK blocks leaves none for bytes in flight
 	r.SCPSCapable, r.OptionsMalformed, r.MalformedAt = fwd.scpsCapable, false, 0
 	end := optsOK
+	linux := false // the options are in one of Linux's layouts, which hold no AccECN option
 	switch opts := t.Options(); {
 	case len(t) >= hlen && TimestampOnly(opts):
+		linux = true
 	case len(t) >= hlen && LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
+		linux = true
 	case hlen < 20:
 		// Wireshark stops at the bogus header length.
 		end = optsBogus
@@ -491,12 +494,14 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	}
 
 	var dissected []byte
-	if end == optsOK && hlen > 20 && !TimestampOnly(t.Options()) {
+	if end == optsOK && hlen > 20 && !linux {
 		dissected = t.Options()
 	} else if end == optsMalformed {
 		dissected = t.Options()[:r.MalformedAt]
 	}
-	r.ACE = c.showACE(flags, dissected)
+	// Without SYN, AccECN state or dissected options, showACE would
+	// return false and change nothing.
+	r.ACE = (flags&decode.FlagSYN != 0 || c.accECN != 0 || len(dissected) != 0) && c.showACE(flags, dissected)
 	r.BogusHeaderLen = end == optsBogus
 	r.OptionsTruncated = end == optsCut
 	r.HeaderCut = len(t) < 20

@@ -43,6 +43,17 @@ func (c *coverage) add(rel, n uint32) {
 	}
 	lo0 := c.unwrap(rel)
 	hi0 := lo0 + uint64(n)
+	// The common case, in-order data or a retransmission of recent
+	// data: the segment starts within or right after the last span,
+	// which is then the only one it touches (the spans before it end
+	// below its start).
+	if k := len(c.spans) - 1; k >= 0 && lo0 >= c.spans[k].lo && lo0 <= c.spans[k].hi {
+		if last := &c.spans[k]; hi0 > last.hi {
+			c.total += hi0 - last.hi
+			last.hi = hi0
+		}
+		return
+	}
 	lo, hi := lo0, hi0
 	// The spans that touch [lo, hi) are spans[i:j].
 	i, _ := slices.BinarySearchFunc(c.spans, lo, func(s span, v uint64) int {
@@ -65,4 +76,18 @@ func (c *coverage) add(rel, n uint32) {
 		c.spans[1].lo = c.spans[0].lo
 		c.spans = slices.Delete(c.spans, 0, 1)
 	}
+}
+
+// maxKeptSpans is the most span capacity a coverage keeps for the next
+// conversation on the same ports (see reuse).
+const maxKeptSpans = 64
+
+// reuse returns the coverage's span memory, emptied, for a new coverage
+// of a conversation replacing this one: the common single span then
+// needs no allocation. A large list is dropped instead.
+func (c *coverage) reuse() []span {
+	if cap(c.spans) > maxKeptSpans {
+		return nil
+	}
+	return c.spans[:0]
 }

@@ -1,6 +1,9 @@
 package tcpanalysis
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestCoverage(t *testing.T) {
 	type r struct{ rel, n uint32 }
@@ -49,5 +52,43 @@ func TestCoverageBounded(t *testing.T) {
 	}
 	if c.total != 3*maxSpans*10 {
 		t.Errorf("total = %d, want %d", c.total, 3*maxSpans*10)
+	}
+}
+
+// TestCoverageRandom checks the distinct bytes counted against a set of
+// the bytes, over random segments near one another (in order, resent,
+// overlapping, with holes), also when a coverage's memory is reused.
+func TestCoverageRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var c coverage
+	for run := range 300 {
+		c = coverage{spans: c.reuse()}
+		seen := map[uint64]bool{}
+		next := uint32(1000 + rng.IntN(1000))
+		for range 1 + rng.IntN(60) {
+			rel := next
+			switch rng.IntN(4) {
+			case 0: // resent or overlapping
+				rel -= uint32(rng.IntN(200))
+			case 1: // a hole
+				rel += uint32(rng.IntN(200))
+			}
+			n := uint32(rng.IntN(100))
+			c.add(rel, n)
+			for b := range n {
+				seen[uint64(rel+b)] = true
+			}
+			if rel+n > next {
+				next = rel + n
+			}
+		}
+		if c.total != uint64(len(seen)) {
+			t.Fatalf("run %d: total = %d, want %d (spans %v)", run, c.total, len(seen), c.spans)
+		}
+		for i := 1; i < len(c.spans); i++ {
+			if c.spans[i-1].hi >= c.spans[i].lo {
+				t.Fatalf("run %d: spans %v not sorted, disjoint and apart", run, c.spans)
+			}
+		}
 	}
 }

@@ -82,10 +82,18 @@ func (a *seqAnalysis) run() {
 		a.endForward()
 	}
 	a.ackedUnseen()
-	a.retransmission()
+	if a.s.len != 0 || a.s.synOrFin() { // else retransmission has nothing to check
+		a.retransmission()
+	}
 	a.remember()
-	a.acknowledge()
-	a.inFlight()
+	// The conditions on which acknowledge and inFlight return at once,
+	// tested here to save the calls.
+	if rev := a.rev; rev.unacked.n != 0 && !(rev.prunedValid && rev.prunedAt == a.s.ack) {
+		a.acknowledge()
+	}
+	if a.s.len != 0 && a.fwd.unacked.n != 0 && a.fwd.validBIF {
+		a.inFlight()
+	}
 }
 
 // setBases fixes the flows' base sequence numbers from the first segment
@@ -343,6 +351,32 @@ func (a *seqAnalysis) acknowledge() {
 		return
 	}
 	segs := rev.unacked.segs()
+	rev.prunedAt, rev.prunedValid = ack, true
+	if !rev.unacked.gapped {
+		// In order (see unackedList), and the ACK less than 2^31
+		// after the first segment's start: with d and the segments'
+		// numbers counted from that start, the segments ending at or
+		// before d go, the one ending at d is acknowledged exactly,
+		// and the one d falls within keeps its part from d; those
+		// after start after d and are untouched, as the loop below
+		// would leave them.
+		first := segs[0].seq
+		if d := uint32(ack - first); d < 1<<31 {
+			k := 0
+			for k < len(segs) && uint32(segs[k].nextSeq-first) <= d {
+				k++
+			}
+			if k > 0 && uint32(segs[k-1].nextSeq-first) == d {
+				u := &segs[k-1]
+				a.r.AckedFrame, a.r.AckRTT = u.frame, a.s.ts-u.ts
+			}
+			if k < len(segs) && uint32(segs[k].seq-first) < d {
+				segs[k].seq = ack
+			}
+			rev.unacked.removeFront(k)
+			return
+		}
+	}
 	kept := segs[:0]
 	for _, u := range segs {
 		switch {
@@ -361,8 +395,7 @@ func (a *seqAnalysis) acknowledge() {
 		}
 		kept = append(kept, u)
 	}
-	rev.unacked.n = len(kept)
-	rev.prunedAt, rev.prunedValid = ack, true
+	rev.unacked.setKept(len(kept))
 }
 
 // inFlight sets bytes in flight (the span of the flow's unacknowledged
@@ -377,10 +410,16 @@ func (a *seqAnalysis) inFlight() {
 	a.ta = true
 	segs := fwd.unacked.segs()
 	last := segs[len(segs)-1] // Wireshark's list head: the newest
-	first, end := uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
-	for _, u := range segs {
-		end = max(end, uint32(u.nextSeq)-fwd.baseSeq)
-		first = min(first, uint32(u.seq)-fwd.baseSeq)
+	first, end := uint32(segs[0].seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
+	if fwd.unacked.gapped || end < first {
+		// Not in order, or passing 2^32 counted from the base:
+		// the lowest start and the highest end, each counted from the
+		// base, over the whole list.
+		first, end = uint32(last.seq)-fwd.baseSeq, uint32(last.nextSeq)-fwd.baseSeq
+		for _, u := range segs {
+			end = max(end, uint32(u.nextSeq)-fwd.baseSeq)
+			first = min(first, uint32(u.seq)-fwd.baseSeq)
+		}
 	}
 	n := end - first
 	for _, d := range a.rev.sack[:a.rev.sackN] {

@@ -64,9 +64,12 @@ const (
 	sideServer = 2
 )
 
-// initStream sets s to a new conversation's summary and returns it.
+// initStream sets s to a new conversation's summary and returns it,
+// keeping the span memory of the conversation s summarised before.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
+	c2s, s2c := s.covC2S.reuse(), s.covS2C.reuse()
 	*s = Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
+	s.covC2S.spans, s.covS2C.spans = c2s, s2c
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
 		s.clientBySYN = true
@@ -108,7 +111,9 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	if s.IRTT == 0 && r.SeqAnalysis && !r.Stopped() {
 		s.IRTT = irtt // tshark shows it in a segment's [SEQ/ACK analysis]
 	}
-	s.countPayload(r, fromServer)
+	if r.Len != 0 {
+		s.countPayload(r, fromServer)
+	}
 	if !r.Stopped() {
 		if s.Tap == 0 {
 			s.TapFirst, s.TapFirstTime, s.TapFirstFrame = srcOf(p), ts, r.Frame
