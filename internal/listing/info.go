@@ -183,7 +183,7 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		// tshark's dissection stopped where the capture cut the
 		// options, or where the IP payload ends before them.
 		if p.SegmentLen < t.HeaderLen() {
-			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20)...)
+			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20, t.HeaderLen()-20)...)
 		} else {
 			dst = append(dst, "[Packet size limited during capture]"...)
 		}
@@ -534,10 +534,13 @@ func headerNote(p *decode.Packet) string {
 
 // optionsNote is the note for options that run past the IP payload:
 // opts are the option bytes the frame holds, rest the IP payload's bytes
-// after the fixed header. tshark's walk throws reading the next kind
-// byte, an option's length byte, the rest of the header after an EOL,
-// or the body of an option longer than the bytes left.
-func optionsNote(opts []byte, rest int) string {
+// after the fixed header, n the options' length the header announces.
+// tshark's walk throws reading the next kind byte, an option's length
+// byte, the rest of the header after an EOL, or the body of an option
+// longer than the bytes left; an option running past the n bytes of
+// options ends the walk unread, and the options item itself (n bytes)
+// then throws.
+func optionsNote(opts []byte, rest, n int) string {
 	it := decode.OptionIter{Buf: opts}
 	eol := false
 	for it.Next() {
@@ -550,6 +553,8 @@ func optionsNote(opts []byte, rest int) string {
 	case it.Err == "":
 	case it.Off+1 >= len(opts):
 		end = it.Off + 2
+	case it.Off+int(opts[it.Off+1]) > n:
+		end = n
 	case opts[it.Off+1] >= 2:
 		end, note = it.Off+bodyReadEnd(opts[it.Off], int(opts[it.Off+1]), len(opts)-it.Off), contained
 	}

@@ -452,8 +452,9 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		// The initial RTT: from the last SYN to the first segment with
 		// ACK but not SYN (shown only in a [SEQ/ACK analysis] of a
 		// segment whose dissection does not stop before it: see
-		// Stream.IRTT).
-		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 {
+		// Stream.IRTT); not from a segment with a bogus header length,
+		// whose dissection stops before.
+		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 && hlen >= 20 {
 			c.tsFirstRTT = ts - c.tsMruSYN
 		}
 		fwd.isFirstAck = false
@@ -478,6 +479,11 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	case hlen > 20:
 		var at int
 		end, at = walkOptions(opts, hlen-20, fwd, r.Ack)
+		if end == optsOK && p.SegmentLen < hlen {
+			// The walk stopped at an option running past the header;
+			// the options item itself then runs past the IP payload.
+			end = optsCut
+		}
 		r.OptionsMalformed, r.MalformedAt = end == optsMalformed, uint16(at)
 	case len(t) < hlen:
 		end = optsCut
