@@ -369,6 +369,7 @@ func (a *seqAnalysis) acknowledge() {
 			if k > 0 && uint32(segs[k-1].nextSeq-first) == d {
 				u := &segs[k-1]
 				a.r.AckedFrame, a.r.AckRTT = u.frame, a.s.ts-u.ts
+				a.ta = true
 			}
 			if k < len(segs) && uint32(segs[k].seq-first) < d {
 				segs[k].seq = ack
