@@ -555,6 +555,8 @@ func optionsNote(opts []byte, rest, n int) string {
 		end = it.Off + 2
 	case it.Off+int(opts[it.Off+1]) > n:
 		end = n
+	case itemOnly(opts[it.Off], int(opts[it.Off+1])):
+		end = n
 	case opts[it.Off+1] >= 2:
 		end, note = it.Off+bodyReadEnd(opts[it.Off], int(opts[it.Off+1]), len(opts)-it.Off), contained
 	}
@@ -562,6 +564,30 @@ func optionsNote(opts []byte, rest, n int) string {
 		return limited
 	}
 	return note
+}
+
+// fixedOptionLen holds the lengths of the options tshark 4.0's table
+// gives a fixed length.
+var fixedOptionLen = map[byte]int{
+	decode.OptMSS: 4, decode.OptWS: 3, decode.OptSACKPerm: 2, 6: 6, 7: 6,
+	decode.OptTimestamp: 10, 11: 6, 12: 6, 13: 6, 19: 18, 20: 4, 21: 6, 27: 8, 28: 4,
+}
+
+// itemOnly reports whether tshark reads no part of an option of kind
+// and length l before adding the option's item, which spans the whole
+// option in the header: an option of a fixed length announcing another
+// length (dissected as bogus), an AccECN option of a length it does not
+// read, and the Riverbed options (76, 78). When
+// that item runs past the IP payload, the packet is plainly malformed.
+func itemOnly(kind byte, l int) bool {
+	if want, ok := fixedOptionLen[kind]; ok {
+		return l != want
+	}
+	switch kind {
+	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
+		return l != 2 && l != 5 && l != 8 && l != 11
+	}
+	return kind == 76 || kind == 78
 }
 
 // bodyReadEnd returns the end, from the option's start, of the read in

@@ -30,7 +30,8 @@ type Stream struct {
 	// segment but those whose options the snap length cut (tshark's
 	// dissection stops before its tap). Tap is the number of such
 	// segments, TapFirst the source of the first, TapFirstTime and
-	// TapLastTime their times; PacketsC2S and PacketsS2C count them each
+	// TapLastTime the earliest and the latest of their times (tshark's
+	// table spans those, whatever the frames' order); PacketsC2S and PacketsS2C count them each
 	// way, FrameBytesC2S and FrameBytesS2C sum their frames' lengths on
 	// the wire.
 	Tap                          uint64
@@ -116,10 +117,13 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	}
 	if !r.Stopped() {
 		if s.Tap == 0 {
-			s.TapFirst, s.TapFirstTime, s.TapFirstFrame = srcOf(p), ts, r.Frame
+			s.TapFirst, s.TapFirstTime, s.TapFirstFrame, s.TapLastTime = srcOf(p), ts, r.Frame, ts
 		}
 		s.Tap++
-		s.TapLastTime = ts
+		// tshark's table spans the earliest and the latest time seen,
+		// whatever the order of the frames.
+		s.TapFirstTime = min(s.TapFirstTime, ts)
+		s.TapLastTime = max(s.TapLastTime, ts)
 		if fromServer {
 			s.PacketsS2C++
 			s.FrameBytesS2C += uint64(frameLen)
