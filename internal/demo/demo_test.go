@@ -293,3 +293,40 @@ func TestWriteWithoutCapture(t *testing.T) {
 		t.Errorf("a timed-out out-of-range case is not flagged once (-want +got):\n%s", d)
 	}
 }
+
+// TestTrimKeepsTable checks that a trimmed walk-through still prints its RTT
+// table in the terminal: header, the kept rows, then the note saying where
+// the rest is (issue 12: the note used to push the table out).
+func TestTrimKeepsTable(t *testing.T) {
+	for _, lang := range []explain.Lang{explain.English, explain.TraditionalChinese} {
+		t.Run(string(lang), func(t *testing.T) {
+			c := &bulk(t).Convs[0]
+			wt := explain.Explain(c, explain.Options{Lang: lang, MaxRoutine: 6})
+			trim(wt, lang, 5, 3, "the report")
+			var b strings.Builder
+			if err := wt.WriteText(&b, 80); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			// The header line starts with the ACK column's name.
+			hdr := "\n    " + explain.Msg(lang, "rtt.col.ack") + " "
+			head := strings.Index(out, hdr)
+			if head < 0 {
+				t.Fatalf("no RTT table header (%q) in the trimmed walk-through:\n%s", hdr, out)
+			}
+			head++
+			rows := 0
+			for _, line := range strings.Split(out[head:], "\n")[1:] {
+				if strings.Contains(line, "client ") || strings.Contains(line, "server ") ||
+					strings.Contains(line, explain.Msg(lang, "short.client")) || strings.Contains(line, explain.Msg(lang, "short.server")) {
+					rows++
+					continue
+				}
+				break
+			}
+			if rows != 3 {
+				t.Errorf("RTT table has %d rows after trim(…, 3), want 3:\n%s", rows, out[head:])
+			}
+		})
+	}
+}

@@ -74,6 +74,10 @@ type Para struct {
 	Flags tcpanalysis.Flags
 	// Sub marks a detail of the paragraph before it (indented).
 	Sub bool
+	// TableBefore marks the paragraph the section's Table is shown just
+	// before (the table's caption), so that paragraphs added after it,
+	// such as a note that the table was cut, leave the table in place.
+	TableBefore bool
 }
 
 // Table is a small table of preformatted cells.
@@ -893,5 +897,5 @@ func (e *explainer) rttSection() {
 	}
 	sec := e.section("rtt")
 	sec.Table = t
-	e.add("rtt", Para{Sub: true, Text: e.msg("rtt.unit")})
+	e.add("rtt", Para{Sub: true, TableBefore: true, Text: e.msg("rtt.unit")})
 }
