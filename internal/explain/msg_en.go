@@ -27,7 +27,7 @@ var msgEN = map[string]string{
 	"step.frame":           "Frame {frame} ({time} s): ",
 	"overview.roles":       "The client is {client}: it sent the first SYN. The server is {server}.",
 	"overview.nosyn":       "No SYN was captured, so {client}, which sent the first packet, is called the client and {server} the server.",
-	"overview.counts":      "{packets} packets (frames {first} to {last}): {c2s} payload bytes from the client to the server and {s2c} back.",
+	"overview.counts":      "{packets} packets (frames {first} to {last}): {c2s} distinct payload bytes (each byte counted once) from the client to the server and {s2c} back.",
 	"overview.lanes":       "On the ladder each ip:port is its own lane, so a loopback conversation (both ends on {ip}) still reads left and right.",
 	"overview.single":      "The capture was taken at one point, so every packet has a single time: the ladder cannot show how long a packet travelled, and the RTTs below are measured at that point.",
 	"overview.state":       "Zeek's summary of the connection state: {state}.",

@@ -27,7 +27,7 @@ var msgZH = map[string]string{
 	"step.frame":           "第 {frame} 個封包（{time} 秒）：",
 	"overview.roles":       "用戶端是 {client}：它送出第一個 SYN。伺服器是 {server}。",
 	"overview.nosyn":       "擷取中沒有 SYN，所以送出第一個封包的 {client} 稱為用戶端，{server} 稱為伺服器。",
-	"overview.counts":      "共 {packets} 個封包（第 {first} 到第 {last} 個）：用戶端送給伺服器 {c2s} 位元組的資料，伺服器回傳 {s2c} 位元組。",
+	"overview.counts":      "共 {packets} 個封包（第 {first} 到第 {last} 個）：用戶端送給伺服器 {c2s} 位元組的不重複資料（每個位元組只算一次），伺服器回傳 {s2c} 位元組。",
 	"overview.lanes":       "時序圖中每個 ip:port 各占一條直線，所以即使是本機迴路（loopback）連線（兩端都在 {ip}），左右方向依然清楚。",
 	"overview.single":      "這份擷取只在一個位置錄製，每個封包只有一個時間：時序圖無法顯示封包在路上花了多久，下面的 RTT 也都是在這個擷取點量到的。",
 	"overview.state":       "Zeek 對連線狀態的摘要：{state}。",
