@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -328,5 +329,42 @@ func TestTrimKeepsTable(t *testing.T) {
 				t.Errorf("RTT table has %d rows after trim(…, 3), want 3:\n%s", rows, out[head:])
 			}
 		})
+	}
+}
+
+// TestExpertCountsFrames checks the expert-flag summary's arithmetic
+// (issue 12, contradiction 5): each flag counts the frames whose Info
+// column shows it, so a fast retransmission is not a retransmission too,
+// and the counts, less the frames that carry several flags, add up to the
+// flagged frames the packet list's header gives.
+func TestExpertCountsFrames(t *testing.T) {
+	a := bulk(t)
+	want := map[tcpanalysis.Flags]int{}
+	multi, flagged := 0, 0
+	for _, p := range a.Convs[0].Packets {
+		p.Analysis.Each(func(f tcpanalysis.Flags) { want[f]++ })
+		if n := bits.OnesCount64(uint64(p.Analysis &^ tcpanalysis.WindowUpdate)); n > 1 {
+			multi += n - 1
+		}
+	}
+	for _, f := range a.Flagged {
+		if f {
+			flagged++
+		}
+	}
+	if diff := cmp.Diff(want, a.Counts); diff != "" {
+		t.Errorf("Analyze(impaired_bulk.pcap).Counts mismatch (-want +got):\n%s", diff)
+	}
+	if a.Multi != multi {
+		t.Errorf("Analyze(impaired_bulk.pcap).Multi = %d, want %d", a.Multi, multi)
+	}
+	sum := 0
+	for f, n := range a.Counts {
+		if f != tcpanalysis.WindowUpdate {
+			sum += n
+		}
+	}
+	if sum-a.Multi != flagged {
+		t.Errorf("flag counts add to %d, less %d for frames with several flags = %d, want the %d flagged frames", sum, a.Multi, sum-a.Multi, flagged)
 	}
 }
