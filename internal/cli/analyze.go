@@ -53,7 +53,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
 	raw := fs.Bool("raw", false, "--ladder: raw sequence and acknowledgement numbers")
 	ascii := fs.Bool("ascii", false, "--ladder: ASCII characters instead of box drawing")
-	langF := fs.String("lang", "en", "language of the walk-through and the report: `en or zh-TW`")
+	langF := fs.String("lang", defaultLang(os.Getenv), "language of the walk-through and the report: `en or zh-TW` (default from LC_ALL, LC_MESSAGES or LANG)")
 	htmlOut := fs.String("html", "", "write a self-contained HTML report to `FILE`")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
