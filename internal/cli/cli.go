@@ -50,11 +50,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stdout)
 		return nil
 	case "-version", "--version":
-		return runVersion(ctx, env, args[1:])
+		return forUser(runVersion(ctx, env, args[1:]))
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(ctx, env, args[1:])
+			return forUser(c.run(ctx, env, args[1:]))
 		}
 	}
 	usage(stderr)

@@ -184,7 +184,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		errs = append(errs, err)
 	}
 	if o.CaptureErr != nil {
-		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %v\n", o.CaptureErr)
+		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %s\n", userMessage(o.CaptureErr))
 	}
 	if runErr != nil {
 		errs = append([]error{runErr}, errs...)
