@@ -241,6 +241,9 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary}); err != nil {
 			return fmt.Errorf("analyze: --html: %w", err)
 		}
+		if err := giveToInvoker(os.Getenv, po.html); err != nil {
+			return fmt.Errorf("analyze: --html: %w", err)
+		}
 		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	}
 	if readErr != nil {

@@ -186,6 +186,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if o.CaptureErr != nil {
 		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %s\n", userMessage(o.CaptureErr))
 	}
+	if err := giveToInvoker(os.Getenv, cfg.Capture, pr.Report); err != nil {
+		errs = append(errs, fmt.Errorf("demo: %w", err))
+	}
 	if runErr != nil {
 		errs = append([]error{runErr}, errs...)
 	}
