@@ -53,7 +53,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
 	raw := fs.Bool("raw", false, "--ladder: raw sequence and acknowledgement numbers")
 	ascii := fs.Bool("ascii", false, "--ladder: ASCII characters instead of box drawing")
-	langF := fs.String("lang", "en", "language of the walk-through and the report: `en or zh-TW`")
+	langF := fs.String("lang", defaultLang(os.Getenv), "language of the walk-through and the report: `en or zh-TW` (default from LC_ALL, LC_MESSAGES or LANG)")
 	htmlOut := fs.String("html", "", "write a self-contained HTML report to `FILE`")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -239,6 +239,9 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 	}
 	if po.html != "" {
 		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary}); err != nil {
+			return fmt.Errorf("analyze: --html: %w", err)
+		}
+		if err := giveToInvoker(os.Getenv, po.html); err != nil {
 			return fmt.Errorf("analyze: --html: %w", err)
 		}
 		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)

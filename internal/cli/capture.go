@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -125,6 +126,9 @@ func runCapture(ctx context.Context, env *Env, args []string) error {
 		err = errors.Join(err, ll.finish(!noConv))
 	}
 	fmt.Fprint(env.Stderr, summarizeCapture(st, s.Info().Interface, write, ll))
+	if oerr := giveToInvoker(os.Getenv, write); oerr != nil {
+		err = errors.Join(err, fmt.Errorf("capture: %w", oerr))
+	}
 	return withoutEPIPE(err)
 }
 

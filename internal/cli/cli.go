@@ -33,6 +33,7 @@ var commands = []command{
 	{"analyze", "analyse a capture like Wireshark: packet list, conversations, ndjson, follow", runAnalyze},
 	{"demo", "run the whole lab: server, client in and out of range, capture, ladder, walk-through", runDemo},
 	{"capture", "capture live (AF_PACKET, tcpdump filter syntax) to pcapng, listing packets as they arrive", runCapture},
+	{"version", "print tcplab's version and the commit it was built from (also --version)", runVersion},
 }
 
 // Run parses args (without the program name) and runs the subcommand they
@@ -48,10 +49,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return nil
+	case "-version", "--version":
+		return forUser(runVersion(ctx, env, args[1:]))
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(ctx, env, args[1:])
+			return forUser(c.run(ctx, env, args[1:]))
 		}
 	}
 	usage(stderr)

@@ -109,7 +109,7 @@ func TestClientFailures(t *testing.T) {
 		{"timeout", "", []string{"--addr", silent, "--timeout", "200ms", "42"}, 1,
 			"no answer from " + silent + " within 200ms (timed out waiting for the reply)"},
 		{"malformed reply", "", []string{"--addr", garbage, "42"}, 1,
-			"server " + garbage + " sent a malformed reply: labproto: reply at byte 7: no comma between name and number"},
+			"server " + garbage + " sent a malformed reply: reply at byte 7: no comma between name and number"},
 		{"two numbers", "", []string{"1", "2"}, 2, "at most one NUMBER"},
 		{"bad address", "", []string{"--addr", "nope", "42"}, 1, "cannot connect to nope"},
 		{"bad flag", "", []string{"--bogus"}, 2, "flag provided but not defined"},

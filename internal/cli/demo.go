@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&write, "write", demo.DefaultCapture, "same as -w")
 	fs.BoolVar(&noCapture, "no-capture", false, "do not capture (only the exchanges)")
 	fs.StringVar(&html, "html", demo.DefaultReport, "write the HTML report to `file` (\"\": none)")
-	fs.StringVar(&lang, "lang", "en", "`language` of the walk-through: en or zh-TW")
+	fs.StringVar(&lang, "lang", defaultLang(os.Getenv), "`language` of the walk-through: en or zh-TW (default from LC_ALL, LC_MESSAGES or LANG)")
 	fs.BoolVar(&noExplain, "no-explain", false, "leave out the walk-throughs (shorter output)")
 	fs.BoolVar(&noLadder, "no-ladder", false, "leave out the ladder diagrams")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladders with ASCII characters instead of box drawing")
@@ -184,7 +184,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		errs = append(errs, err)
 	}
 	if o.CaptureErr != nil {
-		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %v\n", o.CaptureErr)
+		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %s\n", userMessage(o.CaptureErr))
+	}
+	if err := giveToInvoker(os.Getenv, cfg.Capture, pr.Report); err != nil {
+		errs = append(errs, fmt.Errorf("demo: %w", err))
 	}
 	if runErr != nil {
 		errs = append([]error{runErr}, errs...)

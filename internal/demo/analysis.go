@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"math/bits"
 	"os"
 
 	"github.com/tcplab/tcplab/internal/explain"
@@ -22,8 +23,15 @@ type Analysis struct {
 	Conversations []byte
 	// Convs are the conversations for the ladder and the walk-through.
 	Convs []explain.Conversation
-	// Counts counts the expert flags over all segments, by flag.
+	// Counts counts, for each expert flag, the frames that carry it as
+	// Wireshark's Info column labels them: a fast or spurious
+	// retransmission counts under its own kind only, though tshark also
+	// gives it the field tcp.analysis.retransmission.
 	Counts map[tcpanalysis.Flags]int
+	// Multi is how many more flags than frames the flagged frames carry,
+	// window updates aside (a frame with three flags adds 2): the Counts
+	// other than window updates add up to the flagged frames plus Multi.
+	Multi int
 	// Summary counts the frames read and, by reason, those not
 	// analysed, as the listing counts them.
 	Summary listing.Summary
@@ -45,7 +53,14 @@ func Analyze(file string) (*Analysis, error) {
 		a.Lines = append(a.Lines, append([]byte(nil), buf...))
 		flags := listing.ExpertFields(p.Result)
 		a.Flagged = append(a.Flagged, flags&^tcpanalysis.WindowUpdate != 0)
-		flags.Each(func(f tcpanalysis.Flags) { a.Counts[f]++ })
+		if flags == 0 {
+			return
+		}
+		labels := p.Result.Analysis
+		labels.Each(func(f tcpanalysis.Flags) { a.Counts[f]++ })
+		if n := bits.OnesCount32(uint32(labels &^ tcpanalysis.WindowUpdate)); n > 1 {
+			a.Multi += n - 1
+		}
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", file, err)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -291,5 +292,79 @@ func TestWriteWithoutCapture(t *testing.T) {
 	Write(&b, o, nil, Presentation{})
 	if d := cmp.Diff(1, strings.Count(b.String(), "UNEXPECTED: ")); d != "" {
 		t.Errorf("a timed-out out-of-range case is not flagged once (-want +got):\n%s", d)
+	}
+}
+
+// TestTrimKeepsTable checks that a trimmed walk-through still prints its RTT
+// table in the terminal: header, the kept rows, then the note saying where
+// the rest is (issue 12: the note used to push the table out).
+func TestTrimKeepsTable(t *testing.T) {
+	for _, lang := range []explain.Lang{explain.English, explain.TraditionalChinese} {
+		t.Run(string(lang), func(t *testing.T) {
+			c := &bulk(t).Convs[0]
+			wt := explain.Explain(c, explain.Options{Lang: lang, MaxRoutine: 6})
+			trim(wt, lang, 5, 3, "the report")
+			var b strings.Builder
+			if err := wt.WriteText(&b, 80); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			// The header line starts with the ACK column's name.
+			hdr := "\n    " + explain.Msg(lang, "rtt.col.ack") + " "
+			head := strings.Index(out, hdr)
+			if head < 0 {
+				t.Fatalf("no RTT table header (%q) in the trimmed walk-through:\n%s", hdr, out)
+			}
+			head++
+			rows := 0
+			for _, line := range strings.Split(out[head:], "\n")[1:] {
+				if strings.Contains(line, "client ") || strings.Contains(line, "server ") ||
+					strings.Contains(line, explain.Msg(lang, "short.client")) || strings.Contains(line, explain.Msg(lang, "short.server")) {
+					rows++
+					continue
+				}
+				break
+			}
+			if rows != 3 {
+				t.Errorf("RTT table has %d rows after trim(…, 3), want 3:\n%s", rows, out[head:])
+			}
+		})
+	}
+}
+
+// TestExpertCountsFrames checks the expert-flag summary's arithmetic
+// (issue 12, contradiction 5): each flag counts the frames whose Info
+// column shows it, so a fast retransmission is not a retransmission too,
+// and the counts, less the frames that carry several flags, add up to the
+// flagged frames the packet list's header gives.
+func TestExpertCountsFrames(t *testing.T) {
+	a := bulk(t)
+	want := map[tcpanalysis.Flags]int{}
+	multi, flagged := 0, 0
+	for _, p := range a.Convs[0].Packets {
+		p.Analysis.Each(func(f tcpanalysis.Flags) { want[f]++ })
+		if n := bits.OnesCount64(uint64(p.Analysis &^ tcpanalysis.WindowUpdate)); n > 1 {
+			multi += n - 1
+		}
+	}
+	for _, f := range a.Flagged {
+		if f {
+			flagged++
+		}
+	}
+	if diff := cmp.Diff(want, a.Counts); diff != "" {
+		t.Errorf("Analyze(impaired_bulk.pcap).Counts mismatch (-want +got):\n%s", diff)
+	}
+	if a.Multi != multi {
+		t.Errorf("Analyze(impaired_bulk.pcap).Multi = %d, want %d", a.Multi, multi)
+	}
+	sum := 0
+	for f, n := range a.Counts {
+		if f != tcpanalysis.WindowUpdate {
+			sum += n
+		}
+	}
+	if sum-a.Multi != flagged {
+		t.Errorf("flag counts add to %d, less %d for frames with several flags = %d, want the %d flagged frames", sum, a.Multi, sum-a.Multi, flagged)
 	}
 }

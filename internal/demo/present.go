@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -267,13 +268,51 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 		}
 	}
 	if o.Network != nil || len(a.Counts) > 0 {
-		p.heading("demo.expert")
-		for _, f := range recoveryFlags {
-			if n := a.Counts[f]; n > 0 || isMain(f) {
-				label := p.msg("demo.count." + f.Name())
-				fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
-			}
+		writeExpert(p, o, a)
+	}
+}
+
+// writeExpert writes the expert-flag summary: how many frames carry a
+// flag, the frames carrying each flag (one frame may carry several), and
+// how the sender kernel's count of retransmitted segments relates to the
+// capture's.
+func writeExpert(p *printer, o *Outcome, a *Analysis) {
+	p.heading("demo.expert")
+	flagged := 0
+	for _, f := range a.Flagged {
+		if f {
+			flagged++
 		}
+	}
+	p.hang("demo.expert.frames", "flagged", flagged, "n", len(a.Lines))
+	row := func(label string, n int) {
+		fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
+	}
+	sum := 0
+	for _, f := range recoveryFlags {
+		if n := a.Counts[f]; n > 0 || isMain(f) {
+			row(p.msg("demo.count."+f.Name()), n)
+		}
+	}
+	// Flags the impaired network rarely causes (keep-alives, probes,
+	// reused ports), under Wireshark's labels, so that every flagged
+	// frame is counted somewhere.
+	for _, f := range tcpanalysis.InfoOrder {
+		if n := a.Counts[f]; n > 0 && !slices.Contains(recoveryFlags, f) {
+			row(f.Label(), n)
+		}
+	}
+	for f, n := range a.Counts {
+		if f != tcpanalysis.WindowUpdate {
+			sum += n
+		}
+	}
+	if a.Multi > 0 {
+		p.hang("demo.expert.multi", "sum", sum, "flagged", flagged, "extra", a.Multi)
+	}
+	if o.Bulk != nil {
+		retrans := a.Counts[tcpanalysis.Retransmission] + a.Counts[tcpanalysis.FastRetransmission] + a.Counts[tcpanalysis.SpuriousRetransmission]
+		p.hang("demo.expert.kernel", "kernel", o.Bulk.Retransmits, "retrans", retrans, "ooo", a.Counts[tcpanalysis.OutOfOrder])
 	}
 }
 

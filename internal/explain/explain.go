@@ -74,6 +74,10 @@ type Para struct {
 	Flags tcpanalysis.Flags
 	// Sub marks a detail of the paragraph before it (indented).
 	Sub bool
+	// TableBefore marks the paragraph the section's Table is shown just
+	// before (the table's caption), so that paragraphs added after it,
+	// such as a note that the table was cut, leave the table in place.
+	TableBefore bool
 }
 
 // Table is a small table of preformatted cells.
@@ -228,12 +232,11 @@ func (e *explainer) overview(skipped *listing.Summary) {
 		e.add("overview", Para{Text: e.msg("overview.nosyn", "client", c.Client, "server", c.Server)})
 	}
 	if len(c.Packets) > 0 {
-		var bytes [2]int
-		for i := range c.Packets {
-			s := &c.Packets[i]
-			if !s.Analysis.Retransmitted() && (s.From == Client || s.From == Server) {
-				bytes[s.From] += s.Len
-			}
+		// The analysis' distinct bytes when its summary covers exactly
+		// these packets; the same count over the packets kept otherwise.
+		bytes := [2]int64{c.Summary.BytesC2S, c.Summary.BytesS2C}
+		if c.Summary.Packets != len(c.Packets) {
+			bytes = distinctBytes(c.Packets)
 		}
 		e.add("overview", Para{Text: e.msg("overview.counts", "packets", len(c.Packets),
 			"first", c.Packets[0].Frame, "last", c.Packets[len(c.Packets)-1].Frame,
@@ -893,5 +896,5 @@ func (e *explainer) rttSection() {
 	}
 	sec := e.section("rtt")
 	sec.Table = t
-	e.add("rtt", Para{Sub: true, Text: e.msg("rtt.unit")})
+	e.add("rtt", Para{Sub: true, TableBefore: true, Text: e.msg("rtt.unit")})
 }

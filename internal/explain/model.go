@@ -1,8 +1,10 @@
 package explain
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
@@ -67,8 +69,11 @@ type Conversation struct {
 
 // Summary is a conversation's line in the conversation table.
 type Summary struct {
-	Packets            int   // packets in the conversation
-	BytesC2S, BytesS2C int64 // payload bytes each way, retransmissions excluded
+	Packets int // packets in the conversation
+	// BytesC2S and BytesS2C are the distinct payload bytes each way: each
+	// byte of sequence space once, however often it was sent (the
+	// analysis' tcpanalysis.Stream.BytesC2S and BytesS2C).
+	BytesC2S, BytesS2C int64
 	Start, End         time.Duration
 	// Handshake is "complete", "partial" or "none"; Close is "fin",
 	// "half", "rst" or "open" (the analysis contract's values).
@@ -84,6 +89,8 @@ func (c *Conversation) Summarize() {
 		return
 	}
 	s := Summary{Packets: len(c.Packets), Start: c.Packets[0].Time, End: c.Packets[len(c.Packets)-1].Time}
+	b := distinctBytes(c.Packets)
+	s.BytesC2S, s.BytesS2C = b[Client], b[Server]
 	var syn, synack, ack bool
 	var fin [2]bool
 	rst := false
@@ -91,13 +98,6 @@ func (c *Conversation) Summarize() {
 		p := &c.Packets[i]
 		if p.Analysis != 0 {
 			s.Flagged++
-		}
-		if !p.Analysis.Retransmitted() {
-			if p.From == Client {
-				s.BytesC2S += int64(p.Len)
-			} else {
-				s.BytesS2C += int64(p.Len)
-			}
 		}
 		switch {
 		case p.Has(FlagSYN | FlagACK):
@@ -131,6 +131,47 @@ func (c *Conversation) Summarize() {
 		s.Close = "open"
 	}
 	c.Summary = s
+}
+
+// distinctBytes counts the distinct payload bytes each side sent in
+// packets, as the analysis does (tcpanalysis.Stream.BytesC2S): the union
+// of the sequence ranges [Seq, Seq+Len), each byte once however often it
+// was sent, so a retransmission whose first copy is missing counts.
+func distinctBytes(packets []Segment) [2]int64 {
+	type span struct{ lo, hi int64 }
+	var spans [2][]span
+	var pos [2]int64 // each side's last segment start, unwrapped
+	var moved [2]bool
+	for i := range packets {
+		p := &packets[i]
+		if p.Len <= 0 || (p.From != Client && p.From != Server) {
+			continue
+		}
+		f := p.From
+		lo := int64(p.Seq)
+		if moved[f] {
+			// The 64-bit number nearest the last one: relative numbers
+			// wrap after 4 GiB.
+			lo = max(pos[f]+int64(int32(p.Seq-uint32(pos[f]))), 0)
+		}
+		pos[f], moved[f] = lo, true
+		spans[f] = append(spans[f], span{lo, lo + int64(p.Len)})
+	}
+	var n [2]int64
+	for f := range spans {
+		s := spans[f]
+		slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+		end := int64(-1)
+		for _, sp := range s {
+			if sp.lo > end {
+				n[f] += sp.hi - sp.lo
+			} else if sp.hi > end {
+				n[f] += sp.hi - end
+			}
+			end = max(end, sp.hi)
+		}
+	}
+	return n
 }
 
 // Segment is one TCP segment with the values Wireshark computes for it.

@@ -21,7 +21,7 @@ func (w *Walkthrough) WriteText(out io.Writer, width int) error {
 		bw.WriteString("\n" + sec.Heading + "\n")
 		bw.WriteString(strings.Repeat("-", min(Width(sec.Heading), width)) + "\n")
 		for i, p := range sec.Paras {
-			if sec.Table != nil && i == len(sec.Paras)-1 && p.Sub {
+			if sec.Table != nil && p.TableBefore {
 				writeTable(bw, sec.Table, width)
 			}
 			indent := "  "
