@@ -36,17 +36,20 @@ func RunBatch(dir string, seed uint64, packets int, skip map[string]bool) (*Batc
 	return b, nil
 }
 
-// checkSkipped compares the frames tcplab counted as not analysed with
-// those the generator made so (malformed TCP headers, protected 802.11
-// frames, NULL family 23, fragments of datagrams never completed): tshark
-// names no reasons, so the generator's count is the reference.
+// checkSkipped checks that tcplab counted as not analysed at least the
+// frames the generator made so (protected 802.11 frames, NULL family 23,
+// fragments of datagrams never completed): tshark names no reasons, so
+// the generator's count is the reference. tcplab may count more: a frame
+// the snap length cut inside its link header (an NFLOG TLV, say) carries
+// no TCP that either tool can read, and a frame tshark shows as TCP
+// without a tcplab record is a difference of its own.
 func checkSkipped(c *Capture, ours *Result) []Diff {
-	got := "0"
+	got := 0
 	if ours != nil && ours.Summary["skipped"] != "" {
-		got = ours.Summary["skipped"]
+		got, _ = strconv.Atoi(ours.Summary["skipped"])
 	}
-	if want := strconv.Itoa(c.Skipped); got != want {
-		return []Diff{{Stream: -1, Field: "skipped", Tshark: want + " (generated)", Tcplab: got}}
+	if got < c.Skipped {
+		return []Diff{{Stream: -1, Field: "skipped", Tshark: strconv.Itoa(c.Skipped) + " (generated)", Tcplab: strconv.Itoa(got)}}
 	}
 	return nil
 }
