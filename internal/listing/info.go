@@ -577,7 +577,7 @@ var fixedOptionLen = map[byte]int{
 // and length l before adding the option's item, which spans the whole
 // option in the header: an option of a fixed length announcing another
 // length (dissected as bogus), an AccECN option of a length it does not
-// read, and the Riverbed options (76, 78). When
+// read, MPTCP options, and the Riverbed options (76, 78). When
 // that item runs past the IP payload, the packet is plainly malformed.
 func itemOnly(kind byte, l int) bool {
 	if want, ok := fixedOptionLen[kind]; ok {
@@ -587,7 +587,9 @@ func itemOnly(kind byte, l int) bool {
 	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
 		return l != 2 && l != 5 && l != 8 && l != 11
 	}
-	return kind == 76 || kind == 78
+	// MPTCP's options are dissected by the MPTCP protocol, which the
+	// comparison with tshark turns off with every protocol above TCP.
+	return kind == 30 || kind == 76 || kind == 78
 }
 
 // bodyReadEnd returns the end, from the option's start, of the read in
