@@ -410,10 +410,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Stream = c.stream
 
 	if haveLen {
-		sa := seqAnalysis{c: c, fwd: fwd, rev: rev, fl: fl, r: r, s: segment{
-			frame: frame, ts: ts, seq: seqnum.Value(seq), ack: seqnum.Value(ack),
-			len: seglen, flags: flags, window: uint32(rawWin),
-		}}
+		// Field by field: a composite literal is built aside and copied
+		// with 16-byte loads, which wait for the narrower stores that
+		// built it (no store-to-load forwarding).
+		var sa seqAnalysis
+		sa.c, sa.fwd, sa.rev, sa.fl, sa.r = c, fwd, rev, fl, r
+		sa.s.frame, sa.s.ts, sa.s.seq, sa.s.ack = frame, ts, seqnum.Value(seq), seqnum.Value(ack)
+		sa.s.len, sa.s.flags, sa.s.window = seglen, flags, uint32(rawWin)
 		sa.run()
 		fl = sa.fl
 		r.SeqAnalysis = sa.ta || fl != 0
