@@ -11,10 +11,16 @@ import (
 )
 
 // spillMemory is how many bytes of finished records a spill holds in
-// memory before moving them to a temporary file.
-const spillMemory = 8 << 20
+// memory before moving them to a temporary file. Small: each page of it
+// costs a page fault when first written (8 MiB was about 2,000 of the
+// 7,900 a run over 1.5 M packets took), and a run sorted and written
+// sooner is no dearer per record.
+const spillMemory = 1 << 20
 
 // mergeMemory bounds the read buffers of all the runs merged at the end.
+// Larger than a chunk: the runs' reads are mergeMemory / (runs + 1)
+// bytes each, and a 1 MiB bound made the ndjson records of 3 M packets
+// (about 200 runs) take 5,334 reads, against 1,374 with 4 MiB.
 const mergeMemory = 4 << 20
 
 // spillHeader is the size of a record's header: its stream index, its

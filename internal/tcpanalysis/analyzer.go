@@ -122,52 +122,54 @@ type Result struct {
 // zero sequence number means "not seen yet", as in Wireshark (which
 // therefore also forgets a real value of 0).
 type flow struct {
-	baseSeq    uint32
-	baseSet    bool
-	sawSYN     bool
-	sawSYNACK  bool
-	winScale   int16 // ScaleUnknown, ScaleNone or the shift 0..14
-	window     uint32
-	isFirstAck bool
-
+	// The fields are ordered by size, so that the flow packs into 168
+	// bytes (a conversation into 376, allocated as 384): 4-byte fields,
+	// the times, the flags, then the rare SACK sizes and the list.
+	baseSeq         uint32
+	window          uint32
 	nextSeq         seqnum.Value
-	nextSeqTime     int64
 	maxSeqToBeAcked seqnum.Value
 	lastAck         seqnum.Value
-	lastAckTime     int64
 	lastSegFlags    Flags
+	nextSeqTime     int64
+	lastAckTime     int64
 	// dupAckNum counts the duplicate ACKs in a row. heldBack (see
 	// seqAnalysis.ackedUnseen) is a value of its own: Wireshark keeps
 	// its -1 in an unsigned counter, so it also counts as "at least
 	// two duplicate ACKs" for a fast retransmission.
 	dupAckNum     uint32
 	lastNonDupAck uint32
+	// pushBytes counts the payload sent since the last segment with
+	// PSH (tcp.analysis.push_bytes_sent); pushSetLast says whether the
+	// flow's last segment with data had PSH.
+	pushBytes uint32
+	// prunedAt is the ack the unacked list was last pruned with; the
+	// list needs no new scan until the ack moves or a segment is added.
+	prunedAt seqnum.Value
 
+	winScale    int16 // ScaleUnknown, ScaleNone or the shift 0..14
+	baseSet     bool
+	sawSYN      bool
+	sawSYNACK   bool
+	isFirstAck  bool
+	pushSetLast bool
+	prunedValid bool
 	// validBIF is Wireshark's valid_bif: bytes in flight are known
 	// (cleared when a segment was not captured, set again by the
 	// peer's next ACK).
 	validBIF bool
-	// pushBytes counts the payload sent since the last segment with
-	// PSH (tcp.analysis.push_bytes_sent); pushSetLast says whether the
-	// flow's last segment with data had PSH.
-	pushBytes   uint32
-	pushSetLast bool
-	// sack holds the sizes of the SACK blocks of the flow's last SACK
-	// option, as Wireshark keeps them for bytes in flight: the first
-	// three blocks; sackN is how many the last option had (at most 3).
-	// A shorter option leaves the sizes after its own in place.
-	sack  [3]uint32
-	sackN int
-
 	// scpsCapable is Wireshark's scps_capable: the flow sent an SCPS
 	// capabilities option (and, after the SYN/ACK, so did its peer).
 	scpsCapable bool
 
+	// sack holds the sizes of the SACK blocks of the flow's last SACK
+	// option, as Wireshark keeps them for bytes in flight: the first
+	// three blocks; sackN is how many the last option had (at most 3).
+	// A shorter option leaves the sizes after its own in place.
+	sackN uint8
+	sack  [3]uint32
+
 	unacked unackedList
-	// prunedAt is the ack the unacked list was last pruned with; the
-	// list needs no new scan until the ack moves or a segment is added.
-	prunedAt    seqnum.Value
-	prunedValid bool
 }
 
 // unackedSeg is a segment sent and not yet acknowledged (in part: seq
@@ -180,13 +182,13 @@ type unackedSeg struct {
 
 // conn is one TCP conversation (Wireshark's tcp_analysis).
 type conn struct {
-	stream uint32
 	// flows[0] carries segments from the address that compares higher
 	// (Wireshark's direction >= 0), flows[1] the others.
 	flows      [2]flow
 	tsFirstRTT int64 // 0 while unknown, as in Wireshark
 	tsMruSYN   int64
 	sum        *Stream
+	stream     uint32
 	accECN     uint8 // accECNSYN, accECNSYNACK, accECNOption
 }
 
@@ -408,10 +410,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Stream = c.stream
 
 	if haveLen {
-		sa := seqAnalysis{c: c, fwd: fwd, rev: rev, fl: fl, r: r, s: segment{
-			frame: frame, ts: ts, seq: seqnum.Value(seq), ack: seqnum.Value(ack),
-			len: seglen, flags: flags, window: uint32(rawWin),
-		}}
+		// Field by field: a composite literal is built aside and copied
+		// with 16-byte loads, which wait for the narrower stores that
+		// built it (no store-to-load forwarding).
+		var sa seqAnalysis
+		sa.c, sa.fwd, sa.rev, sa.fl, sa.r = c, fwd, rev, fl, r
+		sa.s.frame, sa.s.ts, sa.s.seq, sa.s.ack = frame, ts, seqnum.Value(seq), seqnum.Value(ack)
+		sa.s.len, sa.s.flags, sa.s.window = seglen, flags, uint32(rawWin)
 		sa.run()
 		fl = sa.fl
 		r.SeqAnalysis = sa.ta || fl != 0

@@ -242,6 +242,6 @@ func (f *flow) storeSACK(data []byte, n int) {
 	for k := 0; 8*(k+1) <= n && 8*(k+1) <= len(data) && k < len(f.sack); k++ {
 		b := data[8*k:]
 		f.sack[k] = binary.BigEndian.Uint32(b[4:]) - binary.BigEndian.Uint32(b)
-		f.sackN = k + 1
+		f.sackN = uint8(k + 1)
 	}
 }

@@ -69,7 +69,11 @@ const (
 // keeping the span memory of the conversation s summarised before.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
 	c2s, s2c := s.covC2S.reuse(), s.covS2C.reuse()
-	*s = Stream{Index: index, Client: src, Server: dst, First: src, FirstFrame: frame, FirstTime: ts}
+	// Cleared, then set field by field: a composite literal is built
+	// aside and copied with 16-byte loads of its narrower stores.
+	*s = Stream{}
+	s.Index, s.FirstFrame, s.FirstTime = index, frame, ts
+	s.Client, s.Server, s.First = src, dst, src
 	s.covC2S.spans, s.covS2C.spans = c2s, s2c
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
