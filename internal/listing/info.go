@@ -182,6 +182,7 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 	if r.OptionsTruncated {
 		// tshark's dissection stopped where the capture cut the
 		// options, or where the IP payload ends before them.
+		dst = appendCutSCPS(dst, t.Options())
 		if p.SegmentLen < t.HeaderLen() {
 			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20, t.HeaderLen()-20)...)
 		} else {
@@ -189,6 +190,19 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	return dst
+}
+
+// appendCutSCPS appends what tshark shows of an SCPS capabilities option
+// that the capture (or the IP payload) cuts after its capabilities byte:
+// it names the capabilities, then throws reading the connection ID.
+func appendCutSCPS(dst, opts []byte) []byte {
+	it := decode.OptionIter{Buf: opts}
+	for it.Next() {
+	}
+	if it.Err == "" || it.Off+2 >= len(opts) || opts[it.Off] != tcpanalysis.OptSCPS || opts[it.Off+1] != 4 {
+		return dst
+	}
+	return appendSCPS(dst, opts[it.Off+2], 0)
 }
 
 // putTimestamp writes the timestamp option's values, whose 8 bytes
