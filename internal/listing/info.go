@@ -101,6 +101,9 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
+	if len(t) > 20 && t.HeaderLen() > 20 && hasTRPY(t.Options(), t.HeaderLen()-20, r) {
+		dst = append(dst, "TRPY, "...)
+	}
 	tb := decimals()
 	b := reserve(dst, lineRoom)
 	i := len(dst)
@@ -190,6 +193,45 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	return dst
+}
+
+// optRiverbedTRPY is the Riverbed transparency option, whose dissection
+// makes tshark put "TRPY, " before the ports in Info.
+const optRiverbedTRPY = 78
+
+// hasTRPY reports whether tshark's walk of the options (opts as
+// captured, n bytes announced) reaches a Riverbed transparency option: a
+// kind and length read, the length at least 2 and within the options,
+// before an EOL, an option running past the options or the capture, or
+// the option its dissection throws on.
+func hasTRPY(opts []byte, n int, r *tcpanalysis.Result) bool {
+	if tcpanalysis.TimestampOnly(opts) || tcpanalysis.LinuxSYNOptions(opts) {
+		return false // the common layouts hold none
+	}
+	for off := 0; off < n && off < len(opts); {
+		if r.OptionsMalformed && off >= int(r.MalformedAt) {
+			return false
+		}
+		switch opts[off] {
+		case decode.OptEOL:
+			return false
+		case decode.OptNOP:
+			off++
+			continue
+		}
+		if off+1 >= len(opts) {
+			return false
+		}
+		l := int(opts[off+1])
+		if l < 2 || off+l > n {
+			return false
+		}
+		if opts[off] == optRiverbedTRPY {
+			return true
+		}
+		off += l
+	}
+	return false
 }
 
 // appendCutSCPS appends what tshark shows of an SCPS capabilities option
