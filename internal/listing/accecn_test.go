@@ -480,7 +480,7 @@ func FuzzHeaderLen(f *testing.F) {
 				if !strings.HasSuffix(info, ", must be at least 20)") {
 					t.Errorf("bogus header length, Info %q", info)
 				}
-			case r.HeaderCut || r.OptionsTruncated:
+			case r.HeaderCut || r.Stopped():
 				if !strings.HasSuffix(info, limited) && !strings.HasSuffix(info, malformed) && !strings.HasSuffix(info, contained) {
 					t.Errorf("cut header, Info %q", info)
 				}

@@ -101,8 +101,8 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		dst = appendLabels(dst, r)
 	}
 	t := p.TCP
-	if len(t) > 20 && t.HeaderLen() > 20 && hasTRPY(t.Options(), t.HeaderLen()-20, r) {
-		dst = append(dst, "TRPY, "...)
+	if len(t) > 20 && t.HeaderLen() > 20 {
+		dst = appendRiverbed(dst, t.Options(), t.HeaderLen()-20, r)
 	}
 	tb := decimals()
 	b := reserve(dst, lineRoom)
@@ -176,75 +176,81 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		i = put32(b, i, tb, 1<<min(opts[19], 14))
 		dst = b[:i]
 	default:
-		malformedAt := -1
-		if r.OptionsMalformed {
-			malformedAt = int(r.MalformedAt)
+		stop := -1
+		if r.Stopped() {
+			stop = int(r.OptionsStop)
 		}
-		dst = appendOptionsSCPS(b[:i], opts, t.HeaderLen()-20, r.SACKBase, r.SCPSCapable, malformedAt)
+		dst = appendOptionsSCPS(b[:i], opts, t.HeaderLen()-20, r.SACKBase, r.SCPSCapable, stop, r.OptionsOverrun)
 	}
-	if r.OptionsTruncated {
-		// tshark's dissection stopped where the capture cut the
-		// options, or where the IP payload ends before them.
-		dst = appendCutSCPS(dst, t.Options())
-		if p.SegmentLen < t.HeaderLen() {
-			dst = append(dst, optionsNote(t.Options(), p.SegmentLen-20, t.HeaderLen()-20)...)
-		} else {
-			dst = append(dst, "[Packet size limited during capture]"...)
-		}
-	}
-	return dst
+	return append(dst, optionsNote[r.OptionsEnd]...)
 }
 
-// optRiverbedTRPY is the Riverbed transparency option, whose dissection
-// makes tshark put "TRPY, " before the ports in Info.
-const optRiverbedTRPY = 78
+// optionsNote is what tshark appends to Info for each way its
+// dissection of the options can end.
+var optionsNote = [...]string{
+	tcpanalysis.OptionsCut:       limited,
+	tcpanalysis.OptionsContained: contained,
+	tcpanalysis.OptionsMalformed: malformed,
+	tcpanalysis.OptionsBogus:     "",
+}
 
-// hasTRPY reports whether tshark's walk of the options (opts as
-// captured, n bytes announced) reaches a Riverbed transparency option: a
-// kind and length read, the length at least 2 and within the options,
-// before an EOL, an option running past the options or the capture, or
-// the option its dissection throws on.
-func hasTRPY(opts []byte, n int, r *tcpanalysis.Result) bool {
+// appendRiverbed appends what the dissectors of Riverbed's options put
+// before the ports in Info ("TRPY, " for each transparency option, a
+// probe's "S+, " and the like), in the order tshark's prepending leaves
+// them: the last option's first. The options are opts as captured, n
+// bytes announced; the walk is tshark's, up to an EOL, an option
+// running past the options or the capture, or the option the
+// dissection throws on (a transparency option prepends before it reads,
+// a probe after; a probe query's prefix comes after all the options,
+// when their dissection does not throw).
+func appendRiverbed(dst, opts []byte, n int, r *tcpanalysis.Result) []byte {
 	if tcpanalysis.TimestampOnly(opts) || tcpanalysis.LinuxSYNOptions(opts) {
-		return false // the common layouts hold none
+		return dst // the common layouts hold none
 	}
-	for off := 0; off < n && off < len(opts); {
-		if r.OptionsMalformed && off >= int(r.MalformedAt) {
-			return false
+	var prefixes [8]string
+	k, deferred := 0, ""
+	for off := 0; off < n && off+1 < len(opts) && k < len(prefixes); {
+		at := r.Stopped() && off == int(r.OptionsStop)
+		if r.Stopped() && off > int(r.OptionsStop) || opts[off] == decode.OptEOL {
+			break
 		}
-		switch opts[off] {
-		case decode.OptEOL:
-			return false
-		case decode.OptNOP:
+		if opts[off] == decode.OptNOP {
 			off++
 			continue
 		}
-		if off+1 >= len(opts) {
-			return false
-		}
 		l := int(opts[off+1])
 		if l < 2 || off+l > n {
-			return false
+			break
 		}
-		if opts[off] == optRiverbedTRPY {
-			return true
+		switch opts[off] {
+		case tcpanalysis.OptRiverbedTRPY:
+			prefixes[k] = "TRPY, "
+			k++
+		case tcpanalysis.OptMPTCP:
+			// Its dissector being off, Wireshark hands the option to
+			// the data dissector, a new layer, where the query's
+			// data is no longer found.
+			deferred = ""
+		case tcpanalysis.OptRiverbedProbe:
+			if !at {
+				p, later := tcpanalysis.RiverbedProbePrefix(opts[off+2:min(off+l, len(opts))], r.TCPFlags)
+				if later {
+					deferred = p
+				} else {
+					prefixes[k] = p
+					k++
+				}
+			}
 		}
 		off += l
 	}
-	return false
-}
-
-// appendCutSCPS appends what tshark shows of an SCPS capabilities option
-// that the capture (or the IP payload) cuts after its capabilities byte:
-// it names the capabilities, then throws reading the connection ID.
-func appendCutSCPS(dst, opts []byte) []byte {
-	it := decode.OptionIter{Buf: opts}
-	for it.Next() {
+	if !r.Stopped() {
+		dst = append(dst, deferred...)
 	}
-	if it.Err == "" || it.Off+2 >= len(opts) || opts[it.Off] != tcpanalysis.OptSCPS || opts[it.Off+1] != 4 {
-		return dst
+	for k--; k >= 0; k-- {
+		dst = append(dst, prefixes[k]...)
 	}
-	return appendSCPS(dst, opts[it.Off+2], 0)
+	return dst
 }
 
 // putTimestamp writes the timestamp option's values, whose 8 bytes
@@ -279,20 +285,25 @@ func appendLabels(dst []byte, r *tcpanalysis.Result) []byte {
 // in header order, for whole options of a flow that has sent no SCPS
 // capabilities.
 func appendOptions(dst, opts []byte, sackBase uint32) []byte {
-	return appendOptionsSCPS(dst, opts, len(opts), sackBase, false, -1)
+	return appendOptionsSCPS(dst, opts, len(opts), sackBase, false, -1, false)
 }
 
 // appendOptionsSCPS appends the options tshark summarises in the Info
 // column, in header order: opts are the options captured of the n bytes
 // the header announces. Options with a length tshark rejects, and kinds
 // it does not summarise, add nothing; the walk stops at an option that
-// runs past the header, as tshark's does, and at malformedAt (-1: none),
-// the offset of the option where tshark's dissection throws, with
-// "[Malformed Packet]" (tcpanalysis.OptionReads). scpsCapable is true
-// when the flow has sent SCPS capabilities before the segment.
-func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable bool, malformedAt int) []byte {
+// runs past the header, as tshark's does, and at stop (-1: none), the
+// offset of the option where tshark's dissection throws: of that option
+// it shows what its dissector appends before the read that throws, all
+// of it when overrun (the read is past the option's own length).
+// scpsCapable is true when the flow has sent SCPS capabilities before
+// the segment.
+func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable bool, stop int, overrun bool) []byte {
 	it := decode.OptionIter{Buf: opts}
 	for it.Next() {
+		if it.Off == stop && !overrun {
+			break
+		}
 		o := it.Opt
 		d := o.Data
 		switch o.Kind {
@@ -364,16 +375,14 @@ func appendOptionsSCPS(dst, opts []byte, n int, sackBase uint32, scpsCapable boo
 				}
 			}
 		}
-		if it.Off == malformedAt {
-			return append(dst, malformed...)
+		if it.Off == stop {
+			return dst
 		}
 	}
 	if it.Err != "" && it.Off+1 < len(opts) && opts[it.Off+1] >= 2 && it.Off+int(opts[it.Off+1]) <= n {
-		// The capture cut this option.
+		// The bytes at hand end inside this option: its dissector
+		// ran, and added what it read before it needed bytes missing.
 		dst = appendCutOption(dst, opts[it.Off:], sackBase, scpsCapable)
-		if it.Off == malformedAt {
-			dst = append(dst, malformed...)
-		}
 	}
 	return dst
 }
@@ -393,7 +402,11 @@ func appendCutOption(dst, o []byte, sackBase uint32, scpsCapable bool) []byte {
 	case 19:
 		dst = append(dst, " MD5"...)
 	case tcpanalysis.OptSCPS:
-		if l != 4 && scpsCapable {
+		switch {
+		case l == 4 && len(d) >= 1:
+			// The capabilities, then it reads the connection ID.
+			dst = appendSCPS(dst, d[0], 0)
+		case l != 4 && scpsCapable:
 			dst = appendEXCAP(dst, d, l-2)
 		}
 	case 27:
@@ -586,89 +599,6 @@ func headerNote(p *decode.Packet) string {
 		return limited
 	}
 	return malformed
-}
-
-// optionsNote is the note for options that run past the IP payload:
-// opts are the option bytes the frame holds, rest the IP payload's bytes
-// after the fixed header, n the options' length the header announces.
-// tshark's walk throws reading the next kind byte, an option's length
-// byte, the rest of the header after an EOL, or the body of an option
-// longer than the bytes left; an option running past the n bytes of
-// options ends the walk unread, and the options item itself (n bytes)
-// then throws.
-func optionsNote(opts []byte, rest, n int) string {
-	it := decode.OptionIter{Buf: opts}
-	eol := false
-	for it.Next() {
-		eol = eol || it.Opt.Kind == decode.OptEOL
-	}
-	end, note := len(opts)+1, malformed
-	switch {
-	case eol:
-		return malformed
-	case it.Err == "":
-	case it.Off+1 >= len(opts):
-		end = it.Off + 2
-	case it.Off+int(opts[it.Off+1]) > n:
-		end = n
-	case itemOnly(opts[it.Off], int(opts[it.Off+1])):
-		end = n
-	case opts[it.Off+1] >= 2:
-		end, note = it.Off+bodyReadEnd(opts[it.Off], int(opts[it.Off+1]), len(opts)-it.Off), contained
-	}
-	if end <= rest {
-		return limited
-	}
-	return note
-}
-
-// fixedOptionLen holds the lengths of the options tshark 4.0's table
-// gives a fixed length.
-var fixedOptionLen = map[byte]int{
-	decode.OptMSS: 4, decode.OptWS: 3, decode.OptSACKPerm: 2, 6: 6, 7: 6,
-	decode.OptTimestamp: 10, 11: 6, 12: 6, 13: 6, 19: 18, 20: 4, 21: 6, 27: 8, 28: 4,
-}
-
-// itemOnly reports whether tshark reads no part of an option of kind
-// and length l before adding the option's item, which spans the whole
-// option in the header: an option of a fixed length announcing another
-// length (dissected as bogus), an AccECN option of a length it does not
-// read, MPTCP options, and the Riverbed options (76, 78). When
-// that item runs past the IP payload, the packet is plainly malformed.
-func itemOnly(kind byte, l int) bool {
-	if want, ok := fixedOptionLen[kind]; ok {
-		return l != want
-	}
-	switch kind {
-	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
-		return l != 2 && l != 5 && l != 8 && l != 11
-	}
-	// MPTCP's options are dissected by the MPTCP protocol, which the
-	// comparison with tshark turns off with every protocol above TCP.
-	return kind == 30 || kind == 76 || kind == 78
-}
-
-// bodyReadEnd returns the end, from the option's start, of the read in
-// which tshark's dissector of an option of kind and length l first
-// misses a byte, have bytes of the option being in the frame: it reads
-// MSS, window scale, timestamps, SACK edges and AccECN counters field by
-// field, other options whole.
-func bodyReadEnd(kind byte, l, have int) int {
-	w := l - 2
-	switch kind {
-	case decode.OptMSS:
-		w = 2
-	case decode.OptWS:
-		w = 1
-	case decode.OptTimestamp, decode.OptSACK:
-		w = 4
-	case tcpanalysis.OptAccECN0, tcpanalysis.OptAccECN1:
-		w = 3
-	}
-	if w <= 0 {
-		return l
-	}
-	return min(2+((have-2)/w+1)*w, l)
 }
 
 // appendACEFlagText appends the Info column's text for flags from the

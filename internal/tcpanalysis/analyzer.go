@@ -72,29 +72,23 @@ type Result struct {
 	BytesInFlight uint32
 	PushBytesSent uint32
 
-	// OptionsTruncated is true when the capture cut the header inside
-	// its options (or before them) short of bytes Wireshark reads. Wireshark stops dissecting there, so
-	// it shows none of the analysis for the segment (the analysis still
-	// updates the conversation's state).
-	OptionsTruncated bool
+	// OptionsEnd is how Wireshark's dissection of the options ended;
+	// when it threw, OptionsStop is the offset in the options of the
+	// option (or byte) it threw on: Info shows the options before it
+	// (and what that option's dissector added before it threw), then the
+	// exception's note; OptionsOverrun when it threw reading past that
+	// option's own length. Wireshark then shows none of the segment's
+	// analysis, checks no window scaling and reads no option after it
+	// (the analysis still updates the conversation's state).
+	OptionsEnd     OptionsEnd
+	OptionsStop    uint16
+	OptionsOverrun bool
 	// HeaderCut is true when fewer than the 20 bytes of the fixed header
 	// were captured (at least 16 are: ports, numbers, flags, window).
 	// Wireshark then also leaves out the urgent pointer, the length in
 	// Info and, below 18 bytes, the checksum.
 	HeaderCut bool
 
-	// OptionsMalformed is true when Wireshark's dissection of the
-	// options throws reading past an option's length (a SNACK option, a
-	// SACK option without a whole block, SCPS extended capabilities that
-	// run past their option; see OptionReads): Info then ends with
-	// "[Malformed Packet]" after the options before that one, and
-	// Wireshark shows none of the segment's analysis, checks no window
-	// scaling and reads no window scale option after it (the analysis
-	// still updates the conversation's state).
-	OptionsMalformed bool
-	// MalformedAt is the offset in the options of the option where
-	// Wireshark's dissection throws, when OptionsMalformed.
-	MalformedAt uint16
 	// SCPSCapable is true when the segment's flow had sent an SCPS
 	// capabilities option before this segment (Wireshark's scps_capable),
 	// which makes Wireshark read a longer SCPS option as extended
@@ -469,8 +463,8 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	// segments (capped at 14, RFC 7323 section 2.3).
 	r.SACKBase = rev.baseSeq
 	fwd.sackN = 0 // a segment without SACK blocks leaves none for bytes in flight
-	r.SCPSCapable, r.OptionsMalformed, r.MalformedAt = fwd.scpsCapable, false, 0
-	end := optsOK
+	r.SCPSCapable = fwd.scpsCapable
+	var stop optionStop
 	linux := false // the options are in one of Linux's layouts, which hold no AccECN option
 	switch opts := t.Options(); {
 	case len(t) >= hlen && TimestampOnly(opts):
@@ -480,22 +474,16 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		linux = true
 	case hlen < 20:
 		// Wireshark stops at the bogus header length.
-		end = optsBogus
+		stop.End = OptionsBogus
 	case hlen > 20:
-		var at int
-		end, at = walkOptions(opts, hlen-20, fwd, r.Ack)
-		if end == optsOK && p.SegmentLen < hlen {
-			// The walk stopped at an option running past the header;
-			// the options item itself then runs past the IP payload.
-			end = optsCut
-		}
-		r.OptionsMalformed, r.MalformedAt = end == optsMalformed, uint16(at)
+		stop = walkOptions(&optWalk{opts: opts, n: hlen - 20, reported: p.SegmentLen - 20, ack: r.Ack, sackBase: r.SACKBase}, fwd)
 	case len(t) < hlen:
-		end = optsCut
+		// The fixed header cut (HeaderCut): Wireshark stops in it.
+		stop.End = OptionsCut
 	}
 	// Wireshark checks the handshake's options after dissecting them, so
 	// not when their dissection threw.
-	if flags&decode.FlagSYN != 0 && end == optsOK {
+	if flags&decode.FlagSYN != 0 && stop.End == OptionsOK {
 		verifyWindowScaling(flags&decode.FlagACK != 0, fwd, rev)
 		if flags&decode.FlagACK != 0 && (fwd.scpsCapable || rev.scpsCapable) && !(fwd.scpsCapable && rev.scpsCapable) {
 			// SCPS capabilities count only when both sides offered
@@ -505,16 +493,17 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	}
 
 	var dissected []byte
-	if end == optsOK && hlen > 20 && !linux {
+	switch {
+	case stop.End == OptionsOK && hlen > 20 && !linux:
 		dissected = t.Options()
-	} else if end == optsMalformed {
-		dissected = t.Options()[:r.MalformedAt]
+	case stop.End != OptionsOK && stop.End != OptionsBogus:
+		dissected = t.Options()[:min(stop.At, len(t.Options()))]
 	}
 	// Without SYN, AccECN state or dissected options, showACE would
 	// return false and change nothing.
 	r.ACE = (flags&decode.FlagSYN != 0 || c.accECN != 0 || len(dissected) != 0) && c.showACE(flags, dissected)
-	r.BogusHeaderLen = end == optsBogus
-	r.OptionsTruncated = end == optsCut
+	r.BogusHeaderLen = stop.End == OptionsBogus
+	r.OptionsEnd, r.OptionsStop, r.OptionsOverrun = stop.End, uint16(stop.At), stop.Overrun
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
 	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)

@@ -104,7 +104,7 @@ func fillResult(t *testing.T, r *Result) {
 			f.SetBool(true)
 		case reflect.Int32, reflect.Int64:
 			f.SetInt(-7)
-		case reflect.Uint16, reflect.Uint32:
+		case reflect.Uint8, reflect.Uint16, reflect.Uint32:
 			f.SetUint(7)
 		default:
 			t.Fatalf("fillResult: field %s of kind %v", v.Type().Field(i).Name, f.Kind())
