@@ -17,10 +17,16 @@ type Batch struct {
 	Ours    *Result
 }
 
-// RunBatch generates the capture of seed with about packets frames,
-// writes it in dir, and compares tcplab's analysis with tshark's.
+// RunBatch generates the capture of seed with about packets frames (one
+// seed in eight an option grid, GenerateOptions), writes it in dir, and
+// compares tcplab's analysis with tshark's.
 func RunBatch(dir string, seed uint64, packets int, skip map[string]bool) (*Batch, error) {
-	c := Generate(seed, packets)
+	var c *Capture
+	if seed%8 == 7 {
+		c = GenerateOptions(seed, packets)
+	} else {
+		c = Generate(seed, packets)
+	}
 	b := &Batch{Seed: seed, Capture: c, File: filepath.Join(dir, fmt.Sprintf("seed%d%s", seed, c.ext()))}
 	if err := WriteFile(b.File, c, c.Frames); err != nil {
 		return nil, err

@@ -196,6 +196,22 @@ func TestSoak(t *testing.T) {
 func TestRegressions(t *testing.T) {
 	needTshark(t)
 	files, _ := filepath.Glob(filepath.Join("testdata", "regress", "*.pcap"))
+	compareEach(t, files)
+}
+
+// TestFiles compares the captures named in TCPLAB_DIFF_FILES (separated
+// by spaces) with the oracle, as the soak compares its own.
+func TestFiles(t *testing.T) {
+	files := strings.Fields(os.Getenv("TCPLAB_DIFF_FILES"))
+	if len(files) == 0 {
+		t.Skip("set TCPLAB_DIFF_FILES to compare captures of your own")
+	}
+	needTshark(t)
+	compareEach(t, files)
+}
+
+// compareEach compares each of files with the oracle in a subtest.
+func compareEach(t *testing.T, files []string) {
 	skip := ParseSkip(*flagSkip)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".pcap"), func(t *testing.T) {
