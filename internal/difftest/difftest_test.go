@@ -1,9 +1,11 @@
 package difftest
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -232,4 +234,35 @@ func compareEach(t *testing.T, files []string) {
 			}
 		})
 	}
+}
+
+// externalCaptures are Go modules that ship TCP captures made by other
+// people's tools and networks (gopacket's test data: an EtherNet/IP and
+// CIP capture of about 26,000 request/response packets, Modbus, Linux
+// SLL with an oversized address, loopback), each with the glob of its
+// captures.
+var externalCaptures = []struct{ module, glob string }{
+	{"github.com/gopacket/gopacket@v1.7.7", "layers/testdata/*.pcap*"},
+	{"github.com/gopacket/gopacket@v1.7.7", "pcap/test_*.pcap"},
+}
+
+// TestExternalCaptures compares the captures of externalCaptures with
+// the oracle. It downloads the modules with the go command (into the
+// module cache) and skips when that fails, as offline.
+func TestExternalCaptures(t *testing.T) {
+	needTshark(t)
+	var files []string
+	for _, ec := range externalCaptures {
+		out, err := exec.Command("go", "mod", "download", "-json", ec.module).Output()
+		var m struct{ Dir, Error string }
+		if err != nil || json.Unmarshal(out, &m) != nil || m.Dir == "" {
+			t.Skipf("go mod download %s: %v %s", ec.module, err, m.Error)
+		}
+		found, _ := filepath.Glob(filepath.Join(m.Dir, ec.glob))
+		files = append(files, found...)
+	}
+	if len(files) < 5 {
+		t.Fatalf("%d captures found, want the seven of gopacket's test data", len(files))
+	}
+	compareEach(t, files)
 }

@@ -489,8 +489,11 @@ func (r *Result) Stopped() bool { return r.OptionsEnd != OptionsOK }
 // captured bytes after its kind and length, of which n belong to the
 // option: each whole block up to the third, as Wireshark's SACK
 // dissection stores them for bytes in flight (it stores a block once it
-// has read both edges, and stops where the capture ends).
+// has read both edges, and stops where the capture ends). A second SACK
+// option in a segment counts from the first slot again: the flow keeps
+// the last option's count.
 func (f *flow) storeSACK(data []byte, n int) {
+	f.sackN = 0 // each SACK option's blocks replace those before it
 	for k := 0; 8*(k+1) <= n && 8*(k+1) <= len(data) && k < len(f.sack); k++ {
 		b := data[8*k:]
 		f.sack[k] = binary.BigEndian.Uint32(b[4:]) - binary.BigEndian.Uint32(b)
