@@ -18,6 +18,35 @@ type Stats struct {
 	Marked       uint64 // copies whose ECN field was set to CE
 }
 
+// Drop says why a link dropped a frame or a copy of it.
+type Drop uint8
+
+const (
+	NotDropped Drop = iota
+	DropLoss        // the loss model
+	DropQueue       // the rate limiter's queue was full
+	DropLimit       // the link held Limit frames
+)
+
+// CopyFate is what became of one copy of a frame the link kept: when it
+// leaves, whether the reorder gap held it back, whether it was marked CE.
+type CopyFate struct {
+	Release   time.Time
+	Dropped   Drop // DropQueue or DropLimit; then the copy never leaves
+	Reordered bool
+	Marked    bool
+}
+
+// Fate is what a link did to one frame pushed into it: dropped by the
+// loss model, or taken as one copy or two (duplicated), each with its
+// fate. It is the ground truth the link's counters sum up.
+type Fate struct {
+	Arrived time.Time
+	Lost    bool // dropped by the loss model: no copy
+	Copies  int  // copies taken: 1, or 2 when duplicated (0 when Lost)
+	Copy    [2]CopyFate
+}
+
 // Link is one direction of an impaired link. It is not safe for concurrent
 // use; the caller serializes Push, Pop and Next.
 type Link struct {
@@ -38,8 +67,16 @@ type Link struct {
 	free   [][]byte // recycled frame buffers
 	popped []byte   // the buffer returned by the last Pop, recycled by the next call
 
-	stats Stats
+	stats   Stats
+	observe func(frame []byte, f *Fate)
+	fate    Fate // the last frame's, handed to observe
 }
+
+// Observe makes the link call fn with each frame pushed and its fate,
+// from Push (so under the caller's serialization). The frame is the
+// caller's buffer and the fate the link's, both valid during the call
+// only.
+func (l *Link) Observe(fn func(frame []byte, f *Fate)) { l.observe = fn }
 
 // NewLink returns a link applying p, its random choices seeded with seed.
 func NewLink(p Params, seed uint64) (*Link, error) {
@@ -103,26 +140,32 @@ func (l *Link) lost() bool {
 // the caller may reuse its buffer at once.
 func (l *Link) Push(now time.Time, frame []byte) {
 	l.stats.Received++
+	f := &l.fate
+	*f = Fate{Arrived: now}
 	if l.lost() {
 		l.stats.DroppedLoss++
-		return
+		f.Lost = true
+	} else {
+		f.Copies = 1
+		if l.chance(l.p.Dup) {
+			f.Copies = 2
+			l.stats.Duplicated++
+		}
+		for i := range f.Copies {
+			f.Copy[i] = l.admit(now, frame)
+		}
 	}
-	copies := 1
-	if l.chance(l.p.Dup) {
-		copies = 2
-		l.stats.Duplicated++
-	}
-	for range copies {
-		l.admit(now, frame)
+	if l.observe != nil {
+		l.observe(frame, f)
 	}
 }
 
 // admit takes one copy of a frame through the queue, marking, delay and
-// reordering stages.
-func (l *Link) admit(now time.Time, frame []byte) {
+// reordering stages, and returns its fate.
+func (l *Link) admit(now time.Time, frame []byte) CopyFate {
 	if len(l.held) >= l.p.Limit {
 		l.stats.DroppedLimit++
-		return
+		return CopyFate{Dropped: DropLimit}
 	}
 	leave := now
 	if l.p.Rate != 0 {
@@ -131,7 +174,7 @@ func (l *Link) admit(now time.Time, frame []byte) {
 		}
 		if l.departures.len() >= l.p.Queue {
 			l.stats.DroppedQueue++
-			return
+			return CopyFate{Dropped: DropQueue}
 		}
 		start := now
 		if l.linkFree.After(start) {
@@ -145,10 +188,12 @@ func (l *Link) admit(now time.Time, frame []byte) {
 		l.linkFree = leave
 		l.departures.push(leave)
 	}
+	var c CopyFate
 	buf := l.buffer(len(frame))
 	copy(buf, frame)
 	if l.p.ECN > 0 && isECT(buf) && l.chance(l.p.ECN) && markCE(buf) {
 		l.stats.Marked++
+		c.Marked = true
 	}
 	release := leave.Add(l.p.Delay)
 	if j := l.p.Jitter; j > 0 {
@@ -160,14 +205,17 @@ func (l *Link) admit(now time.Time, frame []byte) {
 	if l.chance(l.p.Reorder) {
 		l.stats.Reordered++
 		release = release.Add(l.p.ReorderGap)
+		c.Reordered = true
 	} else {
 		if release.Before(l.lastRelease) {
 			release = l.lastRelease
 		}
 		l.lastRelease = release
 	}
+	c.Release = release
 	l.held.push(held{release: release, seq: l.seq, frame: buf})
 	l.seq++
+	return c
 }
 
 // Next returns the release time of the next frame, and false when the

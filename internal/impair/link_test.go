@@ -428,3 +428,83 @@ func BenchmarkPushPop(b *testing.B) {
 		}
 	}
 }
+
+// TestFates checks that the fates Observe reports add up to the link's
+// counters and agree with what leaves: every copy taken leaves at its
+// release time, nothing else leaves, and a reordered copy leaves after
+// a later frame.
+func TestFates(t *testing.T) {
+	p := Params{Loss: 10, Dup: 10, Reorder: 10, Delay: 5 * time.Millisecond, Jitter: time.Millisecond, Rate: 50_000_000, Queue: 8}
+	l, err := NewLink(p, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Stats
+	release := map[uint64][]time.Time{} // frame ID → release of each copy that leaves
+	l.Observe(func(fr []byte, f *Fate) {
+		sum.Received++
+		if f.Lost {
+			sum.DroppedLoss++
+			if f.Copies != 0 {
+				t.Errorf("frame %d lost with %d copies", frameID(fr), f.Copies)
+			}
+			return
+		}
+		if f.Copies == 2 {
+			sum.Duplicated++
+		}
+		for _, c := range f.Copy[:f.Copies] {
+			switch c.Dropped {
+			case DropQueue:
+				sum.DroppedQueue++
+			case DropLimit:
+				sum.DroppedLimit++
+			default:
+				if c.Reordered {
+					sum.Reordered++
+				}
+				release[frameID(fr)] = append(release[frameID(fr)], c.Release)
+			}
+		}
+	})
+	start := time.Unix(1000, 0)
+	now := start
+	left := map[uint64]int{}
+	for i := range 5000 {
+		l.Push(now, frame(uint64(i), 1000, 0))
+		now = now.Add(100 * time.Microsecond)
+		for {
+			f, ok := l.Pop(now)
+			if !ok {
+				break
+			}
+			left[frameID(f)]++
+		}
+	}
+	for {
+		next, ok := l.Next()
+		if !ok {
+			break
+		}
+		f, _ := l.Pop(next)
+		left[frameID(f)]++
+	}
+	st := l.Stats()
+	st.Forwarded, st.Marked = 0, 0
+	if sum != st {
+		t.Errorf("fates sum to %+v, the counters say %+v", sum, st)
+	}
+	for id, rs := range release {
+		if left[id] != len(rs) {
+			t.Errorf("frame %d: %d copies left, fates say %d", id, left[id], len(rs))
+		}
+	}
+	for id, n := range left {
+		if len(release[id]) != n {
+			t.Errorf("frame %d left %d times, fates say %d", id, n, len(release[id]))
+		}
+	}
+	if st.DroppedLoss == 0 || st.Duplicated == 0 || st.Reordered == 0 || st.DroppedQueue == 0 {
+		t.Errorf("the run exercised too little: %+v", st)
+	}
+}

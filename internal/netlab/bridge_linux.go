@@ -29,6 +29,10 @@ type bridge struct {
 	wg    sync.WaitGroup
 	stop  chan struct{}
 	once  sync.Once
+	// log holds every frame's fate, both directions; logMu guards it
+	// (each direction records under its own lock too).
+	logMu sync.Mutex
+	log   *fateLog
 }
 
 // direction is one way through the bridge: frames read from in go through
@@ -46,7 +50,7 @@ type direction struct {
 // startBridge opens the packet sockets in the middle namespace and starts
 // forwarding.
 func (n *Network) startBridge() (*bridge, error) {
-	b := &bridge{stop: make(chan struct{})}
+	b := &bridge{stop: make(chan struct{}), log: &fateLog{}}
 	err := n.Do(Middle, func() error {
 		for i, ifname := range []string{MiddleClientIf, MiddleServerIf} {
 			// Ignore outgoing frames: those are the ones the bridge
@@ -71,6 +75,12 @@ func (n *Network) startBridge() (*bridge, error) {
 			return nil, fmt.Errorf("netlab: bridge: %w", err)
 		}
 		b.dirs[i] = &direction{in: b.conns[i], out: b.conns[1-i], link: link, kick: make(chan struct{}, 1)}
+		c2s := i == 0
+		link.Observe(func(frame []byte, f *impair.Fate) {
+			b.logMu.Lock()
+			b.log.record(c2s, frame, f)
+			b.logMu.Unlock()
+		})
 	}
 	for _, d := range b.dirs {
 		b.wg.Add(2)
@@ -163,6 +173,13 @@ func (d *direction) stats() DirectionStats {
 
 func (b *bridge) stats() Stats {
 	return Stats{C2S: b.dirs[0].stats(), S2C: b.dirs[1].stats()}
+}
+
+// fates returns a copy of the log and the count of frames past its bound.
+func (b *bridge) fates() ([]FrameFate, uint64) {
+	b.logMu.Lock()
+	defer b.logMu.Unlock()
+	return append([]FrameFate(nil), b.log.fates...), b.log.dropped
 }
 
 func (b *bridge) closeConns() {

@@ -279,6 +279,16 @@ func (n *Network) Stats() Stats {
 	return n.bridge.stats()
 }
 
+// Fates returns what the bridge did to each frame so far, in the order
+// frames arrived at it in each direction, and how many frames it did not
+// log (past its bound of about 260,000).
+func (n *Network) Fates() (fates []FrameFate, unlogged uint64) {
+	if n.bridge == nil {
+		return nil, 0
+	}
+	return n.bridge.fates()
+}
+
 // Done returns a channel closed once the network has been removed, by
 // Close or because New's context ended.
 func (n *Network) Done() <-chan struct{} { return n.done }

@@ -36,6 +36,9 @@ func (n *Network) Spec() impair.Spec { return impair.Spec{} }
 // Stats returns zero counters.
 func (n *Network) Stats() Stats { return Stats{} }
 
+// Fates returns none.
+func (n *Network) Fates() ([]FrameFate, uint64) { return nil, 0 }
+
 // Done returns a closed channel.
 func (n *Network) Done() <-chan struct{} { c := make(chan struct{}); close(c); return c }
 
