@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,6 +77,12 @@ type Config struct {
 	// network: netlab.Server (the default for the zero Host) or
 	// netlab.Client.
 	CaptureAt netlab.Host
+	// CapturePeer, with Impair and Capture, also captures at the other
+	// host at the same time (the namespaces share one clock), into a file
+	// beside Capture named by PeerFile: one capture at each end of the
+	// network, so that each segment's send and arrival times are both
+	// known.
+	CapturePeer bool
 	// Transfer, when positive, makes Run send that many bytes in one bulk
 	// transfer across the impaired network instead of the lab's
 	// exchanges. It needs Impair.
@@ -127,12 +134,20 @@ type Network struct {
 	Stats netlab.Stats
 	// CaptureAt is the host whose interface was captured.
 	CaptureAt netlab.Host
+	// Fates is the bridge's log: what it did to each frame (the ground
+	// truth of package groundtruth); Unlogged counts frames past its
+	// bound.
+	Fates    []netlab.FrameFate
+	Unlogged uint64
 }
 
 // Capture describes a finished capture.
 type Capture struct {
 	// File is the pcapng file written.
 	File string
+	// Host is the impaired network's host whose interface was captured;
+	// zero without an impaired network.
+	Host netlab.Host
 	// Interface and Filter are where and what was captured.
 	Interface, Filter string
 	// Stats are the kernel's counts.
@@ -158,6 +173,9 @@ type Outcome struct {
 	Network *Network
 	// Capture is the capture, nil when there is none.
 	Capture *Capture
+	// PeerCapture is the capture at the other host (Config.CapturePeer),
+	// nil when there is none.
+	PeerCapture *Capture
 	// CaptureErr is why there is no capture although one was asked for:
 	// a *capture.PermissionError without CAP_NET_RAW.
 	CaptureErr error
@@ -240,10 +258,6 @@ func runImpaired(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	defer n.Close()
 	out := &Outcome{Network: &Network{Spec: n.Spec(), CaptureAt: at}}
-	ifname := netlab.ServerIf
-	if at == netlab.Client {
-		ifname = netlab.ClientIf
-	}
 	port := cfg.LabPort
 	if port == 0 {
 		port = DefaultLabPort
@@ -251,15 +265,18 @@ func runImpaired(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Transfer > 0 {
 		port = DefaultBulkPort
 	}
-	var cs *captureSession
+	var cs, peer *captureSession
 	if cfg.Capture != "" {
-		err := n.Do(at, func() error {
-			var err error
-			cs, err = startCapture(ctx, cfg.Capture, ifname, "tcp port "+strconv.Itoa(port))
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("demo: capture in the %v host: %w", at, err)
+		filter := "tcp port " + strconv.Itoa(port)
+		if cs, err = captureAtHost(ctx, n, at, cfg.Capture, filter); err != nil {
+			return nil, err
+		}
+		if cfg.CapturePeer {
+			other := otherHost(at)
+			if peer, err = captureAtHost(ctx, n, other, PeerFile(cfg.Capture, other), filter); err != nil {
+				cs.rec.Stop()
+				return nil, err
+			}
 		}
 	}
 	want := len(cfg.Numbers)
@@ -292,12 +309,54 @@ func runImpaired(ctx context.Context, cfg Config) (*Outcome, error) {
 		// Losses and delays stretch the teardown: allow for a
 		// retransmission timeout or two.
 		out.Capture, err = cs.finish(want, cfg.Settle+2*maxDelay(cfg.Impair), 10*time.Second, err)
+		out.Capture.Host = at
+	}
+	if peer != nil {
+		// The main capture has seen the teardowns: this one has too,
+		// or will within the network's delay.
+		out.PeerCapture, err = peer.finish(want, cfg.Settle+2*maxDelay(cfg.Impair), 10*time.Second, err)
+		out.PeerCapture.Host = otherHost(at)
 	}
 	out.Network.Stats = n.Stats()
+	out.Network.Fates, out.Network.Unlogged = n.Fates()
 	if err != nil && !errors.Is(err, ErrExchange) {
 		return nil, err
 	}
 	return out, err
+}
+
+// captureAtHost starts a capture of filter on host h's interface of the
+// impaired network, written to file.
+func captureAtHost(ctx context.Context, n *netlab.Network, h netlab.Host, file, filter string) (*captureSession, error) {
+	ifname := netlab.ServerIf
+	if h == netlab.Client {
+		ifname = netlab.ClientIf
+	}
+	var cs *captureSession
+	err := n.Do(h, func() error {
+		var err error
+		cs, err = startCapture(ctx, file, ifname, filter)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: capture in the %v host: %w", h, err)
+	}
+	return cs, nil
+}
+
+// otherHost returns the end of the impaired network that is not h.
+func otherHost(h netlab.Host) netlab.Host {
+	if h == netlab.Client {
+		return netlab.Server
+	}
+	return netlab.Client
+}
+
+// PeerFile names the file of the capture at host h beside the main
+// capture file: "tcplab-demo.pcapng" becomes "tcplab-demo-client.pcapng".
+func PeerFile(file string, h netlab.Host) string {
+	ext := filepath.Ext(file)
+	return strings.TrimSuffix(file, ext) + "-" + h.String() + ext
 }
 
 // maxDelay is the longest one-way delay spec may give a frame.
