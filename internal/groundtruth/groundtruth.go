@@ -23,6 +23,7 @@ import (
 // Frame is a TCP segment a capture holds, as the analysis saw it.
 type Frame struct {
 	Number  uint32 // the frame's number in the capture
+	Time    int64  // its capture time, ns since the epoch
 	Segment netlab.Segment
 	Flags   tcpanalysis.Flags
 }

@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
@@ -65,7 +67,7 @@ func analyse(t *testing.T, file string) []Frame {
 		if !an.Analyze(uint32(i+1), rec.Timestamp, rec.OrigLen, &p, &r) {
 			continue
 		}
-		frames = append(frames, Frame{Number: uint32(i + 1), Flags: r.Analysis, Segment: netlab.Segment{
+		frames = append(frames, Frame{Number: uint32(i + 1), Time: rec.Timestamp, Flags: r.Analysis, Segment: netlab.Segment{
 			Src: netip.AddrPortFrom(p.Src, p.TCP.SrcPort()), Dst: netip.AddrPortFrom(p.Dst, p.TCP.DstPort()),
 			Seq: uint32(p.TCP.Seq()), Ack: uint32(p.TCP.Ack()), Flags: p.TCP.Flags(),
 			Len: p.SegmentLen - p.TCP.HeaderLen(), IPID: p.IPID,
@@ -221,4 +223,69 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("too little happened: %+v", c)
 	}
 	t.Logf("client to server: %+v", c)
+}
+
+// TestJourneys captures a transfer at both ends at once and pairs the
+// two: every segment the client sent either reaches the server's capture
+// no sooner than the bridge's delay (twice when the bridge duplicated
+// it) or is lost, as the bridge's log says.
+func TestJourneys(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
+	}
+	spec, err := impair.Parse("c2s:loss=4%,dup=3%,delay=20ms,seed=26")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := netlab.New(t.Context(), netlab.Config{Impair: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	dir := t.TempDir()
+	var rec *capture.Recording
+	err = nw.Do(netlab.Client, func() error {
+		var err error
+		rec, err = capture.Record(t.Context(), capture.Config{Interface: netlab.ClientIf, Filter: "tcp port 5001"}, filepath.Join(dir, "client.pcapng"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = nw.BulkTransfer(t.Context(), netlab.BulkOptions{Bytes: 200_000, Capture: filepath.Join(dir, "server.pcap")})
+	rec.Teardowns.Wait(1, 200*time.Millisecond, 5*time.Second)
+	if _, serr := rec.Stop(); err != nil || serr != nil {
+		t.Fatal(err, serr)
+	}
+	fates, _ := nw.Fates()
+	js := Journeys(analyse(t, filepath.Join(dir, "client.pcapng")), analyse(t, filepath.Join(dir, "server.pcap")), fates)
+	var lost, twice, data int
+	for _, j := range js {
+		if !j.C2S || j.Segment.Len == 0 {
+			continue
+		}
+		data++
+		if j.Fate == nil {
+			t.Errorf("frame %d: no log entry", j.SentFrame)
+			continue
+		}
+		if j.Lost != (kept(j.Fate) == 0) {
+			t.Errorf("frame %d: lost %v, the bridge passed on %d copies", j.SentFrame, j.Lost, kept(j.Fate))
+		}
+		if j.Lost {
+			lost++
+		}
+		if len(j.Arrivals) == 2 {
+			twice++
+		}
+		for _, a := range j.Arrivals {
+			if d := time.Duration(a.Time - j.Sent); d < 20*time.Millisecond || d > time.Second {
+				t.Errorf("frame %d reached the server after %v, want 20 ms or a little more", j.SentFrame, d)
+			}
+		}
+	}
+	if lost == 0 || twice == 0 {
+		t.Errorf("%d data segments: %d lost, %d arrived twice; want some of each", data, lost, twice)
+	}
+	t.Logf("%d data segments: %d lost, %d arrived twice", data, lost, twice)
 }

@@ -48,7 +48,7 @@ func Reconcile(frames []Frame, fates []netlab.FrameFate) [2]Count {
 		}
 	}
 	for _, f := range frames {
-		d := &c[dirIndex(f.Segment.Src.Addr() == netlab.ClientAddr || f.Segment.Src.Addr() == netlab.ClientAddr6)]
+		d := &c[dirIndex(fromClient(f.Segment))]
 		d.Captured++
 		if f.Flags != 0 {
 			d.Flagged++
