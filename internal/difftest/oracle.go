@@ -254,3 +254,8 @@ func checksumStatus(file string) (map[string]string, []string, error) {
 	}
 	return status, strings.Split(strings.TrimRight(stats, "\n"), "\n"), nil
 }
+
+// DisableArgs returns the tshark options the oracle runs with: every
+// protocol above TCP turned off, so that tcplab's fields and tshark's
+// mean the same. Other packages' comparisons with tshark use it.
+func DisableArgs() ([]string, error) { return tsharkDisable() }

@@ -1,0 +1,56 @@
+package dfilter
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestCompileErrors: a filter tcplab cannot run is an error that points
+// at the offending token, never a filter matching everything.
+func TestCompileErrors(t *testing.T) {
+	for _, tt := range []struct {
+		filter string
+		offset int
+		msg    string
+	}{
+		{"tcp.prot == 80", 0, "not a field"},
+		{"tcp.port = 80", 9, "did you mean"},
+		{"tcp.port == 80 &&", 17, "ends"},
+		{"tcp.port == http", 12, "not a number"},
+		{"ip.addr == example.com", 11, "not an address"},
+		{"(tcp.port == 80", 15, "missing"},
+		{"tcp.port in {}", 13, "empty set"},
+		{"tcp.payload[0:2] == 47:45", 11, "slices"},
+		{"tcp.port contains 80", 9, "contains does not apply"},
+		{"tcp.analysis.retransmission == 1", 31, "no value"},
+		{"", 0, "empty"},
+		{"tcp.port == tcp.srcport", 12, "two fields"},
+		{"tcp.port ^^ tcp.len", 9, "xor"},
+	} {
+		_, err := Compile(tt.filter)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("Compile(%q) = %v, want a SyntaxError", tt.filter, err)
+			continue
+		}
+		if se.Offset != tt.offset || !strings.Contains(se.Msg, tt.msg) {
+			t.Errorf("Compile(%q) = offset %d %q, want offset %d and %q", tt.filter, se.Offset, se.Msg, tt.offset, tt.msg)
+		}
+	}
+}
+
+// TestCompile: the forms Wireshark accepts compile.
+func TestCompile(t *testing.T) {
+	for _, f := range []string{
+		"tcp", "tcp.port == 80", "tcp.port eq 80 and not tcp.flags.syn", "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+		"ip.addr == 10.0.0.0/8", "ipv6.addr == fd00::1", "tcp.stream in {0 2..4 7}", "tcp.stream in {0, 2}",
+		`tcp.payload contains "GET"`, "tcp.payload contains 47:45:54", `tcp.payload matches "^get"`,
+		"frame.time_relative >= 0.5", "tcp.analysis.ack_rtt > 0.001", "!(tcp.len > 0) || tcp.port ~= 80",
+		"tcp.flags.reset == True", "tcp.window_size <= 0x100",
+	} {
+		if _, err := Compile(f); err != nil {
+			t.Errorf("Compile(%q) = %v", f, err)
+		}
+	}
+}

@@ -1,0 +1,276 @@
+package dfilter
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sort"
+
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
+)
+
+// Record is one analysed TCP packet, what a filter tests.
+type Record struct {
+	Frame uint32  // frame.number
+	Time  float64 // frame.time_relative, seconds
+	Len   int     // frame.len, the frame's length on the wire
+	P     *decode.Packet
+	R     *tcpanalysis.Result
+}
+
+// field is a filterable field: its name, kind and how to read its
+// values from a record (appended to dst; none when absent).
+type field struct {
+	name string
+	kind Kind
+	get  func(r *Record, dst []Value) []Value
+}
+
+var fieldByName = map[string]*field{}
+
+// Fields returns the names of the fields filters can use, sorted.
+func Fields() []string {
+	names := make([]string, 0, len(fieldByName))
+	for n := range fieldByName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func def(name string, kind Kind, get func(r *Record, dst []Value) []Value) {
+	fieldByName[name] = &field{name: name, kind: kind, get: get}
+}
+
+func u(x uint64) Value  { return Value{U: x, kind: KindUint} }
+func fl(x float64) Value { return Value{F: x, kind: KindFloat} }
+func addr(a netip.Addr) Value {
+	return Value{A: netip.PrefixFrom(a, a.BitLen()), kind: KindAddr}
+}
+
+// present is the value of a field of KindNone that is there.
+var present = Value{kind: KindNone}
+
+// uintField defines a field with one unsigned value, present when ok.
+func uintField(name string, get func(r *Record) (uint64, bool)) {
+	def(name, KindUint, func(r *Record, dst []Value) []Value {
+		if v, ok := get(r); ok {
+			return append(dst, u(v))
+		}
+		return dst
+	})
+}
+
+func init() {
+	frameFields()
+	ipFields()
+	tcpFields()
+	flagFields()
+	analysisFields()
+	optionFields()
+}
+
+func frameFields() {
+	def("frame", KindNone, func(r *Record, dst []Value) []Value { return append(dst, present) })
+	uintField("frame.number", func(r *Record) (uint64, bool) { return uint64(r.Frame), true })
+	uintField("frame.len", func(r *Record) (uint64, bool) { return uint64(r.Len), true })
+	def("frame.time_relative", KindFloat, func(r *Record, dst []Value) []Value { return append(dst, fl(r.Time)) })
+}
+
+func ipFields() {
+	for _, v := range []struct {
+		proto   string
+		version int
+	}{{"ip", 4}, {"ipv6", 6}} {
+		version := v.version
+		def(v.proto, KindNone, func(r *Record, dst []Value) []Value {
+			if r.P.IPVersion == version {
+				return append(dst, present)
+			}
+			return dst
+		})
+		def(v.proto+".src", KindAddr, func(r *Record, dst []Value) []Value {
+			if r.P.IPVersion == version {
+				return append(dst, addr(r.P.Src))
+			}
+			return dst
+		})
+		def(v.proto+".dst", KindAddr, func(r *Record, dst []Value) []Value {
+			if r.P.IPVersion == version {
+				return append(dst, addr(r.P.Dst))
+			}
+			return dst
+		})
+		def(v.proto+".addr", KindAddr, func(r *Record, dst []Value) []Value {
+			if r.P.IPVersion == version {
+				return append(dst, addr(r.P.Src), addr(r.P.Dst))
+			}
+			return dst
+		})
+	}
+	uintField("ip.ttl", func(r *Record) (uint64, bool) { return uint64(r.P.TTL), r.P.IPVersion == 4 })
+	uintField("ip.id", func(r *Record) (uint64, bool) { return uint64(r.P.IPID), r.P.IPVersion == 4 })
+	uintField("ipv6.hlim", func(r *Record) (uint64, bool) { return uint64(r.P.TTL), r.P.IPVersion == 6 })
+	uintField("ip.dsfield.ecn", func(r *Record) (uint64, bool) { return uint64(r.P.TOS & 3), r.P.IPVersion == 4 })
+}
+
+func tcpFields() {
+	def("tcp", KindNone, func(r *Record, dst []Value) []Value { return append(dst, present) })
+	uintField("tcp.srcport", func(r *Record) (uint64, bool) { return uint64(r.P.TCP.SrcPort()), true })
+	uintField("tcp.dstport", func(r *Record) (uint64, bool) { return uint64(r.P.TCP.DstPort()), true })
+	def("tcp.port", KindUint, func(r *Record, dst []Value) []Value {
+		return append(dst, u(uint64(r.P.TCP.SrcPort())), u(uint64(r.P.TCP.DstPort())))
+	})
+	uintField("tcp.stream", func(r *Record) (uint64, bool) { return uint64(r.R.Stream), true })
+	uintField("tcp.seq", func(r *Record) (uint64, bool) { return uint64(r.R.Seq), true })
+	uintField("tcp.seq_raw", func(r *Record) (uint64, bool) { return uint64(r.R.SeqRaw), true })
+	uintField("tcp.ack", func(r *Record) (uint64, bool) { return uint64(r.R.Ack), r.R.TCPFlags&decode.FlagACK != 0 })
+	uintField("tcp.ack_raw", func(r *Record) (uint64, bool) { return uint64(r.R.AckRaw), r.R.TCPFlags&decode.FlagACK != 0 })
+	uintField("tcp.len", func(r *Record) (uint64, bool) { return uint64(r.R.Len), r.R.HaveLen })
+	uintField("tcp.nxtseq", func(r *Record) (uint64, bool) {
+		return uint64(r.R.NextSeq), r.R.HaveLen && (r.R.Len > 0 || r.R.TCPFlags&(decode.FlagSYN|decode.FlagFIN) != 0)
+	})
+	uintField("tcp.hdr_len", func(r *Record) (uint64, bool) { return uint64(r.P.TCP.HeaderLen()), true })
+	uintField("tcp.flags", func(r *Record) (uint64, bool) { return uint64(r.R.TCPFlags), true })
+	uintField("tcp.window_size_value", func(r *Record) (uint64, bool) { return uint64(r.R.WinRaw), true })
+	uintField("tcp.window_size", func(r *Record) (uint64, bool) { return uint64(r.R.Win), true })
+	uintField("tcp.checksum", func(r *Record) (uint64, bool) {
+		return uint64(binary.BigEndian.Uint16(r.P.TCP[16:])), len(r.P.TCP) >= 18
+	})
+	uintField("tcp.urgent_pointer", func(r *Record) (uint64, bool) { return uint64(r.P.TCP.UrgentPointer()), len(r.P.TCP) >= 20 })
+	def("tcp.payload", KindBytes, func(r *Record, dst []Value) []Value {
+		if pl := payload(r); len(pl) > 0 {
+			return append(dst, Value{B: pl, kind: KindBytes})
+		}
+		return dst
+	})
+}
+
+// payload returns the segment's payload bytes captured.
+func payload(r *Record) []byte {
+	t := r.P.TCP
+	if len(t) < 20 || !r.R.HaveLen || r.R.Len == 0 {
+		return nil
+	}
+	h := t.HeaderLen()
+	end := min(h+int(r.R.Len), len(t))
+	if h >= end {
+		return nil
+	}
+	return t[h:end]
+}
+
+// flagFields defines tcp.flags.* (1 or 0, always present).
+func flagFields() {
+	for name, bit := range map[string]uint16{
+		"fin": decode.FlagFIN, "syn": decode.FlagSYN, "reset": decode.FlagRST, "push": decode.FlagPSH,
+		"ack": decode.FlagACK, "urg": decode.FlagURG, "ece": decode.FlagECE, "cwr": decode.FlagCWR, "ae": decode.FlagAE,
+	} {
+		def("tcp.flags."+name, KindBool, func(r *Record, dst []Value) []Value {
+			var v uint64
+			if r.R.TCPFlags&bit != 0 {
+				v = 1
+			}
+			return append(dst, Value{U: v, kind: KindBool})
+		})
+	}
+}
+
+// analysisFields defines tcp.analysis.* from the analysis.
+func analysisFields() {
+	shown := func(r *Record) bool { return !r.R.Stopped() }
+	def("tcp.analysis", KindNone, func(r *Record, dst []Value) []Value {
+		if shown(r) && (r.R.SeqAnalysis || r.R.Analysis != 0) {
+			return append(dst, present)
+		}
+		return dst
+	})
+	def("tcp.analysis.flags", KindNone, func(r *Record, dst []Value) []Value {
+		if shown(r) && r.R.Analysis != 0 {
+			return append(dst, present)
+		}
+		return dst
+	})
+	for f := tcpanalysis.Flags(1); f != 0 && f.Name() != ""; f <<= 1 {
+		flag := f
+		def("tcp.analysis."+f.Name(), KindNone, func(r *Record, dst []Value) []Value {
+			if shown(r) && r.R.Analysis&flag != 0 {
+				return append(dst, present)
+			}
+			return dst
+		})
+	}
+	uintField("tcp.analysis.acks_frame", func(r *Record) (uint64, bool) { return uint64(r.R.AckedFrame), shown(r) && r.R.AckedFrame != 0 })
+	def("tcp.analysis.ack_rtt", KindFloat, func(r *Record, dst []Value) []Value {
+		if shown(r) && r.R.AckRTT != 0 {
+			return append(dst, fl(float64(r.R.AckRTT)/1e9))
+		}
+		return dst
+	})
+	uintField("tcp.analysis.bytes_in_flight", func(r *Record) (uint64, bool) {
+		return uint64(r.R.BytesInFlight), shown(r) && r.R.BytesInFlight != 0
+	})
+	uintField("tcp.analysis.push_bytes_sent", func(r *Record) (uint64, bool) {
+		return uint64(r.R.PushBytesSent), shown(r) && r.R.BytesInFlight != 0
+	})
+	uintField("tcp.analysis.duplicate_ack_num", func(r *Record) (uint64, bool) {
+		return uint64(r.R.DupAckNum), shown(r) && r.R.Analysis&tcpanalysis.DuplicateAck != 0
+	})
+	uintField("tcp.analysis.duplicate_ack_frame", func(r *Record) (uint64, bool) {
+		return uint64(r.R.DupAckOf), shown(r) && r.R.Analysis&tcpanalysis.DuplicateAck != 0
+	})
+}
+
+// optionFields defines the presence of common options and their values,
+// read from the options the header holds whole.
+func optionFields() {
+	def("tcp.options", KindNone, func(r *Record, dst []Value) []Value {
+		if len(r.P.TCP) >= 20 && r.P.TCP.HeaderLen() > 20 {
+			return append(dst, present)
+		}
+		return dst
+	})
+	opt := func(kind byte, r *Record) (decode.Option, bool) {
+		if len(r.P.TCP) < 20 || r.P.TCP.HeaderLen() <= 20 || len(r.P.TCP) < r.P.TCP.HeaderLen() {
+			return decode.Option{}, false
+		}
+		it := decode.OptionIter{Buf: r.P.TCP.Options()}
+		for it.Next() {
+			if it.Opt.Kind == kind {
+				return it.Opt, true
+			}
+		}
+		return decode.Option{}, false
+	}
+	for name, kind := range map[string]byte{"mss": decode.OptMSS, "wscale": decode.OptWS, "sack_perm": decode.OptSACKPerm, "sack": decode.OptSACK, "timestamp": decode.OptTimestamp} {
+		def("tcp.options."+name, KindNone, func(r *Record, dst []Value) []Value {
+			if _, ok := opt(kind, r); ok {
+				return append(dst, present)
+			}
+			return dst
+		})
+	}
+	uintField("tcp.options.mss_val", func(r *Record) (uint64, bool) {
+		o, ok := opt(decode.OptMSS, r)
+		if !ok || o.Len != 4 {
+			return 0, false
+		}
+		return uint64(binary.BigEndian.Uint16(o.Data)), true
+	})
+	uintField("tcp.options.wscale.shift", func(r *Record) (uint64, bool) {
+		o, ok := opt(decode.OptWS, r)
+		if !ok || o.Len != 3 {
+			return 0, false
+		}
+		return uint64(o.Data[0]), true
+	})
+	for name, off := range map[string]int{"tsval": 0, "tsecr": 4} {
+		uintField("tcp.options.timestamp."+name, func(r *Record) (uint64, bool) {
+			o, ok := opt(decode.OptTimestamp, r)
+			if !ok || o.Len != 10 {
+				return 0, false
+			}
+			return uint64(binary.BigEndian.Uint32(o.Data[off:])), true
+		})
+	}
+}
