@@ -17,6 +17,7 @@ import (
 	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/render"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 // Presentation tunes what Write prints.
@@ -67,7 +68,7 @@ func (p *printer) line(id string, args ...any) {
 // para writes message id wrapped to 80 columns, each line indented by
 // indent spaces.
 func (p *printer) para(indent int, id string, args ...any) {
-	for _, l := range explain.Wrap(p.msg(id, args...), 80-indent) {
+	for _, l := range textwrap.Wrap(p.msg(id, args...), 80-indent) {
 		p.WriteString(strings.Repeat(" ", indent))
 		p.WriteString(l)
 		p.WriteByte('\n')
@@ -77,7 +78,7 @@ func (p *printer) para(indent int, id string, args ...any) {
 // hang writes message id wrapped to 80 columns, the lines after the
 // first indented by two spaces.
 func (p *printer) hang(id string, args ...any) {
-	lines := explain.Wrap(p.msg(id, args...), 78)
+	lines := textwrap.Wrap(p.msg(id, args...), 78)
 	for i, l := range lines {
 		if i > 0 {
 			p.WriteString("  ")
@@ -90,7 +91,7 @@ func (p *printer) hang(id string, args ...any) {
 // heading writes a rule with message id as its title.
 func (p *printer) heading(id string, args ...any) {
 	title := p.msg(id, args...)
-	fmt.Fprintf(p, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-explain.Width(title))))
+	fmt.Fprintf(p, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-textwrap.Width(title))))
 }
 
 // Write prints the outcome of a run and, when a capture was analysed,
@@ -263,7 +264,7 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	}
 	p.Write(a.Conversations)
 	if t := explain.NotAnalysed(p.lang, &a.Summary); t != "" {
-		for _, l := range explain.Wrap(t, 78) {
+		for _, l := range textwrap.Wrap(t, 78) {
 			p.WriteString(l + "\n")
 		}
 	}
@@ -286,7 +287,7 @@ func writeExpert(p *printer, o *Outcome, a *Analysis) {
 	}
 	p.hang("demo.expert.frames", "flagged", flagged, "n", len(a.Lines))
 	row := func(label string, n int) {
-		fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
+		fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-textwrap.Width(label))), n)
 	}
 	sum := 0
 	for _, f := range recoveryFlags {

@@ -14,6 +14,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -44,7 +45,7 @@ func TestWalkthroughGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, line := range strings.Split(buf.String(), "\n") {
-					if n := explain.Width(line); n > 80 {
+					if n := textwrap.Width(line); n > 80 {
 						t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
 					}
 				}
@@ -121,32 +122,6 @@ func TestParseLang(t *testing.T) {
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("ParseLang(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
-	}
-}
-
-func TestWrap(t *testing.T) {
-	tests := []struct {
-		name  string
-		text  string
-		width int
-		want  []string
-	}{
-		{"words", "the client sends 19 bytes", 12, []string{"the client", "sends 19", "bytes"}},
-		{"long word alone", "a verylongword b", 5, []string{"a", "verylongword", "b"}},
-		{"cjk breaks anywhere", "用戶端送出資料", 6, []string{"用戶端", "送出資", "料"}},
-		{"no comma at line start", "用戶端，送出", 8, []string{"用戶端，", "送出"}},
-		{"comma pulls its character along", "用戶端，送出", 6, []string{"用戶", "端，送", "出"}},
-		{"open bracket stays with next", "一二三（四五", 8, []string{"一二三", "（四五"}},
-		{"mixed", "送出 19 位元組", 8, []string{"送出 19", "位元組"}},
-		{"empty", "", 10, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := explain.Wrap(tt.text, tt.width)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Wrap(%q, %d) mismatch (-want +got):\n%s", tt.text, tt.width, diff)
-			}
-		})
 	}
 }
 

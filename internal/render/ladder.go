@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 // LadderOptions tunes the terminal ladder.
@@ -108,7 +109,7 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	if opt.ASCII {
 		title = strings.ReplaceAll(title, "↔", "<->")
 	}
-	for _, line := range explain.Wrap(title, opt.Width) {
+	for _, line := range textwrap.Wrap(title, opt.Width) {
 		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
 	}
 	// The endpoint labels: the client's starts at its lane, the server's
@@ -121,7 +122,7 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
 	l.w.WriteString(l.style(sgrBold, head) + "\n")
 	no, tm := explain.Msg(opt.Lang, "ladder.no"), explain.Msg(opt.Lang, "ladder.time")
-	sub := strings.Repeat(" ", max(5-explain.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-explain.Width(tm), 0)) + "  "
+	sub := strings.Repeat(" ", max(5-textwrap.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-textwrap.Width(tm), 0)) + "  "
 	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
 
 	for i := range c.Packets {
@@ -236,7 +237,7 @@ func (l *ladder) packet(s *explain.Segment) {
 func (l *ladder) between(text, sgr string) {
 	inner := l.right - l.left - 1
 	text = clipWidth(text, inner-2)
-	w := explain.Width(text)
+	w := textwrap.Width(text)
 	pad := (inner - w) / 2
 	line := strings.Repeat(" ", l.left) + l.g.lane + strings.Repeat(" ", pad) + l.style(sgr, text) +
 		strings.Repeat(" ", inner-pad-w) + l.g.lane
@@ -245,13 +246,13 @@ func (l *ladder) between(text, sgr string) {
 
 // clipWidth cuts s to at most n columns.
 func clipWidth(s string, n int) string {
-	if explain.Width(s) <= n {
+	if textwrap.Width(s) <= n {
 		return s
 	}
 	var b strings.Builder
 	w := 0
 	for _, r := range s {
-		rw := explain.RuneWidth(r)
+		rw := textwrap.RuneWidth(r)
 		if w+rw > n-1 {
 			break
 		}

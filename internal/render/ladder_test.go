@@ -14,6 +14,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -59,7 +60,7 @@ func TestLadderGolden(t *testing.T) {
 				arrows := 0
 				for i, line := range lines {
 					plain := stripANSI(line)
-					if n := explain.Width(plain); n > 80 {
+					if n := textwrap.Width(plain); n > 80 {
 						t.Errorf("line %d is %d columns wide: %q", i+1, n, plain)
 					}
 					if strings.Contains(plain, "▶") || strings.Contains(plain, "◀") || strings.Contains(plain, "->|") || strings.Contains(plain, "|<-") {
@@ -200,7 +201,7 @@ func TestLadderCaptureGolden(t *testing.T) {
 				}
 			}
 			for i, line := range strings.Split(buf.String(), "\n") {
-				if n := explain.Width(line); n > 80 {
+				if n := textwrap.Width(line); n > 80 {
 					t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
 				}
 			}
@@ -231,7 +232,7 @@ func TestLadderFits(t *testing.T) {
 				width = 80
 			}
 			for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
-				if n := explain.Width(line); n > width {
+				if n := textwrap.Width(line); n > width {
 					t.Errorf("%+v: line %d is %d columns wide (max %d): %q", opt, i+1, n, width, line)
 				}
 			}
@@ -256,7 +257,7 @@ func TestLadderLanguage(t *testing.T) {
 	}
 	// The column header's lane is in the same column as the arrows' lanes.
 	head, arrow := lines[2], lines[3]
-	if hw, aw := explain.Width(head), explain.Width(arrow); hw != aw {
+	if hw, aw := textwrap.Width(head), textwrap.Width(arrow); hw != aw {
 		t.Errorf("header line is %d columns wide, the next line %d:\n%s\n%s", hw, aw, head, arrow)
 	}
 }
