@@ -13,6 +13,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/render"
@@ -23,7 +24,7 @@ import (
 // Presentation tunes what Write prints.
 type Presentation struct {
 	// Lang is the language of the walk-through.
-	Lang explain.Lang
+	Lang i18n.Lang
 	// NoLadder and NoExplain leave out the ladder diagrams and the
 	// walk-throughs.
 	NoLadder, NoExplain bool
@@ -53,11 +54,11 @@ var recoveryFlags = []tcpanalysis.Flags{
 // the packet list are copied as they are.
 type printer struct {
 	*bufio.Writer
-	lang explain.Lang
+	lang i18n.Lang
 }
 
 // msg returns message id of the catalogs in p's language.
-func (p *printer) msg(id string, args ...any) string { return explain.Msg(p.lang, id, args...) }
+func (p *printer) msg(id string, args ...any) string { return i18n.Msg(p.lang, id, args...) }
 
 // line writes message id and a newline.
 func (p *printer) line(id string, args ...any) {
@@ -99,7 +100,7 @@ func (p *printer) heading(id string, args ...any) {
 func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 	p := &printer{Writer: bufio.NewWriter(out), lang: pr.Lang}
 	if p.lang == "" {
-		p.lang = explain.English
+		p.lang = i18n.English
 	}
 	writeHeader(p, o)
 	for i := range o.Cases {
@@ -407,7 +408,7 @@ func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
 // expert flag other than a window update (a growing receive window marks
 // most ACKs of a bulk transfer so); the RTT table keeps maxRows rows. Each
 // cut is marked with a line, in lang, naming where the rest is.
-func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, rest string) {
+func trim(wt *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int, rest string) {
 	for i := range wt.Sections {
 		sec := &wt.Sections[i]
 		// Pass 1: choose the packet paragraphs to keep.
@@ -451,7 +452,7 @@ func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, res
 			}
 		}
 		if dropped > 0 {
-			out = append(out, explain.Para{Text: explain.Msg(lang, "demo.trim.paras", "n", dropped, "rest", rest)})
+			out = append(out, explain.Para{Text: i18n.Msg(lang, "demo.trim.paras", "n", dropped, "rest", rest)})
 		}
 		sec.Paras = out
 		if t := sec.Table; t != nil && len(t.Rows) > maxRows {
@@ -462,7 +463,7 @@ func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, res
 				cut.Karn = t.Karn[:maxRows:maxRows]
 			}
 			sec.Table = &cut
-			sec.Paras = append(sec.Paras, explain.Para{Text: explain.Msg(lang, "demo.trim.rows", "rows", maxRows, "n", left, "rest", rest)})
+			sec.Paras = append(sec.Paras, explain.Para{Text: i18n.Msg(lang, "demo.trim.rows", "rows", maxRows, "n", left, "rest", rest)})
 		}
 	}
 }

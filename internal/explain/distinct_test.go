@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
@@ -114,7 +115,7 @@ func TestDistinctBytes(t *testing.T) {
 		name       string
 		atReceiver bool
 	}{{"receiver", true}, {"sender", false}} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(tc.name+"/"+string(lang), func(t *testing.T) {
 				data := transfer(t, tc.atReceiver, 5, 17, 18, 555, 999)
 				c, err := explain.Read(bytes.NewReader(data), explain.ReadOptions{})
@@ -133,7 +134,7 @@ func TestDistinctBytes(t *testing.T) {
 				if err := wt.WriteText(&b, 1000); err != nil {
 					t.Fatal(err)
 				}
-				want := explain.Msg(lang, "overview.counts", "packets", len(conv.Packets),
+				want := i18n.Msg(lang, "overview.counts", "packets", len(conv.Packets),
 					"first", conv.Packets[0].Frame, "last", conv.Packets[len(conv.Packets)-1].Frame,
 					"c2s", 1000000, "s2c", 0)
 				if !strings.Contains(b.String(), want) {

@@ -11,9 +11,7 @@
 // is a Walkthrough of sections and paragraphs that the text writer here and
 // the HTML report (package render) both present.
 //
-// Every sentence comes from a message catalog with one table per language,
-// English (the default) and Traditional Chinese (zh-TW, the language of the
-// original lab), keyed by message id with named {placeholders}; a test
-// checks that both tables have the same ids and the same placeholders, so
-// both languages say the same things with the same numbers.
+// Every sentence comes from the message catalog of package i18n, in any of
+// its languages (English, the default, and Traditional Chinese), which
+// state the same numbers in the same places.
 package explain

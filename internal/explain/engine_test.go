@@ -11,6 +11,7 @@ import (
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -93,7 +94,7 @@ func TestCaptureMatchesFixture(t *testing.T) {
 // languages.
 func TestCaptureWalkthroughGolden(t *testing.T) {
 	for _, file := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap", "impaired_bulk.pcap"} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(file+"/"+string(lang), func(t *testing.T) {
 				convs := readCapture(t, file)
 				var buf bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/rtt"
@@ -17,7 +18,7 @@ import (
 // Options tunes a walk-through.
 type Options struct {
 	// Lang is the language; the zero value is English.
-	Lang Lang
+	Lang i18n.Lang
 	// MaxRoutine caps how many ordinary data segments and ACKs (no expert
 	// flag, no SYN, FIN or RST, no lab message) are described one by one;
 	// the rest are summarised in one paragraph. 0 means 40; negative
@@ -34,16 +35,16 @@ type Options struct {
 // capture were not analysed and why ("33 frames not analysed: VXLAN 33"),
 // or "" when every frame was. The reasons are the decoder's names, the
 // same in every language.
-func NotAnalysed(lang Lang, s *listing.Summary) string {
+func NotAnalysed(lang i18n.Lang, s *listing.Summary) string {
 	if s == nil || s.SkippedFrames() == 0 {
 		return ""
 	}
-	return msgN(lang, "notanalysed", int(s.SkippedFrames()), "n", s.SkippedFrames(), "reasons", s.SkippedList())
+	return i18n.MsgN(lang, "notanalysed", int(s.SkippedFrames()), "n", s.SkippedFrames(), "reasons", s.SkippedList())
 }
 
 // Walkthrough is the explanation of one conversation.
 type Walkthrough struct {
-	Lang     Lang
+	Lang     i18n.Lang
 	Title    string
 	Sections []Section
 	// RTT is the conversation's RTT table, also presented as the Table of
@@ -116,22 +117,16 @@ func FormatMS(d time.Duration) string {
 // explainer holds the state of one walk-through being built.
 type explainer struct {
 	c    *Conversation
-	lang Lang
+	lang i18n.Lang
 	w    *Walkthrough
 	byID map[string]int // section index by ID
 }
 
-func (e *explainer) msg(id string, args ...any) string { return Msg(e.lang, id, args...) }
+func (e *explainer) msg(id string, args ...any) string { return i18n.Msg(e.lang, id, args...) }
 
 // msgN is msg with the singular form id+".one" when n is 1.
-func (e *explainer) msgN(id string, n int, args ...any) string { return msgN(e.lang, id, n, args...) }
-
-// msgN is Msg with the singular form id+".one" when n is 1.
-func msgN(lang Lang, id string, n int, args ...any) string {
-	if _, ok := msgEN[id+".one"]; ok && n == 1 {
-		id += ".one"
-	}
-	return Msg(lang, id, args...)
+func (e *explainer) msgN(id string, n int, args ...any) string {
+	return i18n.MsgN(e.lang, id, n, args...)
 }
 
 func (e *explainer) side(s Side) string {
@@ -173,7 +168,7 @@ func (e *explainer) packetPara(s *Segment, sentences []string, flags tcpanalysis
 	return Para{
 		Frame:  s.Frame,
 		Prefix: e.msg("step.frame", "frame", s.Frame, "time", FormatTime(s.Time)),
-		Text:   joinSentences(sentences, e.sentenceSep()),
+		Text:   joinSentences(sentences, e.lang.SentenceSep()),
 		Flags:  flags,
 	}
 }
@@ -188,19 +183,12 @@ func joinSentences(sentences []string, sep string) string {
 	return strings.Join(sentences, sep)
 }
 
-func (e *explainer) sentenceSep() string {
-	if e.lang == TraditionalChinese {
-		return ""
-	}
-	return " "
-}
-
 // Explain builds the walk-through of c. It never fails: whatever the
 // packets hold, it explains what it can.
 func Explain(c *Conversation, opt Options) *Walkthrough {
 	lang := opt.Lang
-	if _, ok := catalogs[lang]; !ok {
-		lang = English
+	if !lang.Known() {
+		lang = i18n.English
 	}
 	maxRoutine := opt.MaxRoutine
 	if maxRoutine == 0 {
@@ -442,7 +430,7 @@ func (e *explainer) expert(s *Segment, f tcpanalysis.Flags) []string {
 	if f == tcpanalysis.DuplicateAck && s.DupAckNum > 3 {
 		id = "x.duplicate_ack.again"
 	}
-	if _, ok := msgEN[id]; !ok {
+	if !i18n.Has(id) {
 		id = "x.other"
 	}
 	out := []string{e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,

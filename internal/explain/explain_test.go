@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 	"github.com/tcplab/tcplab/internal/textwrap"
 )
@@ -36,7 +37,7 @@ var cases = []struct {
 
 func TestWalkthroughGolden(t *testing.T) {
 	for _, tc := range cases {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(tc.name+"/"+string(lang), func(t *testing.T) {
 				c := tc.conv()
 				w := explain.Explain(&c, explain.Options{Lang: lang})
@@ -76,8 +77,8 @@ func TestSameNumbers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c := tc.conv()
-		en := explain.Explain(&c, explain.Options{Lang: explain.English})
-		zh := explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese})
+		en := explain.Explain(&c, explain.Options{Lang: i18n.English})
+		zh := explain.Explain(&c, explain.Options{Lang: i18n.TraditionalChinese})
 		if len(en.Sections) != len(zh.Sections) {
 			t.Fatalf("%s: %d sections in English, %d in zh-TW", tc.name, len(en.Sections), len(zh.Sections))
 		}
@@ -101,44 +102,6 @@ func TestSameNumbers(t *testing.T) {
 	}
 }
 
-func TestParseLang(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    explain.Lang
-		wantErr bool
-	}{
-		{"", explain.English, false},
-		{"en", explain.English, false},
-		{"en-US", explain.English, false},
-		{"zh-TW", explain.TraditionalChinese, false},
-		{"zh_tw", explain.TraditionalChinese, false},
-		{"zh-Hant", explain.TraditionalChinese, false},
-		{"zh-Hant-TW", explain.TraditionalChinese, false},
-		{"zh-CN", "", true}, // Simplified Chinese has no catalog
-		{"fr", "", true},
-	}
-	for _, tt := range tests {
-		got, err := explain.ParseLang(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseLang(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestMsg(t *testing.T) {
-	got := explain.Msg(explain.English, "ack.one", "from", "the server", "to", "the client", "len", 19, "seq", 1, "ack", 20)
-	want := "the server acknowledges: the client sent 19 bytes from Seq=1, so Ack = 1 + 19 = 20: every byte before 20 arrived."
-	if got != want {
-		t.Errorf("Msg(ack.one) = %q, want %q", got, want)
-	}
-	if got := explain.Msg(explain.English, "no.such.id"); got != "no.such.id" {
-		t.Errorf("Msg(missing id) = %q, want the id", got)
-	}
-	if got := explain.Msg(explain.English, "ack.fin", "from", "x"); !strings.Contains(got, "{to}") {
-		t.Errorf("Msg with a missing argument = %q, want the placeholder kept", got)
-	}
-}
-
 // TestNoPanic feeds odd conversations: empty, a lone RST, bogus sides.
 func TestNoPanic(t *testing.T) {
 	convs := []explain.Conversation{
@@ -148,7 +111,7 @@ func TestNoPanic(t *testing.T) {
 		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
 	}
 	for i := range convs {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			w := explain.Explain(&convs[i], explain.Options{Lang: lang})
 			if err := w.WriteText(&bytes.Buffer{}, 80); err != nil {
 				t.Errorf("conversation %d: %v", i, err)
@@ -161,7 +124,7 @@ func BenchmarkExplain(b *testing.B) {
 	c := fixture.Impaired()
 	b.ReportAllocs()
 	for b.Loop() {
-		explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese}).WriteText(io.Discard, 80)
+		explain.Explain(&c, explain.Options{Lang: i18n.TraditionalChinese}).WriteText(io.Discard, 80)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
@@ -27,7 +28,7 @@ type LadderOptions struct {
 	MaxPackets int
 	// Lang is the language of the title and column heads; the zero value
 	// is English.
-	Lang explain.Lang
+	Lang i18n.Lang
 }
 
 // TerminalStyle returns whether output to f may use colour and whether it
@@ -105,7 +106,7 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	l.left = 5 + 1 + l.timeCols + 2
 	l.right = opt.Width - 1
 
-	title := explain.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
+	title := i18n.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
 	if opt.ASCII {
 		title = strings.ReplaceAll(title, "↔", "<->")
 	}
@@ -121,14 +122,14 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	}
 	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
 	l.w.WriteString(l.style(sgrBold, head) + "\n")
-	no, tm := explain.Msg(opt.Lang, "ladder.no"), explain.Msg(opt.Lang, "ladder.time")
+	no, tm := i18n.Msg(opt.Lang, "ladder.no"), i18n.Msg(opt.Lang, "ladder.time")
 	sub := strings.Repeat(" ", max(5-textwrap.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-textwrap.Width(tm), 0)) + "  "
 	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
 
 	for i := range c.Packets {
 		if opt.MaxPackets > 0 && i >= opt.MaxPackets {
 			rest := len(c.Packets) - i
-			l.between(explain.Msg(opt.Lang, "ladder.more", "n", rest), "")
+			l.between(i18n.Msg(opt.Lang, "ladder.more", "n", rest), "")
 			break
 		}
 		l.packet(&c.Packets[i])

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 	"github.com/tcplab/tcplab/internal/textwrap"
 )
@@ -43,7 +44,7 @@ func TestLadderGolden(t *testing.T) {
 		{"ascii", LadderOptions{ASCII: true}},
 		{"raw", LadderOptions{Raw: true}},
 		{"color", LadderOptions{Color: true}},
-		{"zh-TW", LadderOptions{Lang: explain.TraditionalChinese}},
+		{"zh-TW", LadderOptions{Lang: i18n.TraditionalChinese}},
 	}
 	for _, tc := range cases {
 		for _, st := range styles {
@@ -246,7 +247,7 @@ func TestLadderFits(t *testing.T) {
 func TestLadderLanguage(t *testing.T) {
 	c := fixture.Impaired()
 	var buf bytes.Buffer
-	if err := Ladder(&buf, &c, LadderOptions{Lang: explain.TraditionalChinese, MaxPackets: 3}); err != nil {
+	if err := Ladder(&buf, &c, LadderOptions{Lang: i18n.TraditionalChinese, MaxPackets: 3}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(buf.String(), "\n")

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -20,7 +21,7 @@ import (
 // ReportOptions tunes the HTML report.
 type ReportOptions struct {
 	// Lang is the language of the walk-through and headings.
-	Lang explain.Lang
+	Lang i18n.Lang
 	// Title heads the page (for example the capture's file name).
 	Title string
 	// Selected lists the streams to draw in detail; nil picks the most
@@ -176,7 +177,7 @@ func WriteReportFile(path string, convs []explain.Conversation, opt ReportOption
 func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) error {
 	lang := opt.Lang
 	if lang == "" {
-		lang = explain.English
+		lang = i18n.English
 	}
 	if opt.MaxDiagrams == 0 {
 		opt.MaxDiagrams = 10
@@ -187,7 +188,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 	if opt.MaxRows == 0 {
 		opt.MaxRows = 5000
 	}
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	d := reportData{
 		Lang:      string(lang),
 		Title:     cmp.Or(opt.Title, msg("report.title")),
@@ -298,8 +299,8 @@ func pick(convs []explain.Conversation, opt ReportOptions) []int {
 }
 
 // conversation lays out one conversation's diagram and tables.
-func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions) convData {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+func conversation(c *explain.Conversation, lang i18n.Lang, opt ReportOptions) convData {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
 	pkts := c.Packets
 	cd := convData{
@@ -437,8 +438,8 @@ func arrowHead(x1, y1, x2, y2 float64) string {
 
 // detail lists every field of a packet for the click panel, one per line,
 // in lang.
-func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) string {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+func detail(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) string {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	src, dst := c.Client, c.Server
 	if s.From == explain.Server {
 		src, dst = dst, src
@@ -474,8 +475,8 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 // those tshark shows, under a heading; none when it shows none. The RTT
 // is in seconds with nine decimals, as tshark shows it and the ndjson
 // record's ack_rtt holds it.
-func seqAckLines(s *explain.Segment, lang explain.Lang) []string {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+func seqAckLines(s *explain.Segment, lang i18n.Lang) []string {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	var lines []string
 	if s.AckedFrame != 0 {
 		lines = append(lines, msg("detail.acks", "frame", s.AckedFrame))
@@ -511,31 +512,31 @@ func nextSeq(s *explain.Segment) uint32 {
 // cell returns the localized table cell for one of the analysis
 // contract's values (kind "ck": a checksum status, "hs": a handshake,
 // "close": a close), or "?" when value is empty.
-func cell(lang explain.Lang, kind, value string) string {
+func cell(lang i18n.Lang, kind, value string) string {
 	if value == "" {
 		return "?"
 	}
 	id := "cell." + kind + "." + value
-	if t := explain.Msg(lang, id); t != id {
+	if t := i18n.Msg(lang, id); t != id {
 		return t
 	}
 	return value // a value the catalog does not know: shown as it is
 }
 
 // windowText shows raw × scale = calculated, in lang.
-func windowText(s *explain.Segment, lang explain.Lang) string {
+func windowText(s *explain.Segment, lang i18n.Lang) string {
 	switch {
 	case s.Has(explain.FlagSYN):
-		return explain.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
+		return i18n.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
 	case s.WinScale == explain.ScaleUnknown:
-		return explain.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
+		return i18n.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
 	case s.WinScale > 1:
 		return fmt.Sprintf("%d × %d = %d", s.WinRaw, s.WinScale, s.Win)
 	}
 	return fmt.Sprint(s.Win)
 }
 
-func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) packetRow {
+func tableRow(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) packetRow {
 	r := packetRow{
 		ID:    fmt.Sprintf("c%d-f%d", c.Stream, s.Frame),
 		Frame: s.Frame, Time: explain.FormatTime(s.Time),
