@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
@@ -156,7 +157,7 @@ func TestAnalyze(t *testing.T) {
 // retransmission.
 func TestFocus(t *testing.T) {
 	c := &bulk(t).Convs[0]
-	first := slices.IndexFunc(c.Packets, func(s explain.Segment) bool {
+	first := slices.IndexFunc(c.Packets, func(s conversation.Segment) bool {
 		return s.Analysis&(tcpanalysis.Retransmission|tcpanalysis.FastRetransmission) != 0
 	})
 	if first < 0 {

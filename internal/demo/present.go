@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/labproto"
@@ -50,7 +51,7 @@ var recoveryFlags = []tcpanalysis.Flags{
 }
 
 // printer writes the demo's lines in one language: the demo's own words
-// come from the explain message catalogs, the lab's programs' output and
+// come from the i18n message catalog, the lab's programs' output and
 // the packet list are copied as they are.
 type printer struct {
 	*bufio.Writer
@@ -380,7 +381,7 @@ func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) er
 // focus returns a copy of c with at most n packets, starting a little
 // before the first retransmission (else the first duplicate ACK,
 // out-of-order segment or gap), and the index of its first packet in c.
-func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
+func focus(c *conversation.Conversation, n int) (*conversation.Conversation, int) {
 	at := -1
 	for _, want := range []tcpanalysis.Flags{
 		tcpanalysis.FastRetransmission | tcpanalysis.Retransmission,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/pcapio"
@@ -143,7 +144,7 @@ func TestDistinctBytes(t *testing.T) {
 				// Without the analysis (a conversation built by hand),
 				// Summarize counts the same distinct bytes.
 				hand := *conv
-				hand.Summary = explain.Summary{}
+				hand.Summary = conversation.Summary{}
 				hand.Summarize()
 				if hand.Summary.BytesC2S != 1_000_000 || hand.Summary.BytesS2C != 0 {
 					t.Errorf("Summarize: BytesC2S, BytesS2C = %d, %d, want 1000000, 0", hand.Summary.BytesC2S, hand.Summary.BytesS2C)

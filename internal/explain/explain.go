@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/listing"
@@ -91,23 +93,19 @@ type Table struct {
 
 // RTTSegments converts a conversation's packets to the input of rtt.Table,
 // with relative sequence numbers.
-func RTTSegments(c *Conversation) []rtt.Segment {
+func RTTSegments(c *conversation.Conversation) []rtt.Segment {
 	out := make([]rtt.Segment, 0, len(c.Packets))
 	for i := range c.Packets {
 		s := &c.Packets[i]
 		out = append(out, rtt.Segment{
 			Frame: s.Frame, Time: s.Time, Dir: int(s.From),
 			Seq: seqnum.Value(s.Seq), Len: s.Len,
-			SYN: s.Has(FlagSYN), FIN: s.Has(FlagFIN), ACK: s.Has(FlagACK),
+			SYN: s.Has(decode.FlagSYN), FIN: s.Has(decode.FlagFIN), ACK: s.Has(decode.FlagACK),
 			Ack: seqnum.Value(s.Ack), Retransmission: s.Analysis.Retransmitted(),
 		})
 	}
 	return out
 }
-
-// FormatTime formats a capture time as Wireshark's default: seconds with
-// six decimals.
-func FormatTime(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }
 
 // FormatMS formats a duration in milliseconds with three decimals.
 func FormatMS(d time.Duration) string {
@@ -116,7 +114,7 @@ func FormatMS(d time.Duration) string {
 
 // explainer holds the state of one walk-through being built.
 type explainer struct {
-	c    *Conversation
+	c    *conversation.Conversation
 	lang i18n.Lang
 	w    *Walkthrough
 	byID map[string]int // section index by ID
@@ -129,16 +127,16 @@ func (e *explainer) msgN(id string, n int, args ...any) string {
 	return i18n.MsgN(e.lang, id, n, args...)
 }
 
-func (e *explainer) side(s Side) string {
-	if s == Client {
+func (e *explainer) side(s conversation.Side) string {
+	if s == conversation.Client {
 		return e.msg("side.client")
 	}
 	return e.msg("side.server")
 }
 
 // Side returns the capitalized name, for the start of a sentence.
-func (e *explainer) Side(s Side) string {
-	if s == Client {
+func (e *explainer) Side(s conversation.Side) string {
+	if s == conversation.Client {
 		return e.msg("Side.client")
 	}
 	return e.msg("Side.server")
@@ -164,10 +162,10 @@ func (e *explainer) add(id string, p Para) {
 	sec.Paras = append(sec.Paras, p)
 }
 
-func (e *explainer) packetPara(s *Segment, sentences []string, flags tcpanalysis.Flags) Para {
+func (e *explainer) packetPara(s *conversation.Segment, sentences []string, flags tcpanalysis.Flags) Para {
 	return Para{
 		Frame:  s.Frame,
-		Prefix: e.msg("step.frame", "frame", s.Frame, "time", FormatTime(s.Time)),
+		Prefix: e.msg("step.frame", "frame", s.Frame, "time", conversation.FormatTime(s.Time)),
 		Text:   joinSentences(sentences, e.lang.SentenceSep()),
 		Flags:  flags,
 	}
@@ -185,7 +183,7 @@ func joinSentences(sentences []string, sep string) string {
 
 // Explain builds the walk-through of c. It never fails: whatever the
 // packets hold, it explains what it can.
-func Explain(c *Conversation, opt Options) *Walkthrough {
+func Explain(c *conversation.Conversation, opt Options) *Walkthrough {
 	lang := opt.Lang
 	if !lang.Known() {
 		lang = i18n.English
@@ -209,7 +207,7 @@ func (e *explainer) overview(skipped *listing.Summary) {
 	c := e.c
 	hasSYN := false
 	for i := range c.Packets {
-		if c.Packets[i].Has(FlagSYN) && !c.Packets[i].Has(FlagACK) {
+		if c.Packets[i].Has(decode.FlagSYN) && !c.Packets[i].Has(decode.FlagACK) {
 			hasSYN = true
 			break
 		}
@@ -224,11 +222,11 @@ func (e *explainer) overview(skipped *listing.Summary) {
 		// these packets; the same count over the packets kept otherwise.
 		bytes := [2]int64{c.Summary.BytesC2S, c.Summary.BytesS2C}
 		if c.Summary.Packets != len(c.Packets) {
-			bytes = distinctBytes(c.Packets)
+			bytes = conversation.DistinctBytes(c.Packets)
 		}
 		e.add("overview", Para{Text: e.msg("overview.counts", "packets", len(c.Packets),
 			"first", c.Packets[0].Frame, "last", c.Packets[len(c.Packets)-1].Frame,
-			"c2s", bytes[Client], "s2c", bytes[Server])})
+			"c2s", bytes[conversation.Client], "s2c", bytes[conversation.Server])})
 	}
 	if c.Client.Addr() == c.Server.Addr() && c.Client.IsValid() {
 		e.add("overview", Para{Text: e.msg("overview.lanes", "ip", c.Client.Addr())})
@@ -247,10 +245,10 @@ func (e *explainer) overview(skipped *listing.Summary) {
 
 // packetState is what the packet walk remembers.
 type packetState struct {
-	synFrame    [2]*Segment // each side's first SYN, nil until seen
+	synFrame    [2]*conversation.Segment // each side's first SYN, nil until seen
 	established bool
 	finSeen     [2]bool
-	firstFIN    Side
+	firstFIN    conversation.Side
 	anyFIN      bool
 	rst         bool
 	closing     bool
@@ -269,20 +267,20 @@ func (e *explainer) packets(maxRoutine int) {
 	for i := range e.w.RTT {
 		rows[e.w.RTT[i].AckFrame] = &e.w.RTT[i]
 	}
-	byFrame := make(map[int]*Segment, len(c.Packets))
+	byFrame := make(map[int]*conversation.Segment, len(c.Packets))
 	for i := range c.Packets {
 		byFrame[c.Packets[i].Frame] = &c.Packets[i]
 	}
 	var st packetState
 	for i := range c.Packets {
 		s := &c.Packets[i]
-		if s.From != Client && s.From != Server {
+		if s.From != conversation.Client && s.From != conversation.Server {
 			continue
 		}
 		var out []string
 		sec := "data"
 		notable := false
-		syn, ack, fin, rst := s.Has(FlagSYN), s.Has(FlagACK), s.Has(FlagFIN), s.Has(FlagRST)
+		syn, ack, fin, rst := s.Has(decode.FlagSYN), s.Has(decode.FlagACK), s.Has(decode.FlagFIN), s.Has(decode.FlagRST)
 		var optParas []Para
 		switch {
 		case syn:
@@ -309,14 +307,14 @@ func (e *explainer) packets(maxRoutine int) {
 			sec, notable = "handshake", true
 			st.rst = true
 			out = append(out, e.msg("hs.refused", "from", e.side(s.From), "port", e.port(s.From)))
-		case !st.established && ack && s.From == Client && st.synFrame[Client] != nil && st.synFrame[Server] != nil:
+		case !st.established && ack && s.From == conversation.Client && st.synFrame[conversation.Client] != nil && st.synFrame[conversation.Server] != nil:
 			sec, notable = "handshake", true
 			st.established = true
-			irtt := s.Time - st.synFrame[Client].Time
+			irtt := s.Time - st.synFrame[conversation.Client].Time
 			out = append(out, e.msg("hs.ack", "from", e.side(s.From), "ack", s.Ack, "ackraw", s.AckRaw,
-				"peerisn", st.synFrame[Server].SeqRaw, "irtt", FormatMS(irtt)))
+				"peerisn", st.synFrame[conversation.Server].SeqRaw, "irtt", FormatMS(irtt)))
 		}
-		if st.synFrame[Client] != nil && st.synFrame[Server] != nil {
+		if st.synFrame[conversation.Client] != nil && st.synFrame[conversation.Server] != nil {
 			st.established = st.established || (!syn && ack)
 		}
 		if fin || (rst && sec != "handshake") || st.closing {
@@ -330,7 +328,7 @@ func (e *explainer) packets(maxRoutine int) {
 		if s.Len > 0 {
 			out = append(out, e.msgN("data.seg", s.Len, "from", e.side(s.From), "len", s.Len, "seq", s.Seq,
 				"last", uint32(s.Seq+uint32(s.Len)-1), "next", uint32(s.Seq+uint32(s.Len))))
-			if s.Has(FlagPSH) {
+			if s.Has(decode.FlagPSH) {
 				out = append(out, e.msg("data.psh"))
 			}
 			if lab := e.lab(s, &st); lab != nil {
@@ -360,7 +358,7 @@ func (e *explainer) packets(maxRoutine int) {
 			} else {
 				out = append(out, e.msg("close.fin.second", "from", e.side(s.From), "seq", s.Seq))
 			}
-			if s.From == Server && st.labReq != nil && !st.sentData[Server] {
+			if s.From == conversation.Server && st.labReq != nil && !st.sentData[conversation.Server] {
 				out = append(out, e.msg("lab.noreply"))
 			}
 		}
@@ -394,9 +392,9 @@ func (e *explainer) packets(maxRoutine int) {
 		for _, p := range optParas {
 			e.add(sec, p)
 		}
-		if sec == "handshake" && s.From == Client && st.established && !syn && st.synFrame[Server] != nil && !st.agreedShown {
+		if sec == "handshake" && s.From == conversation.Client && st.established && !syn && st.synFrame[conversation.Server] != nil && !st.agreedShown {
 			st.agreedShown = true // agreed options once, after the handshake
-			e.agreed(st.synFrame[Client], st.synFrame[Server])
+			e.agreed(st.synFrame[conversation.Client], st.synFrame[conversation.Server])
 		}
 	}
 	if st.skipped > 0 {
@@ -404,16 +402,16 @@ func (e *explainer) packets(maxRoutine int) {
 	}
 	// The handshake as a whole.
 	switch {
-	case st.synFrame[Client] == nil && st.synFrame[Server] == nil:
+	case st.synFrame[conversation.Client] == nil && st.synFrame[conversation.Server] == nil:
 		e.add("handshake", Para{Text: e.msg("hs.missing")})
-	case st.synFrame[Client] != nil && st.synFrame[Server] == nil && !st.rst:
+	case st.synFrame[conversation.Client] != nil && st.synFrame[conversation.Server] == nil && !st.rst:
 		e.add("handshake", Para{Text: e.msg("hs.noanswer")})
 	}
 	// The close as a whole.
 	switch {
 	case st.rst:
 		e.add("close", Para{Text: e.msg("close.reset")})
-	case st.finSeen[Client] && st.finSeen[Server]:
+	case st.finSeen[conversation.Client] && st.finSeen[conversation.Server]:
 		e.add("close", Para{Text: e.msg("close.timewait", "side", e.side(st.firstFIN), "other", e.Side(st.firstFIN.Other()))})
 	case st.anyFIN:
 		e.add("close", Para{Text: e.msg("close.half", "side", e.side(st.firstFIN))})
@@ -424,7 +422,7 @@ func (e *explainer) packets(maxRoutine int) {
 }
 
 // expert explains the expert flag f of s.
-func (e *explainer) expert(s *Segment, f tcpanalysis.Flags) []string {
+func (e *explainer) expert(s *conversation.Segment, f tcpanalysis.Flags) []string {
 	label := s.Label(f)
 	id := "x." + f.Name()
 	if f == tcpanalysis.DuplicateAck && s.DupAckNum > 3 {
@@ -459,8 +457,8 @@ func (e *explainer) orderSections() {
 	}
 }
 
-func (e *explainer) port(s Side) uint16 {
-	if s == Client {
+func (e *explainer) port(s conversation.Side) uint16 {
+	if s == conversation.Client {
 		return e.c.Client.Port()
 	}
 	return e.c.Server.Port()
@@ -468,9 +466,9 @@ func (e *explainer) port(s Side) uint16 {
 
 // allSYN reports whether every segment an RTT row covers is a SYN: the
 // handshake, which its own sentences explain.
-func allSYN(r *rtt.Row, byFrame map[int]*Segment) bool {
+func allSYN(r *rtt.Row, byFrame map[int]*conversation.Segment) bool {
 	for _, f := range r.Frames {
-		if s := byFrame[f]; s == nil || !s.Has(FlagSYN) {
+		if s := byFrame[f]; s == nil || !s.Has(decode.FlagSYN) {
 			return false
 		}
 	}
@@ -479,12 +477,12 @@ func allSYN(r *rtt.Row, byFrame map[int]*Segment) bool {
 
 // ackSentence explains what the acknowledgement of s covers, with the
 // arithmetic, and the RTT it measured.
-func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment) []string {
+func (e *explainer) ackSentence(s *conversation.Segment, r *rtt.Row, byFrame map[int]*conversation.Segment) []string {
 	var out []string
 	from, to := e.side(s.From), e.side(s.From.Other())
-	var covered []*Segment
+	var covered []*conversation.Segment
 	for _, f := range r.Frames {
-		if cs := byFrame[f]; cs != nil && !cs.Has(FlagSYN) {
+		if cs := byFrame[f]; cs != nil && !cs.Has(decode.FlagSYN) {
 			covered = append(covered, cs)
 		}
 	}
@@ -494,7 +492,7 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 	case len(covered) == 1:
 		cs := covered[0]
 		finN := uint32(0)
-		if cs.Has(FlagFIN) {
+		if cs.Has(decode.FlagFIN) {
 			finN = 1
 		}
 		switch {
@@ -540,16 +538,16 @@ func (e *explainer) ackSentence(s *Segment, r *rtt.Row, byFrame map[int]*Segment
 
 // agrees reports whether the RTT table's sample for the ACK s (row r) is
 // the RTT Wireshark shows for it: the same segment, the same time.
-func agrees(s *Segment, r *rtt.Row) bool {
+func agrees(s *conversation.Segment, r *rtt.Row) bool {
 	return !r.Karn && r.SampleFrame != 0 && s.AckedFrame == r.SampleFrame && s.AckRTT == r.Sample
 }
 
 // sackBlocks lists a segment's SACK blocks as inclusive byte ranges joined
 // by sep ("43441–46336, 50000–51447"), or "".
-func sackBlocks(s *Segment, sep string) string {
+func sackBlocks(s *conversation.Segment, sep string) string {
 	var parts []string
 	for _, o := range s.Options {
-		if o.Kind != OptSACK {
+		if o.Kind != decode.OptSACK {
 			continue
 		}
 		for _, b := range o.SACK {
@@ -576,17 +574,17 @@ func frameList(frames []int, sep string) string {
 }
 
 // options describes the options a SYN offered.
-func (e *explainer) options(opts []Option) string {
+func (e *explainer) options(opts []conversation.Option) string {
 	var items []string
 	for _, o := range opts {
 		switch o.Kind {
-		case OptMSS:
+		case decode.OptMSS:
 			items = append(items, e.msg("opt.mss", "mss", o.MSS))
-		case OptWS:
+		case decode.OptWS:
 			items = append(items, e.msg("opt.ws", "shift", o.Shift, "mult", 1<<min(max(o.Shift, 0), 14)))
-		case OptSACKPerm:
+		case decode.OptSACKPerm:
 			items = append(items, e.msg("opt.sack"))
-		case OptTimestamp:
+		case decode.OptTimestamp:
 			items = append(items, e.msg("opt.ts", "tsval", o.TSval))
 		}
 	}
@@ -596,25 +594,25 @@ func (e *explainer) options(opts []Option) string {
 	return e.msg("opt.offered", "list", strings.Join(items, e.msg("list.sep")))
 }
 
-func findOpt(s *Segment, kind uint8) (Option, bool) {
+func findOpt(s *conversation.Segment, kind uint8) (conversation.Option, bool) {
 	if s == nil {
-		return Option{}, false
+		return conversation.Option{}, false
 	}
 	for _, o := range s.Options {
 		if o.Kind == kind {
 			return o, true
 		}
 	}
-	return Option{}, false
+	return conversation.Option{}, false
 }
 
 // agreed explains what the two SYNs agreed on.
-func (e *explainer) agreed(c, s *Segment) {
+func (e *explainer) agreed(c, s *conversation.Segment) {
 	add := func(text string) { e.add("handshake", Para{Sub: true, Text: text}) }
 	add(e.msg("agree.head"))
-	cm, cok := findOpt(c, OptMSS)
-	sm, sok := findOpt(s, OptMSS)
-	mss := func(o Option, ok bool) any {
+	cm, cok := findOpt(c, decode.OptMSS)
+	sm, sok := findOpt(s, decode.OptMSS)
+	mss := func(o conversation.Option, ok bool) any {
 		if ok {
 			return o.MSS
 		}
@@ -622,13 +620,13 @@ func (e *explainer) agreed(c, s *Segment) {
 	}
 	add(e.msg("agree.mss", "cmss", mss(cm, cok), "smss", mss(sm, sok)))
 	if !cok {
-		add(e.msg("agree.mss.default", "side", e.Side(Client)))
+		add(e.msg("agree.mss.default", "side", e.Side(conversation.Client)))
 	}
 	if !sok {
-		add(e.msg("agree.mss.default", "side", e.Side(Server)))
+		add(e.msg("agree.mss.default", "side", e.Side(conversation.Server)))
 	}
-	cw, cwok := findOpt(c, OptWS)
-	sw, swok := findOpt(s, OptWS)
+	cw, cwok := findOpt(c, decode.OptWS)
+	sw, swok := findOpt(s, decode.OptWS)
 	if cwok && swok {
 		add(e.msg("agree.ws.on", "cmult", 1<<min(max(cw.Shift, 0), 14), "smult", 1<<min(max(sw.Shift, 0), 14)))
 	} else {
@@ -638,7 +636,7 @@ func (e *explainer) agreed(c, s *Segment) {
 	for _, o := range []struct {
 		kind    uint8
 		on, off string
-	}{{OptSACKPerm, "agree.sack.on", "agree.sack.off"}, {OptTimestamp, "agree.ts.on", "agree.ts.off"}} {
+	}{{decode.OptSACKPerm, "agree.sack.on", "agree.sack.off"}, {decode.OptTimestamp, "agree.ts.on", "agree.ts.off"}} {
 		_, cok := findOpt(c, o.kind)
 		_, sok := findOpt(s, o.kind)
 		if cok && sok {
@@ -651,13 +649,13 @@ func (e *explainer) agreed(c, s *Segment) {
 
 // lab recognises the lab's request (the client's first data) and reply
 // (the server's first data after a request).
-func (e *explainer) lab(s *Segment, st *packetState) []string {
+func (e *explainer) lab(s *conversation.Segment, st *packetState) []string {
 	if len(s.Payload) != s.Len || st.sentData[s.From] {
 		return nil
 	}
 	body := strings.TrimRight(string(s.Payload), "\r\n")
 	switch s.From {
-	case Client:
+	case conversation.Client:
 		m, err := labproto.ParseRequest([]byte(body))
 		if err != nil {
 			return nil
@@ -669,7 +667,7 @@ func (e *explainer) lab(s *Segment, st *packetState) []string {
 			id = "lab.request.out"
 		}
 		return []string{e.msg(id, "text", body, "name", string(m.Name), "num", num)}
-	case Server:
+	case conversation.Server:
 		if st.labReq == nil {
 			return nil
 		}
@@ -718,13 +716,13 @@ func preview(p []byte) string {
 func (e *explainer) window() {
 	c := e.c
 	var added bool
-	for _, side := range []Side{Client, Server} {
-		var first *Segment
+	for _, side := range []conversation.Side{conversation.Client, conversation.Server} {
+		var first *conversation.Segment
 		minW, maxW := -1, -1
 		zeros, zeroFrame := 0, 0
 		for i := range c.Packets {
 			s := &c.Packets[i]
-			if s.From != side || s.Has(FlagSYN) || s.Has(FlagRST) {
+			if s.From != side || s.Has(decode.FlagSYN) || s.Has(decode.FlagRST) {
 				continue
 			}
 			if first == nil {
@@ -749,14 +747,14 @@ func (e *explainer) window() {
 			added = true
 		}
 		switch {
-		case first.WinScale == ScaleUnknown:
+		case first.WinScale == conversation.ScaleUnknown:
 			e.add("window", Para{Text: e.msg("win.unknown", "side", e.Side(side), "raw", first.WinRaw, "frame", first.Frame)})
 		case first.WinScale > 1:
 			e.add("window", Para{Text: e.msg("win.scaled", "side", e.Side(side), "raw", first.WinRaw, "mult", first.WinScale, "win", first.Win, "frame", first.Frame)})
 		default:
 			e.add("window", Para{Text: e.msg("win.plain", "side", e.Side(side), "win", first.Win, "frame", first.Frame)})
 		}
-		if minW != maxW && first.WinScale != ScaleUnknown {
+		if minW != maxW && first.WinScale != conversation.ScaleUnknown {
 			e.add("window", Para{Sub: true, Text: e.msg("win.range", "side", e.Side(side), "min", minW, "max", maxW)})
 		}
 		if zeros > 0 {
@@ -820,7 +818,7 @@ func (e *explainer) rttSection() {
 	}
 	// How the table's samples compare with the RTT Wireshark shows,
 	// when the conversation has tshark's values (a capture read by Read).
-	byFrame := make(map[int]*Segment, len(e.c.Packets))
+	byFrame := make(map[int]*conversation.Segment, len(e.c.Packets))
 	paired := false
 	for i := range e.c.Packets {
 		byFrame[e.c.Packets[i].Frame] = &e.c.Packets[i]
@@ -876,7 +874,7 @@ func (e *explainer) rttSection() {
 			est, dev, rto, lin = FormatMS(r.Estimated), FormatMS(r.Dev), FormatMS(r.RTO), FormatMS(r.LinuxRTO)
 		}
 		who := e.msg("short.client")
-		if r.Sender == int(Server) {
+		if r.Sender == int(conversation.Server) {
 			who = e.msg("short.server")
 		}
 		t.Rows = append(t.Rows, []string{fmt.Sprint(r.AckFrame), who, frameList(r.Frames, ","), sample, est, dev, rto, lin})

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 	"github.com/tcplab/tcplab/internal/textwrap"
@@ -28,7 +30,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var cases = []struct {
 	name string
-	conv func() explain.Conversation
+	conv func() conversation.Conversation
 }{
 	{"lab_in_range", fixture.LabInRange},
 	{"lab_out_of_range", fixture.LabOutOfRange},
@@ -104,11 +106,11 @@ func TestSameNumbers(t *testing.T) {
 
 // TestNoPanic feeds odd conversations: empty, a lone RST, bogus sides.
 func TestNoPanic(t *testing.T) {
-	convs := []explain.Conversation{
+	convs := []conversation.Conversation{
 		{},
-		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagRST}}},
-		{Packets: []explain.Segment{{Frame: 1, From: 5, Flags: explain.FlagSYN}, {Frame: 2, From: -1}}},
-		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
+		{Packets: []conversation.Segment{{Frame: 1, Flags: decode.FlagRST}}},
+		{Packets: []conversation.Segment{{Frame: 1, From: 5, Flags: decode.FlagSYN}, {Frame: 2, From: -1}}},
+		{Packets: []conversation.Segment{{Frame: 1, Flags: decode.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
 	}
 	for i := range convs {
 		for _, lang := range i18n.Langs {
@@ -134,43 +136,43 @@ func TestCases(t *testing.T) {
 	ap := func(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 	tests := []struct {
 		name string
-		conv explain.Conversation
+		conv conversation.Conversation
 		want []string
 		not  []string
 	}{
 		{
 			name: "refused",
-			conv: explain.Conversation{Client: ap("127.0.0.1:40000"), Server: ap("127.0.0.1:2000"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 100},
-				{Frame: 2, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Ack: 1, AckRaw: 101},
+			conv: conversation.Conversation{Client: ap("127.0.0.1:40000"), Server: ap("127.0.0.1:2000"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN, SeqRaw: 100},
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagRST | decode.FlagACK, Ack: 1, AckRaw: 101},
 			}},
 			want: []string{"nothing listens on port 2000", "connection refused", "neither side goes through TIME_WAIT"},
 			not:  []string{"got no answer"},
 		},
 		{
 			name: "reset after data",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN},
-				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, Ack: 1},
-				{Frame: 3, Flags: explain.FlagACK, Seq: 1, Ack: 1},
-				{Frame: 4, Flags: explain.FlagACK | explain.FlagPSH, Seq: 1, Ack: 1, Len: 5, Payload: []byte("hello")},
-				{Frame: 5, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Seq: 1, Ack: 6},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN},
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagSYN | decode.FlagACK, Ack: 1},
+				{Frame: 3, Flags: decode.FlagACK, Seq: 1, Ack: 1},
+				{Frame: 4, Flags: decode.FlagACK | decode.FlagPSH, Seq: 1, Ack: 1, Len: 5, Payload: []byte("hello")},
+				{Frame: 5, From: conversation.Server, Flags: decode.FlagRST | decode.FlagACK, Seq: 1, Ack: 6},
 			}},
 			want: []string{"server sends RST: a reset aborts the connection", "The payload begins \"hello\"", "so Ack = 1 + 5 = 6"},
 		},
 		{
 			name: "no handshake",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 7, Flags: explain.FlagACK, Seq: 1, Ack: 1, Len: 10, WinRaw: 100, Win: 100, WinScale: explain.ScaleUnknown},
-				{Frame: 8, From: explain.Server, Flags: explain.FlagACK, Seq: 1, Ack: 11, WinRaw: 200, Win: 200, WinScale: explain.ScaleUnknown},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 7, Flags: decode.FlagACK, Seq: 1, Ack: 1, Len: 10, WinRaw: 100, Win: 100, WinScale: conversation.ScaleUnknown},
+				{Frame: 8, From: conversation.Server, Flags: decode.FlagACK, Seq: 1, Ack: 11, WinRaw: 200, Win: 200, WinScale: conversation.ScaleUnknown},
 			}},
 			want: []string{"No SYN was captured", "has no SYN for this conversation", "scale factor is unknown", "still open"},
 		},
 		{
 			name: "syn unanswered",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 5},
-				{Frame: 2, Time: time.Second, Flags: explain.FlagSYN, SeqRaw: 5, Analysis: tcpanalysis.Retransmission},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN, SeqRaw: 5},
+				{Frame: 2, Time: time.Second, Flags: decode.FlagSYN, SeqRaw: 5, Analysis: tcpanalysis.Retransmission},
 			}},
 			want: []string{"sends its SYN again", "got no answer", "[TCP Retransmission]"},
 		},
@@ -179,9 +181,9 @@ func TestCases(t *testing.T) {
 			// from the SYN/ACK's acknowledgement number, not from a SYN
 			// never seen.
 			name: "syn not captured",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, SeqRaw: 700, Ack: 1, AckRaw: 5001},
-				{Frame: 3, Flags: explain.FlagACK, Seq: 1, SeqRaw: 5001, Ack: 1, AckRaw: 701},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagSYN | decode.FlagACK, SeqRaw: 700, Ack: 1, AckRaw: 5001},
+				{Frame: 3, Flags: decode.FlagACK, Seq: 1, SeqRaw: 5001, Ack: 1, AckRaw: 701},
 			}},
 			want: []string{"raw 5001 = 5000 + 1"},
 			not:  []string{"= 0 + 1"},

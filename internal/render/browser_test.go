@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/i18n"
 )
 

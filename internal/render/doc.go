@@ -1,4 +1,4 @@
-// Package render draws a TCP conversation (an explain.Conversation) as a
+// Package render draws a TCP conversation (an conversation.Conversation) as a
 // ladder diagram: one vertical lane per endpoint ip:port (so the two ends
 // of a loopback conversation, both on 127.0.0.1, are still two lanes), one
 // arrow per packet with its time, flags, relative (or raw) Seq/Ack, Len and

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 	"github.com/tcplab/tcplab/internal/textwrap"
@@ -28,7 +29,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var cases = []struct {
 	name string
-	conv func() explain.Conversation
+	conv func() conversation.Conversation
 }{
 	{"lab_in_range", fixture.LabInRange},
 	{"lab_out_of_range", fixture.LabOutOfRange},
@@ -214,7 +215,7 @@ func TestLadderCaptureGolden(t *testing.T) {
 // TestLadderFits checks the 80-column limit in harder cases: long times,
 // raw numbers, IPv6 endpoints, long expert labels.
 func TestLadderFits(t *testing.T) {
-	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.Impaired} {
+	for _, mk := range []func() conversation.Conversation{fixture.LabInRange, fixture.Impaired} {
 		c := mk()
 		c.Client = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535")
 		c.Server = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:9999]:443")

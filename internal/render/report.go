@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
@@ -146,7 +148,7 @@ type packetRow struct {
 // file path, created or truncated. On an error it removes the file (a
 // regular file only: never a device such as /dev/stdout), so that no
 // partial report is left to open.
-func WriteReportFile(path string, convs []explain.Conversation, opt ReportOptions) error {
+func WriteReportFile(path string, convs []conversation.Conversation, opt ReportOptions) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("render: report: %w", err)
@@ -174,7 +176,7 @@ func WriteReportFile(path string, convs []explain.Conversation, opt ReportOption
 // for the selected (or most interesting) ones the SVG ladder, the packet
 // table, the walk-through and the RTT table. convs are summarised in
 // place (Conversation.Summarize) when their Summary is empty.
-func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) error {
+func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions) error {
 	lang := opt.Lang
 	if lang == "" {
 		lang = i18n.English
@@ -250,7 +252,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 		d.Rows = append(d.Rows, r)
 	}
 	for _, i := range drawn {
-		d.Convs = append(d.Convs, conversation(&convs[i], lang, opt))
+		d.Convs = append(d.Convs, layoutConversation(&convs[i], lang, opt))
 	}
 	bw := bufio.NewWriter(out)
 	if err := tmpl.Execute(bw, d); err != nil {
@@ -266,7 +268,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 // streams, or the most interesting ones that have packets (most flagged
 // packets, then most packets, then capture order), at most
 // opt.MaxDiagrams, in capture order.
-func pick(convs []explain.Conversation, opt ReportOptions) []int {
+func pick(convs []conversation.Conversation, opt ReportOptions) []int {
 	var idx []int
 	if opt.Selected != nil {
 		want := map[int]bool{}
@@ -298,8 +300,8 @@ func pick(convs []explain.Conversation, opt ReportOptions) []int {
 	return idx
 }
 
-// conversation lays out one conversation's diagram and tables.
-func conversation(c *explain.Conversation, lang i18n.Lang, opt ReportOptions) convData {
+// layoutConversation lays out one conversation's diagram and tables.
+func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt ReportOptions) convData {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
 	pkts := c.Packets
@@ -362,14 +364,14 @@ func conversation(c *explain.Conversation, lang i18n.Lang, opt ReportOptions) co
 	height = int(rowY[len(pkts)]) + 20
 	for i := range pkts {
 		s := &pkts[i]
-		a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: explain.FormatTime(s.Time), Label: Label(s, opt.Raw)}
+		a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: conversation.FormatTime(s.Time), Label: Label(s, opt.Raw)}
 		y1 := yOf(i, s.Time.Seconds())
 		y2 := y1 + slant
 		if timed {
 			y2 = yOf(i, s.Arrival.Seconds())
 		}
 		x1, x2 := float64(laneLeft), float64(laneRight)
-		if s.From == explain.Server {
+		if s.From == conversation.Server {
 			x1, x2 = x2, x1
 		}
 		a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
@@ -379,11 +381,11 @@ func conversation(c *explain.Conversation, lang i18n.Lang, opt ReportOptions) co
 		a.TimeY = y1 + 4
 		classes := []string{"arrow"}
 		switch {
-		case s.Has(explain.FlagRST):
+		case s.Has(decode.FlagRST):
 			classes = append(classes, "rst")
-		case s.Has(explain.FlagSYN):
+		case s.Has(decode.FlagSYN):
 			classes = append(classes, "syn")
-		case s.Has(explain.FlagFIN):
+		case s.Has(decode.FlagFIN):
 			classes = append(classes, "fin")
 		case s.Len > 0:
 			classes = append(classes, "data")
@@ -438,19 +440,19 @@ func arrowHead(x1, y1, x2, y2 float64) string {
 
 // detail lists every field of a packet for the click panel, one per line,
 // in lang.
-func detail(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) string {
+func detail(c *conversation.Conversation, s *conversation.Segment, lang i18n.Lang) string {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	src, dst := c.Client, c.Server
-	if s.From == explain.Server {
+	if s.From == conversation.Server {
 		src, dst = dst, src
 	}
 	lines := []string{
-		msg("detail.frame", "frame", s.Frame, "time", explain.FormatTime(s.Time)),
+		msg("detail.frame", "frame", s.Frame, "time", conversation.FormatTime(s.Time)),
 		fmt.Sprintf("%s → %s", src, dst),
-		msg("detail.flags", "flags", explain.FlagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
+		msg("detail.flags", "flags", flagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
 		msg("detail.seq", "seq", s.Seq, "raw", s.SeqRaw, "len", s.Len, "next", nextSeq(s)),
 	}
-	if s.Has(explain.FlagACK) {
+	if s.Has(decode.FlagACK) {
 		lines = append(lines, msg("detail.ack", "ack", s.Ack, "raw", s.AckRaw))
 	}
 	lines = append(lines, msg("detail.window", "win", windowText(s, lang)))
@@ -475,7 +477,7 @@ func detail(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) string 
 // those tshark shows, under a heading; none when it shows none. The RTT
 // is in seconds with nine decimals, as tshark shows it and the ndjson
 // record's ack_rtt holds it.
-func seqAckLines(s *explain.Segment, lang i18n.Lang) []string {
+func seqAckLines(s *conversation.Segment, lang i18n.Lang) []string {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	var lines []string
 	if s.AckedFrame != 0 {
@@ -498,12 +500,12 @@ func seqAckLines(s *explain.Segment, lang i18n.Lang) []string {
 
 // nextSeq is the sequence number after s, as tshark's tcp.nxtseq: the
 // SYN and the FIN each occupy one sequence number (RFC 9293 section 3.4).
-func nextSeq(s *explain.Segment) uint32 {
+func nextSeq(s *conversation.Segment) uint32 {
 	n := s.Seq + uint32(s.Len)
-	if s.Has(explain.FlagSYN) {
+	if s.Has(decode.FlagSYN) {
 		n++
 	}
-	if s.Has(explain.FlagFIN) {
+	if s.Has(decode.FlagFIN) {
 		n++
 	}
 	return n
@@ -524,11 +526,11 @@ func cell(lang i18n.Lang, kind, value string) string {
 }
 
 // windowText shows raw × scale = calculated, in lang.
-func windowText(s *explain.Segment, lang i18n.Lang) string {
+func windowText(s *conversation.Segment, lang i18n.Lang) string {
 	switch {
-	case s.Has(explain.FlagSYN):
+	case s.Has(decode.FlagSYN):
 		return i18n.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
-	case s.WinScale == explain.ScaleUnknown:
+	case s.WinScale == conversation.ScaleUnknown:
 		return i18n.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
 	case s.WinScale > 1:
 		return fmt.Sprintf("%d × %d = %d", s.WinRaw, s.WinScale, s.Win)
@@ -536,18 +538,18 @@ func windowText(s *explain.Segment, lang i18n.Lang) string {
 	return fmt.Sprint(s.Win)
 }
 
-func tableRow(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) packetRow {
+func tableRow(c *conversation.Conversation, s *conversation.Segment, lang i18n.Lang) packetRow {
 	r := packetRow{
 		ID:    fmt.Sprintf("c%d-f%d", c.Stream, s.Frame),
-		Frame: s.Frame, Time: explain.FormatTime(s.Time),
-		Dir: "→", Flags: explain.FlagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
+		Frame: s.Frame, Time: conversation.FormatTime(s.Time),
+		Dir: "→", Flags: flagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
 		Win: windowText(s, lang), Raw: fmt.Sprint(s.SeqRaw),
 		Checksum: cell(lang, "ck", s.ChecksumStatus), CheckClass: cmp.Or(s.ChecksumStatus, "unknown"),
 	}
-	if s.From == explain.Server {
+	if s.From == conversation.Server {
 		r.Dir = "←"
 	}
-	if s.Has(explain.FlagACK) {
+	if s.Has(decode.FlagACK) {
 		r.Ack = fmt.Sprint(s.Ack)
 		r.Raw += " / " + fmt.Sprint(s.AckRaw)
 	}
@@ -560,7 +562,7 @@ func tableRow(c *explain.Conversation, s *explain.Segment, lang i18n.Lang) packe
 
 // expertLabels returns s's expert flags as Wireshark shows them, each in
 // brackets ("[TCP Dup ACK 5#1]").
-func expertLabels(s *explain.Segment) []string {
+func expertLabels(s *conversation.Segment) []string {
 	var labels []string
 	s.Analysis.Each(func(f tcpanalysis.Flags) {
 		labels = append(labels, "["+s.Label(f)+"]")

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/i18n"
 )
 
@@ -73,7 +73,7 @@ func TestReportPicksInteresting(t *testing.T) {
 
 func TestReportArrowCap(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Report(&buf, []explain.Conversation{fixture.Impaired()}, ReportOptions{MaxArrows: 5}); err != nil {
+	if err := Report(&buf, []conversation.Conversation{fixture.Impaired()}, ReportOptions{MaxArrows: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Count(buf.String(), `<g class="arrow`); got != 5 {
@@ -104,7 +104,7 @@ func TestReportTimedArrows(t *testing.T) {
 	for i := range c.Packets {
 		c.Packets[i].Arrival = c.Packets[i].Time + time.Duration(i+1)*10*time.Microsecond
 	}
-	got := conversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
+	got := layoutConversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
 	if got.SlantNote != i18n.Msg(i18n.English, "report.slant.both") {
 		t.Errorf("slant note = %q", got.SlantNote)
 	}
@@ -113,7 +113,7 @@ func TestReportTimedArrows(t *testing.T) {
 	if !(drop0 > 0 && drop9 > drop0) {
 		t.Errorf("timed arrows drop %v and %v, want growing drops (travel time grows with i)", drop0, drop9)
 	}
-	single := conversation(func() *explain.Conversation { c := fixture.LabInRange(); return &c }(), i18n.English, ReportOptions{MaxArrows: 1000})
+	single := layoutConversation(func() *conversation.Conversation { c := fixture.LabInRange(); return &c }(), i18n.English, ReportOptions{MaxArrows: 1000})
 	for _, a := range single.Arrows {
 		if a.Y2-a.Y1 != slant {
 			t.Errorf("single capture point: frame %d drops %v, want %v", a.Frame, a.Y2-a.Y1, slant)
@@ -151,11 +151,11 @@ var digits = regexp.MustCompile(`[0-9]+`)
 // are in the report's language, with the same numbers as in English.
 func TestReportDetailsFollowLanguage(t *testing.T) {
 	keep := regexp.MustCompile(`\[TCP [^\]]*\]|SYN|ACK|FIN|RST|PSH|MSS|SACK_PERM|TSval|TSecr|Seq|Ack|Len|Info|TCP|Win`)
-	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.LabOutOfRange, fixture.Impaired} {
+	for _, mk := range []func() conversation.Conversation{fixture.LabInRange, fixture.LabOutOfRange, fixture.Impaired} {
 		c := mk()
 		c.Summarize()
-		en := conversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
-		zh := conversation(&c, i18n.TraditionalChinese, ReportOptions{MaxArrows: 1000})
+		en := layoutConversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
+		zh := layoutConversation(&c, i18n.TraditionalChinese, ReportOptions{MaxArrows: 1000})
 		for i := range en.Arrows {
 			e, z := en.Arrows[i].Detail, zh.Arrows[i].Detail
 			if p := textPayload(&c.Packets[i]); p != "" {
