@@ -304,7 +304,6 @@ func pick(convs []conversation.Conversation, opt ReportOptions) []int {
 func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt ReportOptions) convData {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
-	pkts := c.Packets
 	cd := convData{
 		ID:        fmt.Sprintf("conv-%d", c.Stream),
 		RowPrefix: fmt.Sprintf("c%d-f", c.Stream),
@@ -316,112 +315,168 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 		LabelR:    c.Server.String(),
 		Walk:      w,
 	}
-	if len(pkts) > opt.MaxArrows {
-		cd.CutNote = msg("report.cut", "n", opt.MaxArrows, "total", len(pkts))
-		pkts = pkts[:opt.MaxArrows]
-	}
-	if c.Summary.Packets > len(c.Packets) && cd.CutNote == "" {
-		cd.CutNote = msg("report.cut", "n", len(pkts), "total", c.Summary.Packets)
+	pkts, cut := drawnPackets(c, opt.MaxArrows)
+	if cut > 0 {
+		cd.CutNote = msg("report.cut", "n", len(pkts), "total", cut)
 	}
 	// Arrows run from the send time to the receive time only when the
 	// capture knows both; otherwise they drop a fixed slant per row.
-	timed := !c.SinglePoint && len(pkts) > 0
-	for i := range pkts {
-		if pkts[i].Arrival < pkts[i].Time {
-			timed = false
-		}
-	}
-	if timed {
+	g := newLadderGeometry(pkts, timedArrows(c, pkts))
+	if g.timed {
 		cd.SlantNote = msg("report.slant.both")
 	} else {
 		cd.SlantNote = msg("report.slant.single")
 	}
-	var height int
-	var t0, span float64
-	if timed {
-		t0 = pkts[0].Time.Seconds()
-		end := t0
-		for i := range pkts {
-			end = math.Max(end, pkts[i].Arrival.Seconds())
-		}
-		span = math.Max(end-t0, 1e-9)
-	}
-	// Rows are rowHeight apart, plus a line for expert flags.
-	rowY := make([]float64, len(pkts)+1)
-	rowY[0] = topMargin
 	for i := range pkts {
-		rowY[i+1] = rowY[i] + rowHeight
-		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
-			rowY[i+1] += 14
-		}
+		y1, y2 := g.arrowY(i, &pkts[i])
+		cd.Arrows = append(cd.Arrows, newArrow(c, &pkts[i], y1, y2, lang, opt.Raw))
 	}
-	yOf := func(i int, t float64) float64 {
-		if timed {
-			return float64(topMargin) + (t-t0)/span*(rowY[len(pkts)]-topMargin-rowHeight)
-		}
-		return rowY[i]
-	}
-	height = int(rowY[len(pkts)]) + 20
+	cd.Height = g.height(cd.Arrows)
 	for i := range pkts {
-		s := &pkts[i]
-		a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: conversation.FormatTime(s.Time), Label: Label(s, opt.Raw)}
-		y1 := yOf(i, s.Time.Seconds())
-		y2 := y1 + slant
-		if timed {
-			y2 = yOf(i, s.Arrival.Seconds())
-		}
-		x1, x2 := float64(laneLeft), float64(laneRight)
-		if s.From == conversation.Server {
-			x1, x2 = x2, x1
-		}
-		a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
-		a.Head = arrowHead(x1, y1, x2, y2)
-		a.LabelX = (x1 + x2) / 2
-		a.LabelY = (y1+y2)/2 - 5
-		a.TimeY = y1 + 4
-		classes := []string{"arrow"}
-		switch {
-		case s.Has(decode.FlagRST):
-			classes = append(classes, "rst")
-		case s.Has(decode.FlagSYN):
-			classes = append(classes, "syn")
-		case s.Has(decode.FlagFIN):
-			classes = append(classes, "fin")
-		case s.Len > 0:
-			classes = append(classes, "data")
-		}
-		labels := expertLabels(s)
-		if len(labels) > 0 {
-			classes = append(classes, "expert")
-			a.Flags = "⚠ " + strings.Join(labels, " ")
-		}
-		a.FlagX, a.FlagY = a.LabelX, (y1+y2)/2+16
-		a.Payload = textPayload(s)
-		a.Class = strings.Join(classes, " ")
-		a.Tooltip = fmt.Sprintf("%d  %s s  %s", s.Frame, a.Time, a.Label)
-		if len(labels) > 0 {
-			a.Tooltip += "  " + strings.Join(labels, " ")
-		}
-		a.Detail = detail(c, s, lang)
-		cd.Arrows = append(cd.Arrows, a)
-	}
-	if timed {
-		// The arrows end above the last row: fit the height to them.
-		height = 0
-		for _, a := range cd.Arrows {
-			height = max(height, int(a.Y2)+40)
-		}
-	}
-	cd.Height = height
-	for i := range c.Packets {
-		if i >= opt.MaxArrows {
-			break
-		}
-		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i], lang))
+		cd.Packets = append(cd.Packets, tableRow(c, &pkts[i], lang))
 	}
 	cd.Summary = msg("report.conv.summary", "hs", cell(lang, "hs", c.Summary.Handshake),
 		"close", cell(lang, "close", c.Summary.Close), "state", cmp.Or(c.State, "?"))
 	return cd
+}
+
+// drawnPackets returns the packets of c to draw, at most maxArrows, and
+// when that is not all of the conversation, how many it has (the packets
+// cut, or the adapter's summary of more packets than it kept); else 0.
+func drawnPackets(c *conversation.Conversation, maxArrows int) (pkts []conversation.Segment, total int) {
+	pkts = c.Packets
+	if len(pkts) > maxArrows {
+		return pkts[:maxArrows], len(pkts)
+	}
+	if c.Summary.Packets > len(pkts) {
+		return pkts, c.Summary.Packets
+	}
+	return pkts, 0
+}
+
+// timedArrows reports whether the arrows of pkts can run from each
+// packet's send time to its receive time: the capture knows both (it was
+// not taken at a single point) for every packet.
+func timedArrows(c *conversation.Conversation, pkts []conversation.Segment) bool {
+	if c.SinglePoint || len(pkts) == 0 {
+		return false
+	}
+	for i := range pkts {
+		if pkts[i].Arrival < pkts[i].Time {
+			return false
+		}
+	}
+	return true
+}
+
+// ladderGeometry places the arrows of an SVG ladder vertically: one row
+// per packet, rowHeight apart, with a line more for a row with expert
+// flags or a payload; with timed, at the height of their send and
+// receive times instead, scaled to the same overall height.
+type ladderGeometry struct {
+	timed    bool
+	rowY     []float64 // each row's top, then the bottom of the last
+	t0, span float64   // timed: the first send time and the time span, in seconds
+}
+
+func newLadderGeometry(pkts []conversation.Segment, timed bool) ladderGeometry {
+	g := ladderGeometry{timed: timed, rowY: make([]float64, len(pkts)+1)}
+	g.rowY[0] = topMargin
+	for i := range pkts {
+		g.rowY[i+1] = g.rowY[i] + rowHeight
+		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
+			g.rowY[i+1] += 14
+		}
+	}
+	if timed {
+		g.t0 = pkts[0].Time.Seconds()
+		end := g.t0
+		for i := range pkts {
+			end = math.Max(end, pkts[i].Arrival.Seconds())
+		}
+		g.span = math.Max(end-g.t0, 1e-9)
+	}
+	return g
+}
+
+// y returns the height of time t (seconds) in row i.
+func (g ladderGeometry) y(i int, t float64) float64 {
+	if g.timed {
+		last := g.rowY[len(g.rowY)-1]
+		return float64(topMargin) + (t-g.t0)/g.span*(last-topMargin-rowHeight)
+	}
+	return g.rowY[i]
+}
+
+// arrowY returns where the arrow of s, in row i, starts and ends.
+func (g ladderGeometry) arrowY(i int, s *conversation.Segment) (y1, y2 float64) {
+	y1 = g.y(i, s.Time.Seconds())
+	if g.timed {
+		return y1, g.y(i, s.Arrival.Seconds())
+	}
+	return y1, y1 + slant
+}
+
+// height returns the height of the SVG holding arrows.
+func (g ladderGeometry) height(arrows []arrow) int {
+	if !g.timed {
+		return int(g.rowY[len(g.rowY)-1]) + 20
+	}
+	// The arrows end above the last row: fit the height to them.
+	h := 0
+	for _, a := range arrows {
+		h = max(h, int(a.Y2)+40)
+	}
+	return h
+}
+
+// newArrow draws the arrow of packet s of c from height y1 to y2: from
+// the client's lane to the server's or back, with its label, its expert
+// flags, a short text payload, and the click panel's details.
+func newArrow(c *conversation.Conversation, s *conversation.Segment, y1, y2 float64, lang i18n.Lang, raw bool) arrow {
+	a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: conversation.FormatTime(s.Time), Label: Label(s, raw)}
+	x1, x2 := float64(laneLeft), float64(laneRight)
+	if s.From == conversation.Server {
+		x1, x2 = x2, x1
+	}
+	a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
+	a.Head = arrowHead(x1, y1, x2, y2)
+	a.LabelX = (x1 + x2) / 2
+	a.LabelY = (y1+y2)/2 - 5
+	a.TimeY = y1 + 4
+	labels := expertLabels(s)
+	if len(labels) > 0 {
+		a.Flags = "⚠ " + strings.Join(labels, " ")
+	}
+	a.FlagX, a.FlagY = a.LabelX, (y1+y2)/2+16
+	a.Payload = textPayload(s)
+	a.Class = arrowClass(s, len(labels) > 0)
+	a.Tooltip = fmt.Sprintf("%d  %s s  %s", s.Frame, a.Time, a.Label)
+	if len(labels) > 0 {
+		a.Tooltip += "  " + strings.Join(labels, " ")
+	}
+	a.Detail = detail(c, s, lang)
+	return a
+}
+
+// arrowClass returns the CSS classes of the arrow of s: "arrow", its kind
+// (rst, syn, fin or data) and "expert" when it has expert flags.
+func arrowClass(s *conversation.Segment, expert bool) string {
+	classes := []string{"arrow"}
+	switch {
+	case s.Has(decode.FlagRST):
+		classes = append(classes, "rst")
+	case s.Has(decode.FlagSYN):
+		classes = append(classes, "syn")
+	case s.Has(decode.FlagFIN):
+		classes = append(classes, "fin")
+	case s.Len > 0:
+		classes = append(classes, "data")
+	}
+	if expert {
+		classes = append(classes, "expert")
+	}
+	return strings.Join(classes, " ")
 }
 
 // arrowHead returns the points of an arrowhead at (x2, y2) pointing away
