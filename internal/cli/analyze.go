@@ -10,6 +10,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/render"
@@ -53,7 +54,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
 	raw := fs.Bool("raw", false, "--ladder: raw sequence and acknowledgement numbers")
 	ascii := fs.Bool("ascii", false, "--ladder: ASCII characters instead of box drawing")
-	langF := fs.String("lang", defaultLang(os.Getenv), "language of the walk-through and the report: `en or zh-TW` (default from LC_ALL, LC_MESSAGES or LANG)")
+	langF := fs.String("lang", defaultLang(os.Getenv), "language of the walk-through and the report: `"+i18n.Choices()+"` (default from LC_ALL, LC_MESSAGES or LANG)")
 	htmlOut := fs.String("html", "", "write a self-contained HTML report to `FILE`")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -89,7 +90,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		opts.Select = sel
 	}
 
-	lang, err := explain.ParseLang(*langF)
+	lang, err := i18n.ParseLang(*langF)
 	if err != nil {
 		return usageError{fmt.Errorf("analyze: --lang: %w", err)}
 	}
@@ -184,7 +185,7 @@ type presentOptions struct {
 	ladder, explain bool
 	html            string
 	raw, ascii      bool
-	lang            explain.Lang
+	lang            i18n.Lang
 }
 
 // presentConversations reads the capture again for the conversations that
@@ -220,7 +221,7 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 			fmt.Fprintf(env.Stdout, "%s\n\n", t)
 		}
 		if len(convs) == 0 {
-			fmt.Fprintf(env.Stdout, "%s\n", explain.Msg(po.lang, "present.none", "frames", c.Summary.Frames))
+			fmt.Fprintf(env.Stdout, "%s\n", i18n.Msg(po.lang, "present.none", "frames", c.Summary.Frames))
 		}
 	}
 	for i := range convs {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/demo"
-	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&write, "write", demo.DefaultCapture, "same as -w")
 	fs.BoolVar(&noCapture, "no-capture", false, "do not capture (only the exchanges)")
 	fs.StringVar(&html, "html", demo.DefaultReport, "write the HTML report to `file` (\"\": none)")
-	fs.StringVar(&lang, "lang", defaultLang(os.Getenv), "`language` of the walk-through: en or zh-TW (default from LC_ALL, LC_MESSAGES or LANG)")
+	fs.StringVar(&lang, "lang", defaultLang(os.Getenv), "`language` of the walk-through: "+i18n.Choices()+" (default from LC_ALL, LC_MESSAGES or LANG)")
 	fs.BoolVar(&noExplain, "no-explain", false, "leave out the walk-throughs (shorter output)")
 	fs.BoolVar(&noLadder, "no-ladder", false, "leave out the ladder diagrams")
 	fs.BoolVar(&ascii, "ascii", false, "draw the ladders with ASCII characters instead of box drawing")
@@ -106,8 +106,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	cfg.Numbers = rest
 	pr := demo.Presentation{NoExplain: noExplain, NoLadder: noLadder, Report: html}
-	if pr.Lang, err = explain.ParseLang(lang); err != nil {
-		return usageError{fmt.Errorf("demo: --lang %q: want en or zh-TW", lang)}
+	if pr.Lang, err = i18n.ParseLang(lang); err != nil {
+		return usageError{fmt.Errorf("demo: --lang %q: want %s", lang, i18n.Choices())}
 	}
 	if cfg.Timeout < 0 {
 		return usageError{fmt.Errorf("demo: --timeout %v: want a positive duration", cfg.Timeout)}

@@ -11,7 +11,7 @@ import (
 )
 
 // packageName matches an internal package's name used as an error prefix.
-var packageName = regexp.MustCompile(`(?:^|[^\w-])(afpacket|capfilter|decode|difftest|explain|impair|labproto|listing|netlab|pcapio|plainlog|render|report|seqnum|sockstate|tcpanalysis|tcptest):`)
+var packageName = regexp.MustCompile(`(?:^|[^\w-])(afpacket|capfilter|decode|difftest|explain|i18n|impair|labproto|listing|netlab|pcapio|plainlog|render|report|seqnum|sockstate|tcpanalysis|tcptest):`)
 
 // TestErrorsForUser runs failing commands through Run and checks what
 // main prints: one line that starts "tcplab:" and names no internal

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"os"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -22,7 +23,7 @@ type Analysis struct {
 	// Conversations is the conversation table (tshark -z conv,tcp).
 	Conversations []byte
 	// Convs are the conversations for the ladder and the walk-through.
-	Convs []explain.Conversation
+	Convs []conversation.Conversation
 	// Counts counts, for each expert flag, the frames that carry it as
 	// Wireshark's Info column labels them: a fast or spurious
 	// retransmission counts under its own kind only, though tshark also

@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -156,7 +157,7 @@ func TestAnalyze(t *testing.T) {
 // retransmission.
 func TestFocus(t *testing.T) {
 	c := &bulk(t).Convs[0]
-	first := slices.IndexFunc(c.Packets, func(s explain.Segment) bool {
+	first := slices.IndexFunc(c.Packets, func(s conversation.Segment) bool {
 		return s.Analysis&(tcpanalysis.Retransmission|tcpanalysis.FastRetransmission) != 0
 	})
 	if first < 0 {
@@ -185,7 +186,7 @@ func TestTrim(t *testing.T) {
 	c := &bulk(t).Convs[0]
 	full := explain.Explain(c, explain.Options{MaxRoutine: 6})
 	wt := explain.Explain(c, explain.Options{MaxRoutine: 6})
-	trim(wt, explain.English, 5, 3, "the report")
+	trim(wt, i18n.English, 5, 3, "the report")
 	if len(wt.Sections) != len(full.Sections) {
 		t.Fatalf("trim changed the sections: %d, want %d", len(wt.Sections), len(full.Sections))
 	}
@@ -270,11 +271,11 @@ func TestWriteWithoutCapture(t *testing.T) {
 	// The remedy, in the presentation's language, with each command on
 	// a line of its own to copy.
 	for _, tc := range []struct {
-		lang explain.Lang
+		lang i18n.Lang
 		why  string
 	}{
-		{explain.English, "capture on lo: not permitted: the CAP_NET_RAW capability is missing."},
-		{explain.TraditionalChinese, "無法在 lo 上擷取：缺少 CAP_NET_RAW 權限。"},
+		{i18n.English, "capture on lo: not permitted: the CAP_NET_RAW capability is missing."},
+		{i18n.TraditionalChinese, "無法在 lo 上擷取：缺少 CAP_NET_RAW 權限。"},
 	} {
 		b.Reset()
 		if err := Write(&b, o, nil, Presentation{Lang: tc.lang}); err != nil {
@@ -299,7 +300,7 @@ func TestWriteWithoutCapture(t *testing.T) {
 // table in the terminal: header, the kept rows, then the note saying where
 // the rest is (issue 12: the note used to push the table out).
 func TestTrimKeepsTable(t *testing.T) {
-	for _, lang := range []explain.Lang{explain.English, explain.TraditionalChinese} {
+	for _, lang := range []i18n.Lang{i18n.English, i18n.TraditionalChinese} {
 		t.Run(string(lang), func(t *testing.T) {
 			c := &bulk(t).Convs[0]
 			wt := explain.Explain(c, explain.Options{Lang: lang, MaxRoutine: 6})
@@ -310,7 +311,7 @@ func TestTrimKeepsTable(t *testing.T) {
 			}
 			out := b.String()
 			// The header line starts with the ACK column's name.
-			hdr := "\n    " + explain.Msg(lang, "rtt.col.ack") + " "
+			hdr := "\n    " + i18n.Msg(lang, "rtt.col.ack") + " "
 			head := strings.Index(out, hdr)
 			if head < 0 {
 				t.Fatalf("no RTT table header (%q) in the trimmed walk-through:\n%s", hdr, out)
@@ -319,7 +320,7 @@ func TestTrimKeepsTable(t *testing.T) {
 			rows := 0
 			for _, line := range strings.Split(out[head:], "\n")[1:] {
 				if strings.Contains(line, "client ") || strings.Contains(line, "server ") ||
-					strings.Contains(line, explain.Msg(lang, "short.client")) || strings.Contains(line, explain.Msg(lang, "short.server")) {
+					strings.Contains(line, i18n.Msg(lang, "short.client")) || strings.Contains(line, i18n.Msg(lang, "short.server")) {
 					rows++
 					continue
 				}

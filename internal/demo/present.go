@@ -12,17 +12,20 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/render"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 // Presentation tunes what Write prints.
 type Presentation struct {
 	// Lang is the language of the walk-through.
-	Lang explain.Lang
+	Lang i18n.Lang
 	// NoLadder and NoExplain leave out the ladder diagrams and the
 	// walk-throughs.
 	NoLadder, NoExplain bool
@@ -48,15 +51,15 @@ var recoveryFlags = []tcpanalysis.Flags{
 }
 
 // printer writes the demo's lines in one language: the demo's own words
-// come from the explain message catalogs, the lab's programs' output and
+// come from the i18n message catalog, the lab's programs' output and
 // the packet list are copied as they are.
 type printer struct {
 	*bufio.Writer
-	lang explain.Lang
+	lang i18n.Lang
 }
 
 // msg returns message id of the catalogs in p's language.
-func (p *printer) msg(id string, args ...any) string { return explain.Msg(p.lang, id, args...) }
+func (p *printer) msg(id string, args ...any) string { return i18n.Msg(p.lang, id, args...) }
 
 // line writes message id and a newline.
 func (p *printer) line(id string, args ...any) {
@@ -67,7 +70,7 @@ func (p *printer) line(id string, args ...any) {
 // para writes message id wrapped to 80 columns, each line indented by
 // indent spaces.
 func (p *printer) para(indent int, id string, args ...any) {
-	for _, l := range explain.Wrap(p.msg(id, args...), 80-indent) {
+	for _, l := range textwrap.Wrap(p.msg(id, args...), 80-indent) {
 		p.WriteString(strings.Repeat(" ", indent))
 		p.WriteString(l)
 		p.WriteByte('\n')
@@ -77,7 +80,7 @@ func (p *printer) para(indent int, id string, args ...any) {
 // hang writes message id wrapped to 80 columns, the lines after the
 // first indented by two spaces.
 func (p *printer) hang(id string, args ...any) {
-	lines := explain.Wrap(p.msg(id, args...), 78)
+	lines := textwrap.Wrap(p.msg(id, args...), 78)
 	for i, l := range lines {
 		if i > 0 {
 			p.WriteString("  ")
@@ -90,7 +93,7 @@ func (p *printer) hang(id string, args ...any) {
 // heading writes a rule with message id as its title.
 func (p *printer) heading(id string, args ...any) {
 	title := p.msg(id, args...)
-	fmt.Fprintf(p, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-explain.Width(title))))
+	fmt.Fprintf(p, "\n── %s %s\n", title, strings.Repeat("─", max(3, 76-textwrap.Width(title))))
 }
 
 // Write prints the outcome of a run and, when a capture was analysed,
@@ -98,7 +101,7 @@ func (p *printer) heading(id string, args ...any) {
 func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 	p := &printer{Writer: bufio.NewWriter(out), lang: pr.Lang}
 	if p.lang == "" {
-		p.lang = explain.English
+		p.lang = i18n.English
 	}
 	writeHeader(p, o)
 	for i := range o.Cases {
@@ -263,7 +266,7 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	}
 	p.Write(a.Conversations)
 	if t := explain.NotAnalysed(p.lang, &a.Summary); t != "" {
-		for _, l := range explain.Wrap(t, 78) {
+		for _, l := range textwrap.Wrap(t, 78) {
 			p.WriteString(l + "\n")
 		}
 	}
@@ -286,7 +289,7 @@ func writeExpert(p *printer, o *Outcome, a *Analysis) {
 	}
 	p.hang("demo.expert.frames", "flagged", flagged, "n", len(a.Lines))
 	row := func(label string, n int) {
-		fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-explain.Width(label))), n)
+		fmt.Fprintf(p, "  %s%s %d\n", label, strings.Repeat(" ", max(0, 32-textwrap.Width(label))), n)
 	}
 	sum := 0
 	for _, f := range recoveryFlags {
@@ -378,7 +381,7 @@ func writeConversations(p *printer, o *Outcome, a *Analysis, pr Presentation) er
 // focus returns a copy of c with at most n packets, starting a little
 // before the first retransmission (else the first duplicate ACK,
 // out-of-order segment or gap), and the index of its first packet in c.
-func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
+func focus(c *conversation.Conversation, n int) (*conversation.Conversation, int) {
 	at := -1
 	for _, want := range []tcpanalysis.Flags{
 		tcpanalysis.FastRetransmission | tcpanalysis.Retransmission,
@@ -406,7 +409,7 @@ func focus(c *explain.Conversation, n int) (*explain.Conversation, int) {
 // expert flag other than a window update (a growing receive window marks
 // most ACKs of a bulk transfer so); the RTT table keeps maxRows rows. Each
 // cut is marked with a line, in lang, naming where the rest is.
-func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, rest string) {
+func trim(wt *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int, rest string) {
 	for i := range wt.Sections {
 		sec := &wt.Sections[i]
 		// Pass 1: choose the packet paragraphs to keep.
@@ -450,7 +453,7 @@ func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, res
 			}
 		}
 		if dropped > 0 {
-			out = append(out, explain.Para{Text: explain.Msg(lang, "demo.trim.paras", "n", dropped, "rest", rest)})
+			out = append(out, explain.Para{Text: i18n.Msg(lang, "demo.trim.paras", "n", dropped, "rest", rest)})
 		}
 		sec.Paras = out
 		if t := sec.Table; t != nil && len(t.Rows) > maxRows {
@@ -461,7 +464,7 @@ func trim(wt *explain.Walkthrough, lang explain.Lang, maxParas, maxRows int, res
 				cut.Karn = t.Karn[:maxRows:maxRows]
 			}
 			sec.Table = &cut
-			sec.Paras = append(sec.Paras, explain.Para{Text: explain.Msg(lang, "demo.trim.rows", "rows", maxRows, "n", left, "rest", rest)})
+			sec.Paras = append(sec.Paras, explain.Para{Text: i18n.Msg(lang, "demo.trim.rows", "rows", maxRows, "n", left, "rest", rest)})
 		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
-	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
 )
@@ -92,7 +92,7 @@ func TestWriteGolden(t *testing.T) {
 		{"lab", labOutcome, "tcplab-demo.html"},
 		{"bulk", bulkOutcome, ""},
 	} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(sc.name+"."+string(lang), func(t *testing.T) {
 				o, a := sc.outcome(t)
 				var b bytes.Buffer
@@ -112,11 +112,11 @@ func englishFragments(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	word := regexp.MustCompile(`[A-Za-z]{3,}`)
-	for _, id := range explain.MessageIDs() {
+	for _, id := range i18n.MessageIDs() {
 		if !strings.HasPrefix(id, "demo.") {
 			continue
 		}
-		for _, frag := range regexp.MustCompile(`\{[a-z]+\}`).Split(explain.Msg(explain.English, id), -1) {
+		for _, frag := range regexp.MustCompile(`\{[a-z]+\}`).Split(i18n.Msg(i18n.English, id), -1) {
 			frag = strings.TrimSpace(frag)
 			if word.MatchString(frag) {
 				out = append(out, frag)
@@ -154,9 +154,9 @@ func TestWriteChineseHasNoEnglish(t *testing.T) {
 	} {
 		var en, zh bytes.Buffer
 		for _, w := range []struct {
-			lang explain.Lang
+			lang i18n.Lang
 			buf  *bytes.Buffer
-		}{{explain.English, &en}, {explain.TraditionalChinese, &zh}} {
+		}{{i18n.English, &en}, {i18n.TraditionalChinese, &zh}} {
 			if err := Write(w.buf, run.o, run.a, Presentation{Lang: w.lang, Report: "r.html", MaxArrows: 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestWriteChineseHasNoEnglish(t *testing.T) {
 // TestDirectionStats checks that the English bridge counters read as
 // netlab prints them.
 func TestDirectionStats(t *testing.T) {
-	p := &printer{lang: explain.English}
+	p := &printer{lang: i18n.English}
 	for _, d := range []netlab.DirectionStats{
 		{Stats: impair.Stats{Received: 10, Forwarded: 8, DroppedLoss: 1, DroppedQueue: 2, DroppedLimit: 3, Duplicated: 4, Reordered: 5, Marked: 6}},
 		{Stats: impair.Stats{Received: 1}, WriteErrors: 2, Oversize: 3, KernelDrops: 4},

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
@@ -114,7 +116,7 @@ func TestDistinctBytes(t *testing.T) {
 		name       string
 		atReceiver bool
 	}{{"receiver", true}, {"sender", false}} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(tc.name+"/"+string(lang), func(t *testing.T) {
 				data := transfer(t, tc.atReceiver, 5, 17, 18, 555, 999)
 				c, err := explain.Read(bytes.NewReader(data), explain.ReadOptions{})
@@ -133,7 +135,7 @@ func TestDistinctBytes(t *testing.T) {
 				if err := wt.WriteText(&b, 1000); err != nil {
 					t.Fatal(err)
 				}
-				want := explain.Msg(lang, "overview.counts", "packets", len(conv.Packets),
+				want := i18n.Msg(lang, "overview.counts", "packets", len(conv.Packets),
 					"first", conv.Packets[0].Frame, "last", conv.Packets[len(conv.Packets)-1].Frame,
 					"c2s", 1000000, "s2c", 0)
 				if !strings.Contains(b.String(), want) {
@@ -142,7 +144,7 @@ func TestDistinctBytes(t *testing.T) {
 				// Without the analysis (a conversation built by hand),
 				// Summarize counts the same distinct bytes.
 				hand := *conv
-				hand.Summary = explain.Summary{}
+				hand.Summary = conversation.Summary{}
 				hand.Summarize()
 				if hand.Summary.BytesC2S != 1_000_000 || hand.Summary.BytesS2C != 0 {
 					t.Errorf("Summarize: BytesC2S, BytesS2C = %d, %d, want 1000000, 0", hand.Summary.BytesC2S, hand.Summary.BytesS2C)

@@ -6,14 +6,13 @@
 // ends in TIME_WAIT, the window, the checksums, every expert flag where it
 // occurs, the RTT table (package rtt) and the lab's own request and reply.
 //
-// The input is Conversation, a small model holding exactly the values the
-// explanation needs; adapters from the analysis engine fill it. The output
-// is a Walkthrough of sections and paragraphs that the text writer here and
-// the HTML report (package render) both present.
+// The input is a conversation.Conversation, the model holding exactly the
+// values the presentations need; Collector and Read fill it from the
+// analysis engine. The output is a Walkthrough of sections and paragraphs
+// that the text writer here and the HTML report (package render) both
+// present.
 //
-// Every sentence comes from a message catalog with one table per language,
-// English (the default) and Traditional Chinese (zh-TW, the language of the
-// original lab), keyed by message id with named {placeholders}; a test
-// checks that both tables have the same ids and the same placeholders, so
-// both languages say the same things with the same numbers.
+// Every sentence comes from the message catalog of package i18n, in any of
+// its languages (English, the default, and Traditional Chinese), which
+// state the same numbers in the same places.
 package explain

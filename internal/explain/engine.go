@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
@@ -37,7 +38,7 @@ type Collector struct {
 	PayloadBytes int
 
 	kept    int
-	byID    map[uint32]*Conversation
+	byID    map[uint32]*conversation.Conversation
 	flagged map[uint32]int
 }
 
@@ -45,7 +46,7 @@ type Collector struct {
 // since the Unix epoch), the decoded packet and the engine's result.
 func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis.Result) {
 	if c.byID == nil {
-		c.byID = map[uint32]*Conversation{}
+		c.byID = map[uint32]*conversation.Conversation{}
 		c.flagged = map[uint32]int{}
 	}
 	// tshark shows no analysis for a segment whose options the capture
@@ -66,11 +67,11 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 	}
 	conv := c.byID[r.Stream]
 	if conv == nil {
-		conv = &Conversation{Stream: int(r.Stream), SinglePoint: true}
+		conv = &conversation.Conversation{Stream: int(r.Stream), SinglePoint: true}
 		c.byID[r.Stream] = conv
 	}
 	c.kept++
-	s := Segment{
+	s := conversation.Segment{
 		Frame: int(frame), Time: time.Duration(ts - c.Start),
 		Flags: r.TCPFlags, Seq: r.Seq, Ack: r.Ack, SeqRaw: r.SeqRaw, AckRaw: r.AckRaw,
 		Len: int(r.Len), WinRaw: int(r.WinRaw), Win: int(r.Win),
@@ -86,7 +87,7 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 		s.BytesInFlight, s.PushBytesSent = int(r.BytesInFlight), int(r.PushBytesSent)
 	}
 	if r.FromServer {
-		s.From = Server
+		s.From = conversation.Server
 	}
 	if r.HasWinScale {
 		s.WinScale = int(r.WinScale) // else 0: a SYN, never scaled
@@ -98,17 +99,17 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 		s.Checksum = p.TCP.Checksum()
 		it := decode.OptionIter{Buf: p.TCP.Options()}
 		for it.Next() {
-			o := Option{Kind: it.Opt.Kind}
+			o := conversation.Option{Kind: it.Opt.Kind}
 			d := it.Opt.Data
 			switch {
-			case o.Kind == OptMSS && len(d) == 2:
+			case o.Kind == decode.OptMSS && len(d) == 2:
 				o.MSS = int(binary.BigEndian.Uint16(d))
-			case o.Kind == OptWS && len(d) == 1:
+			case o.Kind == decode.OptWS && len(d) == 1:
 				o.Shift = int(d[0])
-			case o.Kind == OptTimestamp && len(d) == 8:
+			case o.Kind == decode.OptTimestamp && len(d) == 8:
 				o.TSval = binary.BigEndian.Uint32(d)
 				o.TSecr = binary.BigEndian.Uint32(d[4:])
-			case o.Kind == OptSACK:
+			case o.Kind == decode.OptSACK:
 				for i := 0; i+8 <= len(d); i += 8 {
 					o.SACK = append(o.SACK, [2]uint32{binary.BigEndian.Uint32(d[i:]) - r.SACKBase, binary.BigEndian.Uint32(d[i+4:]) - r.SACKBase})
 				}
@@ -127,16 +128,16 @@ func (c *Collector) Add(frame uint32, ts int64, p *decode.Packet, r *tcpanalysis
 
 // Conversations returns one Conversation per stream, in stream order, with
 // its summary from the engine and the packets kept.
-func (c *Collector) Conversations(streams []*tcpanalysis.Stream) []Conversation {
-	out := make([]Conversation, 0, len(streams))
+func (c *Collector) Conversations(streams []*tcpanalysis.Stream) []conversation.Conversation {
+	out := make([]conversation.Conversation, 0, len(streams))
 	for _, st := range streams {
-		conv := Conversation{Stream: int(st.Index), SinglePoint: true}
+		conv := conversation.Conversation{Stream: int(st.Index), SinglePoint: true}
 		if kept := c.byID[st.Index]; kept != nil {
 			conv = *kept
 		}
 		conv.Client, conv.Server = st.Client, st.Server
 		conv.State = st.State()
-		conv.Summary = Summary{
+		conv.Summary = conversation.Summary{
 			Packets:  int(st.Packets),
 			BytesC2S: int64(st.BytesC2S), BytesS2C: int64(st.BytesS2C),
 			Start: time.Duration(st.FirstTime - c.Start), End: time.Duration(st.LastTime - c.Start),
@@ -167,7 +168,7 @@ type ReadOptions struct {
 // Capture is a capture file read and analysed by Read.
 type Capture struct {
 	// Conversations are the conversations in stream order.
-	Conversations []Conversation
+	Conversations []conversation.Conversation
 	// Streams are the analysis engine's streams, all of them, for the
 	// conversation table (listing.AppendConversations).
 	Streams []*tcpanalysis.Stream
@@ -241,14 +242,14 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	c.Streams, c.Start = an.Streams(), col.Start
 	c.Conversations = col.Conversations(c.Streams)
 	if opt.Match != nil {
-		c.Conversations = slices.DeleteFunc(c.Conversations, func(c Conversation) bool { return !matched[uint32(c.Stream)] })
+		c.Conversations = slices.DeleteFunc(c.Conversations, func(c conversation.Conversation) bool { return !matched[uint32(c.Stream)] })
 	}
 	return c, rerr
 }
 
 // ReadCapture reads a capture file and returns its conversations, as Read
 // does with Match match and MaxPackets maxPackets.
-func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bool, maxPackets int) ([]Conversation, error) {
+func ReadCapture(r io.Reader, match func(*decode.Packet, *tcpanalysis.Result) bool, maxPackets int) ([]conversation.Conversation, error) {
 	c, err := Read(r, ReadOptions{Match: match, MaxPackets: maxPackets})
 	if c == nil {
 		return nil, err

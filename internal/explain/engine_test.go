@@ -8,9 +8,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -21,7 +23,7 @@ import (
 // transfer across netlab's bridge with loss=3%,delay=10ms,seed=7, captured
 // on the client host with a snap length of 96 (netlab.BulkTransfer).
 
-func readCapture(t *testing.T, name string) []explain.Conversation {
+func readCapture(t *testing.T, name string) []conversation.Conversation {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
@@ -43,7 +45,7 @@ func readCapture(t *testing.T, name string) []explain.Conversation {
 func TestCaptureMatchesFixture(t *testing.T) {
 	tests := []struct {
 		file     string
-		fixture  func() explain.Conversation
+		fixture  func() conversation.Conversation
 		frameOff int
 	}{
 		{"lab_in_range.pcap", fixture.LabInRange, 0},
@@ -61,8 +63,8 @@ func TestCaptureMatchesFixture(t *testing.T) {
 				p := &got.Packets[i]
 				// Every segment after the SYNs carries NOP, NOP,
 				// timestamps; the fixtures keep only the SYNs' options.
-				if !p.Has(explain.FlagSYN) {
-					if len(p.Options) != 3 || p.Options[0].Kind != explain.OptNOP || p.Options[2].Kind != explain.OptTimestamp {
+				if !p.Has(decode.FlagSYN) {
+					if len(p.Options) != 3 || p.Options[0].Kind != decode.OptNOP || p.Options[2].Kind != decode.OptTimestamp {
 						t.Errorf("frame %d: options %+v, want NOP, NOP, timestamps", p.Frame, p.Options)
 					}
 					p.Options = nil
@@ -76,7 +78,7 @@ func TestCaptureMatchesFixture(t *testing.T) {
 			// render's TestDetailsMatchNDJSON checks them against the
 			// ndjson records.
 			opts := cmp.Options{
-				cmpopts.IgnoreFields(explain.Segment{}, "Checksum", "Info", "AckedFrame", "AckRTT", "BytesInFlight", "PushBytesSent"),
+				cmpopts.IgnoreFields(conversation.Segment{}, "Checksum", "Info", "AckedFrame", "AckRTT", "BytesInFlight", "PushBytesSent"),
 				cmpopts.EquateEmpty(),
 			}
 			if diff := cmp.Diff(want.Packets, got.Packets, opts); diff != "" {
@@ -93,7 +95,7 @@ func TestCaptureMatchesFixture(t *testing.T) {
 // languages.
 func TestCaptureWalkthroughGolden(t *testing.T) {
 	for _, file := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap", "impaired_bulk.pcap"} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(file+"/"+string(lang), func(t *testing.T) {
 				convs := readCapture(t, file)
 				var buf bytes.Buffer

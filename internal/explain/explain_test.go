@@ -11,9 +11,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -26,7 +30,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var cases = []struct {
 	name string
-	conv func() explain.Conversation
+	conv func() conversation.Conversation
 }{
 	{"lab_in_range", fixture.LabInRange},
 	{"lab_out_of_range", fixture.LabOutOfRange},
@@ -35,7 +39,7 @@ var cases = []struct {
 
 func TestWalkthroughGolden(t *testing.T) {
 	for _, tc := range cases {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			t.Run(tc.name+"/"+string(lang), func(t *testing.T) {
 				c := tc.conv()
 				w := explain.Explain(&c, explain.Options{Lang: lang})
@@ -44,7 +48,7 @@ func TestWalkthroughGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, line := range strings.Split(buf.String(), "\n") {
-					if n := explain.Width(line); n > 80 {
+					if n := textwrap.Width(line); n > 80 {
 						t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
 					}
 				}
@@ -75,8 +79,8 @@ func TestSameNumbers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c := tc.conv()
-		en := explain.Explain(&c, explain.Options{Lang: explain.English})
-		zh := explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese})
+		en := explain.Explain(&c, explain.Options{Lang: i18n.English})
+		zh := explain.Explain(&c, explain.Options{Lang: i18n.TraditionalChinese})
 		if len(en.Sections) != len(zh.Sections) {
 			t.Fatalf("%s: %d sections in English, %d in zh-TW", tc.name, len(en.Sections), len(zh.Sections))
 		}
@@ -100,80 +104,16 @@ func TestSameNumbers(t *testing.T) {
 	}
 }
 
-func TestParseLang(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    explain.Lang
-		wantErr bool
-	}{
-		{"", explain.English, false},
-		{"en", explain.English, false},
-		{"en-US", explain.English, false},
-		{"zh-TW", explain.TraditionalChinese, false},
-		{"zh_tw", explain.TraditionalChinese, false},
-		{"zh-Hant", explain.TraditionalChinese, false},
-		{"zh-Hant-TW", explain.TraditionalChinese, false},
-		{"zh-CN", "", true}, // Simplified Chinese has no catalog
-		{"fr", "", true},
-	}
-	for _, tt := range tests {
-		got, err := explain.ParseLang(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseLang(%q) = %q, %v, want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestWrap(t *testing.T) {
-	tests := []struct {
-		name  string
-		text  string
-		width int
-		want  []string
-	}{
-		{"words", "the client sends 19 bytes", 12, []string{"the client", "sends 19", "bytes"}},
-		{"long word alone", "a verylongword b", 5, []string{"a", "verylongword", "b"}},
-		{"cjk breaks anywhere", "用戶端送出資料", 6, []string{"用戶端", "送出資", "料"}},
-		{"no comma at line start", "用戶端，送出", 8, []string{"用戶端，", "送出"}},
-		{"comma pulls its character along", "用戶端，送出", 6, []string{"用戶", "端，送", "出"}},
-		{"open bracket stays with next", "一二三（四五", 8, []string{"一二三", "（四五"}},
-		{"mixed", "送出 19 位元組", 8, []string{"送出 19", "位元組"}},
-		{"empty", "", 10, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := explain.Wrap(tt.text, tt.width)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Wrap(%q, %d) mismatch (-want +got):\n%s", tt.text, tt.width, diff)
-			}
-		})
-	}
-}
-
-func TestMsg(t *testing.T) {
-	got := explain.Msg(explain.English, "ack.one", "from", "the server", "to", "the client", "len", 19, "seq", 1, "ack", 20)
-	want := "the server acknowledges: the client sent 19 bytes from Seq=1, so Ack = 1 + 19 = 20: every byte before 20 arrived."
-	if got != want {
-		t.Errorf("Msg(ack.one) = %q, want %q", got, want)
-	}
-	if got := explain.Msg(explain.English, "no.such.id"); got != "no.such.id" {
-		t.Errorf("Msg(missing id) = %q, want the id", got)
-	}
-	if got := explain.Msg(explain.English, "ack.fin", "from", "x"); !strings.Contains(got, "{to}") {
-		t.Errorf("Msg with a missing argument = %q, want the placeholder kept", got)
-	}
-}
-
 // TestNoPanic feeds odd conversations: empty, a lone RST, bogus sides.
 func TestNoPanic(t *testing.T) {
-	convs := []explain.Conversation{
+	convs := []conversation.Conversation{
 		{},
-		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagRST}}},
-		{Packets: []explain.Segment{{Frame: 1, From: 5, Flags: explain.FlagSYN}, {Frame: 2, From: -1}}},
-		{Packets: []explain.Segment{{Frame: 1, Flags: explain.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
+		{Packets: []conversation.Segment{{Frame: 1, Flags: decode.FlagRST}}},
+		{Packets: []conversation.Segment{{Frame: 1, From: 5, Flags: decode.FlagSYN}, {Frame: 2, From: -1}}},
+		{Packets: []conversation.Segment{{Frame: 1, Flags: decode.FlagACK, Len: 5, Payload: []byte("\x00\x01abc")}}},
 	}
 	for i := range convs {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			w := explain.Explain(&convs[i], explain.Options{Lang: lang})
 			if err := w.WriteText(&bytes.Buffer{}, 80); err != nil {
 				t.Errorf("conversation %d: %v", i, err)
@@ -186,7 +126,7 @@ func BenchmarkExplain(b *testing.B) {
 	c := fixture.Impaired()
 	b.ReportAllocs()
 	for b.Loop() {
-		explain.Explain(&c, explain.Options{Lang: explain.TraditionalChinese}).WriteText(io.Discard, 80)
+		explain.Explain(&c, explain.Options{Lang: i18n.TraditionalChinese}).WriteText(io.Discard, 80)
 	}
 }
 
@@ -196,43 +136,43 @@ func TestCases(t *testing.T) {
 	ap := func(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 	tests := []struct {
 		name string
-		conv explain.Conversation
+		conv conversation.Conversation
 		want []string
 		not  []string
 	}{
 		{
 			name: "refused",
-			conv: explain.Conversation{Client: ap("127.0.0.1:40000"), Server: ap("127.0.0.1:2000"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 100},
-				{Frame: 2, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Ack: 1, AckRaw: 101},
+			conv: conversation.Conversation{Client: ap("127.0.0.1:40000"), Server: ap("127.0.0.1:2000"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN, SeqRaw: 100},
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagRST | decode.FlagACK, Ack: 1, AckRaw: 101},
 			}},
 			want: []string{"nothing listens on port 2000", "connection refused", "neither side goes through TIME_WAIT"},
 			not:  []string{"got no answer"},
 		},
 		{
 			name: "reset after data",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN},
-				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, Ack: 1},
-				{Frame: 3, Flags: explain.FlagACK, Seq: 1, Ack: 1},
-				{Frame: 4, Flags: explain.FlagACK | explain.FlagPSH, Seq: 1, Ack: 1, Len: 5, Payload: []byte("hello")},
-				{Frame: 5, From: explain.Server, Flags: explain.FlagRST | explain.FlagACK, Seq: 1, Ack: 6},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN},
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagSYN | decode.FlagACK, Ack: 1},
+				{Frame: 3, Flags: decode.FlagACK, Seq: 1, Ack: 1},
+				{Frame: 4, Flags: decode.FlagACK | decode.FlagPSH, Seq: 1, Ack: 1, Len: 5, Payload: []byte("hello")},
+				{Frame: 5, From: conversation.Server, Flags: decode.FlagRST | decode.FlagACK, Seq: 1, Ack: 6},
 			}},
 			want: []string{"server sends RST: a reset aborts the connection", "The payload begins \"hello\"", "so Ack = 1 + 5 = 6"},
 		},
 		{
 			name: "no handshake",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 7, Flags: explain.FlagACK, Seq: 1, Ack: 1, Len: 10, WinRaw: 100, Win: 100, WinScale: explain.ScaleUnknown},
-				{Frame: 8, From: explain.Server, Flags: explain.FlagACK, Seq: 1, Ack: 11, WinRaw: 200, Win: 200, WinScale: explain.ScaleUnknown},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 7, Flags: decode.FlagACK, Seq: 1, Ack: 1, Len: 10, WinRaw: 100, Win: 100, WinScale: conversation.ScaleUnknown},
+				{Frame: 8, From: conversation.Server, Flags: decode.FlagACK, Seq: 1, Ack: 11, WinRaw: 200, Win: 200, WinScale: conversation.ScaleUnknown},
 			}},
 			want: []string{"No SYN was captured", "has no SYN for this conversation", "scale factor is unknown", "still open"},
 		},
 		{
 			name: "syn unanswered",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 1, Flags: explain.FlagSYN, SeqRaw: 5},
-				{Frame: 2, Time: time.Second, Flags: explain.FlagSYN, SeqRaw: 5, Analysis: tcpanalysis.Retransmission},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 1, Flags: decode.FlagSYN, SeqRaw: 5},
+				{Frame: 2, Time: time.Second, Flags: decode.FlagSYN, SeqRaw: 5, Analysis: tcpanalysis.Retransmission},
 			}},
 			want: []string{"sends its SYN again", "got no answer", "[TCP Retransmission]"},
 		},
@@ -241,9 +181,9 @@ func TestCases(t *testing.T) {
 			// from the SYN/ACK's acknowledgement number, not from a SYN
 			// never seen.
 			name: "syn not captured",
-			conv: explain.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []explain.Segment{
-				{Frame: 2, From: explain.Server, Flags: explain.FlagSYN | explain.FlagACK, SeqRaw: 700, Ack: 1, AckRaw: 5001},
-				{Frame: 3, Flags: explain.FlagACK, Seq: 1, SeqRaw: 5001, Ack: 1, AckRaw: 701},
+			conv: conversation.Conversation{Client: ap("10.0.0.1:40000"), Server: ap("10.0.0.2:80"), Packets: []conversation.Segment{
+				{Frame: 2, From: conversation.Server, Flags: decode.FlagSYN | decode.FlagACK, SeqRaw: 700, Ack: 1, AckRaw: 5001},
+				{Frame: 3, Flags: decode.FlagACK, Seq: 1, SeqRaw: 5001, Ack: 1, AckRaw: 701},
 			}},
 			want: []string{"raw 5001 = 5000 + 1"},
 			not:  []string{"= 0 + 1"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
@@ -98,11 +99,11 @@ func TestReadSkipsAsListing(t *testing.T) {
 	if len(c.Conversations) != 1 || len(c.Conversations[0].Packets) != 10 {
 		t.Fatalf("Read = %d conversations, want 1 with the 10 packets", len(c.Conversations))
 	}
-	for lang, line := range map[explain.Lang]string{
-		explain.English:            "2 frames of the capture were not analysed: IP fragments of a datagram never completed 1, IPv4 header length 12 1.",
-		explain.TraditionalChinese: "擷取檔中有 2 個封包未經分析：IP fragments of a datagram never completed 1, IPv4 header length 12 1。",
+	for lang, line := range map[i18n.Lang]string{
+		i18n.English:            "2 frames of the capture were not analysed: IP fragments of a datagram never completed 1, IPv4 header length 12 1.",
+		i18n.TraditionalChinese: "擷取檔中有 2 個封包未經分析：IP fragments of a datagram never completed 1, IPv4 header length 12 1。",
 	} {
-		if got, want := explain.NotAnalysed(lang, &c.Summary), explain.Msg(lang, "notanalysed", "n", 2, "reasons", sum.SkippedList()); got != want {
+		if got, want := explain.NotAnalysed(lang, &c.Summary), i18n.Msg(lang, "notanalysed", "n", 2, "reasons", sum.SkippedList()); got != want {
 			t.Errorf("NotAnalysed(%s) = %q, want %q", lang, got, want)
 		}
 		var buf bytes.Buffer
@@ -115,7 +116,7 @@ func TestReadSkipsAsListing(t *testing.T) {
 	}
 	// Without skipped frames, nothing is said.
 	clean := &listing.Summary{Frames: 10}
-	if got := explain.NotAnalysed(explain.English, clean); got != "" {
+	if got := explain.NotAnalysed(i18n.English, clean); got != "" {
 		t.Errorf("NotAnalysed(no skipped frames) = %q, want \"\"", got)
 	}
 	var buf bytes.Buffer

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 )
 
 // chromiumPath is Debian's chromium, which scripts/setup installs.
@@ -370,7 +370,7 @@ func TestReportInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	for _, lang := range explain.Langs {
+	for _, lang := range i18n.Langs {
 		t.Run(string(lang), func(t *testing.T) {
 			path := filepath.Join(dir, "report-"+string(lang)+".html")
 			if err := os.WriteFile(path, sampleReport(t, lang), 0o644); err != nil {
@@ -397,7 +397,7 @@ func TestReportInBrowser(t *testing.T) {
 						got.ID, got.SVGs, got.Arrows, got.Rows, convs[i].Stream, want)
 				}
 			}
-			if !strings.Contains(res.DetailShown, explain.Msg(lang, "detail.frame", "frame", 1, "time", "0.000000")) {
+			if !strings.Contains(res.DetailShown, i18n.Msg(lang, "detail.frame", "frame", 1, "time", "0.000000")) {
 				t.Errorf("clicking the first arrow showed %q, want its fields", res.DetailShown)
 			}
 			if !bytes.HasPrefix(res.PNG, []byte("\x89PNG")) {
@@ -408,7 +408,7 @@ func TestReportInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s (%d bytes)", shot, len(res.PNG))
-			if *update && lang == explain.English {
+			if *update && lang == i18n.English {
 				// The README's picture: the top of the page (the
 				// summary, the first ladder and its packet table).
 				top, err := c.load(ctx, path, 1450)

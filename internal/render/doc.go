@@ -1,5 +1,5 @@
-// Package render draws a TCP conversation (an explain.Conversation) as a
-// ladder diagram: one vertical lane per endpoint ip:port (so the two ends
+// Package render draws a TCP conversation (a conversation.Conversation) as
+// a ladder diagram: one vertical lane per endpoint ip:port (so the two ends
 // of a loopback conversation, both on 127.0.0.1, are still two lanes), one
 // arrow per packet with its time, flags, relative (or raw) Seq/Ack, Len and
 // window, and the expert flags highlighted.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 )
 
 // FuzzCapture runs a capture file through the explanation chain: the
@@ -32,7 +33,7 @@ func FuzzCapture(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		convs, _ := explain.ReadCapture(bytes.NewReader(data), nil, 500)
 		for i := range convs {
-			for _, lang := range explain.Langs {
+			for _, lang := range i18n.Langs {
 				w := explain.Explain(&convs[i], explain.Options{Lang: lang})
 				if err := w.WriteText(&bytes.Buffer{}, 80); err != nil {
 					t.Fatal(err)

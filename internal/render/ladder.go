@@ -7,7 +7,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/i18n"
+	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 // LadderOptions tunes the terminal ladder.
@@ -26,7 +30,7 @@ type LadderOptions struct {
 	MaxPackets int
 	// Lang is the language of the title and column heads; the zero value
 	// is English.
-	Lang explain.Lang
+	Lang i18n.Lang
 }
 
 // TerminalStyle returns whether output to f may use colour and whether it
@@ -83,7 +87,7 @@ type ladder struct {
 }
 
 // Ladder writes the ladder diagram of c.
-func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
+func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) error {
 	if opt.Width == 0 {
 		opt.Width = 80
 	}
@@ -98,17 +102,17 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	// Columns: frame number (5), a space, the time, two spaces, lanes.
 	maxT := "0.000000"
 	if n := len(c.Packets); n > 0 {
-		maxT = explain.FormatTime(c.Packets[n-1].Time)
+		maxT = conversation.FormatTime(c.Packets[n-1].Time)
 	}
 	l.timeCols = max(len(maxT), 8)
 	l.left = 5 + 1 + l.timeCols + 2
 	l.right = opt.Width - 1
 
-	title := explain.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
+	title := i18n.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
 	if opt.ASCII {
 		title = strings.ReplaceAll(title, "↔", "<->")
 	}
-	for _, line := range explain.Wrap(title, opt.Width) {
+	for _, line := range textwrap.Wrap(title, opt.Width) {
 		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
 	}
 	// The endpoint labels: the client's starts at its lane, the server's
@@ -120,14 +124,14 @@ func Ladder(out io.Writer, c *explain.Conversation, opt LadderOptions) error {
 	}
 	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
 	l.w.WriteString(l.style(sgrBold, head) + "\n")
-	no, tm := explain.Msg(opt.Lang, "ladder.no"), explain.Msg(opt.Lang, "ladder.time")
-	sub := strings.Repeat(" ", max(5-explain.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-explain.Width(tm), 0)) + "  "
+	no, tm := i18n.Msg(opt.Lang, "ladder.no"), i18n.Msg(opt.Lang, "ladder.time")
+	sub := strings.Repeat(" ", max(5-textwrap.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-textwrap.Width(tm), 0)) + "  "
 	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
 
 	for i := range c.Packets {
 		if opt.MaxPackets > 0 && i >= opt.MaxPackets {
 			rest := len(c.Packets) - i
-			l.between(explain.Msg(opt.Lang, "ladder.more", "n", rest), "")
+			l.between(i18n.Msg(opt.Lang, "ladder.more", "n", rest), "")
 			break
 		}
 		l.packet(&c.Packets[i])
@@ -154,29 +158,38 @@ func (l *ladder) style(sgr, s string) string {
 
 // Label returns an arrow's label: flags, Seq, Ack (when ACK is set), Win
 // and Len, as in Wireshark's Info column.
-func Label(s *explain.Segment, raw bool) string {
+func Label(s *conversation.Segment, raw bool) string {
 	var b strings.Builder
-	b.WriteString(explain.FlagNames(s.Flags, ","))
+	b.WriteString(flagNames(s.Flags, ","))
 	seq, ack := s.Seq, s.Ack
 	if raw {
 		seq, ack = s.SeqRaw, s.AckRaw
 	}
 	fmt.Fprintf(&b, " Seq=%d", seq)
-	if s.Has(explain.FlagACK) {
+	if s.Has(decode.FlagACK) {
 		fmt.Fprintf(&b, " Ack=%d", ack)
 	}
 	fmt.Fprintf(&b, " Win=%d Len=%d", s.Win, s.Len)
 	return b.String()
 }
 
+// flagNames returns the set flags as Wireshark lists them in the Info
+// column ("SYN, ACK"), joined by sep; "<None>" when none is set.
+func flagNames(flags uint16, sep string) string {
+	if b := listing.AppendFlagNames(nil, flags, sep); len(b) > 0 {
+		return string(b)
+	}
+	return "<None>"
+}
+
 // arrowColor picks an arrow's colour from its flags.
-func arrowColor(s *explain.Segment) string {
+func arrowColor(s *conversation.Segment) string {
 	switch {
-	case s.Has(explain.FlagRST):
+	case s.Has(decode.FlagRST):
 		return sgrRed
-	case s.Has(explain.FlagSYN):
+	case s.Has(decode.FlagSYN):
 		return sgrGreen
-	case s.Has(explain.FlagFIN):
+	case s.Has(decode.FlagFIN):
 		return sgrBlue
 	case s.Len > 0:
 		return sgrCyan
@@ -185,14 +198,14 @@ func arrowColor(s *explain.Segment) string {
 }
 
 // packet draws one arrow and its detail lines.
-func (l *ladder) packet(s *explain.Segment) {
+func (l *ladder) packet(s *conversation.Segment) {
 	label := Label(s, l.opt.Raw)
 	inner := l.right - l.left - 1 // columns between the lanes
 	// An arrow is: one line char, a space, the label, a space, line chars,
 	// the head (mirrored for right to left). Labels that do not fit go on
 	// a line of their own above a bare arrow.
 	room := inner - 4
-	prefix := fmt.Sprintf("%5d %-*s  ", s.Frame, l.timeCols, explain.FormatTime(s.Time))
+	prefix := fmt.Sprintf("%5d %-*s  ", s.Frame, l.timeCols, conversation.FormatTime(s.Time))
 	if len(label) > room {
 		l.between(clip(label, inner-2), "")
 		label = ""
@@ -203,13 +216,13 @@ func (l *ladder) packet(s *explain.Segment) {
 		body = strings.Repeat(l.g.line, fill)
 	} else {
 		rest := fill - len(label) - 3
-		if s.From == explain.Client {
+		if s.From == conversation.Client {
 			body = l.g.line + " " + label + " " + strings.Repeat(l.g.line, rest)
 		} else {
 			body = strings.Repeat(l.g.line, rest) + " " + label + " " + l.g.line
 		}
 	}
-	if s.From == explain.Client {
+	if s.From == conversation.Client {
 		body += l.g.right
 	} else {
 		body = l.g.left + body
@@ -221,7 +234,7 @@ func (l *ladder) packet(s *explain.Segment) {
 		l.between(l.g.warn+" "+strings.Join(labels, " "), sgrRed)
 	}
 	// SYN options, dimmed.
-	if s.Has(explain.FlagSYN) {
+	if s.Has(decode.FlagSYN) {
 		if o := OptionsText(s.Options, false); o != "" {
 			l.between(o, sgrDim)
 		}
@@ -236,7 +249,7 @@ func (l *ladder) packet(s *explain.Segment) {
 func (l *ladder) between(text, sgr string) {
 	inner := l.right - l.left - 1
 	text = clipWidth(text, inner-2)
-	w := explain.Width(text)
+	w := textwrap.Width(text)
 	pad := (inner - w) / 2
 	line := strings.Repeat(" ", l.left) + l.g.lane + strings.Repeat(" ", pad) + l.style(sgr, text) +
 		strings.Repeat(" ", inner-pad-w) + l.g.lane
@@ -245,13 +258,13 @@ func (l *ladder) between(text, sgr string) {
 
 // clipWidth cuts s to at most n columns.
 func clipWidth(s string, n int) string {
-	if explain.Width(s) <= n {
+	if textwrap.Width(s) <= n {
 		return s
 	}
 	var b strings.Builder
 	w := 0
 	for _, r := range s {
-		rw := explain.RuneWidth(r)
+		rw := textwrap.RuneWidth(r)
 		if w+rw > n-1 {
 			break
 		}
@@ -264,21 +277,21 @@ func clipWidth(s string, n int) string {
 // OptionsText lists a SYN's options as Wireshark's Info column does
 // (MSS=65495 SACK_PERM TSval=1 TSecr=0 WS=1024); without full, the
 // timestamps are shortened to "TS" so that the list fits between the lanes.
-func OptionsText(opts []explain.Option, full bool) string {
+func OptionsText(opts []conversation.Option, full bool) string {
 	var parts []string
 	for _, o := range opts {
 		switch o.Kind {
-		case explain.OptMSS:
+		case decode.OptMSS:
 			parts = append(parts, fmt.Sprintf("MSS=%d", o.MSS))
-		case explain.OptSACKPerm:
+		case decode.OptSACKPerm:
 			parts = append(parts, "SACK_PERM")
-		case explain.OptTimestamp:
+		case decode.OptTimestamp:
 			if full {
 				parts = append(parts, fmt.Sprintf("TSval=%d TSecr=%d", o.TSval, o.TSecr))
 			} else {
 				parts = append(parts, "TS")
 			}
-		case explain.OptWS:
+		case decode.OptWS:
 			parts = append(parts, fmt.Sprintf("WS=%d", 1<<min(max(o.Shift, 0), 14)))
 		}
 	}
@@ -286,7 +299,7 @@ func OptionsText(opts []explain.Option, full bool) string {
 }
 
 // textPayload returns a short printable payload in quotes, or "".
-func textPayload(s *explain.Segment) string {
+func textPayload(s *conversation.Segment) string {
 	if s.Len == 0 || s.Len > 64 || len(s.Payload) != s.Len {
 		return ""
 	}

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
 	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/textwrap"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -26,7 +29,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var cases = []struct {
 	name string
-	conv func() explain.Conversation
+	conv func() conversation.Conversation
 }{
 	{"lab_in_range", fixture.LabInRange},
 	{"lab_out_of_range", fixture.LabOutOfRange},
@@ -42,7 +45,7 @@ func TestLadderGolden(t *testing.T) {
 		{"ascii", LadderOptions{ASCII: true}},
 		{"raw", LadderOptions{Raw: true}},
 		{"color", LadderOptions{Color: true}},
-		{"zh-TW", LadderOptions{Lang: explain.TraditionalChinese}},
+		{"zh-TW", LadderOptions{Lang: i18n.TraditionalChinese}},
 	}
 	for _, tc := range cases {
 		for _, st := range styles {
@@ -59,7 +62,7 @@ func TestLadderGolden(t *testing.T) {
 				arrows := 0
 				for i, line := range lines {
 					plain := stripANSI(line)
-					if n := explain.Width(plain); n > 80 {
+					if n := textwrap.Width(plain); n > 80 {
 						t.Errorf("line %d is %d columns wide: %q", i+1, n, plain)
 					}
 					if strings.Contains(plain, "▶") || strings.Contains(plain, "◀") || strings.Contains(plain, "->|") || strings.Contains(plain, "|<-") {
@@ -200,7 +203,7 @@ func TestLadderCaptureGolden(t *testing.T) {
 				}
 			}
 			for i, line := range strings.Split(buf.String(), "\n") {
-				if n := explain.Width(line); n > 80 {
+				if n := textwrap.Width(line); n > 80 {
 					t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
 				}
 			}
@@ -212,7 +215,7 @@ func TestLadderCaptureGolden(t *testing.T) {
 // TestLadderFits checks the 80-column limit in harder cases: long times,
 // raw numbers, IPv6 endpoints, long expert labels.
 func TestLadderFits(t *testing.T) {
-	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.Impaired} {
+	for _, mk := range []func() conversation.Conversation{fixture.LabInRange, fixture.Impaired} {
 		c := mk()
 		c.Client = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:5678]:65535")
 		c.Server = netip.MustParseAddrPort("[2001:db8:1234:5678:9abc:def0:1234:9999]:443")
@@ -231,7 +234,7 @@ func TestLadderFits(t *testing.T) {
 				width = 80
 			}
 			for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
-				if n := explain.Width(line); n > width {
+				if n := textwrap.Width(line); n > width {
 					t.Errorf("%+v: line %d is %d columns wide (max %d): %q", opt, i+1, n, width, line)
 				}
 			}
@@ -245,7 +248,7 @@ func TestLadderFits(t *testing.T) {
 func TestLadderLanguage(t *testing.T) {
 	c := fixture.Impaired()
 	var buf bytes.Buffer
-	if err := Ladder(&buf, &c, LadderOptions{Lang: explain.TraditionalChinese, MaxPackets: 3}); err != nil {
+	if err := Ladder(&buf, &c, LadderOptions{Lang: i18n.TraditionalChinese, MaxPackets: 3}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(buf.String(), "\n")
@@ -256,7 +259,7 @@ func TestLadderLanguage(t *testing.T) {
 	}
 	// The column header's lane is in the same column as the arrows' lanes.
 	head, arrow := lines[2], lines[3]
-	if hw, aw := explain.Width(head), explain.Width(arrow); hw != aw {
+	if hw, aw := textwrap.Width(head), textwrap.Width(arrow); hw != aw {
 		t.Errorf("header line is %d columns wide, the next line %d:\n%s\n%s", hw, aw, head, arrow)
 	}
 }

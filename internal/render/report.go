@@ -12,7 +12,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -20,7 +23,7 @@ import (
 // ReportOptions tunes the HTML report.
 type ReportOptions struct {
 	// Lang is the language of the walk-through and headings.
-	Lang explain.Lang
+	Lang i18n.Lang
 	// Title heads the page (for example the capture's file name).
 	Title string
 	// Selected lists the streams to draw in detail; nil picks the most
@@ -145,7 +148,7 @@ type packetRow struct {
 // file path, created or truncated. On an error it removes the file (a
 // regular file only: never a device such as /dev/stdout), so that no
 // partial report is left to open.
-func WriteReportFile(path string, convs []explain.Conversation, opt ReportOptions) error {
+func WriteReportFile(path string, convs []conversation.Conversation, opt ReportOptions) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("render: report: %w", err)
@@ -173,10 +176,10 @@ func WriteReportFile(path string, convs []explain.Conversation, opt ReportOption
 // for the selected (or most interesting) ones the SVG ladder, the packet
 // table, the walk-through and the RTT table. convs are summarised in
 // place (Conversation.Summarize) when their Summary is empty.
-func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) error {
+func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions) error {
 	lang := opt.Lang
 	if lang == "" {
-		lang = explain.English
+		lang = i18n.English
 	}
 	if opt.MaxDiagrams == 0 {
 		opt.MaxDiagrams = 10
@@ -187,7 +190,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 	if opt.MaxRows == 0 {
 		opt.MaxRows = 5000
 	}
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	d := reportData{
 		Lang:      string(lang),
 		Title:     cmp.Or(opt.Title, msg("report.title")),
@@ -249,7 +252,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 		d.Rows = append(d.Rows, r)
 	}
 	for _, i := range drawn {
-		d.Convs = append(d.Convs, conversation(&convs[i], lang, opt))
+		d.Convs = append(d.Convs, layoutConversation(&convs[i], lang, opt))
 	}
 	bw := bufio.NewWriter(out)
 	if err := tmpl.Execute(bw, d); err != nil {
@@ -265,7 +268,7 @@ func Report(out io.Writer, convs []explain.Conversation, opt ReportOptions) erro
 // streams, or the most interesting ones that have packets (most flagged
 // packets, then most packets, then capture order), at most
 // opt.MaxDiagrams, in capture order.
-func pick(convs []explain.Conversation, opt ReportOptions) []int {
+func pick(convs []conversation.Conversation, opt ReportOptions) []int {
 	var idx []int
 	if opt.Selected != nil {
 		want := map[int]bool{}
@@ -297,11 +300,10 @@ func pick(convs []explain.Conversation, opt ReportOptions) []int {
 	return idx
 }
 
-// conversation lays out one conversation's diagram and tables.
-func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions) convData {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+// layoutConversation lays out one conversation's diagram and tables.
+func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt ReportOptions) convData {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
-	pkts := c.Packets
 	cd := convData{
 		ID:        fmt.Sprintf("conv-%d", c.Stream),
 		RowPrefix: fmt.Sprintf("c%d-f", c.Stream),
@@ -313,112 +315,168 @@ func conversation(c *explain.Conversation, lang explain.Lang, opt ReportOptions)
 		LabelR:    c.Server.String(),
 		Walk:      w,
 	}
-	if len(pkts) > opt.MaxArrows {
-		cd.CutNote = msg("report.cut", "n", opt.MaxArrows, "total", len(pkts))
-		pkts = pkts[:opt.MaxArrows]
-	}
-	if c.Summary.Packets > len(c.Packets) && cd.CutNote == "" {
-		cd.CutNote = msg("report.cut", "n", len(pkts), "total", c.Summary.Packets)
+	pkts, cut := drawnPackets(c, opt.MaxArrows)
+	if cut > 0 {
+		cd.CutNote = msg("report.cut", "n", len(pkts), "total", cut)
 	}
 	// Arrows run from the send time to the receive time only when the
 	// capture knows both; otherwise they drop a fixed slant per row.
-	timed := !c.SinglePoint && len(pkts) > 0
-	for i := range pkts {
-		if pkts[i].Arrival < pkts[i].Time {
-			timed = false
-		}
-	}
-	if timed {
+	g := newLadderGeometry(pkts, timedArrows(c, pkts))
+	if g.timed {
 		cd.SlantNote = msg("report.slant.both")
 	} else {
 		cd.SlantNote = msg("report.slant.single")
 	}
-	var height int
-	var t0, span float64
-	if timed {
-		t0 = pkts[0].Time.Seconds()
-		end := t0
-		for i := range pkts {
-			end = math.Max(end, pkts[i].Arrival.Seconds())
-		}
-		span = math.Max(end-t0, 1e-9)
-	}
-	// Rows are rowHeight apart, plus a line for expert flags.
-	rowY := make([]float64, len(pkts)+1)
-	rowY[0] = topMargin
 	for i := range pkts {
-		rowY[i+1] = rowY[i] + rowHeight
-		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
-			rowY[i+1] += 14
-		}
+		y1, y2 := g.arrowY(i, &pkts[i])
+		cd.Arrows = append(cd.Arrows, newArrow(c, &pkts[i], y1, y2, lang, opt.Raw))
 	}
-	yOf := func(i int, t float64) float64 {
-		if timed {
-			return float64(topMargin) + (t-t0)/span*(rowY[len(pkts)]-topMargin-rowHeight)
-		}
-		return rowY[i]
-	}
-	height = int(rowY[len(pkts)]) + 20
+	cd.Height = g.height(cd.Arrows)
 	for i := range pkts {
-		s := &pkts[i]
-		a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: explain.FormatTime(s.Time), Label: Label(s, opt.Raw)}
-		y1 := yOf(i, s.Time.Seconds())
-		y2 := y1 + slant
-		if timed {
-			y2 = yOf(i, s.Arrival.Seconds())
-		}
-		x1, x2 := float64(laneLeft), float64(laneRight)
-		if s.From == explain.Server {
-			x1, x2 = x2, x1
-		}
-		a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
-		a.Head = arrowHead(x1, y1, x2, y2)
-		a.LabelX = (x1 + x2) / 2
-		a.LabelY = (y1+y2)/2 - 5
-		a.TimeY = y1 + 4
-		classes := []string{"arrow"}
-		switch {
-		case s.Has(explain.FlagRST):
-			classes = append(classes, "rst")
-		case s.Has(explain.FlagSYN):
-			classes = append(classes, "syn")
-		case s.Has(explain.FlagFIN):
-			classes = append(classes, "fin")
-		case s.Len > 0:
-			classes = append(classes, "data")
-		}
-		labels := expertLabels(s)
-		if len(labels) > 0 {
-			classes = append(classes, "expert")
-			a.Flags = "⚠ " + strings.Join(labels, " ")
-		}
-		a.FlagX, a.FlagY = a.LabelX, (y1+y2)/2+16
-		a.Payload = textPayload(s)
-		a.Class = strings.Join(classes, " ")
-		a.Tooltip = fmt.Sprintf("%d  %s s  %s", s.Frame, a.Time, a.Label)
-		if len(labels) > 0 {
-			a.Tooltip += "  " + strings.Join(labels, " ")
-		}
-		a.Detail = detail(c, s, lang)
-		cd.Arrows = append(cd.Arrows, a)
-	}
-	if timed {
-		// The arrows end above the last row: fit the height to them.
-		height = 0
-		for _, a := range cd.Arrows {
-			height = max(height, int(a.Y2)+40)
-		}
-	}
-	cd.Height = height
-	for i := range c.Packets {
-		if i >= opt.MaxArrows {
-			break
-		}
-		cd.Packets = append(cd.Packets, tableRow(c, &c.Packets[i], lang))
+		cd.Packets = append(cd.Packets, tableRow(c, &pkts[i], lang))
 	}
 	cd.Summary = msg("report.conv.summary", "hs", cell(lang, "hs", c.Summary.Handshake),
 		"close", cell(lang, "close", c.Summary.Close), "state", cmp.Or(c.State, "?"))
 	return cd
+}
+
+// drawnPackets returns the packets of c to draw, at most maxArrows, and
+// when that is not all of the conversation, how many it has (the packets
+// cut, or the adapter's summary of more packets than it kept); else 0.
+func drawnPackets(c *conversation.Conversation, maxArrows int) (pkts []conversation.Segment, total int) {
+	pkts = c.Packets
+	if len(pkts) > maxArrows {
+		return pkts[:maxArrows], len(pkts)
+	}
+	if c.Summary.Packets > len(pkts) {
+		return pkts, c.Summary.Packets
+	}
+	return pkts, 0
+}
+
+// timedArrows reports whether the arrows of pkts can run from each
+// packet's send time to its receive time: the capture knows both (it was
+// not taken at a single point) for every packet.
+func timedArrows(c *conversation.Conversation, pkts []conversation.Segment) bool {
+	if c.SinglePoint || len(pkts) == 0 {
+		return false
+	}
+	for i := range pkts {
+		if pkts[i].Arrival < pkts[i].Time {
+			return false
+		}
+	}
+	return true
+}
+
+// ladderGeometry places the arrows of an SVG ladder vertically: one row
+// per packet, rowHeight apart, with a line more for a row with expert
+// flags or a payload; with timed, at the height of their send and
+// receive times instead, scaled to the same overall height.
+type ladderGeometry struct {
+	timed    bool
+	rowY     []float64 // each row's top, then the bottom of the last
+	t0, span float64   // timed: the first send time and the time span, in seconds
+}
+
+func newLadderGeometry(pkts []conversation.Segment, timed bool) ladderGeometry {
+	g := ladderGeometry{timed: timed, rowY: make([]float64, len(pkts)+1)}
+	g.rowY[0] = topMargin
+	for i := range pkts {
+		g.rowY[i+1] = g.rowY[i] + rowHeight
+		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
+			g.rowY[i+1] += 14
+		}
+	}
+	if timed {
+		g.t0 = pkts[0].Time.Seconds()
+		end := g.t0
+		for i := range pkts {
+			end = math.Max(end, pkts[i].Arrival.Seconds())
+		}
+		g.span = math.Max(end-g.t0, 1e-9)
+	}
+	return g
+}
+
+// y returns the height of time t (seconds) in row i.
+func (g ladderGeometry) y(i int, t float64) float64 {
+	if g.timed {
+		last := g.rowY[len(g.rowY)-1]
+		return float64(topMargin) + (t-g.t0)/g.span*(last-topMargin-rowHeight)
+	}
+	return g.rowY[i]
+}
+
+// arrowY returns where the arrow of s, in row i, starts and ends.
+func (g ladderGeometry) arrowY(i int, s *conversation.Segment) (y1, y2 float64) {
+	y1 = g.y(i, s.Time.Seconds())
+	if g.timed {
+		return y1, g.y(i, s.Arrival.Seconds())
+	}
+	return y1, y1 + slant
+}
+
+// height returns the height of the SVG holding arrows.
+func (g ladderGeometry) height(arrows []arrow) int {
+	if !g.timed {
+		return int(g.rowY[len(g.rowY)-1]) + 20
+	}
+	// The arrows end above the last row: fit the height to them.
+	h := 0
+	for _, a := range arrows {
+		h = max(h, int(a.Y2)+40)
+	}
+	return h
+}
+
+// newArrow draws the arrow of packet s of c from height y1 to y2: from
+// the client's lane to the server's or back, with its label, its expert
+// flags, a short text payload, and the click panel's details.
+func newArrow(c *conversation.Conversation, s *conversation.Segment, y1, y2 float64, lang i18n.Lang, raw bool) arrow {
+	a := arrow{Row: fmt.Sprintf("c%d-f%d", c.Stream, s.Frame), Frame: s.Frame, Time: conversation.FormatTime(s.Time), Label: Label(s, raw)}
+	x1, x2 := float64(laneLeft), float64(laneRight)
+	if s.From == conversation.Server {
+		x1, x2 = x2, x1
+	}
+	a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
+	a.Head = arrowHead(x1, y1, x2, y2)
+	a.LabelX = (x1 + x2) / 2
+	a.LabelY = (y1+y2)/2 - 5
+	a.TimeY = y1 + 4
+	labels := expertLabels(s)
+	if len(labels) > 0 {
+		a.Flags = "⚠ " + strings.Join(labels, " ")
+	}
+	a.FlagX, a.FlagY = a.LabelX, (y1+y2)/2+16
+	a.Payload = textPayload(s)
+	a.Class = arrowClass(s, len(labels) > 0)
+	a.Tooltip = fmt.Sprintf("%d  %s s  %s", s.Frame, a.Time, a.Label)
+	if len(labels) > 0 {
+		a.Tooltip += "  " + strings.Join(labels, " ")
+	}
+	a.Detail = detail(c, s, lang)
+	return a
+}
+
+// arrowClass returns the CSS classes of the arrow of s: "arrow", its kind
+// (rst, syn, fin or data) and "expert" when it has expert flags.
+func arrowClass(s *conversation.Segment, expert bool) string {
+	classes := []string{"arrow"}
+	switch {
+	case s.Has(decode.FlagRST):
+		classes = append(classes, "rst")
+	case s.Has(decode.FlagSYN):
+		classes = append(classes, "syn")
+	case s.Has(decode.FlagFIN):
+		classes = append(classes, "fin")
+	case s.Len > 0:
+		classes = append(classes, "data")
+	}
+	if expert {
+		classes = append(classes, "expert")
+	}
+	return strings.Join(classes, " ")
 }
 
 // arrowHead returns the points of an arrowhead at (x2, y2) pointing away
@@ -437,19 +495,19 @@ func arrowHead(x1, y1, x2, y2 float64) string {
 
 // detail lists every field of a packet for the click panel, one per line,
 // in lang.
-func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) string {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+func detail(c *conversation.Conversation, s *conversation.Segment, lang i18n.Lang) string {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	src, dst := c.Client, c.Server
-	if s.From == explain.Server {
+	if s.From == conversation.Server {
 		src, dst = dst, src
 	}
 	lines := []string{
-		msg("detail.frame", "frame", s.Frame, "time", explain.FormatTime(s.Time)),
+		msg("detail.frame", "frame", s.Frame, "time", conversation.FormatTime(s.Time)),
 		fmt.Sprintf("%s → %s", src, dst),
-		msg("detail.flags", "flags", explain.FlagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
+		msg("detail.flags", "flags", flagNames(s.Flags, ", "), "hex", fmt.Sprintf("0x%03x", s.Flags)),
 		msg("detail.seq", "seq", s.Seq, "raw", s.SeqRaw, "len", s.Len, "next", nextSeq(s)),
 	}
-	if s.Has(explain.FlagACK) {
+	if s.Has(decode.FlagACK) {
 		lines = append(lines, msg("detail.ack", "ack", s.Ack, "raw", s.AckRaw))
 	}
 	lines = append(lines, msg("detail.window", "win", windowText(s, lang)))
@@ -474,8 +532,8 @@ func detail(c *explain.Conversation, s *explain.Segment, lang explain.Lang) stri
 // those tshark shows, under a heading; none when it shows none. The RTT
 // is in seconds with nine decimals, as tshark shows it and the ndjson
 // record's ack_rtt holds it.
-func seqAckLines(s *explain.Segment, lang explain.Lang) []string {
-	msg := func(id string, args ...any) string { return explain.Msg(lang, id, args...) }
+func seqAckLines(s *conversation.Segment, lang i18n.Lang) []string {
+	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	var lines []string
 	if s.AckedFrame != 0 {
 		lines = append(lines, msg("detail.acks", "frame", s.AckedFrame))
@@ -497,12 +555,12 @@ func seqAckLines(s *explain.Segment, lang explain.Lang) []string {
 
 // nextSeq is the sequence number after s, as tshark's tcp.nxtseq: the
 // SYN and the FIN each occupy one sequence number (RFC 9293 section 3.4).
-func nextSeq(s *explain.Segment) uint32 {
+func nextSeq(s *conversation.Segment) uint32 {
 	n := s.Seq + uint32(s.Len)
-	if s.Has(explain.FlagSYN) {
+	if s.Has(decode.FlagSYN) {
 		n++
 	}
-	if s.Has(explain.FlagFIN) {
+	if s.Has(decode.FlagFIN) {
 		n++
 	}
 	return n
@@ -511,42 +569,42 @@ func nextSeq(s *explain.Segment) uint32 {
 // cell returns the localized table cell for one of the analysis
 // contract's values (kind "ck": a checksum status, "hs": a handshake,
 // "close": a close), or "?" when value is empty.
-func cell(lang explain.Lang, kind, value string) string {
+func cell(lang i18n.Lang, kind, value string) string {
 	if value == "" {
 		return "?"
 	}
 	id := "cell." + kind + "." + value
-	if t := explain.Msg(lang, id); t != id {
+	if t := i18n.Msg(lang, id); t != id {
 		return t
 	}
 	return value // a value the catalog does not know: shown as it is
 }
 
 // windowText shows raw × scale = calculated, in lang.
-func windowText(s *explain.Segment, lang explain.Lang) string {
+func windowText(s *conversation.Segment, lang i18n.Lang) string {
 	switch {
-	case s.Has(explain.FlagSYN):
-		return explain.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
-	case s.WinScale == explain.ScaleUnknown:
-		return explain.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
+	case s.Has(decode.FlagSYN):
+		return i18n.Msg(lang, "cell.win.syn", "raw", s.WinRaw)
+	case s.WinScale == conversation.ScaleUnknown:
+		return i18n.Msg(lang, "cell.win.unknown", "raw", s.WinRaw)
 	case s.WinScale > 1:
 		return fmt.Sprintf("%d × %d = %d", s.WinRaw, s.WinScale, s.Win)
 	}
 	return fmt.Sprint(s.Win)
 }
 
-func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) packetRow {
+func tableRow(c *conversation.Conversation, s *conversation.Segment, lang i18n.Lang) packetRow {
 	r := packetRow{
 		ID:    fmt.Sprintf("c%d-f%d", c.Stream, s.Frame),
-		Frame: s.Frame, Time: explain.FormatTime(s.Time),
-		Dir: "→", Flags: explain.FlagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
+		Frame: s.Frame, Time: conversation.FormatTime(s.Time),
+		Dir: "→", Flags: flagNames(s.Flags, ","), Seq: fmt.Sprint(s.Seq), Len: s.Len,
 		Win: windowText(s, lang), Raw: fmt.Sprint(s.SeqRaw),
 		Checksum: cell(lang, "ck", s.ChecksumStatus), CheckClass: cmp.Or(s.ChecksumStatus, "unknown"),
 	}
-	if s.From == explain.Server {
+	if s.From == conversation.Server {
 		r.Dir = "←"
 	}
-	if s.Has(explain.FlagACK) {
+	if s.Has(decode.FlagACK) {
 		r.Ack = fmt.Sprint(s.Ack)
 		r.Raw += " / " + fmt.Sprint(s.AckRaw)
 	}
@@ -559,7 +617,7 @@ func tableRow(c *explain.Conversation, s *explain.Segment, lang explain.Lang) pa
 
 // expertLabels returns s's expert flags as Wireshark shows them, each in
 // brackets ("[TCP Dup ACK 5#1]").
-func expertLabels(s *explain.Segment) []string {
+func expertLabels(s *conversation.Segment) []string {
 	var labels []string
 	s.Analysis.Each(func(f tcpanalysis.Flags) {
 		labels = append(labels, "["+s.Label(f)+"]")

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/tcplab/tcplab/internal/explain"
-	"github.com/tcplab/tcplab/internal/explain/fixture"
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/i18n"
 )
 
 // sampleReport renders the three fixture conversations.
-func sampleReport(t testing.TB, lang explain.Lang) []byte {
+func sampleReport(t testing.TB, lang i18n.Lang) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Report(&buf, fixture.All(), ReportOptions{Lang: lang, Title: "tcplab sample report"}); err != nil {
@@ -29,7 +30,7 @@ func sampleReport(t testing.TB, lang explain.Lang) []byte {
 var externalRef = regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:|//|file:)|url\(\s*['"]?(https?:|//)|@import`)
 
 func TestReportSelfContained(t *testing.T) {
-	for _, lang := range explain.Langs {
+	for _, lang := range i18n.Langs {
 		html := sampleReport(t, lang)
 		if m := externalRef.Find(html); m != nil {
 			t.Errorf("%s: report refers to something outside the file: %q", lang, m)
@@ -72,7 +73,7 @@ func TestReportPicksInteresting(t *testing.T) {
 
 func TestReportArrowCap(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Report(&buf, []explain.Conversation{fixture.Impaired()}, ReportOptions{MaxArrows: 5}); err != nil {
+	if err := Report(&buf, []conversation.Conversation{fixture.Impaired()}, ReportOptions{MaxArrows: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Count(buf.String(), `<g class="arrow`); got != 5 {
@@ -89,7 +90,7 @@ func TestWriteSample(t *testing.T) {
 		t.Skip("run with -update to rewrite docs/sample-report.html")
 	}
 	path := filepath.Join("..", "..", "docs", "sample-report.html")
-	if err := os.WriteFile(path, sampleReport(t, explain.English), 0o644); err != nil {
+	if err := os.WriteFile(path, sampleReport(t, i18n.English), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -103,8 +104,8 @@ func TestReportTimedArrows(t *testing.T) {
 	for i := range c.Packets {
 		c.Packets[i].Arrival = c.Packets[i].Time + time.Duration(i+1)*10*time.Microsecond
 	}
-	got := conversation(&c, explain.English, ReportOptions{MaxArrows: 1000})
-	if got.SlantNote != explain.Msg(explain.English, "report.slant.both") {
+	got := layoutConversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
+	if got.SlantNote != i18n.Msg(i18n.English, "report.slant.both") {
 		t.Errorf("slant note = %q", got.SlantNote)
 	}
 	drop0 := got.Arrows[0].Y2 - got.Arrows[0].Y1
@@ -112,7 +113,7 @@ func TestReportTimedArrows(t *testing.T) {
 	if !(drop0 > 0 && drop9 > drop0) {
 		t.Errorf("timed arrows drop %v and %v, want growing drops (travel time grows with i)", drop0, drop9)
 	}
-	single := conversation(func() *explain.Conversation { c := fixture.LabInRange(); return &c }(), explain.English, ReportOptions{MaxArrows: 1000})
+	single := layoutConversation(func() *conversation.Conversation { c := fixture.LabInRange(); return &c }(), i18n.English, ReportOptions{MaxArrows: 1000})
 	for _, a := range single.Arrows {
 		if a.Y2-a.Y1 != slant {
 			t.Errorf("single capture point: frame %d drops %v, want %v", a.Frame, a.Y2-a.Y1, slant)
@@ -150,11 +151,11 @@ var digits = regexp.MustCompile(`[0-9]+`)
 // are in the report's language, with the same numbers as in English.
 func TestReportDetailsFollowLanguage(t *testing.T) {
 	keep := regexp.MustCompile(`\[TCP [^\]]*\]|SYN|ACK|FIN|RST|PSH|MSS|SACK_PERM|TSval|TSecr|Seq|Ack|Len|Info|TCP|Win`)
-	for _, mk := range []func() explain.Conversation{fixture.LabInRange, fixture.LabOutOfRange, fixture.Impaired} {
+	for _, mk := range []func() conversation.Conversation{fixture.LabInRange, fixture.LabOutOfRange, fixture.Impaired} {
 		c := mk()
 		c.Summarize()
-		en := conversation(&c, explain.English, ReportOptions{MaxArrows: 1000})
-		zh := conversation(&c, explain.TraditionalChinese, ReportOptions{MaxArrows: 1000})
+		en := layoutConversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
+		zh := layoutConversation(&c, i18n.TraditionalChinese, ReportOptions{MaxArrows: 1000})
 		for i := range en.Arrows {
 			e, z := en.Arrows[i].Detail, zh.Arrows[i].Detail
 			if p := textPayload(&c.Packets[i]); p != "" {
@@ -181,7 +182,7 @@ func TestReportDetailsFollowLanguage(t *testing.T) {
 			t.Errorf("stream %d: zh-TW conversation summary %q keeps English words %q", c.Stream, zh.Summary, w)
 		}
 	}
-	html := string(sampleReport(t, explain.TraditionalChinese))
+	html := string(sampleReport(t, i18n.TraditionalChinese))
 	for _, english := range []string{`aria-label="close"`, "<td>complete</td>", "<td>fin</td>", "<td>rst</td>"} {
 		if strings.Contains(html, english) {
 			t.Errorf("zh-TW report contains %s", english)
@@ -201,7 +202,7 @@ func TestDetailNextSeq(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if got := detail(&c, s, explain.English); !strings.Contains(got, w) {
+		if got := detail(&c, s, i18n.English); !strings.Contains(got, w) {
 			t.Errorf("detail(frame %d) = %q, want %q", s.Frame, got, w)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
@@ -80,16 +81,16 @@ func TestDetailsMatchNDJSON(t *testing.T) {
 					continue
 				}
 				seen++
-				for _, lang := range explain.Langs {
+				for _, lang := range i18n.Langs {
 					var want []string
 					for _, f := range fields {
 						if v, ok := rec[f.json]; ok {
-							want = append(want, explain.Msg(lang, f.id, f.arg, string(v)))
+							want = append(want, i18n.Msg(lang, f.id, f.arg, string(v)))
 						}
 					}
 					if len(want) > 0 {
-						want = append([]string{explain.Msg(lang, "detail.seqack")}, want...)
-						if lang == explain.English {
+						want = append([]string{i18n.Msg(lang, "detail.seqack")}, want...)
+						if lang == i18n.English {
 							withValues++
 						}
 					}
@@ -97,7 +98,7 @@ func TestDetailsMatchNDJSON(t *testing.T) {
 					var got []string
 					for _, l := range lines {
 						for _, f := range append(fields, struct{ json, id, arg string }{"", "detail.seqack", ""}) {
-							prefix, _, _ := strings.Cut(explain.Msg(lang, f.id), "{")
+							prefix, _, _ := strings.Cut(i18n.Msg(lang, f.id), "{")
 							if strings.HasPrefix(l, prefix) {
 								got = append(got, l)
 								break
@@ -124,7 +125,7 @@ func TestDetailsMatchNDJSON(t *testing.T) {
 		page := html.UnescapeString(buf.String())
 		for _, conv := range c.Conversations {
 			for i := range conv.Packets[:min(len(conv.Packets), 1000)] {
-				if d := detail(&conv, &conv.Packets[i], explain.English); !strings.Contains(page, `data-detail="`+d+`"`) {
+				if d := detail(&conv, &conv.Packets[i], i18n.English); !strings.Contains(page, `data-detail="`+d+`"`) {
 					t.Errorf("%s frame %d: the report has no arrow with details %q", name, conv.Packets[i].Frame, d)
 				}
 			}
@@ -194,22 +195,22 @@ func TestReportNotAnalysed(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		c    *explain.Capture
-		top  map[explain.Lang]string
-		walk map[explain.Lang]string
+		top  map[i18n.Lang]string
+		walk map[i18n.Lang]string
 	}{
-		{"802.11", onlyWLAN, map[explain.Lang]string{
-			explain.English:            "1 frame of the capture was not analysed: link type 105 (IEEE 802.11) protected frame 1.",
-			explain.TraditionalChinese: "擷取檔中有 1 個封包未經分析：link type 105 (IEEE 802.11) protected frame 1。",
+		{"802.11", onlyWLAN, map[i18n.Lang]string{
+			i18n.English:            "1 frame of the capture was not analysed: link type 105 (IEEE 802.11) protected frame 1.",
+			i18n.TraditionalChinese: "擷取檔中有 1 個封包未經分析：link type 105 (IEEE 802.11) protected frame 1。",
 		}, nil},
-		{"lab", lab, map[explain.Lang]string{
-			explain.English:            "1 frame of the capture was not analysed: IPv4 header length 12 1.",
-			explain.TraditionalChinese: "擷取檔中有 1 個封包未經分析：IPv4 header length 12 1。",
-		}, map[explain.Lang]string{
-			explain.English:            "1 frame of the capture was not analysed: IPv4 header length 12 1. It may hold TCP",
-			explain.TraditionalChinese: "擷取檔中有 1 個封包未經分析：IPv4 header length 12 1。其中可能有 tcplab 無法解碼的 TCP",
+		{"lab", lab, map[i18n.Lang]string{
+			i18n.English:            "1 frame of the capture was not analysed: IPv4 header length 12 1.",
+			i18n.TraditionalChinese: "擷取檔中有 1 個封包未經分析：IPv4 header length 12 1。",
+		}, map[i18n.Lang]string{
+			i18n.English:            "1 frame of the capture was not analysed: IPv4 header length 12 1. It may hold TCP",
+			i18n.TraditionalChinese: "擷取檔中有 1 個封包未經分析：IPv4 header length 12 1。其中可能有 tcplab 無法解碼的 TCP",
 		}},
 	} {
-		for _, lang := range explain.Langs {
+		for _, lang := range i18n.Langs {
 			var buf bytes.Buffer
 			if err := Report(&buf, tt.c.Conversations, ReportOptions{Lang: lang, Skipped: &tt.c.Summary}); err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package explain
+package i18n
 
 // msgZH is the Traditional Chinese (zh-TW) message table: the same ids and
 // placeholders as msgEN.

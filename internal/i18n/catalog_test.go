@@ -1,4 +1,4 @@
-package explain
+package i18n
 
 import (
 	"slices"
@@ -10,7 +10,8 @@ import (
 // TestCatalogs checks that every language has every message id of the
 // English table, no extra ones, and the same placeholders in each.
 func TestCatalogs(t *testing.T) {
-	for lang, cat := range catalogs {
+	for _, l := range languages {
+		lang, cat := l.tag, l.messages
 		for id, en := range msgEN {
 			tr, ok := cat[id]
 			if !ok {

@@ -1,4 +1,4 @@
-package explain
+package i18n
 
 // msgEN is the English message table. Placeholders are {name}; the numbers
 // are formatted by the caller, identically in every language.

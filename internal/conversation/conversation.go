@@ -1,4 +1,4 @@
-package explain
+package conversation
 
 import (
 	"cmp"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -24,20 +23,6 @@ const (
 
 // Other returns the opposite side.
 func (s Side) Other() Side { return 1 - s }
-
-// TCP flag bits as in the 12-bit flags field (Wireshark's tcp.flags): the
-// decoder's.
-const (
-	FlagFIN = decode.FlagFIN
-	FlagSYN = decode.FlagSYN
-	FlagRST = decode.FlagRST
-	FlagPSH = decode.FlagPSH
-	FlagACK = decode.FlagACK
-	FlagURG = decode.FlagURG
-	FlagECE = decode.FlagECE
-	FlagCWR = decode.FlagCWR
-	FlagAE  = decode.FlagAE
-)
 
 // Window scale values of Segment.WinScale, as in the analysis contract's
 // win_scale.
@@ -89,7 +74,7 @@ func (c *Conversation) Summarize() {
 		return
 	}
 	s := Summary{Packets: len(c.Packets), Start: c.Packets[0].Time, End: c.Packets[len(c.Packets)-1].Time}
-	b := distinctBytes(c.Packets)
+	b := DistinctBytes(c.Packets)
 	s.BytesC2S, s.BytesS2C = b[Client], b[Server]
 	var syn, synack, ack bool
 	var fin [2]bool
@@ -100,17 +85,17 @@ func (c *Conversation) Summarize() {
 			s.Flagged++
 		}
 		switch {
-		case p.Has(FlagSYN | FlagACK):
+		case p.Has(decode.FlagSYN | decode.FlagACK):
 			synack = true
-		case p.Has(FlagSYN):
+		case p.Has(decode.FlagSYN):
 			syn = true
-		case p.Has(FlagACK) && syn && synack && p.From == Client:
+		case p.Has(decode.FlagACK) && syn && synack && p.From == Client:
 			ack = true
 		}
-		if p.Has(FlagFIN) && (p.From == Client || p.From == Server) {
+		if p.Has(decode.FlagFIN) && (p.From == Client || p.From == Server) {
 			fin[p.From] = true
 		}
-		rst = rst || p.Has(FlagRST)
+		rst = rst || p.Has(decode.FlagRST)
 	}
 	switch {
 	case syn && synack && ack:
@@ -133,11 +118,11 @@ func (c *Conversation) Summarize() {
 	c.Summary = s
 }
 
-// distinctBytes counts the distinct payload bytes each side sent in
+// DistinctBytes counts the distinct payload bytes each side sent in
 // packets, as the analysis does (tcpanalysis.Stream.BytesC2S): the union
 // of the sequence ranges [Seq, Seq+Len), each byte once however often it
 // was sent, so a retransmission whose first copy is missing counts.
-func distinctBytes(packets []Segment) [2]int64 {
+func DistinctBytes(packets []Segment) [2]int64 {
 	type span struct{ lo, hi int64 }
 	var spans [2][]span
 	var pos [2]int64 // each side's last segment start, unwrapped
@@ -182,10 +167,10 @@ type Segment struct {
 	// knows it (merged captures from both ends); zero otherwise.
 	Arrival time.Duration
 	From    Side   // the side that sent it
-	Flags   uint16 // the Flag bits
+	Flags   uint16 // the TCP flag bits (decode.FlagSYN, ...)
 	// Seq and Ack are relative (Wireshark's tcp.seq and tcp.ack); SeqRaw
 	// and AckRaw are as on the wire. Ack and AckRaw mean nothing without
-	// FlagACK.
+	// decode.FlagACK.
 	Seq, Ack       uint32
 	SeqRaw, AckRaw uint32
 	Len            int // payload length (tcp.len)
@@ -234,8 +219,9 @@ func (s *Segment) Label(f tcpanalysis.Flags) string {
 	return f.Label()
 }
 
-// Option is one TCP option. Kind is the option kind (2 MSS, 3 window
-// scale, 4 SACK permitted, 5 SACK, 8 timestamps, 1 NOP, 0 EOL, others).
+// Option is one TCP option. Kind is the option kind (decode.OptMSS,
+// decode.OptWS, ...: 2 MSS, 3 window scale, 4 SACK permitted, 5 SACK, 8
+// timestamps, 1 NOP, 0 EOL, others).
 type Option struct {
 	Kind  uint8
 	MSS   int         // kind 2
@@ -245,22 +231,6 @@ type Option struct {
 	SACK  [][2]uint32 // kind 5: left and right edges, relative
 }
 
-// TCP option kinds the explanation names: the decoder's.
-const (
-	OptEOL       = decode.OptEOL
-	OptNOP       = decode.OptNOP
-	OptMSS       = decode.OptMSS
-	OptWS        = decode.OptWS
-	OptSACKPerm  = decode.OptSACKPerm
-	OptSACK      = decode.OptSACK
-	OptTimestamp = decode.OptTimestamp
-)
-
-// FlagNames returns the set flags as Wireshark lists them in the Info
-// column ("SYN, ACK"), joined by sep; "<None>" when none is set.
-func FlagNames(flags uint16, sep string) string {
-	if b := listing.AppendFlagNames(nil, flags, sep); len(b) > 0 {
-		return string(b)
-	}
-	return "<None>"
-}
+// FormatTime formats a capture time as Wireshark's default: seconds with
+// six decimals.
+func FormatTime(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }
