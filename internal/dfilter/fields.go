@@ -42,7 +42,7 @@ func def(name string, kind Kind, get func(r *Record, dst []Value) []Value) {
 	fieldByName[name] = &field{name: name, kind: kind, get: get}
 }
 
-func u(x uint64) Value  { return Value{U: x, kind: KindUint} }
+func u(x uint64) Value   { return Value{U: x, kind: KindUint} }
 func fl(x float64) Value { return Value{F: x, kind: KindFloat} }
 func addr(a netip.Addr) Value {
 	return Value{A: netip.PrefixFrom(a, a.BitLen()), kind: KindAddr}
