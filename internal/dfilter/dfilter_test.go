@@ -17,7 +17,7 @@ func TestCompileErrors(t *testing.T) {
 		{"tcp.prot == 80", 0, "not a field"},
 		{"tcp.port = 80", 9, "did you mean"},
 		{"tcp.port == 80 &&", 17, "ends"},
-		{"tcp.port == http", 12, "not a number"},
+		{"tcp.port == http", 12, "not a valid number"},
 		{"ip.addr == example.com", 11, "not an address"},
 		{"(tcp.port == 80", 15, "missing"},
 		{"tcp.port in {}", 13, "empty set"},
@@ -26,6 +26,9 @@ func TestCompileErrors(t *testing.T) {
 		{"tcp.analysis.retransmission == 1", 31, "no value"},
 		{"", 0, "empty"},
 		{"tcp.port == tcp.srcport", 12, "two fields"},
+		{"tcp.port == 70000", 12, "too big"},
+		{"tcp.stream in {0 1}", 17, "comma"},
+		{"tcp.stream in {0,1,}", 19, "a value"},
 		{"tcp.port ^^ tcp.len", 9, "xor"},
 	} {
 		_, err := Compile(tt.filter)
@@ -44,13 +47,35 @@ func TestCompileErrors(t *testing.T) {
 func TestCompile(t *testing.T) {
 	for _, f := range []string{
 		"tcp", "tcp.port == 80", "tcp.port eq 80 and not tcp.flags.syn", "tcp.flags.syn == 1 && tcp.flags.ack == 0",
-		"ip.addr == 10.0.0.0/8", "ipv6.addr == fd00::1", "tcp.stream in {0 2..4 7}", "tcp.stream in {0, 2}",
+		"ip.addr == 10.0.0.0/8", "ipv6.addr == fd00::1", "tcp.stream in {0, 2..4, 7}", "tcp.stream in {0,2}",
 		`tcp.payload contains "GET"`, "tcp.payload contains 47:45:54", `tcp.payload matches "^get"`,
 		"frame.time_relative >= 0.5", "tcp.analysis.ack_rtt > 0.001", "!(tcp.len > 0) || tcp.port ~= 80",
-		"tcp.flags.reset == True", "tcp.window_size <= 0x100",
+		"tcp.flags.reset == True", "tcp.window_size <= 0x100", "tcp.len == -1", "tcp.flags.syn == 2",
 	} {
 		if _, err := Compile(f); err != nil {
 			t.Errorf("Compile(%q) = %v", f, err)
 		}
 	}
+}
+
+// FuzzCompile: no filter text makes Compile or Match panic, and a filter
+// that does not compile says where.
+func FuzzCompile(f *testing.F) {
+	for _, s := range []string{"tcp.port == 80", `tcp.payload contains "a\x00"`, "!(tcp.stream in {0, 2..4})", "ip.addr == 10.0.0.0/8 or ipv6", "tcp.analysis.ack_rtt > 0.5 && tcp.len ~= 3"} {
+		f.Add(s)
+	}
+	recs := sampleRecords(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		flt, err := Compile(s)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(s) {
+				t.Fatalf("Compile(%q) = %v", s, err)
+			}
+			return
+		}
+		for _, r := range recs {
+			flt.Match(r)
+		}
+	})
 }

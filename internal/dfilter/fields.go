@@ -23,6 +23,7 @@ type Record struct {
 type field struct {
 	name string
 	kind Kind
+	max  uint64 // the largest value a literal may have (unsigned fields)
 	get  func(r *Record, dst []Value) []Value
 }
 
@@ -39,7 +40,17 @@ func Fields() []string {
 }
 
 func def(name string, kind Kind, get func(r *Record, dst []Value) []Value) {
-	fieldByName[name] = &field{name: name, kind: kind, get: get}
+	fieldByName[name] = &field{name: name, kind: kind, max: 1<<32 - 1, get: get}
+}
+
+// widths holds the unsigned fields narrower than 32 bits, by their type's
+// width in bits (Wireshark checks a literal against the type, not a
+// bit mask).
+var widths = map[string]uint{
+	"tcp.srcport": 16, "tcp.dstport": 16, "tcp.port": 16, "tcp.hdr_len": 8, "tcp.flags": 16,
+	"tcp.window_size_value": 16, "tcp.checksum": 16, "tcp.urgent_pointer": 16,
+	"ip.ttl": 8, "ip.id": 16, "ipv6.hlim": 8, "ip.dsfield.ecn": 8,
+	"tcp.options.mss_val": 16, "tcp.options.wscale.shift": 8,
 }
 
 func u(x uint64) Value   { return Value{U: x, kind: KindUint} }
@@ -68,6 +79,9 @@ func init() {
 	flagFields()
 	analysisFields()
 	optionFields()
+	for name, bits := range widths {
+		fieldByName[name].max = 1<<bits - 1
+	}
 }
 
 func frameFields() {
@@ -124,12 +138,10 @@ func tcpFields() {
 	uintField("tcp.stream", func(r *Record) (uint64, bool) { return uint64(r.R.Stream), true })
 	uintField("tcp.seq", func(r *Record) (uint64, bool) { return uint64(r.R.Seq), true })
 	uintField("tcp.seq_raw", func(r *Record) (uint64, bool) { return uint64(r.R.SeqRaw), true })
-	uintField("tcp.ack", func(r *Record) (uint64, bool) { return uint64(r.R.Ack), r.R.TCPFlags&decode.FlagACK != 0 })
-	uintField("tcp.ack_raw", func(r *Record) (uint64, bool) { return uint64(r.R.AckRaw), r.R.TCPFlags&decode.FlagACK != 0 })
+	uintField("tcp.ack", func(r *Record) (uint64, bool) { return uint64(r.R.Ack), true })
+	uintField("tcp.ack_raw", func(r *Record) (uint64, bool) { return uint64(r.R.AckRaw), true })
 	uintField("tcp.len", func(r *Record) (uint64, bool) { return uint64(r.R.Len), r.R.HaveLen })
-	uintField("tcp.nxtseq", func(r *Record) (uint64, bool) {
-		return uint64(r.R.NextSeq), r.R.HaveLen && (r.R.Len > 0 || r.R.TCPFlags&(decode.FlagSYN|decode.FlagFIN) != 0)
-	})
+	uintField("tcp.nxtseq", func(r *Record) (uint64, bool) { return uint64(r.R.NextSeq), r.R.HaveLen })
 	uintField("tcp.hdr_len", func(r *Record) (uint64, bool) { return uint64(r.P.TCP.HeaderLen()), true })
 	uintField("tcp.flags", func(r *Record) (uint64, bool) { return uint64(r.R.TCPFlags), true })
 	uintField("tcp.window_size_value", func(r *Record) (uint64, bool) { return uint64(r.R.WinRaw), true })
@@ -193,6 +205,11 @@ func analysisFields() {
 	})
 	for f := tcpanalysis.Flags(1); f != 0 && f.Name() != ""; f <<= 1 {
 		flag := f
+		if f == tcpanalysis.Retransmission {
+			// Wireshark marks fast and spurious retransmissions as
+			// retransmissions too.
+			flag |= tcpanalysis.FastRetransmission | tcpanalysis.SpuriousRetransmission
+		}
 		def("tcp.analysis."+f.Name(), KindNone, func(r *Record, dst []Value) []Value {
 			if shown(r) && r.R.Analysis&flag != 0 {
 				return append(dst, present)

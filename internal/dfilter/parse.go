@@ -186,10 +186,13 @@ func (p *parser) value(f *field) (Value, error) {
 	if err != nil {
 		return Value{}, p.errAt(t, fmt.Sprintf("%s: %v", f.name, err))
 	}
+	if f.kind == KindUint && v.U > f.max {
+		return Value{}, p.errAt(t, fmt.Sprintf("%q too big for %s, maximum %d", t.text, f.name, f.max))
+	}
 	return v, nil
 }
 
-// set reads "{v1 v2 lo..hi ...}", commas optional.
+// set reads "{v1, v2, lo..hi, ...}".
 func (p *parser) set(f *field) (node, error) {
 	if t := p.next(); t.kind != tLBrace {
 		return nil, p.errAt(t, "\"{\" is due after in")
@@ -197,14 +200,17 @@ func (p *parser) set(f *field) (node, error) {
 	var n setNode
 	n.f = f
 	for {
-		if t := p.peek(); t.kind == tRBrace {
+		if t := p.peek(); t.kind == tRBrace && len(n.items) > 0 {
 			p.next()
-			if len(n.items) == 0 {
-				return nil, p.errAt(t, "empty set")
-			}
 			return n, nil
-		} else if t.kind == tComma && len(n.items) > 0 {
+		} else if len(n.items) > 0 {
+			// Wireshark 4.0 separates a set's items with commas.
+			if t.kind != tComma {
+				return nil, p.errAt(t, fmt.Sprintf("%q was unexpected: a comma separates a set's items", t.text))
+			}
 			p.next()
+		} else if t.kind == tRBrace {
+			return nil, p.errAt(t, "empty set")
 		}
 		lo, err := p.value(f)
 		if err != nil {

@@ -31,6 +31,7 @@ type Value struct {
 	A    netip.Prefix
 	B    []byte
 	kind Kind
+	neg  bool // a negative literal compared with an unsigned field
 }
 
 // parse reads s (quoted when the filter quoted it) as a value of kind k.
@@ -50,9 +51,18 @@ func (k Kind) parse(s string, quoted bool) (Value, error) {
 				return Value{U: 0, kind: k}, nil
 			}
 		}
+		if strings.HasPrefix(s, "-") {
+			if _, err := strconv.ParseInt(s, 0, 64); err != nil {
+				return Value{}, fmt.Errorf("%q is not a valid number", s)
+			}
+			return Value{neg: true, kind: k}, nil // below every value
+		}
 		u, err := strconv.ParseUint(s, 0, 64)
 		if err != nil {
-			return Value{}, fmt.Errorf("%q is not a number", s)
+			return Value{}, fmt.Errorf("%q is not a valid number", s)
+		}
+		if k == KindBool && u != 0 {
+			u = 1 // any number but 0 is true
 		}
 		return Value{U: u, kind: k}, nil
 	case KindFloat:
@@ -101,6 +111,8 @@ func compare(v, w Value) (int, bool) {
 	switch w.kind {
 	case KindUint, KindBool:
 		switch {
+		case w.neg:
+			return 1, true
 		case v.U < w.U:
 			return -1, true
 		case v.U > w.U:
