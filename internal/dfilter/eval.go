@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
-	"strings"
 )
 
 // node is a compiled part of a filter.
@@ -134,11 +133,7 @@ func (p *parser) matches(f *field, at token) (node, error) {
 	if t.kind != tString {
 		return nil, p.errAt(t, "a quoted pattern is due after matches")
 	}
-	pat := t.text
-	if !strings.HasPrefix(pat, "(?") {
-		pat = "(?i)" + pat
-	}
-	re, err := regexp.Compile(pat)
+	re, err := regexp.Compile("(?i)" + t.text) // "(?-i)" in the pattern turns it off
 	if err != nil {
 		return nil, p.errAt(t, fmt.Sprintf("pattern: %v", err))
 	}

@@ -97,7 +97,11 @@ func genFilters(rng *rand.Rand, recs []*Record, n int) []string {
 			// io,stat splits its argument at commas: one range only.
 			return fmt.Sprintf("%s in {%s..%s}", f, num(f), num(f))
 		case 3:
-			words := []string{"GET", "a", "x", "\\x00", "ab"}
+			words := []string{"GET", "a", "x", "\\x00", "ab", "Client", "server"}
+			if rng.IntN(2) == 0 {
+				pats := []string{"client", "(?-i)client", "^[a-z]+ of", "[0-9][0-9]+$", "of.*[0-9]"}
+				return fmt.Sprintf(`tcp.payload matches "%s"`, pats[rng.IntN(len(pats))])
+			}
 			return fmt.Sprintf(`tcp.payload contains "%s"`, words[rng.IntN(len(words))])
 		default:
 			f := valued[rng.IntN(len(valued))]
