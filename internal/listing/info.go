@@ -163,10 +163,10 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	switch opts := t.Options(); {
-	case tcpanalysis.TimestampOnly(opts):
+	case decode.TimestampOnly(opts):
 		i = putTimestamp(b, i, tb, opts[4:])
 		dst = b[:i]
-	case tcpanalysis.LinuxSYNOptions(opts):
+	case decode.LinuxSYNOptions(opts):
 		// MSS, SACK_PERM, timestamp, NOP, window scale.
 		i = putLit(b, i, litMSS)
 		i = putSmall(b, i, tb, binary.BigEndian.Uint16(opts[2:]))
@@ -204,7 +204,7 @@ var optionsNote = [...]string{
 // a probe after; a probe query's prefix comes after all the options,
 // when their dissection does not throw).
 func appendRiverbed(dst, opts []byte, n int, r *tcpanalysis.Result) []byte {
-	if tcpanalysis.TimestampOnly(opts) || tcpanalysis.LinuxSYNOptions(opts) {
+	if decode.TimestampOnly(opts) || decode.LinuxSYNOptions(opts) {
 		return dst // the common layouts hold none
 	}
 	var prefixes [8]string

@@ -467,9 +467,9 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	var stop optionStop
 	linux := false // the options are in one of Linux's layouts, which hold no AccECN option
 	switch opts := t.Options(); {
-	case len(t) >= hlen && TimestampOnly(opts):
+	case len(t) >= hlen && decode.TimestampOnly(opts):
 		linux = true
-	case len(t) >= hlen && LinuxSYNOptions(opts):
+	case len(t) >= hlen && decode.LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
 		linux = true
 	case hlen < 20:
@@ -508,22 +508,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.Analysis = fl
 	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)
 	return true
-}
-
-// TimestampOnly reports whether opts, a TCP header's options, are two
-// NOPs and a timestamp option: the layout Linux sends on every segment
-// after the handshake, which needs no walk of the options to read.
-func TimestampOnly(opts []byte) bool {
-	return len(opts) == 12 && binary.BigEndian.Uint32(opts) == uint32(decode.OptNOP)<<24|uint32(decode.OptNOP)<<16|uint32(decode.OptTimestamp)<<8|10
-}
-
-// LinuxSYNOptions reports whether opts, a TCP header's options, are the
-// layout Linux sends on SYN and SYN/ACK segments: MSS, SACK permitted, a
-// timestamp, a NOP and a window scale, which need no walk to read.
-func LinuxSYNOptions(opts []byte) bool {
-	return len(opts) == 20 && opts[0] == decode.OptMSS && opts[1] == 4 &&
-		binary.BigEndian.Uint32(opts[4:]) == uint32(decode.OptSACKPerm)<<24|2<<16|uint32(decode.OptTimestamp)<<8|10 &&
-		opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
 }
 
 // newConn starts a conversation with a new stream index, which the

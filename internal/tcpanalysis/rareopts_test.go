@@ -33,7 +33,7 @@ func TestWalkOptions(t *testing.T) {
 		{name: "timestamps read in two halves", opts: "080aaabbccddeeff0011", captured: 7, reported: 9, want: optionStop{End: OptionsContained, At: 0}},
 		{name: "SNACK reads past its length", opts: "1506aabbccdd0101", captured: 8, reported: 8, want: optionStop{End: OptionsMalformed, At: 0, Overrun: true}},
 		{name: "SACK without a block: D-SACK check from a zero first block", opts: "05020101", captured: 4, reported: 4, ack: 1, want: optionStop{End: OptionsMalformed, At: 0, Overrun: true}},
-		{name: "no D-SACK check past 2^31", opts: "05020101", captured: 4, reported: 4, ack: 1 << 31 + 1},
+		{name: "no D-SACK check past 2^31", opts: "05020101", captured: 4, reported: 4, ack: 1<<31 + 1},
 		{name: "no D-SACK check above an earlier block", opts: "050a46db23c550b8c41d05020101", captured: 14, reported: 14, ack: 613055037},
 		{name: "Riverbed probe response SH reads past 16", opts: "4c1051" + zeros(13), captured: 16, reported: 16, want: optionStop{End: OptionsMalformed, At: 0, Overrun: true}},
 		{name: "Riverbed transparency of another length: nothing read", opts: "4e14" + zeros(18), captured: 3, reported: 20},
