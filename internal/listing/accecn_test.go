@@ -491,3 +491,10 @@ func FuzzHeaderLen(f *testing.F) {
 		}
 	})
 }
+
+// cutTCP reports whether d is a TCP segment whose header the capture cut
+// after its ports but before its window: the packets' source hands it
+// over unanalysed for the packet list (packets.Options.Cut).
+func cutTCP(d *decode.Packet) bool {
+	return d.IPVersion != 0 && d.Proto == decode.ProtoTCP && !d.Fragment && len(d.TCP) >= 4 && len(d.TCP) < 16
+}
