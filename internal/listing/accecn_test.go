@@ -467,7 +467,7 @@ func FuzzHeaderLen(f *testing.F) {
 			var r tcpanalysis.Result
 			if !a.Analyze(uint32(i+1), 0, len(fr), &d, &r) {
 				if cutTCP(&d) {
-					info := string(AppendCutInfo(nil, &d))
+					info := string(appendCutInfo(nil, &d))
 					if !strings.HasSuffix(info, limited) && !strings.HasSuffix(info, malformed) {
 						t.Errorf("cut header %q", info)
 					}

@@ -81,7 +81,7 @@ func (t *textSink) packet(pk *packets.Packet) error {
 	if !pk.Analysed {
 		// A header cut before its window: tshark lists its ports.
 		t.buf = appendColumns(t.buf, pk.Number, pk.RelTime, pk.Resolution, &pk.Decoded, pk.WireLen, &t.addrs)
-		t.buf = AppendCutInfo(t.buf, &pk.Decoded)
+		t.buf = appendCutInfo(t.buf, &pk.Decoded)
 		t.buf = append(t.buf, '\n')
 		return nil
 	}
@@ -142,13 +142,13 @@ func (j *ndjsonSink) packet(pk *packets.Packet) error {
 	j.sum.Packets++
 	lp := Packet{Number: pk.Number, RelTime: pk.RelTime, Resolution: pk.Resolution, WireLen: pk.WireLen, Decoded: &pk.Decoded, Result: &pk.Result, addrs: &j.addrs}
 	status, _ := pk.Decoded.TCPChecksum()
-	j.buf = AppendJSON(j.buf, &lp, status)
+	j.buf = appendJSON(j.buf, &lp, status)
 	return nil
 }
 
 func (j *ndjsonSink) stream(s *tcpanalysis.Stream) error {
 	_, digits := j.src.Start()
-	j.row = AppendStreamJSON(j.row[:0], s, digits)
+	j.row = appendStreamJSON(j.row[:0], s, digits)
 	j.sum.Streams++
 	return j.sp.put(s.Index, 0, j.row)
 }
@@ -160,7 +160,7 @@ func (j *ndjsonSink) finish() error {
 	if err := j.sp.writeTo(j.w, false); err != nil {
 		return err
 	}
-	j.w.Write(AppendSummaryJSON(j.buf[:0], j.sum))
+	j.w.Write(appendSummaryJSON(j.buf[:0], j.sum))
 	return nil
 }
 

@@ -11,9 +11,9 @@ import (
 // the packets and conversations it printed.
 type Summary = packets.Summary
 
-// AppendSummaryJSON appends the summary record (the contract's last
+// appendSummaryJSON appends the summary record (the contract's last
 // ndjson record) and a newline, reasons in sorted order.
-func AppendSummaryJSON(b []byte, s *Summary) []byte {
+func appendSummaryJSON(b []byte, s *Summary) []byte {
 	b = append(b, `{"type":"summary","frames":`...)
 	b = strconv.AppendUint(b, s.Frames, 10)
 	b = append(b, `,"packets":`...)
