@@ -106,7 +106,7 @@ func NewSource(opts Options) *Source {
 func (s *Source) Add(f *Frame) *Packet {
 	s.sum.Frames++
 	n := uint32(s.sum.Frames)
-	if n == 1 {
+	if s.sum.Frames == 1 {
 		s.start, s.resolution = f.Time, f.Resolution
 	}
 	pk := &s.pk
