@@ -12,6 +12,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/render"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -157,7 +158,7 @@ func list(ctx context.Context, env *Env, name string, opts listing.Options) erro
 			}
 		}()
 	}
-	var sum listing.Summary
+	var sum packets.Summary
 	opts.Summary = &sum
 	err = listing.Run(ctx, rd, env.Stdout, opts)
 	if opts.Progress != nil {

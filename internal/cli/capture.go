@@ -14,9 +14,8 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capfilter"
 	"github.com/tcplab/tcplab/internal/capture"
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/listing"
-	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/packets"
 )
 
 const captureDescription = `
@@ -185,36 +184,28 @@ func summarizeCapture(st capture.Stats, iface, file string, ll *liveLister) stri
 // liveLister prints the packet list as packets arrive: for each TCP
 // segment the line 'tcplab analyze' prints for it in the saved file (the
 // same frame numbers, times relative to the first packet, nanosecond
-// resolution as in the file tcplab writes), and at the end the
-// conversation table.
+// resolution as in the file tcplab writes; the same source of analysed
+// packets), and at the end the conversation table.
 type liveLister struct {
 	w     *bufio.Writer
-	an    *tcpanalysis.Analyzer
-	p     decode.Packet
-	r     tcpanalysis.Result
+	src   *packets.Source
 	buf   []byte
-	first int64
 	other uint64 // packets that are not analysable TCP segments
 }
 
 func newLiveLister(w io.Writer) *liveLister {
-	return &liveLister{w: bufio.NewWriterSize(w, 64<<10), an: tcpanalysis.New(), buf: make([]byte, 0, 512)}
+	return &liveLister{w: bufio.NewWriterSize(w, 64<<10), src: packets.NewSource(packets.Options{}), buf: make([]byte, 0, 512)}
 }
 
 // add lists p if it is a TCP segment. It flushes when no other packet is
 // waiting, so the list keeps up with the traffic.
 func (l *liveLister) add(p *capture.Packet) error {
-	if p.Number == 1 {
-		l.first = p.Timestamp
-	}
-	frame := uint32(p.Number)
-	if err := decode.Decode(p.Link, p.Data, &l.p); err != nil && !l.p.TCP.Valid() {
-		l.other++
-	} else if !l.an.Analyze(frame, p.Timestamp, p.Length, &l.p, &l.r) {
+	f := packets.Frame{Link: p.Link, Time: p.Timestamp, Resolution: 9, Data: p.Data, WireLen: p.Length}
+	if pk := l.src.Add(&f); pk == nil {
 		l.other++
 	} else {
-		pk := listing.Packet{Number: frame, RelTime: p.Timestamp - l.first, Resolution: 9, WireLen: p.Length, Decoded: &l.p, Result: &l.r}
-		l.buf = listing.AppendLine(l.buf[:0], &pk)
+		lp := listing.Packet{Number: pk.Number, RelTime: pk.RelTime, Resolution: pk.Resolution, WireLen: pk.WireLen, Decoded: &pk.Decoded, Result: &pk.Result}
+		l.buf = listing.AppendLine(l.buf[:0], &lp)
 		if _, err := l.w.Write(l.buf); err != nil {
 			return fmt.Errorf("capture: writing the packet list: %w", err)
 		}
@@ -229,8 +220,10 @@ func (l *liveLister) add(p *capture.Packet) error {
 
 // finish writes the conversation table (when conv is true) and flushes.
 func (l *liveLister) finish(conv bool) error {
-	if conv && len(l.an.Streams()) > 0 {
-		l.buf = listing.AppendConversations(l.buf[:0], l.an.Streams(), l.first, nil)
+	l.src.Finish()
+	if streams := l.src.Streams(); conv && len(streams) > 0 {
+		first, _ := l.src.Start()
+		l.buf = listing.AppendConversations(l.buf[:0], streams, first, nil)
 		l.w.Write(l.buf)
 	}
 	if err := l.w.Flush(); err != nil {

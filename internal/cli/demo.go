@@ -60,102 +60,14 @@ number in range, none for one outside), 1 otherwise or on an error, 2 for
 bad flags or arguments.`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "demo", "[NUMBER...]", demoDescription)
-	var cfg demo.Config
-	var (
-		write, html, lang, impairSpec, captureAt, transfer string
-		noExplain, noLadder, ascii, noCapture              bool
-		seed                                               uint64
-		seedSet                                            bool
-	)
-	fs.StringVar(&cfg.Addr, "addr", demo.DefaultAddr, "listen on `host:port` (port 0: a free one); not with --impair")
-	fs.StringVar(&write, "w", demo.DefaultCapture, "write the capture to `file` (pcapng)")
-	fs.StringVar(&write, "write", demo.DefaultCapture, "same as -w")
-	fs.BoolVar(&noCapture, "no-capture", false, "do not capture (only the exchanges)")
-	fs.StringVar(&html, "html", demo.DefaultReport, "write the HTML report to `file` (\"\": none)")
-	fs.StringVar(&lang, "lang", defaultLang(os.Getenv), "`language` of the walk-through: "+i18n.Choices()+" (default from LC_ALL, LC_MESSAGES or LANG)")
-	fs.BoolVar(&noExplain, "no-explain", false, "leave out the walk-throughs (shorter output)")
-	fs.BoolVar(&noLadder, "no-ladder", false, "leave out the ladder diagrams")
-	fs.BoolVar(&ascii, "ascii", false, "draw the ladders with ASCII characters instead of box drawing")
-	fs.Func("seed", "seed the server's random numbers with `N`, so they repeat from run to run", func(s string) error {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return errors.New("want a non-negative integer")
-		}
-		seed, seedSet = v, true
-		return nil
-	})
-	fs.StringVar(&impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
-	fs.StringVar(&captureAt, "capture-at", "server", "with --impair: capture at the `host` server or client")
-	fs.StringVar(&transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
-	fs.DurationVar(&cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
-	rest, err := parseFlags(fs, args)
+	f, err := parseDemoFlags(env, args)
 	if err != nil {
 		return err
 	}
-	addrSet := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "addr" {
-			addrSet = true
-		}
-	})
-	for _, n := range rest {
-		if _, _, ok := labproto.ParseNumber([]byte(n)); !ok {
-			return usageError{fmt.Errorf("demo: %q is not a number: the lab's client sends a whole number (1..100 gets an answer)", n)}
-		}
+	cfg, pr, err := f.options(env)
+	if err != nil {
+		return err
 	}
-	cfg.Numbers = rest
-	pr := demo.Presentation{NoExplain: noExplain, NoLadder: noLadder, Report: html}
-	if pr.Lang, err = i18n.ParseLang(lang); err != nil {
-		return usageError{fmt.Errorf("demo: --lang %q: want %s", lang, i18n.Choices())}
-	}
-	if cfg.Timeout < 0 {
-		return usageError{fmt.Errorf("demo: --timeout %v: want a positive duration", cfg.Timeout)}
-	}
-	if seedSet {
-		cfg.Rand = rand.NewPCG(seed, seed)
-	}
-	if !noCapture {
-		cfg.Capture = write
-	}
-	if write == "" && !noCapture {
-		return usageError{errors.New("demo: -w \"\": give a file name, or --no-capture")}
-	}
-	switch captureAt {
-	case "server":
-		cfg.CaptureAt = netlab.Server
-	case "client":
-		cfg.CaptureAt = netlab.Client
-	default:
-		return usageError{fmt.Errorf("demo: --capture-at %q: want server or client", captureAt)}
-	}
-	if transfer != "" {
-		if cfg.Transfer, err = parseSize(transfer); err != nil {
-			return usageError{fmt.Errorf("demo: --transfer %q: %w", transfer, err)}
-		}
-		if impairSpec == "" {
-			return usageError{errors.New("demo: --transfer needs --impair (on loopback nothing is ever lost; try --impair loss=1%,delay=10ms)")}
-		}
-		if len(rest) > 0 {
-			return usageError{fmt.Errorf("demo: --transfer sends a bulk stream, not the lab's numbers %q", rest)}
-		}
-	}
-	if impairSpec != "" {
-		spec, err := impair.Parse(impairSpec)
-		if err != nil {
-			return usageError{fmt.Errorf("demo: --impair: %w", err)}
-		}
-		cfg.Impair = &spec
-		if addrSet {
-			return usageError{errors.New("demo: --addr is for loopback; with --impair the server listens on 10.77.0.2:2000 in its own namespace")}
-		}
-		cfg.Progress = env.Stderr
-	}
-	if out, ok := env.Stdout.(*os.File); ok {
-		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)
-	}
-	pr.ASCII = pr.ASCII || ascii
-
 	o, runErr := demo.Run(ctx, cfg)
 	if o == nil {
 		if errors.Is(runErr, os.ErrPermission) {
@@ -163,9 +75,135 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 		return runErr
 	}
+	errs := presentDemo(env, o, cfg, pr)
+	if runErr != nil {
+		errs = append([]error{runErr}, errs...)
+	}
+	return errors.Join(errs...)
+}
+
+// demoFlags are demo's flags and arguments as given.
+type demoFlags struct {
+	cfg                                                demo.Config
+	write, html, lang, impairSpec, captureAt, transfer string
+	noExplain, noLadder, ascii, noCapture              bool
+	seed                                               uint64
+	seedSet, addrSet                                   bool
+	numbers                                            []string
+}
+
+// parseDemoFlags reads demo's command line.
+func parseDemoFlags(env *Env, args []string) (*demoFlags, error) {
+	fs := newFlagSet(env, "demo", "[NUMBER...]", demoDescription)
+	f := new(demoFlags)
+	fs.StringVar(&f.cfg.Addr, "addr", demo.DefaultAddr, "listen on `host:port` (port 0: a free one); not with --impair")
+	fs.StringVar(&f.write, "w", demo.DefaultCapture, "write the capture to `file` (pcapng)")
+	fs.StringVar(&f.write, "write", demo.DefaultCapture, "same as -w")
+	fs.BoolVar(&f.noCapture, "no-capture", false, "do not capture (only the exchanges)")
+	fs.StringVar(&f.html, "html", demo.DefaultReport, "write the HTML report to `file` (\"\": none)")
+	fs.StringVar(&f.lang, "lang", defaultLang(os.Getenv), "`language` of the walk-through: "+i18n.Choices()+" (default from LC_ALL, LC_MESSAGES or LANG)")
+	fs.BoolVar(&f.noExplain, "no-explain", false, "leave out the walk-throughs (shorter output)")
+	fs.BoolVar(&f.noLadder, "no-ladder", false, "leave out the ladder diagrams")
+	fs.BoolVar(&f.ascii, "ascii", false, "draw the ladders with ASCII characters instead of box drawing")
+	fs.Func("seed", "seed the server's random numbers with `N`, so they repeat from run to run", func(s string) error {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return errors.New("want a non-negative integer")
+		}
+		f.seed, f.seedSet = v, true
+		return nil
+	})
+	fs.StringVar(&f.impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
+	fs.StringVar(&f.captureAt, "capture-at", "server", "with --impair: capture at the `host` server or client")
+	fs.StringVar(&f.transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
+	fs.DurationVar(&f.cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "addr" {
+			f.addrSet = true
+		}
+	})
+	f.numbers = rest
+	return f, nil
+}
+
+// options checks the flags and arguments and returns the demo's
+// configuration and presentation; the progress of an impaired network
+// goes to env's standard error.
+func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
+	cfg, rest := f.cfg, f.numbers
+	var pr demo.Presentation
+	for _, n := range rest {
+		if _, _, ok := labproto.ParseNumber([]byte(n)); !ok {
+			return cfg, pr, usageError{fmt.Errorf("demo: %q is not a number: the lab's client sends a whole number (1..100 gets an answer)", n)}
+		}
+	}
+	cfg.Numbers = rest
+	pr = demo.Presentation{NoExplain: f.noExplain, NoLadder: f.noLadder, Report: f.html}
+	var err error
+	if pr.Lang, err = i18n.ParseLang(f.lang); err != nil {
+		return cfg, pr, usageError{fmt.Errorf("demo: --lang %q: want %s", f.lang, i18n.Choices())}
+	}
+	if cfg.Timeout < 0 {
+		return cfg, pr, usageError{fmt.Errorf("demo: --timeout %v: want a positive duration", cfg.Timeout)}
+	}
+	if f.seedSet {
+		cfg.Rand = rand.NewPCG(f.seed, f.seed)
+	}
+	if !f.noCapture {
+		cfg.Capture = f.write
+	}
+	if f.write == "" && !f.noCapture {
+		return cfg, pr, usageError{errors.New("demo: -w \"\": give a file name, or --no-capture")}
+	}
+	switch f.captureAt {
+	case "server":
+		cfg.CaptureAt = netlab.Server
+	case "client":
+		cfg.CaptureAt = netlab.Client
+	default:
+		return cfg, pr, usageError{fmt.Errorf("demo: --capture-at %q: want server or client", f.captureAt)}
+	}
+	if f.transfer != "" {
+		if cfg.Transfer, err = parseSize(f.transfer); err != nil {
+			return cfg, pr, usageError{fmt.Errorf("demo: --transfer %q: %w", f.transfer, err)}
+		}
+		if f.impairSpec == "" {
+			return cfg, pr, usageError{errors.New("demo: --transfer needs --impair (on loopback nothing is ever lost; try --impair loss=1%,delay=10ms)")}
+		}
+		if len(rest) > 0 {
+			return cfg, pr, usageError{fmt.Errorf("demo: --transfer sends a bulk stream, not the lab's numbers %q", rest)}
+		}
+	}
+	if f.impairSpec != "" {
+		spec, err := impair.Parse(f.impairSpec)
+		if err != nil {
+			return cfg, pr, usageError{fmt.Errorf("demo: --impair: %w", err)}
+		}
+		cfg.Impair = &spec
+		if f.addrSet {
+			return cfg, pr, usageError{errors.New("demo: --addr is for loopback; with --impair the server listens on 10.77.0.2:2000 in its own namespace")}
+		}
+		cfg.Progress = env.Stderr
+	}
+	if out, ok := env.Stdout.(*os.File); ok {
+		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)
+	}
+	pr.ASCII = pr.ASCII || f.ascii
+	return cfg, pr, nil
+}
+
+// presentDemo analyses the demo's capture, writes the HTML report and
+// presents the outcome o as pr asks; it returns the errors met on the
+// way.
+func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentation) []error {
 	var a *demo.Analysis
 	var errs []error
 	if o.Capture != nil {
+		var err error
 		if a, err = demo.Analyze(o.Capture.File); err != nil {
 			errs = append(errs, err)
 		}
@@ -189,10 +227,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err := giveToInvoker(os.Getenv, cfg.Capture, pr.Report); err != nil {
 		errs = append(errs, fmt.Errorf("demo: %w", err))
 	}
-	if runErr != nil {
-		errs = append([]error{runErr}, errs...)
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // parseSize reads a byte count: a number with an optional unit, B, KB, MB

@@ -74,6 +74,24 @@ func (t TCP) Options() []byte {
 	return t[20:end]
 }
 
+// TimestampOnly reports whether opts, a TCP header's options (see
+// TCP.Options), are two NOPs and a timestamp option: the layout Linux
+// sends on every segment after the handshake, which needs no walk of the
+// options to read.
+func TimestampOnly(opts []byte) bool {
+	return len(opts) == 12 && binary.BigEndian.Uint32(opts) == uint32(OptNOP)<<24|uint32(OptNOP)<<16|uint32(OptTimestamp)<<8|10
+}
+
+// LinuxSYNOptions reports whether opts, a TCP header's options (see
+// TCP.Options), are the layout Linux sends on SYN and SYN/ACK segments:
+// MSS, SACK permitted, a timestamp, a NOP and a window scale, which need
+// no walk to read.
+func LinuxSYNOptions(opts []byte) bool {
+	return len(opts) == 20 && opts[0] == OptMSS && opts[1] == 4 &&
+		binary.BigEndian.Uint32(opts[4:]) == uint32(OptSACKPerm)<<24|2<<16|uint32(OptTimestamp)<<8|10 &&
+		opts[16] == OptNOP && opts[17] == OptWS && opts[18] == 3
+}
+
 // Option is one TCP option as it appears in the header. Data excludes the
 // kind and length bytes and aliases the header.
 type Option struct {

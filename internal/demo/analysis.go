@@ -8,6 +8,7 @@ import (
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -35,7 +36,7 @@ type Analysis struct {
 	Multi int
 	// Summary counts the frames read and, by reason, those not
 	// analysed, as the listing counts them.
-	Summary listing.Summary
+	Summary packets.Summary
 }
 
 // Analyze reads the capture file and analyses its TCP segments in one

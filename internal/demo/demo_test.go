@@ -24,8 +24,8 @@ import (
 // cases on loopback (tcplab server and client, captured by tcpdump) and a
 // bulk transfer across netlab with loss.
 
-// packets reads a capture file's records as a live capture delivers them.
-func packets(t *testing.T, name string) []capture.Packet {
+// livePackets reads a capture file's records as a live capture delivers them.
+func livePackets(t *testing.T, name string) []capture.Packet {
 	t.Helper()
 	recs, _ := pcaptest.ReadAll(t, filepath.Join("testdata", name))
 	out := make([]capture.Packet, len(recs))
@@ -42,7 +42,7 @@ func TestTeardowns(t *testing.T) {
 	w := capture.NewTeardowns()
 	want := 0
 	for _, name := range []string{"lab_in_range.pcap", "lab_out_of_range.pcap"} {
-		pkts := packets(t, name)
+		pkts := livePackets(t, name)
 		for i := range pkts {
 			if err := w.Packet(&pkts[i]); err != nil {
 				t.Fatal(err)
@@ -64,7 +64,7 @@ func TestTeardowns(t *testing.T) {
 // when the final ACK never comes.
 func TestTeardownsQuiet(t *testing.T) {
 	w := capture.NewTeardowns()
-	pkts := packets(t, "lab_in_range.pcap")
+	pkts := livePackets(t, "lab_in_range.pcap")
 	for i := range pkts[:len(pkts)-1] {
 		w.Packet(&pkts[i])
 	}

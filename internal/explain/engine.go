@@ -1,8 +1,8 @@
 package explain
 
 import (
+	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,6 +11,7 @@ import (
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -178,7 +179,7 @@ type Capture struct {
 	// Summary counts the frames read and, by reason, those that may
 	// carry TCP but were not analysed, exactly as the listing counts
 	// them (its Packets and Streams are not used).
-	Summary listing.Summary
+	Summary packets.Summary
 }
 
 // Read reads a capture file and analyses its TCP segments in one pass,
@@ -190,56 +191,34 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("explain: reading capture: %w", err)
 	}
-	an := tcpanalysis.New()
 	col := &Collector{MaxPackets: opt.MaxPackets}
 	matched := map[uint32]bool{}
 	c := &Capture{}
-	// The listing's decoding: the same frames analysed, the same ones
-	// skipped and counted.
-	fd := listing.FrameDecoder{Summary: &c.Summary}
-	var (
-		p     decode.Packet
-		res   tcpanalysis.Result
-		lp    listing.Packet
-		rec   pcapio.Record
-		frame uint32
-		rerr  error
-	)
-	for {
-		if err := rd.NextInto(&rec); err != nil {
-			if !errors.Is(err, io.EOF) {
-				rerr = fmt.Errorf("explain: reading frame %d: %w", frame+1, err)
-			}
-			break
-		}
-		frame++
-		if frame == 1 {
-			col.Start = rec.Timestamp
-		}
-		ready, derr := fd.Decode(rec.Link, rec.Data, rec.OrigLen, &p)
-		if !ready {
-			continue
-		}
-		if !an.Analyze(frame, rec.Timestamp, rec.OrigLen, &p, &res) {
-			fd.NotAnalysed(&p, derr)
-			continue
-		}
-		c.Summary.Analysed++
+	// The listing's source of packets: the same frames analysed, the
+	// same ones skipped and counted.
+	src := packets.NewSource(packets.Options{Summary: &c.Summary})
+	var lp listing.Packet
+	for pk := range src.Read(context.Background(), rd) {
+		col.Start, _ = src.Start()
 		if opt.Match != nil {
-			if !opt.Match(&p, &res) {
+			if !opt.Match(&pk.Decoded, &pk.Result) {
 				continue
 			}
-			matched[res.Stream] = true
+			matched[pk.Result.Stream] = true
 		}
 		if opt.Each != nil {
-			lp = listing.Packet{Number: frame, RelTime: rec.Timestamp - col.Start, Resolution: rec.Resolution, WireLen: rec.OrigLen, Decoded: &p, Result: &res}
+			lp = listing.Packet{Number: pk.Number, RelTime: pk.RelTime, Resolution: pk.Resolution, WireLen: pk.WireLen, Decoded: &pk.Decoded, Result: &pk.Result}
 			opt.Each(&lp)
 		}
-		col.Add(frame, rec.Timestamp, &p, &res)
+		col.Add(pk.Number, pk.Time, &pk.Decoded, &pk.Result)
 	}
-	c.Summary.Frames = uint64(frame)
-	fd.Finish()
-	c.Streams, c.Start = an.Streams(), col.Start
+	var rerr error
+	if err := src.Err(); err != nil {
+		rerr = fmt.Errorf("explain: %w", err)
+	}
+	src.Finish()
+	col.Start, _ = src.Start() // also when no frame was TCP
+	c.Streams, c.Start = src.Streams(), col.Start
 	c.Conversations = col.Conversations(c.Streams)
 	if opt.Match != nil {
 		c.Conversations = slices.DeleteFunc(c.Conversations, func(c conversation.Conversation) bool { return !matched[uint32(c.Stream)] })

@@ -10,7 +10,7 @@ import (
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/i18n"
-	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/rtt"
 	"github.com/tcplab/tcplab/internal/seqnum"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -29,14 +29,14 @@ type Options struct {
 	// analysed (Capture.Summary): the overview then says how many were
 	// not analysed and why, since packets of the conversation may be
 	// among them.
-	Skipped *listing.Summary
+	Skipped *packets.Summary
 }
 
 // NotAnalysed returns the line that says, in lang, how many frames of a
 // capture were not analysed and why ("33 frames not analysed: VXLAN 33"),
 // or "" when every frame was. The reasons are the decoder's names, the
 // same in every language.
-func NotAnalysed(lang i18n.Lang, s *listing.Summary) string {
+func NotAnalysed(lang i18n.Lang, s *packets.Summary) string {
 	if s == nil || s.SkippedFrames() == 0 {
 		return ""
 	}
@@ -202,7 +202,7 @@ func Explain(c *conversation.Conversation, opt Options) *Walkthrough {
 	return e.w
 }
 
-func (e *explainer) overview(skipped *listing.Summary) {
+func (e *explainer) overview(skipped *packets.Summary) {
 	c := e.c
 	hasSYN := false
 	for i := range c.Packets {

@@ -13,6 +13,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 )
 
@@ -78,7 +79,7 @@ func TestReadSkipsAsListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum listing.Summary
+	var sum packets.Summary
 	if err := listing.Run(context.Background(), rd, io.Discard, listing.Options{Format: listing.NDJSON, Follow: -1, Summary: &sum}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestReadSkipsAsListing(t *testing.T) {
 		}
 	}
 	// Without skipped frames, nothing is said.
-	clean := &listing.Summary{Frames: 10}
+	clean := &packets.Summary{Frames: 10}
 	if got := explain.NotAnalysed(i18n.English, clean); got != "" {
 		t.Errorf("NotAnalysed(no skipped frames) = %q, want \"\"", got)
 	}

@@ -467,7 +467,7 @@ func FuzzHeaderLen(f *testing.F) {
 			var r tcpanalysis.Result
 			if !a.Analyze(uint32(i+1), 0, len(fr), &d, &r) {
 				if cutTCP(&d) {
-					info := string(AppendCutInfo(nil, &d))
+					info := string(appendCutInfo(nil, &d))
 					if !strings.HasSuffix(info, limited) && !strings.HasSuffix(info, malformed) {
 						t.Errorf("cut header %q", info)
 					}
@@ -490,4 +490,11 @@ func FuzzHeaderLen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// cutTCP reports whether d is a TCP segment whose header the capture cut
+// after its ports but before its window: the packets' source hands it
+// over unanalysed for the packet list (packets.Options.Cut).
+func cutTCP(d *decode.Packet) bool {
+	return d.IPVersion != 0 && d.Proto == decode.ProtoTCP && !d.Fragment && len(d.TCP) >= 4 && len(d.TCP) < 16
 }

@@ -94,8 +94,8 @@ func TestFormatAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { buf = AppendLine(buf[:0], pk) }); n != 0 {
 		t.Errorf("AppendLine allocates %.1f times, want 0", n)
 	}
-	if n := testing.AllocsPerRun(100, func() { buf = AppendJSON(buf[:0], pk, decode.ChecksumGood) }); n != 0 {
-		t.Errorf("AppendJSON allocates %.1f times, want 0", n)
+	if n := testing.AllocsPerRun(100, func() { buf = appendJSON(buf[:0], pk, decode.ChecksumGood) }); n != 0 {
+		t.Errorf("appendJSON allocates %.1f times, want 0", n)
 	}
 }
 
@@ -114,6 +114,6 @@ func BenchmarkAppendJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		st, _ := d.TCPChecksum()
-		buf = AppendJSON(buf[:0], pk, st)
+		buf = appendJSON(buf[:0], pk, st)
 	}
 }

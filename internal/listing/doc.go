@@ -3,7 +3,10 @@
 // and stream records, a conversation table like `tshark -z conv,tcp`, and
 // a stream's payload like `tshark -z follow,tcp,ascii,N`.
 //
-// Lines are built with append-style functions into a reused buffer and
+// Run ranges over a packets.Source (the frames read, decoded, analysed
+// and skipped as everywhere else) and writes one output through a sink:
+// the packet list and conversation table, the ndjson records, or a
+// stream's payload. Lines are built with append-style functions into a reused buffer and
 // written through one buffered writer: formatting a packet allocates
 // nothing. Each conversation's stream record (or table row) is formatted
 // when the conversation ends and held in memory, or past a few megabytes

@@ -66,8 +66,8 @@ func TestAppendFlags(t *testing.T) {
 		{0x800, "Reserved"},
 	}
 	for _, tc := range tests {
-		if got := string(AppendFlags(nil, tc.flags)); got != tc.want {
-			t.Errorf("AppendFlags(%#x) = %q, want %q", tc.flags, got, tc.want)
+		if got := string(appendFlags(nil, tc.flags)); got != tc.want {
+			t.Errorf("appendFlags(%#x) = %q, want %q", tc.flags, got, tc.want)
 		}
 	}
 }

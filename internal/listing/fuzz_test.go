@@ -70,13 +70,13 @@ func FuzzFormat(f *testing.F) {
 			pk := &Packet{Number: uint32(i + 1), RelTime: int64(i) * 1000, Resolution: 9, WireLen: len(frame), Decoded: &d, Result: &r}
 			buf = AppendLine(buf[:0], pk)
 			st, _ := d.TCPChecksum()
-			buf = AppendJSON(buf[:0], pk, st)
+			buf = appendJSON(buf[:0], pk, st)
 			if !json.Valid(buf) {
 				t.Fatalf("invalid JSON record: %s", buf)
 			}
 		}
 		for _, s := range a.Streams() {
-			if b := AppendStreamJSON(nil, s, 6); !json.Valid(b) {
+			if b := appendStreamJSON(nil, s, 6); !json.Valid(b) {
 				t.Fatalf("invalid stream record: %s", b)
 			}
 		}

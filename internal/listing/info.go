@@ -16,10 +16,10 @@ const arrow = "\u2192"
 // up; bit 8 is the former NS bit, "AE" (accurate ECN) in tshark 4.0.
 var flagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"}
 
-// AppendFlags appends tshark's list of the flags set in flags, as inside
+// appendFlags appends tshark's list of the flags set in flags, as inside
 // the brackets of the Info column: "SYN, ACK", "<None>" when no flag is
 // set, with ", Reserved" when a reserved bit is set.
-func AppendFlags(dst []byte, flags uint16) []byte {
+func appendFlags(dst []byte, flags uint16) []byte {
 	start := len(dst)
 	dst = AppendFlagNames(dst, flags, ", ")
 	if flags&0x0e00 != 0 {
@@ -53,7 +53,7 @@ func AppendFlagNames(dst []byte, flags uint16, sep string) []byte {
 // flagText is the Info column's text for one value of the 12 flag bits,
 // from the flags' opening bracket to "Seq=": " [SYN, ACK] Seq=". Texts
 // longer than b (flags no real segment combines) are left empty: n
-// holds their length and the writer formats them with AppendFlags.
+// holds their length and the writer formats them with appendFlags.
 type flagText struct {
 	b [32]byte
 	n uint8
@@ -90,7 +90,7 @@ var flagTextTable atomic.Pointer[[1 << 12]flagText]
 // appendFlagText appends the Info column's text for flags from the
 // opening bracket to "Seq=".
 func appendFlagText(dst []byte, flags uint16) []byte {
-	return append(AppendFlags(append(dst, " ["...), flags), "] Seq="...)
+	return append(appendFlags(append(dst, " ["...), flags), "] Seq="...)
 }
 
 // AppendInfo appends the Info column tshark prints for a TCP segment when
@@ -163,10 +163,10 @@ func AppendInfo(dst []byte, p *decode.Packet, r *tcpanalysis.Result) []byte {
 		}
 	}
 	switch opts := t.Options(); {
-	case tcpanalysis.TimestampOnly(opts):
+	case decode.TimestampOnly(opts):
 		i = putTimestamp(b, i, tb, opts[4:])
 		dst = b[:i]
-	case tcpanalysis.LinuxSYNOptions(opts):
+	case decode.LinuxSYNOptions(opts):
 		// MSS, SACK_PERM, timestamp, NOP, window scale.
 		i = putLit(b, i, litMSS)
 		i = putSmall(b, i, tb, binary.BigEndian.Uint16(opts[2:]))
@@ -204,7 +204,7 @@ var optionsNote = [...]string{
 // a probe after; a probe query's prefix comes after all the options,
 // when their dissection does not throw).
 func appendRiverbed(dst, opts []byte, n int, r *tcpanalysis.Result) []byte {
-	if tcpanalysis.TimestampOnly(opts) || tcpanalysis.LinuxSYNOptions(opts) {
+	if decode.TimestampOnly(opts) || decode.LinuxSYNOptions(opts) {
 		return dst // the common layouts hold none
 	}
 	var prefixes [8]string
@@ -560,11 +560,11 @@ func appendTFO(dst []byte, n int) []byte {
 	return append(dst, " TFO=C"...)
 }
 
-// AppendCutInfo appends the Info column tshark prints for a TCP header
+// appendCutInfo appends the Info column tshark prints for a TCP header
 // with fewer than 16 bytes (but its ports) in the frame: the ports, then
 // the snap length note, or the malformed packet note when the IP payload
 // itself is that short.
-func AppendCutInfo(dst []byte, p *decode.Packet) []byte {
+func appendCutInfo(dst []byte, p *decode.Packet) []byte {
 	t := p.TCP
 	dst = appendUint(dst, uint64(binary.BigEndian.Uint16(t)))
 	dst = append(dst, " "+arrow+" "...)

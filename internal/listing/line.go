@@ -285,10 +285,10 @@ func appendLine(dst []byte, number uint32, relTime int64, digits, wireLen int, p
 	return append(dst, '\n')
 }
 
-// AppendJSON appends the contract's `packet` record for the segment, with
+// appendJSON appends the contract's `packet` record for the segment, with
 // its keys in the contract's order, and a final '\n'. status is the
 // checksum's status.
-func AppendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
+func appendJSON(dst []byte, pk *Packet, status decode.ChecksumStatus) []byte {
 	p, r := pk.Decoded, pk.Result
 	dst = append(dst, `{"type":"packet","frame":`...)
 	dst = appendUint(dst, uint64(pk.Number))
@@ -433,9 +433,9 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// AppendStreamJSON appends the contract's `stream` record for s and a
+// appendStreamJSON appends the contract's `stream` record for s and a
 // final '\n'.
-func AppendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
+func appendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
 	dst = append(dst, `{"type":"stream","stream":`...)
 	dst = appendUint(dst, uint64(s.Index))
 	dst = append(dst, `,"client":"`...)

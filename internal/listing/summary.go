@@ -1,100 +1,19 @@
 package listing
 
 import (
-	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 
-	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/packets"
 )
 
-// Summary is what Run counted: the contract's summary record.
-type Summary struct {
-	Frames  uint64 // frames read
-	Packets uint64 // TCP packets printed (ndjson packet records, packet list lines)
-	Streams uint64 // conversations printed (ndjson stream records, table rows)
-	// Analysed counts the TCP packets analysed, printed or not.
-	Analysed uint64
-	// Skipped counts the frames that may carry TCP but were not decoded,
-	// by a short reason ("link type 105 (IEEE 802.11) protected frame",
-	// "IPv4 header length 0").
-	Skipped map[string]uint64
-}
+// Summary is what Run counted: the contract's summary record. The source
+// of packets counts the frames read, analysed and skipped; Run's output
+// the packets and conversations it printed.
+type Summary = packets.Summary
 
-// Reasons under which frames are counted that decode does not name.
-const (
-	reasonTCPCut         = "TCP header cut by the snap length"
-	reasonFragCut        = "IP fragment cut by the snap length"
-	reasonFragIncomplete = "IP fragments of a datagram never completed"
-	reasonFragEvicted    = "IP fragments evicted (reassembly memory limit)"
-)
-
-func (s *Summary) skip(reason string, n uint64) {
-	if n == 0 {
-		return
-	}
-	if s.Skipped == nil {
-		s.Skipped = map[string]uint64{}
-	}
-	s.Skipped[reason] += n
-}
-
-// skipErr counts a frame Decode returned err for.
-func (s *Summary) skipErr(err error) { s.skip(decode.SkipReason(err), 1) }
-
-// SkippedFrames is the number of frames not analysed, all reasons
-// together.
-func (s *Summary) SkippedFrames() uint64 {
-	var n uint64
-	for _, c := range s.Skipped {
-		n += c
-	}
-	return n
-}
-
-// reasons returns the skip reasons in sorted order.
-func (s *Summary) reasons() []string {
-	r := make([]string, 0, len(s.Skipped))
-	for k := range s.Skipped {
-		r = append(r, k)
-	}
-	slices.Sort(r)
-	return r
-}
-
-// SkippedText says which frames were not analysed and why, as the text
-// output and the command's standard error print it: "33 frames not
-// analysed: VXLAN 33"; "" when none was skipped.
-func (s *Summary) SkippedText() string {
-	n := s.SkippedFrames()
-	if n == 0 {
-		return ""
-	}
-	if n == 1 {
-		return "1 frame not analysed: " + s.SkippedList()
-	}
-	return fmt.Sprintf("%d frames not analysed: %s", n, s.SkippedList())
-}
-
-// SkippedList lists the reasons frames were not analysed, each with its
-// count, in sorted order: "IPv4 header length 0 2, VXLAN 33"; "" when
-// none was skipped. The reasons are the decoder's technical names, the
-// same in every language.
-func (s *Summary) SkippedList() string {
-	var b strings.Builder
-	for i, r := range s.reasons() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %d", r, s.Skipped[r])
-	}
-	return b.String()
-}
-
-// AppendSummaryJSON appends the summary record (the contract's last
+// appendSummaryJSON appends the summary record (the contract's last
 // ndjson record) and a newline, reasons in sorted order.
-func AppendSummaryJSON(b []byte, s *Summary) []byte {
+func appendSummaryJSON(b []byte, s *Summary) []byte {
 	b = append(b, `{"type":"summary","frames":`...)
 	b = strconv.AppendUint(b, s.Frames, 10)
 	b = append(b, `,"packets":`...)
@@ -102,7 +21,7 @@ func AppendSummaryJSON(b []byte, s *Summary) []byte {
 	b = append(b, `,"streams":`...)
 	b = strconv.AppendUint(b, s.Streams, 10)
 	b = append(b, `,"skipped":{`...)
-	for i, r := range s.reasons() {
+	for i, r := range s.Reasons() {
 		if i > 0 {
 			b = append(b, ',')
 		}

@@ -41,23 +41,8 @@ import (
 //
 // then read impaired.pcap with tshark or tcplab analyze.
 func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkResult, err error) {
-	if opts.Bytes <= 0 {
-		return res, fmt.Errorf("netlab: bulk transfer of %d bytes: want a positive size", opts.Bytes)
-	}
-	if opts.Port == 0 {
-		opts.Port = 5001
-	}
-	if opts.Port < 1 || opts.Port > 65535 {
-		return res, fmt.Errorf("netlab: bulk transfer: port %d is out of range", opts.Port)
-	}
-	if opts.CaptureAt == 0 {
-		opts.CaptureAt = Server
-	}
-	if opts.CaptureAt != Server && opts.CaptureAt != Client {
-		return res, fmt.Errorf("netlab: bulk transfer: capture at %v: want client or server", opts.CaptureAt)
-	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 2 * time.Minute
+	if err := opts.setDefaults(); err != nil {
+		return res, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -78,15 +63,14 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 		dst = netip.AddrPortFrom(ServerAddr6, uint16(opts.Port))
 	}
 
-	var capture *tcpdump
 	if opts.Capture != "" {
 		ifname := ServerIf
 		if opts.CaptureAt == Client {
 			ifname = ClientIf
 		}
-		capture, err = n.startTcpdump(ctx, opts.CaptureAt, ifname, opts.Capture, opts.Snaplen, "tcp port "+strconv.Itoa(opts.Port))
-		if err != nil {
-			return res, err
+		capture, cerr := n.startTcpdump(ctx, opts.CaptureAt, ifname, opts.Capture, opts.Snaplen, "tcp port "+strconv.Itoa(opts.Port))
+		if cerr != nil {
+			return res, cerr
 		}
 		defer func() {
 			if cerr := capture.stop(n.quietPeriod()); cerr != nil && err == nil {
@@ -97,71 +81,19 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 		}()
 	}
 
-	var ln net.Listener
-	if err := n.Do(Server, func() error {
-		var err error
-		ln, err = net.Listen("tcp", dst.String())
-		return err
-	}); err != nil {
-		return res, fmt.Errorf("netlab: bulk transfer: listen on %v: %w", dst, err)
+	srvc, closeServer, err := n.bulkServer(ctx, dst)
+	if err != nil {
+		return res, err
 	}
-	defer ln.Close()
-	stopAccept := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stopAccept()
-
-	type served struct {
-		n   int64
-		err error
-	}
-	srvc := make(chan served, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			srvc <- served{err: err}
-			return
-		}
-		defer c.Close()
-		stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
-		got, err := io.Copy(io.Discard, c)
-		srvc <- served{n: got, err: err}
-	}()
-
-	var conn *net.TCPConn
+	defer closeServer()
 	start := time.Now()
-	if err := n.Do(Client, func() error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", dst.String())
-		if err != nil {
-			return err
-		}
-		conn = c.(*net.TCPConn)
-		return nil
-	}); err != nil {
-		return res, fmt.Errorf("netlab: bulk transfer: connect to %v: %w", dst, err)
+	conn, closeClient, err := n.bulkClient(ctx, dst)
+	if err != nil {
+		return res, err
 	}
-	defer conn.Close()
-	stopClient := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stopClient()
-
-	buf := make([]byte, 64<<10)
-	for i := range buf {
-		buf[i] = byte(i) // a pattern, so payloads are not all zero
-	}
-	for res.Sent < opts.Bytes {
-		chunk := buf[:min(int64(len(buf)), opts.Bytes-res.Sent)]
-		w, err := conn.Write(chunk)
-		res.Sent += int64(w)
-		if err != nil {
-			return res, fmt.Errorf("netlab: bulk transfer: send after %d bytes: %w", res.Sent, ctxErr(ctx, err))
-		}
-	}
-	if err := conn.CloseWrite(); err != nil {
-		return res, fmt.Errorf("netlab: bulk transfer: half-close: %w", err)
-	}
-	// The server closes once it has read everything: wait for its FIN.
-	if _, err := io.Copy(io.Discard, conn); err != nil {
-		return res, fmt.Errorf("netlab: bulk transfer: wait for the server's close: %w", ctxErr(ctx, err))
+	defer closeClient()
+	if err := sendBulk(ctx, conn, opts.Bytes, &res.Sent); err != nil {
+		return res, err
 	}
 	srv := <-srvc
 	res.Elapsed = time.Since(start)
@@ -181,6 +113,109 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 		return res, fmt.Errorf("netlab: bulk transfer: server read %d bytes of %d", res.Received, res.Sent)
 	}
 	return res, nil
+}
+
+// setDefaults checks o and fills in the defaults of the fields left
+// zero.
+func (o *BulkOptions) setDefaults() error {
+	if o.Bytes <= 0 {
+		return fmt.Errorf("netlab: bulk transfer of %d bytes: want a positive size", o.Bytes)
+	}
+	if o.Port == 0 {
+		o.Port = 5001
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		return fmt.Errorf("netlab: bulk transfer: port %d is out of range", o.Port)
+	}
+	if o.CaptureAt == 0 {
+		o.CaptureAt = Server
+	}
+	if o.CaptureAt != Server && o.CaptureAt != Client {
+		return fmt.Errorf("netlab: bulk transfer: capture at %v: want client or server", o.CaptureAt)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	return nil
+}
+
+// served is what the bulk transfer's server read, and why it stopped.
+type served struct {
+	n   int64
+	err error
+}
+
+// bulkServer listens on dst in the server host and, in a goroutine,
+// accepts one connection and reads it to its end, then sends what it
+// read on the channel returned. Cancelling ctx closes the listener and
+// cuts the read short; closeServer closes the listener.
+func (n *Network) bulkServer(ctx context.Context, dst netip.AddrPort) (srvc <-chan served, closeServer func(), err error) {
+	var ln net.Listener
+	if err := n.Do(Server, func() error {
+		var err error
+		ln, err = net.Listen("tcp", dst.String())
+		return err
+	}); err != nil {
+		return nil, nil, fmt.Errorf("netlab: bulk transfer: listen on %v: %w", dst, err)
+	}
+	stopAccept := context.AfterFunc(ctx, func() { ln.Close() })
+	c := make(chan served, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			c <- served{err: err}
+			return
+		}
+		defer conn.Close()
+		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+		got, err := io.Copy(io.Discard, conn)
+		c <- served{n: got, err: err}
+	}()
+	return c, func() { stopAccept(); ln.Close() }, nil
+}
+
+// bulkClient connects to dst from the client host. Cancelling ctx cuts
+// the connection's I/O short; closeClient closes it.
+func (n *Network) bulkClient(ctx context.Context, dst netip.AddrPort) (conn *net.TCPConn, closeClient func(), err error) {
+	if err := n.Do(Client, func() error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", dst.String())
+		if err != nil {
+			return err
+		}
+		conn = c.(*net.TCPConn)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("netlab: bulk transfer: connect to %v: %w", dst, err)
+	}
+	stopClient := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return conn, func() { stopClient(); conn.Close() }, nil
+}
+
+// sendBulk writes size bytes of a pattern to conn, counting them in
+// sent, half-closes it and waits for the server's close.
+func sendBulk(ctx context.Context, conn *net.TCPConn, size int64, sent *int64) error {
+	buf := make([]byte, 64<<10)
+	for i := range buf {
+		buf[i] = byte(i) // a pattern, so payloads are not all zero
+	}
+	for *sent < size {
+		chunk := buf[:min(int64(len(buf)), size-*sent)]
+		w, err := conn.Write(chunk)
+		*sent += int64(w)
+		if err != nil {
+			return fmt.Errorf("netlab: bulk transfer: send after %d bytes: %w", *sent, ctxErr(ctx, err))
+		}
+	}
+	if err := conn.CloseWrite(); err != nil {
+		return fmt.Errorf("netlab: bulk transfer: half-close: %w", err)
+	}
+	// The server closes once it has read everything: wait for its FIN.
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		return fmt.Errorf("netlab: bulk transfer: wait for the server's close: %w", ctxErr(ctx, err))
+	}
+	return nil
 }
 
 // ctxErr prefers the context's cause (the network closed, the timeout),

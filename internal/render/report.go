@@ -17,6 +17,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -40,7 +41,7 @@ type ReportOptions struct {
 	// Skipped, when not nil, is the capture's count of the frames not
 	// analysed (explain.Capture.Summary): the report says how many there
 	// were and why, at the top and in each walk-through.
-	Skipped *listing.Summary
+	Skipped *packets.Summary
 }
 
 //go:embed report.tmpl

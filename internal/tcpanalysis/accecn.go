@@ -49,16 +49,16 @@ func (c *conn) showACE(flags uint16, opts []byte) bool {
 			c.accECN |= accECNSYNACK
 		}
 	}
-	if c.accECN&accECNOption == 0 && HasAccECNOption(opts) {
+	if c.accECN&accECNOption == 0 && hasAccECNOption(opts) {
 		c.accECN |= accECNOption
 	}
 	return show
 }
 
-// HasAccECNOption reports whether opts hold a whole AccECN option of a
+// hasAccECNOption reports whether opts hold a whole AccECN option of a
 // length Wireshark reads (no counter, or one, two or three 24-bit
 // counters), before any EOL.
-func HasAccECNOption(opts []byte) bool {
+func hasAccECNOption(opts []byte) bool {
 	it := decode.OptionIter{Buf: opts}
 	for it.Next() {
 		o := it.Opt

@@ -331,21 +331,6 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	if p.IPVersion == 0 || p.Proto != decode.ProtoTCP || p.Fragment || len(t) < 16 {
 		return false
 	}
-	sport, dport := t.SrcPort(), t.DstPort()
-	var (
-		c   *conn
-		dir int
-		k4  v4Key
-		key connKey
-	)
-	is4 := p.Src.Is4() && p.Dst.Is4()
-	if is4 {
-		k4, dir = conversation4(p.Src, p.Dst, sport, dport)
-		c = a.v4.get(k4)
-	} else {
-		key, dir = conversation(netip.AddrPortFrom(p.Src, sport), netip.AddrPortFrom(p.Dst, dport))
-		c = a.conns[key]
-	}
 	seq, ack := uint32(t.Seq()), uint32(t.Ack())
 	flags := t.Flags()
 	rawWin := t.Window()
@@ -364,43 +349,12 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.DupAckOf, r.DupAckNum, r.AckedFrame, r.AckRTT = 0, 0, 0, 0
 	r.BytesInFlight, r.PushBytesSent, r.SeqAnalysis = 0, 0, false
 
-	if c == nil {
-		c = a.newConn(nil, frame, ts, p, flags)
-		if is4 {
-			a.v4.put(k4, c)
-		} else {
-			a.conns[key] = c
-		}
-	}
-	fi := 1
-	if dir >= 0 {
-		fi = 0
+	c, fi := a.find(frame, ts, p, flags)
+	var fl Flags
+	if flags&decode.FlagSYN != 0 {
+		c, fl = a.reusePorts(c, fi, frame, ts, p, flags, seq)
 	}
 	fwd, rev := c.flowsFor(fi)
-
-	// Port reuse (Wireshark's dissect_tcp): a SYN whose sequence number
-	// differs from the flow's base starts a new conversation; the same
-	// number is a retransmitted SYN: the flow's next sequence number goes
-	// back to the highest in-order one (a RST may have moved it, Wireshark
-	// issue 17616), and the sequence analysis flags the retransmission.
-	var fl Flags
-	switch flags & (decode.FlagSYN | decode.FlagACK) {
-	case decode.FlagSYN:
-		if fwd.baseSet {
-			if seq != fwd.baseSeq {
-				c = a.newConn(c, frame, ts, p, flags)
-				fwd, rev = c.flowsFor(fi)
-				fl |= ReusedPorts
-			} else {
-				fwd.nextSeq = fwd.maxSeqToBeAcked
-			}
-		}
-	case decode.FlagSYN | decode.FlagACK:
-		if fwd.baseSet && seq != fwd.baseSeq {
-			fwd.baseSeq = seq
-			fl |= ReusedPorts
-		}
-	}
 	r.Stream = c.stream
 
 	if haveLen {
@@ -426,21 +380,106 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	if flags&(decode.FlagSYN|decode.FlagFIN) != 0 {
 		r.NextSeq++
 	}
+	r.setWindow(fwd.winScale, flags, haveLen)
+	c.handshakeTimes(fwd, flags, ts, hlen)
 
-	r.Win = uint32(rawWin)
-	if flags&decode.FlagSYN == 0 {
-		r.HasWinScale = true
-		switch {
-		case fwd.winScale >= 0:
-			if haveLen {
-				r.Win <<= uint(fwd.winScale)
-			}
-			r.WinScale = 1 << uint(fwd.winScale)
-		default:
-			r.WinScale = int32(fwd.winScale)
+	stop, dissected := readOptions(fwd, rev, p, r, flags, hlen)
+	// Without SYN, AccECN state or dissected options, showACE would
+	// return false and change nothing.
+	r.ACE = (flags&decode.FlagSYN != 0 || c.accECN != 0 || len(dissected) != 0) && c.showACE(flags, dissected)
+	r.BogusHeaderLen = stop.End == OptionsBogus
+	r.OptionsEnd, r.OptionsStop, r.OptionsOverrun = stop.End, uint16(stop.At), stop.Overrun
+	r.HeaderCut = len(t) < 20
+	r.Analysis = fl
+	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)
+	return true
+}
+
+// find returns the conversation of p, a TCP segment with flags, starting
+// one when none is open between its endpoints, and the index in it of
+// the segment's direction (see conn.flows).
+func (a *Analyzer) find(frame uint32, ts int64, p *decode.Packet, flags uint16) (*conn, int) {
+	sport, dport := p.TCP.SrcPort(), p.TCP.DstPort()
+	var (
+		c   *conn
+		dir int
+	)
+	if p.Src.Is4() && p.Dst.Is4() {
+		var k4 v4Key
+		k4, dir = conversation4(p.Src, p.Dst, sport, dport)
+		if c = a.v4.get(k4); c == nil {
+			c = a.newConn(nil, frame, ts, p, flags)
+			a.v4.put(k4, c)
+		}
+	} else {
+		var key connKey
+		key, dir = conversation(netip.AddrPortFrom(p.Src, sport), netip.AddrPortFrom(p.Dst, dport))
+		if c = a.conns[key]; c == nil {
+			c = a.newConn(nil, frame, ts, p, flags)
+			a.conns[key] = c
 		}
 	}
+	if dir >= 0 {
+		return c, 0
+	}
+	return c, 1
+}
 
+// reusePorts handles a segment with SYN on the ports of conversation c,
+// in direction fi, as Wireshark's dissect_tcp does: a SYN whose sequence
+// number differs from the flow's base starts a new conversation; the same
+// number is a retransmitted SYN: the flow's next sequence number goes
+// back to the highest in-order one (a RST may have moved it, Wireshark
+// issue 17616), and the sequence analysis flags the retransmission. A
+// SYN/ACK with another number takes it as the flow's base. It returns
+// the segment's conversation (c, or c started afresh in its memory) and
+// ReusedPorts when the ports were reused.
+func (a *Analyzer) reusePorts(c *conn, fi int, frame uint32, ts int64, p *decode.Packet, flags uint16, seq uint32) (*conn, Flags) {
+	fwd, _ := c.flowsFor(fi)
+	switch flags & (decode.FlagSYN | decode.FlagACK) {
+	case decode.FlagSYN:
+		if fwd.baseSet {
+			if seq != fwd.baseSeq {
+				return a.newConn(c, frame, ts, p, flags), ReusedPorts
+			}
+			fwd.nextSeq = fwd.maxSeqToBeAcked
+		}
+	case decode.FlagSYN | decode.FlagACK:
+		if fwd.baseSet && seq != fwd.baseSeq {
+			fwd.baseSeq = seq
+			return c, ReusedPorts
+		}
+	}
+	return c, 0
+}
+
+// setWindow sets r's window fields from its raw window: the window
+// scale is not defined on a SYN; on other segments the window is scaled
+// by the flow's shift when it is known (scale, see flow.winScale) and
+// the segment's length is (haveLen).
+func (r *Result) setWindow(scale int16, flags uint16, haveLen bool) {
+	r.Win = uint32(r.WinRaw)
+	if flags&decode.FlagSYN != 0 {
+		return
+	}
+	r.HasWinScale = true
+	switch {
+	case scale >= 0:
+		if haveLen {
+			r.Win <<= uint(scale)
+		}
+		r.WinScale = 1 << uint(scale)
+	default:
+		r.WinScale = int32(scale)
+	}
+}
+
+// handshakeTimes keeps the time of the conversation's last SYN and
+// takes the initial RTT from it to the first segment with ACK but not
+// SYN (shown only in a [SEQ/ACK analysis] of a segment whose dissection
+// does not stop before it: see Stream.IRTT); not from a segment with a
+// bogus header length (hlen below 20), whose dissection stops before.
+func (c *conn) handshakeTimes(fwd *flow, flags uint16, ts int64, hlen int) {
 	if flags&decode.FlagSYN != 0 {
 		if flags&decode.FlagACK == 0 {
 			c.tsMruSYN = ts
@@ -448,28 +487,31 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 		fwd.isFirstAck = true
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagACK {
-		// The initial RTT: from the last SYN to the first segment with
-		// ACK but not SYN (shown only in a [SEQ/ACK analysis] of a
-		// segment whose dissection does not stop before it: see
-		// Stream.IRTT); not from a segment with a bogus header length,
-		// whose dissection stops before.
 		if c.tsMruSYN != 0 && c.tsFirstRTT == 0 && hlen >= 20 {
 			c.tsFirstRTT = ts - c.tsMruSYN
 		}
 		fwd.isFirstAck = false
 	}
+}
 
-	// Options: a window scale option sets the flow's shift for later
-	// segments (capped at 14, RFC 7323 section 2.3).
+// readOptions reads the segment's options as Wireshark's dissection of
+// them does and returns how it ended and the options it dissected (none
+// for Linux's common layouts, which hold no AccECN option). A window
+// scale option sets the flow's shift for later segments (capped at 14,
+// RFC 7323 section 2.3); the handshake's options are checked after, when
+// their dissection did not throw. It sets r's SACK base and SCPS
+// capability, which the listing's Info reads the options with.
+func readOptions(fwd, rev *flow, p *decode.Packet, r *Result, flags uint16, hlen int) (optionStop, []byte) {
+	t := p.TCP
 	r.SACKBase = rev.baseSeq
 	fwd.sackN = 0 // a segment without SACK blocks leaves none for bytes in flight
 	r.SCPSCapable = fwd.scpsCapable
 	var stop optionStop
 	linux := false // the options are in one of Linux's layouts, which hold no AccECN option
 	switch opts := t.Options(); {
-	case len(t) >= hlen && TimestampOnly(opts):
+	case len(t) >= hlen && decode.TimestampOnly(opts):
 		linux = true
-	case len(t) >= hlen && LinuxSYNOptions(opts):
+	case len(t) >= hlen && decode.LinuxSYNOptions(opts):
 		fwd.winScale = int16(min(opts[19], 14))
 		linux = true
 	case hlen < 20:
@@ -491,39 +533,13 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 			fwd.scpsCapable, rev.scpsCapable = false, false
 		}
 	}
-
-	var dissected []byte
 	switch {
 	case stop.End == OptionsOK && hlen > 20 && !linux:
-		dissected = t.Options()
+		return stop, t.Options()
 	case stop.End != OptionsOK && stop.End != OptionsBogus:
-		dissected = t.Options()[:min(stop.At, len(t.Options()))]
+		return stop, t.Options()[:min(stop.At, len(t.Options()))]
 	}
-	// Without SYN, AccECN state or dissected options, showACE would
-	// return false and change nothing.
-	r.ACE = (flags&decode.FlagSYN != 0 || c.accECN != 0 || len(dissected) != 0) && c.showACE(flags, dissected)
-	r.BogusHeaderLen = stop.End == OptionsBogus
-	r.OptionsEnd, r.OptionsStop, r.OptionsOverrun = stop.End, uint16(stop.At), stop.Overrun
-	r.HeaderCut = len(t) < 20
-	r.Analysis = fl
-	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)
-	return true
-}
-
-// TimestampOnly reports whether opts, a TCP header's options, are two
-// NOPs and a timestamp option: the layout Linux sends on every segment
-// after the handshake, which needs no walk of the options to read.
-func TimestampOnly(opts []byte) bool {
-	return len(opts) == 12 && binary.BigEndian.Uint32(opts) == uint32(decode.OptNOP)<<24|uint32(decode.OptNOP)<<16|uint32(decode.OptTimestamp)<<8|10
-}
-
-// LinuxSYNOptions reports whether opts, a TCP header's options, are the
-// layout Linux sends on SYN and SYN/ACK segments: MSS, SACK permitted, a
-// timestamp, a NOP and a window scale, which need no walk to read.
-func LinuxSYNOptions(opts []byte) bool {
-	return len(opts) == 20 && opts[0] == decode.OptMSS && opts[1] == 4 &&
-		binary.BigEndian.Uint32(opts[4:]) == uint32(decode.OptSACKPerm)<<24|2<<16|uint32(decode.OptTimestamp)<<8|10 &&
-		opts[16] == decode.OptNOP && opts[17] == decode.OptWS && opts[18] == 3
+	return stop, nil
 }
 
 // newConn starts a conversation with a new stream index, which the
