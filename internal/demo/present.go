@@ -125,6 +125,7 @@ func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 		p.para(0, "demo.nocapture.text")
 	}
 	if o.Capture != nil && a != nil {
+		a.attachTruth(o)
 		writePackets(p, o, a, pr)
 		if err := writeConversations(p, o, a, pr); err != nil {
 			return err

@@ -1,0 +1,95 @@
+package demo
+
+import (
+	"time"
+
+	"github.com/tcplab/tcplab/internal/conversation"
+	"github.com/tcplab/tcplab/internal/groundtruth"
+	"github.com/tcplab/tcplab/internal/netlab"
+)
+
+// AnalyzeOutcome analyses the capture of a run (Analyze) and, for a run
+// across the impaired network, joins it with the bridge's log: each
+// flagged segment's Fate says what really happened to it
+// (groundtruth.Explain). It returns nil and no error when the run has no
+// capture.
+func AnalyzeOutcome(o *Outcome) (*Analysis, error) {
+	if o.Capture == nil {
+		return nil, nil
+	}
+	a, err := Analyze(o.Capture.File)
+	if err != nil {
+		return nil, err
+	}
+	a.attachTruth(o)
+	return a, nil
+}
+
+// attachTruth sets the Fate of each flagged segment of a's conversations
+// from the bridge's log of o's network, once; without a network it does
+// nothing.
+func (a *Analysis) attachTruth(o *Outcome) {
+	if a.truthDone || o.Network == nil || o.Capture == nil || len(a.frames) == 0 {
+		return
+	}
+	a.truthDone = true
+	point := o.Capture.Host
+	if point == 0 {
+		point = o.Network.CaptureAt
+	}
+	start := a.start
+	bySeg := map[netlab.Segment][]uint32{} // frames holding each segment, in order
+	for _, f := range a.frames {
+		bySeg[f.Segment] = append(bySeg[f.Segment], f.Number)
+	}
+	segs := map[uint32]*conversation.Segment{}
+	for i := range a.Convs {
+		for j := range a.Convs[i].Packets {
+			s := &a.Convs[i].Packets[j]
+			segs[uint32(s.Frame)] = s
+		}
+	}
+	for _, v := range groundtruth.Explain(point, a.frames, o.Network.Fates) {
+		s := segs[v.Frame.Number]
+		if s == nil {
+			continue
+		}
+		s.Fate = fateOf(&v, s, start, bySeg)
+	}
+}
+
+// fateOf turns verdict v about segment s into the model's Fate; start is
+// the capture's first frame time (ns), bySeg the frames holding each
+// segment.
+func fateOf(v *groundtruth.Verdict, s *conversation.Segment, start int64, bySeg map[netlab.Segment][]uint32) *conversation.Fate {
+	f := &conversation.Fate{Cause: causes[v.Cause], Delay: v.Delay, Overtaken: v.Overtaken}
+	if o := v.Original; o != nil {
+		f.OrigTime = time.Duration(o.Arrived.UnixNano() - start)
+		for _, n := range bySeg[o.Segment] {
+			if int(n) < s.Frame {
+				f.OrigFrame = int(n)
+			}
+		}
+		// Relative to the first sequence number of the original's
+		// direction: s's own, or the one s acknowledges.
+		fromClient := o.C2S
+		if fromClient == (s.From == conversation.Client) {
+			f.OrigSeq = o.Segment.Seq - (s.SeqRaw - s.Seq)
+		} else {
+			f.OrigSeq = o.Segment.Seq - (s.AckRaw - s.Ack)
+		}
+	}
+	return f
+}
+
+// causes maps groundtruth's causes to the model's.
+var causes = map[groundtruth.Cause]conversation.Cause{
+	groundtruth.Unknown:          conversation.CauseUnknown,
+	groundtruth.NetworkDuplicate: conversation.CauseNetworkDuplicate,
+	groundtruth.NetworkReordered: conversation.CauseNetworkReordered,
+	groundtruth.ResentAfterLoss:  conversation.CauseResentAfterLoss,
+	groundtruth.ResentNeedlessly: conversation.CauseResentNeedlessly,
+	groundtruth.AfterLoss:        conversation.CauseAfterLoss,
+	groundtruth.AfterReorder:     conversation.CauseAfterReorder,
+	groundtruth.Delivered:        conversation.CauseDelivered,
+}
