@@ -51,3 +51,11 @@ type Fate struct {
 	Reordered  bool
 	DupArrival time.Duration
 }
+
+// DupArrivalSeconds returns DupArrival in seconds, 0 for a nil Fate.
+func (f *Fate) DupArrivalSeconds() float64 {
+	if f == nil {
+		return 0
+	}
+	return f.DupArrival.Seconds()
+}

@@ -25,8 +25,15 @@ type Analysis struct {
 	Flagged []bool
 	// Conversations is the conversation table (tshark -z conv,tcp).
 	Conversations []byte
-	// Convs are the conversations for the ladder and the walk-through.
+	// Convs are the conversations for the ladder and the walk-through:
+	// the capture's own, or, when the run captured at both ends of the
+	// impaired network, each conversation seen from both ends (each
+	// segment from its sender's capture, with its arrival at the other
+	// end; Conversation.SinglePoint false).
 	Convs []conversation.Conversation
+	// Single are the capture's own conversations when Convs joins two
+	// captures; nil otherwise.
+	Single []conversation.Conversation
 	// Counts counts, for each expert flag, the frames that carry it as
 	// Wireshark's Info column labels them: a fast or spurious
 	// retransmission counts under its own kind only, though tshark also

@@ -21,27 +21,63 @@ func AnalyzeOutcome(o *Outcome) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.attachTruth(o)
+	if err := a.attach(o); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// attachTruth sets the Fate of each flagged segment of a's conversations
-// from the bridge's log of o's network, once; without a network it does
-// nothing.
-func (a *Analysis) attachTruth(o *Outcome) {
-	if a.truthDone || o.Network == nil || o.Capture == nil || len(a.frames) == 0 {
-		return
+// attach joins a with the bridge's log of o's network, once: each
+// flagged segment's Fate says what really happened to it; with a capture
+// at the other host too (o.PeerCapture), a.Convs become the
+// conversations seen from both ends (joinPeer). Without a network it
+// does nothing.
+func (a *Analysis) attach(o *Outcome) error {
+	if a.truthDone || o.Network == nil || o.Capture == nil {
+		return nil
 	}
 	a.truthDone = true
 	point := o.Capture.Host
 	if point == 0 {
 		point = o.Network.CaptureAt
 	}
-	start := a.start
+	a.attachTruth(point, o.Network.Fates)
+	if o.PeerCapture == nil {
+		return nil
+	}
+	peer, err := Analyze(o.PeerCapture.File)
+	if err != nil {
+		return err
+	}
+	peer.attachTruth(o.PeerCapture.Host, o.Network.Fates)
+	cl, sv := peer, a
+	if point == netlab.Client {
+		cl, sv = a, peer
+	}
+	a.Single = a.Convs
+	a.Convs = joinPeer(cl, sv, o.Network.Fates)
+	return nil
+}
+
+// attachTruth sets the Fate of each flagged segment of a's conversations,
+// a capture at point, from the bridge's log.
+func (a *Analysis) attachTruth(point netlab.Host, fates []netlab.FrameFate) {
 	bySeg := map[netlab.Segment][]uint32{} // frames holding each segment, in order
 	for _, f := range a.frames {
 		bySeg[f.Segment] = append(bySeg[f.Segment], f.Number)
 	}
+	segs := a.segments()
+	for _, v := range groundtruth.Explain(point, a.frames, fates) {
+		s := segs[v.Frame.Number]
+		if s == nil {
+			continue
+		}
+		s.Fate = fateOf(&v, s, a.start, bySeg)
+	}
+}
+
+// segments indexes the packets of a's conversations by frame number.
+func (a *Analysis) segments() map[uint32]*conversation.Segment {
 	segs := map[uint32]*conversation.Segment{}
 	for i := range a.Convs {
 		for j := range a.Convs[i].Packets {
@@ -49,13 +85,7 @@ func (a *Analysis) attachTruth(o *Outcome) {
 			segs[uint32(s.Frame)] = s
 		}
 	}
-	for _, v := range groundtruth.Explain(point, a.frames, o.Network.Fates) {
-		s := segs[v.Frame.Number]
-		if s == nil {
-			continue
-		}
-		s.Fate = fateOf(&v, s, start, bySeg)
-	}
+	return segs
 }
 
 // fateOf turns verdict v about segment s into the model's Fate; start is

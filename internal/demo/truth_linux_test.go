@@ -269,3 +269,68 @@ func kept(f *netlab.FrameFate) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestJoinedCaptures captures a lossy transfer at both ends at once: the
+// conversation the ladder and walk-through show has every segment either
+// host sent, each arriving at least the bridge's delay after it left or
+// lost (as many as the bridge lost), and the RTT table measured on the
+// sender's clock, never below the two delays of a round trip (captured at
+// the receiver alone, SampleRTT is the receiver's ACK delay: issue 12,
+// contradiction 4).
+func TestJoinedCaptures(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs the ip command")
+	}
+	spec, err := impair.Parse("loss=3%,delay=8ms,seed=45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "j.pcapng")
+	out, err := Run(t.Context(), Config{Impair: &spec, Transfer: 300_000, Capture: file, CapturePeer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := AnalyzeOutcome(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Convs) != 1 || a.Convs[0].SinglePoint || len(a.Single) != 1 {
+		t.Fatalf("%d conversations (single point %v), %d of the capture itself: want one joined", len(a.Convs), len(a.Convs) > 0 && a.Convs[0].SinglePoint, len(a.Single))
+	}
+	c := &a.Convs[0]
+	lostTCP := 0
+	for _, f := range out.Network.Fates {
+		if f.TCP && f.Lost {
+			lostTCP++
+		}
+	}
+	lost := 0
+	for _, s := range c.Packets {
+		switch {
+		case s.Fate != nil && s.Fate.Lost:
+			lost++
+		case s.Arrival-s.Time < 8*time.Millisecond:
+			t.Errorf("frame %d crossed in %v, below the bridge's 8 ms", s.Frame, s.Arrival-s.Time)
+		}
+	}
+	if lost != lostTCP || lost == 0 {
+		t.Errorf("%d segments drawn lost, the bridge lost %d", lost, lostTCP)
+	}
+	wt := explain.Explain(c, explain.Options{Lang: i18n.English})
+	samples := 0
+	for _, r := range wt.RTT {
+		if r.SampleFrame == 0 {
+			continue
+		}
+		samples++
+		if r.Sample < 16*time.Millisecond {
+			t.Errorf("SampleRTT %v at frame %d, below the round trip's 16 ms of delay", r.Sample, r.AckFrame)
+		}
+	}
+	if samples < 10 {
+		t.Errorf("only %d RTT samples", samples)
+	}
+}

@@ -264,6 +264,7 @@ var msgEN = map[string]string{
 	"demo.impairment":                    "impairment: {spec}",
 	"demo.capture":                       "capture: {file} on {iface} (filter {filter})",
 	"demo.capture.at":                    "capture: {file} on {iface} (filter {filter}) in the {host} host",
+	"demo.capture.peer":                  "     and, at the same time, {file} on {iface} (the {host} host's interface): the ladders and walk-throughs join the two captures (each segment from its sender's, with its arrival at the other end); the packet list is the first file's",
 	"demo.case.in":                       "Case {n}: the client sends {number}, in {min}..{max}: the server answers",
 	"demo.case.out":                      "Case {n}: the client sends {number}, outside {min}..{max}: no answer",
 	"demo.server":                        "server:",
@@ -315,4 +316,16 @@ var msgEN = map[string]string{
 	"demo.files.filter":                  "and type the display filter  tcp.port == {port}  (the lab's port), or in one go:",
 	"demo.files.without":                 "Without Wireshark:  tcplab analyze {file}",
 	"demo.files.report":                  "report:  {report} (one self-contained HTML file: open it in any browser)",
+
+	// Captures at both ends.
+	"ladder.copy":        "a copy the network made",
+	"ladder.fate.lost":   "✕ lost by the network",
+	"ladder.fate.held":   "held back: {delay} ms",
+	"ladder.fate.dup":    "a network copy: {delay} ms",
+	"ladder.fate.delay":  "{delay} ms",
+	"ladder.time.client": "at client",
+	"ladder.time.server": "at server",
+	"ladder.both":        "Captured at both ends at once (one clock): each arrow leaves its sender at the time in its sender's column and reaches the receiver at the time in the receiver's; the difference, shown after it, is the one-way delay. ✕ marks a segment the network lost, ⇉ a second copy it made, ↷ one it held back. No. numbers the segments in the order they were sent.",
+	"ladder.both.ascii":  "Captured at both ends at once (one clock): each arrow leaves its sender at the time in its sender's column and reaches the receiver at the time in the receiver's; the difference, shown after it, is the one-way delay. X marks a segment the network lost, => a second copy it made, ~ one it held back. No. numbers the segments in the order they were sent.",
+	"overview.both":      "The conversation was captured at both ends at once (the hosts share one clock): each packet's time is when it left its sender, and each arrow ends when it reached the receiver, so its slant is the real one-way delay. The round trips below are measured on the data sender's clock, from its data leaving to the ACK arriving, as its kernel measures them. Packets are numbered in the order they were sent.",
 }

@@ -264,6 +264,7 @@ var msgZH = map[string]string{
 	"demo.impairment":                    "網路干擾：{spec}",
 	"demo.capture":                       "擷取：{file}，介面 {iface}（過濾條件 {filter}）",
 	"demo.capture.at":                    "擷取：{file}，在{host}主機的介面 {iface}（過濾條件 {filter}）",
+	"demo.capture.peer":                  "     同時擷取{host}主機介面 {iface} 到 {file}：梯形圖與逐步說明合併兩份擷取（每個區段取自送出端的擷取，並加上它在另一端到達的時間）；封包清單來自第一個檔案",
 	"demo.case.in":                       "案例 {n}：用戶端送出 {number}，在 {min}..{max} 之內：伺服器會回覆",
 	"demo.case.out":                      "案例 {n}：用戶端送出 {number}，在 {min}..{max} 之外：不會回覆",
 	"demo.server":                        "伺服器：",
@@ -315,4 +316,16 @@ var msgZH = map[string]string{
 	"demo.files.filter":                  "再輸入顯示過濾條件  tcp.port == {port}  （實驗的埠號），或一次完成：",
 	"demo.files.without":                 "沒有 Wireshark 時：  tcplab analyze {file}",
 	"demo.files.report":                  "報告：  {report}（單一、自足的 HTML 檔：用任何瀏覽器開啟）",
+
+	// Captures at both ends.
+	"ladder.copy":        "網路複製的一份",
+	"ladder.fate.lost":   "✕ 被網路弄丟",
+	"ladder.fate.held":   "被延後：{delay} 毫秒",
+	"ladder.fate.dup":    "網路複製的一份：{delay} 毫秒",
+	"ladder.fate.delay":  "{delay} 毫秒",
+	"ladder.time.client": "在用戶端",
+	"ladder.time.server": "在伺服器",
+	"ladder.both":        "同時在兩端擷取（同一個時鐘）：每個箭頭在送出端那一欄的時間離開送出端，在接收端那一欄的時間到達接收端；兩者之差（列在後面）就是單程延遲。✕ 表示被網路弄丟的區段，⇉ 表示網路複製的第二份，↷ 表示被延後的區段。No. 依送出的順序編號。",
+	"ladder.both.ascii":  "同時在兩端擷取（同一個時鐘）：每個箭頭在送出端那一欄的時間離開送出端，在接收端那一欄的時間到達接收端；兩者之差（列在後面）就是單程延遲。X 表示被網路弄丟的區段，=> 表示網路複製的第二份，~ 表示被延後的區段。No. 依送出的順序編號。",
+	"overview.both":      "這段對話同時在兩端擷取（兩台主機共用一個時鐘）：每個封包的時間是它離開送出端的時間，每個箭頭在它到達接收端時結束，所以斜度就是真正的單程延遲。下面的來回時間是用資料送出端的時鐘量的：從資料離開到 ACK 到達，和它的核心量的方式一樣。封包依送出的順序編號。",
 }
