@@ -70,6 +70,10 @@ func joinPeer(cl, sv *Analysis, fates []netlab.FrameFate) []conversation.Convers
 		f := conversation.Fate{}
 		if s.Fate != nil {
 			f = *s.Fate
+			if f.OrigTime != 0 {
+				// From the sender's capture's first frame to t0's.
+				f.OrigTime += time.Duration([2]int64{cl.start, sv.start}[from] - t0)
+			}
 		}
 		f.Lost = j.Lost
 		if len(j.Arrivals) > 0 {
