@@ -37,9 +37,11 @@ an HTML report.
 With --impair SPEC the exchanges cross an impaired network built on this
 machine (three network namespaces and a user-space bridge; needs root):
 the server listens on 10.77.0.2:2000, the client connects from 10.77.0.1,
-and the capture is taken on the server's interface (--capture-at client
-for the client's). SPEC is a comma-separated list of terms, each for both
-directions or prefixed with c2s: or s2c: for one:
+and the capture is taken at both hosts at once (the client's file beside
+the -w one, named FILE-client.pcapng), so the ladder shows each segment's
+real travel time (--capture-at server or client for one). SPEC is a
+comma-separated list of terms, each for both directions or prefixed with
+c2s: or s2c: for one:
 
   loss=P  ge=P/R[/B[/G]]  delay=D  jitter=J  reorder=P[/GAP]  dup=P
   rate=R  queue=N  limit=N  ecn=P  seed=N
@@ -114,7 +116,7 @@ func parseDemoFlags(env *Env, args []string) (*demoFlags, error) {
 		return nil
 	})
 	fs.StringVar(&f.impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
-	fs.StringVar(&f.captureAt, "capture-at", "server", "with --impair: capture at the `host` server or client")
+	fs.StringVar(&f.captureAt, "capture-at", "both", "with --impair: capture at the `host` client, server or both (at once)")
 	fs.StringVar(&f.transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
 	fs.DurationVar(&f.cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
 	rest, err := parseFlags(fs, args)
@@ -160,12 +162,14 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 		return cfg, pr, usageError{errors.New("demo: -w \"\": give a file name, or --no-capture")}
 	}
 	switch f.captureAt {
+	case "both":
+		cfg.CaptureAt, cfg.CapturePeer = netlab.Server, true
 	case "server":
 		cfg.CaptureAt = netlab.Server
 	case "client":
 		cfg.CaptureAt = netlab.Client
 	default:
-		return cfg, pr, usageError{fmt.Errorf("demo: --capture-at %q: want server or client", f.captureAt)}
+		return cfg, pr, usageError{fmt.Errorf("demo: --capture-at %q: want client, server or both", f.captureAt)}
 	}
 	if f.transfer != "" {
 		if cfg.Transfer, err = parseSize(f.transfer); err != nil {
@@ -204,7 +208,7 @@ func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentatio
 	var errs []error
 	if o.Capture != nil {
 		var err error
-		if a, err = demo.Analyze(o.Capture.File); err != nil {
+		if a, err = demo.AnalyzeOutcome(o); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -224,7 +228,11 @@ func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentatio
 	if o.CaptureErr != nil {
 		fmt.Fprintf(env.Stderr, "tcplab demo: no capture: %s\n", userMessage(o.CaptureErr))
 	}
-	if err := giveToInvoker(os.Getenv, cfg.Capture, pr.Report); err != nil {
+	peer := ""
+	if o.PeerCapture != nil {
+		peer = o.PeerCapture.File
+	}
+	if err := giveToInvoker(os.Getenv, cfg.Capture, peer, pr.Report); err != nil {
 		errs = append(errs, fmt.Errorf("demo: %w", err))
 	}
 	return errs

@@ -456,6 +456,10 @@ func TestDemoImpairedTransfer(t *testing.T) {
 		"400000 distinct payload bytes (each byte counted once)",
 		"one frame may carry several flags",
 		"The sender's kernel retransmitted ",
+		// Captured at both ends by default: the ladder's lanes have
+		// their own clocks, the flagged frames their ground truth.
+		"No. at client",
+		"What really happened (the bridge's log):",
 	})
 	// Each line counts the frames whose Info column shows the flag:
 	// tshark's field, less the fast and spurious retransmissions that
@@ -488,7 +492,7 @@ func TestDemoImpairedTransfer(t *testing.T) {
 	if retransmitted == 0 {
 		t.Errorf("demo --transfer across loss=4%% shows no retransmission:\n%s", out)
 	}
-	for _, f := range []string{pcap, report} {
+	for _, f := range []string{pcap, filepath.Join(dir, "bulk-client.pcapng"), report} {
 		if uid, gid := owner(t, f); uid != 12345 || gid != 23456 {
 			t.Errorf("demo under sudo: %s owned by %d:%d, want 12345:23456", f, uid, gid)
 		}

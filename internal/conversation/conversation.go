@@ -204,6 +204,10 @@ type Segment struct {
 	// Payload holds the first bytes of the payload (possibly fewer than
 	// Len), enough to recognise the lab's messages.
 	Payload []byte
+	// Fate is what the network really did to the segment, when the
+	// capture was made in tcplab's own network, whose bridge logs every
+	// frame (package groundtruth); nil otherwise.
+	Fate *Fate
 }
 
 // Has reports whether every bit of flags is set.

@@ -3,11 +3,14 @@ package demo
 import (
 	"fmt"
 	"math/bits"
+	"net/netip"
 	"os"
 
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
+	"github.com/tcplab/tcplab/internal/groundtruth"
 	"github.com/tcplab/tcplab/internal/listing"
+	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -23,8 +26,15 @@ type Analysis struct {
 	Flagged []bool
 	// Conversations is the conversation table (tshark -z conv,tcp).
 	Conversations []byte
-	// Convs are the conversations for the ladder and the walk-through.
+	// Convs are the conversations for the ladder and the walk-through:
+	// the capture's own, or, when the run captured at both ends of the
+	// impaired network, each conversation seen from both ends (each
+	// segment from its sender's capture, with its arrival at the other
+	// end; Conversation.SinglePoint false).
 	Convs []conversation.Conversation
+	// Single are the capture's own conversations when Convs joins two
+	// captures; nil otherwise.
+	Single []conversation.Conversation
 	// Counts counts, for each expert flag, the frames that carry it as
 	// Wireshark's Info column labels them: a fast or spurious
 	// retransmission counts under its own kind only, though tshark also
@@ -37,6 +47,14 @@ type Analysis struct {
 	// Summary counts the frames read and, by reason, those not
 	// analysed, as the listing counts them.
 	Summary packets.Summary
+
+	// frames are the TCP segments in capture order as package
+	// groundtruth joins them with the bridge's log (absolute times).
+	frames []groundtruth.Frame
+	start  int64 // the capture time of the file's first frame, ns
+	// truthDone records that the bridge's log has been attached
+	// (attachTruth).
+	truthDone bool
 }
 
 // Analyze reads the capture file and analyses its TCP segments in one
@@ -51,6 +69,11 @@ func Analyze(file string) (*Analysis, error) {
 	a := &Analysis{Counts: make(map[tcpanalysis.Flags]int)}
 	var buf []byte
 	c, err := explain.Read(f, explain.ReadOptions{Each: func(p *listing.Packet) {
+		gf := groundtruth.Frame{Number: p.Number, Time: p.RelTime, Flags: p.Result.Analysis, Segment: segmentOf(p)}
+		if p.Result.Stopped() {
+			gf.Flags = 0 // tshark shows no analysis for it, nor does the walk-through
+		}
+		a.frames = append(a.frames, gf)
 		buf = listing.AppendLine(buf[:0], p)
 		a.Lines = append(a.Lines, append([]byte(nil), buf...))
 		flags := listing.ExpertFields(p.Result)
@@ -67,8 +90,25 @@ func Analyze(file string) (*Analysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", file, err)
 	}
+	a.start = c.Start
+	for i := range a.frames {
+		a.frames[i].Time += c.Start
+	}
 	a.Conversations = listing.AppendConversations(nil, c.Streams, c.Start, nil)
 	a.Convs = c.Conversations
 	a.Summary = c.Summary
 	return a, nil
+}
+
+// segmentOf identifies the TCP segment of p as the bridge's log does.
+func segmentOf(p *listing.Packet) netlab.Segment {
+	d := p.Decoded
+	if !d.TCP.Valid() {
+		return netlab.Segment{}
+	}
+	return netlab.Segment{
+		Src: netip.AddrPortFrom(d.Src, d.TCP.SrcPort()), Dst: netip.AddrPortFrom(d.Dst, d.TCP.DstPort()),
+		Seq: uint32(d.TCP.Seq()), Ack: uint32(d.TCP.Ack()), Flags: d.TCP.Flags(),
+		Len: max(d.SegmentLen-d.TCP.HeaderLen(), 0), IPID: d.IPID,
+	}
 }

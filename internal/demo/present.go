@@ -125,6 +125,9 @@ func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 		p.para(0, "demo.nocapture.text")
 	}
 	if o.Capture != nil && a != nil {
+		if err := a.attach(o); err != nil {
+			return err
+		}
 		writePackets(p, o, a, pr)
 		if err := writeConversations(p, o, a, pr); err != nil {
 			return err
@@ -147,6 +150,9 @@ func writeHeader(p *printer, o *Outcome) {
 	if c := o.Capture; c != nil {
 		if o.Network != nil {
 			p.line("demo.capture.at", "file", c.File, "iface", c.Interface, "filter", strconv.Quote(c.Filter), "host", p.msg("short."+o.Network.CaptureAt.String()))
+			if pc := o.PeerCapture; pc != nil {
+				p.hang("demo.capture.peer", "file", pc.File, "iface", pc.Interface, "host", p.msg("short."+pc.Host.String()))
+			}
 		} else {
 			p.line("demo.capture", "file", c.File, "iface", c.Interface, "filter", strconv.Quote(c.Filter))
 		}

@@ -102,6 +102,14 @@ func RTTSegments(c *conversation.Conversation) []rtt.Segment {
 			SYN: s.Has(decode.FlagSYN), FIN: s.Has(decode.FlagFIN), ACK: s.Has(decode.FlagACK),
 			Ack: seqnum.Value(s.Ack), Retransmission: s.Analysis.Retransmitted(),
 		})
+		if !c.SinglePoint {
+			// Captures at both ends: an ACK counts where and when it
+			// reached the data's sender; one the network lost never did.
+			out[len(out)-1].Arrival = s.Arrival
+			if s.Fate != nil && s.Fate.Lost {
+				out[len(out)-1].ACK = false
+			}
+		}
 	}
 	return out
 }
@@ -232,6 +240,8 @@ func (e *explainer) overview(skipped *packets.Summary) {
 	}
 	if c.SinglePoint {
 		e.add("overview", Para{Text: e.msg("overview.single")})
+	} else if len(c.Packets) > 0 && c.Packets[0].Arrival != 0 {
+		e.add("overview", Para{Text: e.msg("overview.both")})
 	}
 	if c.State != "" {
 		e.add("overview", Para{Text: e.msg("overview.state", "state", c.State)})

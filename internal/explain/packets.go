@@ -108,6 +108,9 @@ func (e *explainer) step(s *conversation.Segment, st *packetState, row *rtt.Row,
 		p.say(e.expert(s, f)...)
 		p.notable = true
 	})
+	if s.Analysis != 0 {
+		p.say(e.truth(s)...)
+	}
 	return p
 }
 
@@ -286,8 +289,17 @@ func (e *explainer) expert(s *conversation.Segment, f tcpanalysis.Flags) []strin
 	if !i18n.Has(id) {
 		id = "x.other"
 	}
+	// An out-of-order segment whose bytes this capture already showed is
+	// a resend, whatever the flag's name says; one whose bytes it never
+	// showed may be either (see truth for what tcplab's bridge knows).
+	earlier := 0
+	if f == tcpanalysis.OutOfOrder {
+		if earlier = e.sentBefore(s); earlier != 0 {
+			id = "x.out_of_order.resent"
+		}
+	}
 	out := []string{e.msg(id, "label", label, "from", e.side(s.From), "seq", s.Seq,
-		"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win)}
+		"ack", s.Ack, "of", s.DupAckOf, "n", s.DupAckNum, "win", s.Win, "frame", earlier)}
 	if f == tcpanalysis.DuplicateAck {
 		if blocks := sackBlocks(s, e.msg("frames.sep")); blocks != "" {
 			out = append(out, e.msg("sack.blocks", "blocks", blocks))

@@ -110,7 +110,7 @@ var msgEN = map[string]string{
 	"x.retransmission":          "[{label}] {from} sent data from Seq={seq} again: it lies below the highest sequence number this side had already sent, and it is neither a keep-alive nor a window probe. Likely cause: the original segment or its ACK was lost, and the sender's retransmission timer ran out.",
 	"x.fast_retransmission":     "[{label}] a retransmission right after duplicate ACKs asking for Seq={seq}: the receiver kept reporting a gap, so the sender resent the missing segment without waiting for its timer (fast retransmit, RFC 5681).",
 	"x.spurious_retransmission": "[{label}] this data had already been acknowledged, so the resend was unnecessary. Likely cause: a retransmission timer that fired too early, or an ACK that was delayed rather than lost.",
-	"x.out_of_order":            "[{label}] this segment fills a gap shortly after later data was seen: the network delivered segments in a different order than they were sent.",
+	"x.out_of_order":            "[{label}] this segment fills a gap, and it came soon after the highest sequence number seen (sooner than the handshake's round trip, or 3 ms): Wireshark's Out-Of-Order is a timing heuristic, not something it saw the network do. Likely causes: its first copy was lost before the capture point and this is the resend (duplicate ACKs asking for Seq={seq} just before it point to that), or the network held it back so that later segments overtook it; one capture point cannot tell them apart.",
 	"x.lost_segment":            "[{label}] Seq={seq} is beyond the next expected number: bytes before it were lost before the capture point, or the capture dropped them.",
 	"x.ack_lost_segment":        "[{label}] this ACK acknowledges data the capture never saw: the capture missed it (it started late or dropped packets), not necessarily the network.",
 	"x.duplicate_ack":           "[{label}] duplicate number {n} of the ACK in frame {of}: the same Ack={ack} and window, with no data. The receiver got a segment beyond a gap and keeps asking for byte {ack}; three duplicates make the sender retransmit at once (fast retransmit).",
@@ -125,6 +125,23 @@ var msgEN = map[string]string{
 	"x.keep_alive_ack":          "[{label}] the answer to a keep-alive: the peer is still there.",
 	"x.reused_ports":            "[{label}] a new SYN on the ports of an earlier conversation: a new connection reused them (common with many short connections), so Wireshark starts a new stream.",
 	"x.other":                   "[{label}] Wireshark's expert analysis flagged this packet.",
+
+	// What tcplab's bridge logged about a flagged segment.
+	"x.out_of_order.resent": "[{label}] this capture already showed these bytes (frame {frame}), so this is a resend, not a reordered segment: Wireshark calls it out of order only because it came soon after the highest sequence number seen (sooner than the handshake's round trip, or 3 ms), a timing heuristic. Likely cause: the earlier copy was lost past the capture point, or its ACK was.",
+	"truth.lost.seen":       "What really happened (the bridge's log): the bridge lost the earlier copy of these bytes, frame {frame}, so this is the sender's resend after that loss.",
+	"truth.lost.unseen":     "What really happened (the bridge's log): the earlier copy of these bytes reached the bridge at {time} s and was lost there, so this capture never saw it; this is the sender's resend after that loss.",
+	"truth.needless.seen":   "What really happened (the bridge's log): the earlier copy of these bytes, frame {frame}, crossed the network; the sender resent them needlessly (its timer fired before the ACK came back, or a tail loss probe repeated them).",
+	"truth.needless.unseen": "What really happened (the bridge's log): the earlier copy of these bytes reached the bridge at {time} s and crossed it; the sender resent them needlessly (its timer fired before the ACK came back, or a tail loss probe repeated them).",
+	"truth.dup":             "What really happened (the bridge's log): the sender sent this segment once; this second copy was made by the network (the bridge duplicated the frame).",
+	"truth.reordered":       "What really happened (the bridge's log): the bridge held this segment back; it took {delay} ms to cross, and {n} later segments overtook it.",
+	"truth.reordered.one":   "What really happened (the bridge's log): the bridge held this segment back; it took {delay} ms to cross, and {n} later segment overtook it.",
+	"truth.afterloss":       "What really happened (the bridge's log): the segment starting at Seq={seq} reached the bridge at {time} s and was lost there, so the receiver had a gap.",
+	"truth.afterreorder":    "What really happened (the bridge's log): the bridge held back the segment starting at Seq={seq} (it reached the bridge at {time} s); it arrived later, so the gap was a delay, not a loss.",
+	"truth.delivered":       "What really happened (the bridge's log): the network did nothing unusual to this segment; the flag comes from Wireshark's reading of its timing or of the windows.",
+	"truth.dupack.dsack":    "What really happened (the bridge's log): no segment was missing; the receiver got bytes {blocks} a second time (its first SACK block lies below its Ack: a D-SACK, RFC 2883) and said so at once, which repeats the ACK.",
+	"truth.dupack.nogap":    "What really happened (the bridge's log): the network lost and held back nothing this ACK waits for; the receiver repeated its ACK without a gap.",
+	"truth.misleads.ooo":    "Here the flag's name misleads: the network reordered nothing.",
+	"truth.misleads.resent": "Here the flag's name misleads: the sender did not send these bytes again.",
 
 	// RTT table.
 	"rtt.intro":      "SampleRTT is the time from a segment to the ACK that covers it. Each side keeps its own estimate of the data it sent: EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT and DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT| (DevRTT first, with the previous EstimatedRTT, in RFC 6298's order). The timeout is RTO = EstimatedRTT + 4 × DevRTT, at least 1 s. The first sample, from the handshake, sets EstimatedRTT = SampleRTT and DevRTT = SampleRTT / 2.",
@@ -247,6 +264,7 @@ var msgEN = map[string]string{
 	"demo.impairment":                    "impairment: {spec}",
 	"demo.capture":                       "capture: {file} on {iface} (filter {filter})",
 	"demo.capture.at":                    "capture: {file} on {iface} (filter {filter}) in the {host} host",
+	"demo.capture.peer":                  "     and, at the same time, {file} on {iface} (the {host} host's interface): the ladders and walk-throughs join the two captures (each segment from its sender's, with its arrival at the other end); the packet list is the first file's",
 	"demo.case.in":                       "Case {n}: the client sends {number}, in {min}..{max}: the server answers",
 	"demo.case.out":                      "Case {n}: the client sends {number}, outside {min}..{max}: no answer",
 	"demo.server":                        "server:",
@@ -298,4 +316,16 @@ var msgEN = map[string]string{
 	"demo.files.filter":                  "and type the display filter  tcp.port == {port}  (the lab's port), or in one go:",
 	"demo.files.without":                 "Without Wireshark:  tcplab analyze {file}",
 	"demo.files.report":                  "report:  {report} (one self-contained HTML file: open it in any browser)",
+
+	// Captures at both ends.
+	"ladder.copy":        "a copy the network made",
+	"ladder.fate.lost":   "✕ lost by the network",
+	"ladder.fate.held":   "held back: {delay} ms",
+	"ladder.fate.dup":    "a network copy: {delay} ms",
+	"ladder.fate.delay":  "{delay} ms",
+	"ladder.time.client": "at client",
+	"ladder.time.server": "at server",
+	"ladder.both":        "Captured at both ends at once (one clock): each arrow leaves its sender at the time in its sender's column and reaches the receiver at the time in the receiver's; the difference, shown after it, is the one-way delay. ✕ marks a segment the network lost, ⇉ a second copy it made, ↷ one it held back. No. numbers the segments in the order they were sent.",
+	"ladder.both.ascii":  "Captured at both ends at once (one clock): each arrow leaves its sender at the time in its sender's column and reaches the receiver at the time in the receiver's; the difference, shown after it, is the one-way delay. X marks a segment the network lost, => a second copy it made, ~ one it held back. No. numbers the segments in the order they were sent.",
+	"overview.both":      "The conversation was captured at both ends at once (the hosts share one clock): each packet's time is when it left its sender, and each arrow ends when it reached the receiver, so its slant is the real one-way delay. The round trips below are measured on the data sender's clock, from its data leaving to the ACK arriving, as its kernel measures them. Packets are numbered in the order they were sent.",
 }

@@ -110,7 +110,7 @@ var msgZH = map[string]string{
 	"x.retransmission":          "[{label}] {from}再次送出從 Seq={seq} 開始的資料：這個序號低於這一方已經送過的最高序號，而且不是 keep-alive 或視窗探測。可能原因：原本的區段或它的 ACK 遺失了，送出端的重傳計時器逾時。",
 	"x.fast_retransmission":     "[{label}] 緊接在要求 Seq={seq} 的重複確認之後的重傳：接收端一直回報有缺口，所以送出端不等計時器就重傳遺失的區段（快速重傳，RFC 5681）。",
 	"x.spurious_retransmission": "[{label}] 這段資料早已被確認，所以這次重傳是多餘的。可能原因：重傳計時器太早逾時，或 ACK 只是延遲而不是遺失。",
-	"x.out_of_order":            "[{label}] 這個區段在較後面的資料出現之後不久填補了缺口：網路送達的順序和送出的順序不同。",
+	"x.out_of_order":            "[{label}] 這個區段填補了缺口，而且在目前最高序號出現之後不久就到了（短於三向交握量到的來回時間，或 3 毫秒）：Wireshark 的 Out-Of-Order 是依時間推測的，並不是它看到網路做了什麼。可能原因：它的第一份在擷取點之前遺失，這是重傳（若它之前剛有要求 Seq={seq} 的重複確認，就指向這個原因）；或者網路把它延後，讓後面的區段超前。只在一個擷取點無法分辨兩者。",
 	"x.lost_segment":            "[{label}] Seq={seq} 超過了下一個預期的序號：它之前的位元組在擷取點之前就遺失了，或者擷取漏掉了它們。",
 	"x.ack_lost_segment":        "[{label}] 這個 ACK 確認了擷取中從未看到的資料：是擷取漏掉了（開始得太晚或丟了封包），不一定是網路的問題。",
 	"x.duplicate_ack":           "[{label}] 與第 {of} 個封包相同的第 {n} 個重複確認（duplicate ACK）：同樣的 Ack={ack} 和視窗，沒有資料。接收端收到了缺口之後的區段，所以一直要求第 {ack} 個位元組；送出端收到三個重複確認後會立刻重傳（快速重傳）。",
@@ -125,6 +125,23 @@ var msgZH = map[string]string{
 	"x.keep_alive_ack":          "[{label}] 對 keep-alive 的回覆：對方還在。",
 	"x.reused_ports":            "[{label}] 在先前連線用過的埠號上出現新的 SYN：新的連線重複使用了這組埠號（大量短連線時很常見），所以 Wireshark 開始一個新的串流。",
 	"x.other":                   "[{label}] Wireshark 的專家分析標記了這個封包。",
+
+	// What tcplab's bridge logged about a flagged segment.
+	"x.out_of_order.resent": "[{label}] 這個擷取先前已經看過這些位元組（第 {frame} 個封包），所以這是重傳，不是順序被打亂的區段：Wireshark 稱它 out of order，只因為它在最高序號出現之後不久就到了（短於三向交握的來回時間，或 3 毫秒），這是依時間的推測。可能原因：先前那份在擷取點之後遺失了，或者它的 ACK 遺失了。",
+	"truth.lost.seen":       "實際發生的事（橋接器的記錄）：橋接器弄丟了這些位元組先前的那份（第 {frame} 個封包），所以這是送出端在遺失之後的重傳。",
+	"truth.lost.unseen":     "實際發生的事（橋接器的記錄）：這些位元組先前的那份在 {time} 秒到達橋接器，並在那裡遺失，所以這個擷取從未看到它；這是送出端在遺失之後的重傳。",
+	"truth.needless.seen":   "實際發生的事（橋接器的記錄）：這些位元組先前的那份（第 {frame} 個封包）已經通過網路；送出端是多餘地重傳（ACK 回來之前計時器就逾時，或尾端遺失探測重送了它們）。",
+	"truth.needless.unseen": "實際發生的事（橋接器的記錄）：這些位元組先前的那份在 {time} 秒到達橋接器並通過了；送出端是多餘地重傳（ACK 回來之前計時器就逾時，或尾端遺失探測重送了它們）。",
+	"truth.dup":             "實際發生的事（橋接器的記錄）：送出端只送了這個區段一次；這第二份是網路複製的（橋接器複製了這個訊框）。",
+	"truth.reordered":       "實際發生的事（橋接器的記錄）：橋接器把這個區段延後了；它花了 {delay} 毫秒才通過，有 {n} 個較後送出的區段超前了它。",
+	"truth.reordered.one":   "實際發生的事（橋接器的記錄）：橋接器把這個區段延後了；它花了 {delay} 毫秒才通過，有 {n} 個較後送出的區段超前了它。",
+	"truth.afterloss":       "實際發生的事（橋接器的記錄）：從 Seq={seq} 開始的區段在 {time} 秒到達橋接器，並在那裡遺失，所以接收端出現缺口。",
+	"truth.afterreorder":    "實際發生的事（橋接器的記錄）：橋接器把從 Seq={seq} 開始的區段延後了（它在 {time} 秒到達橋接器）；它稍後才到，所以這個缺口只是延遲，不是遺失。",
+	"truth.delivered":       "實際發生的事（橋接器的記錄）：網路對這個區段沒有做任何特別的事；這個標記來自 Wireshark 對時間或視窗的判讀。",
+	"truth.dupack.dsack":    "實際發生的事（橋接器的記錄）：沒有遺失任何區段；接收端第二次收到第 {blocks} 個位元組（它的第一個 SACK 區塊低於 Ack：這是 D-SACK，RFC 2883），並立刻回報，因此 ACK 重複了。",
+	"truth.dupack.nogap":    "實際發生的事（橋接器的記錄）：網路並沒有弄丟或延後這個 ACK 所等待的資料；接收端在沒有缺口的情況下重複了它的 ACK。",
+	"truth.misleads.ooo":    "這裡標記的名稱會誤導：網路並沒有打亂任何順序。",
+	"truth.misleads.resent": "這裡標記的名稱會誤導：送出端並沒有再送一次這些位元組。",
 
 	// RTT table.
 	"rtt.intro":      "SampleRTT 是從一個區段送出到涵蓋它的 ACK 之間的時間。每一方各自估算自己送出資料的 RTT：EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT，DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT|（依 RFC 6298 的順序，先用前一個 EstimatedRTT 算 DevRTT）。逾時值 RTO = EstimatedRTT + 4 × DevRTT，至少 1 秒。第一個樣本來自三向交握，設定 EstimatedRTT = SampleRTT、DevRTT = SampleRTT / 2。",
@@ -247,6 +264,7 @@ var msgZH = map[string]string{
 	"demo.impairment":                    "網路干擾：{spec}",
 	"demo.capture":                       "擷取：{file}，介面 {iface}（過濾條件 {filter}）",
 	"demo.capture.at":                    "擷取：{file}，在{host}主機的介面 {iface}（過濾條件 {filter}）",
+	"demo.capture.peer":                  "     同時擷取{host}主機介面 {iface} 到 {file}：梯形圖與逐步說明合併兩份擷取（每個區段取自送出端的擷取，並加上它在另一端到達的時間）；封包清單來自第一個檔案",
 	"demo.case.in":                       "案例 {n}：用戶端送出 {number}，在 {min}..{max} 之內：伺服器會回覆",
 	"demo.case.out":                      "案例 {n}：用戶端送出 {number}，在 {min}..{max} 之外：不會回覆",
 	"demo.server":                        "伺服器：",
@@ -298,4 +316,16 @@ var msgZH = map[string]string{
 	"demo.files.filter":                  "再輸入顯示過濾條件  tcp.port == {port}  （實驗的埠號），或一次完成：",
 	"demo.files.without":                 "沒有 Wireshark 時：  tcplab analyze {file}",
 	"demo.files.report":                  "報告：  {report}（單一、自足的 HTML 檔：用任何瀏覽器開啟）",
+
+	// Captures at both ends.
+	"ladder.copy":        "網路複製的一份",
+	"ladder.fate.lost":   "✕ 被網路弄丟",
+	"ladder.fate.held":   "被延後：{delay} 毫秒",
+	"ladder.fate.dup":    "網路複製的一份：{delay} 毫秒",
+	"ladder.fate.delay":  "{delay} 毫秒",
+	"ladder.time.client": "在用戶端",
+	"ladder.time.server": "在伺服器",
+	"ladder.both":        "同時在兩端擷取（同一個時鐘）：每個箭頭在送出端那一欄的時間離開送出端，在接收端那一欄的時間到達接收端；兩者之差（列在後面）就是單程延遲。✕ 表示被網路弄丟的區段，⇉ 表示網路複製的第二份，↷ 表示被延後的區段。No. 依送出的順序編號。",
+	"ladder.both.ascii":  "同時在兩端擷取（同一個時鐘）：每個箭頭在送出端那一欄的時間離開送出端，在接收端那一欄的時間到達接收端；兩者之差（列在後面）就是單程延遲。X 表示被網路弄丟的區段，=> 表示網路複製的第二份，~ 表示被延後的區段。No. 依送出的順序編號。",
+	"overview.both":      "這段對話同時在兩端擷取（兩台主機共用一個時鐘）：每個封包的時間是它離開送出端的時間，每個箭頭在它到達接收端時結束，所以斜度就是真正的單程延遲。下面的來回時間是用資料送出端的時鐘量的：從資料離開到 ACK 到達，和它的核心量的方式一樣。封包依送出的順序編號。",
 }

@@ -57,11 +57,14 @@ func TerminalStyle(f *os.File, getenv func(string) string) (color, ascii bool) {
 // glyphs is one drawing character set.
 type glyphs struct {
 	lane, line, right, left, warn string
+	// held is the line of a segment the network held back, cross ends
+	// one it lost, copy marks a second copy it made.
+	held, cross, copy string
 }
 
 var (
-	boxGlyphs   = glyphs{lane: "│", line: "─", right: "▶", left: "◀", warn: "⚠"}
-	asciiGlyphs = glyphs{lane: "|", line: "-", right: ">", left: "<", warn: "!!"}
+	boxGlyphs   = glyphs{lane: "│", line: "─", right: "▶", left: "◀", warn: "⚠", held: "╌", cross: "✕", copy: "⇉"}
+	asciiGlyphs = glyphs{lane: "|", line: "-", right: ">", left: "<", warn: "!!", held: "~", cross: "X", copy: "=>"}
 )
 
 // ANSI SGR sequences.
@@ -84,6 +87,10 @@ type ladder struct {
 	left     int // column of the left lane
 	right    int // column of the right lane
 	timeCols int
+	// timed: the conversation joins captures at both ends; each row
+	// then shows the time at the client before the lanes and the time
+	// at the server and the one-way delay after them.
+	timed bool
 }
 
 // Ladder writes the ladder diagram of c.
@@ -107,6 +114,11 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 	l.timeCols = max(len(maxT), 8)
 	l.left = 5 + 1 + l.timeCols + 2
 	l.right = opt.Width - 1
+	if l.timed = timedArrows(c, c.Packets); l.timed {
+		l.timeCols = max(l.timeCols, textwrap.Width(i18n.Msg(opt.Lang, "ladder.time.client")))
+		l.left = 5 + 1 + l.timeCols + 2
+		l.right -= l.timeCols + 11 // " 0.012345 12.34ms ↷"
+	}
 
 	title := i18n.Msg(opt.Lang, "title", "stream", c.Stream, "client", c.Client, "server", c.Server)
 	if opt.ASCII {
@@ -114,6 +126,15 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 	}
 	for _, line := range textwrap.Wrap(title, opt.Width) {
 		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
+	}
+	if l.timed {
+		id := "ladder.both"
+		if opt.ASCII {
+			id = "ladder.both.ascii"
+		}
+		for _, line := range textwrap.Wrap(i18n.Msg(opt.Lang, id), opt.Width) {
+			l.w.WriteString(l.style(sgrDim, line) + "\n")
+		}
 	}
 	// The endpoint labels: the client's starts at its lane, the server's
 	// ends at its lane.
@@ -125,8 +146,13 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
 	l.w.WriteString(l.style(sgrBold, head) + "\n")
 	no, tm := i18n.Msg(opt.Lang, "ladder.no"), i18n.Msg(opt.Lang, "ladder.time")
+	after := ""
+	if l.timed {
+		tm = i18n.Msg(opt.Lang, "ladder.time.client")
+		after = " " + i18n.Msg(opt.Lang, "ladder.time.server")
+	}
 	sub := strings.Repeat(" ", max(5-textwrap.Width(no), 0)) + no + " " + tm + strings.Repeat(" ", max(l.timeCols-textwrap.Width(tm), 0)) + "  "
-	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + "\n")
+	l.w.WriteString(sub + l.g.lane + strings.Repeat(" ", inner-2) + l.g.lane + after + "\n")
 
 	for i := range c.Packets {
 		if opt.MaxPackets > 0 && i >= opt.MaxPackets {
@@ -206,28 +232,66 @@ func (l *ladder) packet(s *conversation.Segment) {
 	// a line of their own above a bare arrow.
 	room := inner - 4
 	prefix := fmt.Sprintf("%5d %-*s  ", s.Frame, l.timeCols, conversation.FormatTime(s.Time))
-	if len(label) > room {
+	suffix := ""
+	if l.timed {
+		prefix, suffix = l.times(s)
+	}
+	if len(label) > room || (l.timed && lost(s) && len(label)+4 > (inner-1)/2) {
+		// A lost segment's arrow stops halfway: its label goes above
+		// unless it fits in the half.
 		l.between(clip(label, inner-2), "")
 		label = ""
 	}
+	line := l.g.line
+	if l.timed && s.Fate != nil && s.Fate.Reordered {
+		line = l.g.held
+	}
 	fill := inner - 1 // minus the head
 	var body string
-	if label == "" {
-		body = strings.Repeat(l.g.line, fill)
-	} else {
+	switch {
+	case l.timed && lost(s):
+		// The arrow stops halfway, at the cross, or just past its label.
+		n := max((inner-1)/2, textwrap.Width(label)+4)
+		if label == "" {
+			n = (inner - 1) / 2
+		}
+		shaft := line
+		if label != "" {
+			shaft += " " + label + " "
+		}
+		cw := textwrap.Width(l.g.cross)
+		k := min(n-textwrap.Width(shaft)-1, inner-textwrap.Width(shaft)-cw)
+		shaft += strings.Repeat(line, max(k, 0))
+		if textwrap.Width(shaft)+cw > inner {
+			shaft = strings.TrimSuffix(shaft, " ")
+		}
+		pad := strings.Repeat(" ", max(inner-textwrap.Width(shaft)-textwrap.Width(l.g.cross), 0))
+		if s.From == conversation.Client {
+			body = shaft + l.g.cross + pad
+		} else {
+			body = pad + l.g.cross + reverse(shaft)
+		}
+	case label == "":
+		body = strings.Repeat(line, fill)
+	default:
 		rest := fill - len(label) - 3
 		if s.From == conversation.Client {
-			body = l.g.line + " " + label + " " + strings.Repeat(l.g.line, rest)
+			body = line + " " + label + " " + strings.Repeat(line, rest)
 		} else {
-			body = strings.Repeat(l.g.line, rest) + " " + label + " " + l.g.line
+			body = strings.Repeat(line, rest) + " " + label + " " + line
 		}
 	}
-	if s.From == conversation.Client {
+	switch {
+	case l.timed && lost(s):
+	case s.From == conversation.Client:
 		body += l.g.right
-	} else {
+	default:
 		body = l.g.left + body
 	}
-	l.w.WriteString(prefix + l.g.lane + l.style(arrowColor(s), body) + l.g.lane + "\n")
+	l.w.WriteString(prefix + l.g.lane + l.style(arrowColor(s), body) + l.g.lane + suffix + "\n")
+	if l.timed && s.Fate != nil && s.Fate.DupArrival != 0 {
+		l.copyArrow(s)
+	}
 
 	// Expert flags, highlighted under the arrow.
 	if labels := expertLabels(s); len(labels) > 0 {
@@ -243,6 +307,67 @@ func (l *ladder) packet(s *conversation.Segment) {
 	if p := textPayload(s); p != "" {
 		l.between(p, sgrYellow)
 	}
+}
+
+// times returns a timed row's columns before and after the lanes for
+// s: its number and the time at the client, and the time at the server
+// with the one-way delay (or the loss).
+func (l *ladder) times(s *conversation.Segment) (before, after string) {
+	at := [2]string{conversation.FormatTime(s.Time), ""} // at the sender, at the receiver
+	delay := ""
+	switch {
+	case lost(s):
+		delay = l.g.cross
+	default:
+		at[1] = conversation.FormatTime(s.Arrival)
+		delay = msText(s.Arrival-s.Time) + "ms"
+		if s.Fate != nil && s.Fate.Reordered {
+			delay += " ↷"
+			if l.opt.ASCII {
+				delay = strings.TrimSuffix(delay, " ↷") + " ~"
+			}
+		}
+	}
+	cl, sv := at[0], at[1]
+	if s.From == conversation.Server {
+		cl, sv = at[1], at[0]
+	}
+	before = fmt.Sprintf("%5d %-*s  ", s.Frame, l.timeCols, cl)
+	after = " " + sv + strings.Repeat(" ", max(l.timeCols-len(sv), 0)) + " " + delay
+	return before, strings.TrimRight(after, " ")
+}
+
+// copyArrow draws the second copy the network made of s, arriving at
+// s.Fate.DupArrival.
+func (l *ladder) copyArrow(s *conversation.Segment) {
+	inner := l.right - l.left - 1
+	label := l.g.copy + " " + i18n.Msg(l.opt.Lang, "ladder.copy")
+	rest := max(inner-1-textwrap.Width(label)-3, 1)
+	arr := conversation.FormatTime(s.Fate.DupArrival)
+	delay := msText(s.Fate.DupArrival-s.Time) + "ms"
+	var body, before, after string
+	if s.From == conversation.Client {
+		body = l.g.held + " " + label + " " + strings.Repeat(l.g.held, rest) + l.g.right
+		before = strings.Repeat(" ", l.left)
+		after = " " + arr + strings.Repeat(" ", max(l.timeCols-len(arr), 0)) + " " + delay
+	} else {
+		body = l.g.left + strings.Repeat(l.g.held, rest) + " " + label + " " + l.g.held
+		before = fmt.Sprintf("%5s %-*s  ", "", l.timeCols, arr)
+		after = " " + strings.Repeat(" ", l.timeCols) + " " + delay
+	}
+	l.w.WriteString(before + l.g.lane + l.style(sgrYellow, body) + l.g.lane + after + "\n")
+}
+
+// reverse mirrors an arrow shaft drawn left to right: its label stays
+// readable, its line characters swap ends.
+func reverse(shaft string) string {
+	// The shaft is line, " label ", lines: mirrored, lines first.
+	i := strings.Index(shaft, " ")
+	j := strings.LastIndex(shaft, " ")
+	if i < 0 || j <= i {
+		return shaft
+	}
+	return shaft[j+1:] + shaft[i:j+1] + shaft[:i]
 }
 
 // between writes text centred between the lanes.

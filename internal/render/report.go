@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
@@ -125,6 +126,20 @@ type arrow struct {
 	Payload        string // a short text payload, quoted
 	Tooltip        string
 	Detail         string
+	// Cross is the path of the cross that ends the arrow of a segment
+	// the network dropped ("" otherwise); Fate says in words what the
+	// network did (lost, held back, duplicated), under the label.
+	Cross string
+	Fate  string
+	// Dup is the arrow of the second copy the network made, nil for
+	// none.
+	Dup *dupArrow
+}
+
+// dupArrow is the arrow of a copy the network made of a segment.
+type dupArrow struct {
+	X1, Y1, X2, Y2 float64
+	Head           string
 }
 
 type packetRow struct {
@@ -330,7 +345,11 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 	}
 	for i := range pkts {
 		y1, y2 := g.arrowY(i, &pkts[i])
-		cd.Arrows = append(cd.Arrows, newArrow(c, &pkts[i], y1, y2, lang, opt.Raw))
+		a := newArrow(c, &pkts[i], y1, y2, lang, opt.Raw)
+		if g.timed {
+			journey(&a, &pkts[i], g, i, lang)
+		}
+		cd.Arrows = append(cd.Arrows, a)
 	}
 	cd.Height = g.height(cd.Arrows)
 	for i := range pkts {
@@ -363,11 +382,31 @@ func timedArrows(c *conversation.Conversation, pkts []conversation.Segment) bool
 		return false
 	}
 	for i := range pkts {
-		if pkts[i].Arrival < pkts[i].Time {
+		if pkts[i].Arrival < pkts[i].Time && !lost(&pkts[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// lost reports whether the network dropped every copy of s (its
+// journey's Fate says so).
+func lost(s *conversation.Segment) bool { return s.Fate != nil && s.Fate.Lost }
+
+// typicalDelay returns the median one-way delay of the segments of pkts
+// that arrived, for drawing the ones that did not; 0 without one.
+func typicalDelay(pkts []conversation.Segment) time.Duration {
+	var ds []time.Duration
+	for i := range pkts {
+		if !lost(&pkts[i]) && pkts[i].Arrival >= pkts[i].Time {
+			ds = append(ds, pkts[i].Arrival-pkts[i].Time)
+		}
+	}
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // ladderGeometry places the arrows of an SVG ladder vertically: one row
@@ -376,8 +415,9 @@ func timedArrows(c *conversation.Conversation, pkts []conversation.Segment) bool
 // receive times instead, scaled to the same overall height.
 type ladderGeometry struct {
 	timed    bool
-	rowY     []float64 // each row's top, then the bottom of the last
-	t0, span float64   // timed: the first send time and the time span, in seconds
+	delay    time.Duration // timed: the typical one-way delay
+	rowY     []float64     // each row's top, then the bottom of the last
+	t0, span float64       // timed: the first send time and the time span, in seconds
 }
 
 func newLadderGeometry(pkts []conversation.Segment, timed bool) ladderGeometry {
@@ -390,10 +430,12 @@ func newLadderGeometry(pkts []conversation.Segment, timed bool) ladderGeometry {
 		}
 	}
 	if timed {
+		g.delay = typicalDelay(pkts)
 		g.t0 = pkts[0].Time.Seconds()
 		end := g.t0
 		for i := range pkts {
-			end = math.Max(end, pkts[i].Arrival.Seconds())
+			end = math.Max(end, math.Max(pkts[i].Arrival.Seconds(), pkts[i].Fate.DupArrivalSeconds()))
+			end = math.Max(end, (pkts[i].Time + g.delay).Seconds())
 		}
 		g.span = math.Max(end-g.t0, 1e-9)
 	}
@@ -412,6 +454,11 @@ func (g ladderGeometry) y(i int, t float64) float64 {
 // arrowY returns where the arrow of s, in row i, starts and ends.
 func (g ladderGeometry) arrowY(i int, s *conversation.Segment) (y1, y2 float64) {
 	y1 = g.y(i, s.Time.Seconds())
+	if g.timed && lost(s) {
+		// Dropped halfway: the arrow ends at the middle, half a typical
+		// crossing later.
+		return y1, g.y(i, (s.Time + g.delay/2).Seconds())
+	}
 	if g.timed {
 		return y1, g.y(i, s.Arrival.Seconds())
 	}
@@ -430,6 +477,40 @@ func (g ladderGeometry) height(arrows []arrow) int {
 	}
 	return h
 }
+
+// journey draws what the network did to s on its timed arrow a (row
+// i of g): a cross halfway for a segment it dropped, a second arrow for
+// a copy it made, a held-back segment marked, each said under the label.
+func journey(a *arrow, s *conversation.Segment, g ladderGeometry, i int, lang i18n.Lang) {
+	f := s.Fate
+	if f == nil {
+		return
+	}
+	switch {
+	case f.Lost:
+		a.X2 = (a.X1 + a.X2) / 2
+		a.Head = ""
+		const r = 6
+		a.Cross = fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f M%.1f,%.1f L%.1f,%.1f", a.X2-r, a.Y2-r, a.X2+r, a.Y2+r, a.X2-r, a.Y2+r, a.X2+r, a.Y2-r)
+		a.Class += " lost"
+		a.Fate = i18n.Msg(lang, "ladder.fate.lost")
+	case f.Reordered:
+		a.Class += " reordered"
+		a.Fate = i18n.Msg(lang, "ladder.fate.held", "delay", msText(s.Arrival-s.Time))
+	default:
+		a.Fate = i18n.Msg(lang, "ladder.fate.delay", "delay", msText(s.Arrival-s.Time))
+	}
+	if f.DupArrival != 0 {
+		y2 := g.y(i, f.DupArrival.Seconds())
+		a.Dup = &dupArrow{X1: a.X1, Y1: a.Y1, X2: a.X2, Y2: y2, Head: arrowHead(a.X1, a.Y1, a.X2, y2)}
+		a.Class += " duplicated"
+		a.Fate += " · " + i18n.Msg(lang, "ladder.fate.dup", "delay", msText(f.DupArrival-s.Time))
+	}
+	a.Tooltip += "  " + a.Fate
+}
+
+// msText formats a one-way delay in milliseconds, two decimals.
+func msText(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
 // newArrow draws the arrow of packet s of c from height y1 to y2: from
 // the client's lane to the server's or back, with its label, its expert

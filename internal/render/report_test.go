@@ -247,3 +247,42 @@ func TestWriteReportFile(t *testing.T) {
 		t.Errorf("WriteReportFile removed the device (its link) after the write error: %v", err)
 	}
 }
+
+// TestReportJoinedGolden draws the ladder of a conversation captured at
+// both ends: slanted arrows with the measured delay, a lost segment's
+// arrow ending with a cross halfway between the lanes, a held-back one
+// marked, a network copy with an arrow of its own. The SVG is compared
+// with testdata/report_joined.svg.golden.
+func TestReportJoinedGolden(t *testing.T) {
+	c := fixture.Joined()
+	var buf bytes.Buffer
+	if err := Report(&buf, []conversation.Conversation{c}, ReportOptions{Lang: i18n.English, Title: "joined"}); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	i, j := strings.Index(html, "<svg class=\"ladder\""), strings.Index(html, "</svg>")
+	if i < 0 || j < i {
+		t.Fatal("no ladder in the report")
+	}
+	svg := html[i : j+len("</svg>")]
+	for _, want := range []string{`<path class="cross"`, `<line class="copy"`, `class="arrow data reordered"`, `class="arrow data lost"`,
+		"✕ lost by the network", "held back: 25.00 ms", "a network copy: 10.46 ms"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("ladder lacks %q", want)
+		}
+	}
+	got := layoutConversation(&c, i18n.English, ReportOptions{MaxArrows: 1000})
+	for _, a := range got.Arrows {
+		switch a.Frame {
+		case 6:
+			if mid := float64(laneLeft+laneRight) / 2; a.X2 != mid || a.Head != "" {
+				t.Errorf("lost frame 6 ends at x %v with head %q, want %v and none", a.X2, a.Head, mid)
+			}
+		case 7:
+			if d5 := got.Arrows[4].Y2 - got.Arrows[4].Y1; a.Y2-a.Y1 < 2*d5 {
+				t.Errorf("held-back frame 7 drops %v, frame 5 %v: want 2.5 times as much", a.Y2-a.Y1, d5)
+			}
+		}
+	}
+	golden(t, "report_joined.svg", []byte(svg+"\n"))
+}

@@ -29,13 +29,18 @@ const (
 type Segment struct {
 	Frame int           // frame number in the capture
 	Time  time.Duration // capture time, from any fixed origin
-	Dir   int           // the side that sent it: 0 or 1
-	Seq   seqnum.Value  // sequence number of its first byte (or of the SYN)
-	Len   int           // payload bytes
-	SYN   bool          // SYN set: occupies one sequence number before the payload
-	FIN   bool          // FIN set: occupies one sequence number after the payload
-	ACK   bool          // the ACK flag is set, so Ack is meaningful
-	Ack   seqnum.Value  // acknowledgement number
+	// Arrival is when the segment reached the other side, from the same
+	// origin, when captures at both ends tell (0 otherwise): an ACK's
+	// sample is then taken on the data sender's clock, from its data
+	// leaving to the ACK arriving, as the sender's kernel measures it.
+	Arrival time.Duration
+	Dir     int          // the side that sent it: 0 or 1
+	Seq     seqnum.Value // sequence number of its first byte (or of the SYN)
+	Len     int          // payload bytes
+	SYN     bool         // SYN set: occupies one sequence number before the payload
+	FIN     bool         // FIN set: occupies one sequence number after the payload
+	ACK     bool         // the ACK flag is set, so Ack is meaningful
+	Ack     seqnum.Value // acknowledgement number
 	// Retransmission marks a segment the analysis flagged as a
 	// retransmission (plain, fast or spurious). Table also detects resent
 	// sequence numbers itself; the flag covers captures that missed the
@@ -204,7 +209,11 @@ func (sd *side) ack(a Segment) (Row, bool) {
 	if len(covered) == 0 {
 		return Row{}, false
 	}
-	r := Row{AckFrame: a.Frame, AckTime: a.Time, Ack: a.Ack, Sender: 1 - a.Dir}
+	at := a.Time
+	if a.Arrival != 0 {
+		at = a.Arrival
+	}
+	r := Row{AckFrame: a.Frame, AckTime: at, Ack: a.Ack, Sender: 1 - a.Dir}
 	last := covered[0]
 	for _, o := range covered {
 		r.Frames = append(r.Frames, o.frame)
@@ -216,9 +225,9 @@ func (sd *side) ack(a Segment) (Row, bool) {
 		}
 	}
 	// A capture whose clock stepped backwards yields no sample either.
-	if !r.Karn && a.Time >= last.time {
+	if !r.Karn && at >= last.time {
 		r.SampleFrame = last.frame
-		r.Sample = a.Time - last.time
+		r.Sample = at - last.time
 		r.Handshake = last.syn
 		sd.est.update(r.Sample)
 	}
