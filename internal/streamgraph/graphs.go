@@ -12,10 +12,28 @@ import (
 // true: server → client).
 func forward(s *Segment, fromServer bool) bool { return s.FromServer == fromServer }
 
+// counts returns how many segments of segs travel each way, so that the
+// series can be allocated once: forward, forward with data, reverse.
+func counts(segs []Segment, fwd bool) (nf, nd, nr int) {
+	for i := range segs {
+		switch {
+		case !forward(&segs[i], fwd):
+			nr++
+		case segs[i].Len > 0:
+			nd++
+			nf++
+		default:
+			nf++
+		}
+	}
+	return nf, nd, nr
+}
+
 // stevens is Wireshark's Stevens graph: the relative sequence number of
 // every forward segment, pure ACKs included.
 func stevens(segs []Segment, fwd bool) []Series {
-	seq := Series{Name: Seq, Style: Dots, Unit: Bytes}
+	nf, _, _ := counts(segs, fwd)
+	seq := Series{Name: Seq, Style: Dots, Unit: Bytes, Points: make([]Point, 0, nf)}
 	for i := range segs {
 		s := &segs[i]
 		if !forward(s, fwd) {
@@ -36,9 +54,10 @@ func stevens(segs []Segment, fwd bool) []Series {
 // window, as Wireshark draws them; PeerZeroWindow adds the reverse ACKs
 // tcpanalysis flags as zero windows.
 func tcptrace(segs []Segment, fwd bool) []Series {
-	bars := Series{Name: Segments, Style: Bars, Unit: Bytes}
-	acks := Series{Name: Acks, Style: Steps, Unit: Bytes}
-	rwin := Series{Name: RWin, Style: Steps, Unit: Bytes}
+	_, nd, nr := counts(segs, fwd)
+	bars := Series{Name: Segments, Style: Bars, Unit: Bytes, Points: make([]Point, 0, nd)}
+	acks := Series{Name: Acks, Style: Steps, Unit: Bytes, Points: make([]Point, 0, nr)}
+	rwin := Series{Name: RWin, Style: Steps, Unit: Bytes, Points: make([]Point, 0, nr)}
 	sack := Series{Name: SACK, Style: Bars, Unit: Bytes}
 	sack2 := Series{Name: SACK2, Style: Bars, Unit: Bytes}
 	dup := Series{Name: DupAcks, Style: Ticks, Unit: Bytes}
@@ -99,6 +118,14 @@ type movingAverage struct {
 	out    Series
 }
 
+// newMovingAverage returns a moving average over window for about n
+// samples.
+func newMovingAverage(window int64, n int, out Series) *movingAverage {
+	out.Points = make([]Point, 0, 2*n) // a point where each sample enters, one where it leaves
+	return &movingAverage{window: window, out: out,
+		times: make([]int64, 0, n), lens: make([]uint64, 0, n), frames: make([]uint32, 0, n)}
+}
+
 func (m *movingAverage) rate() int64 {
 	return int64(math.Round(float64(m.sum) * 8 * 1e9 / float64(m.window)))
 }
@@ -129,9 +156,10 @@ func (m *movingAverage) add(frame uint32, t int64, n uint64) {
 // (bytes SACKed earlier are not counted again when the cumulative ACK
 // covers them), as a rate over the same window.
 func throughput(segs []Segment, fwd bool, window int64) []Series {
-	lens := Series{Name: SegLen, Style: Dots, Unit: Bytes}
-	tput := movingAverage{window: window, out: Series{Name: Tput, Style: Steps, Unit: BitsPerSecond, Axis: Right}}
-	gput := movingAverage{window: window, out: Series{Name: Goodput, Style: Steps, Unit: BitsPerSecond, Axis: Right}}
+	nf, _, nr := counts(segs, fwd)
+	lens := Series{Name: SegLen, Style: Dots, Unit: Bytes, Points: make([]Point, 0, nf)}
+	tput := newMovingAverage(window, nf, Series{Name: Tput, Style: Steps, Unit: BitsPerSecond, Axis: Right})
+	gput := newMovingAverage(window, nr, Series{Name: Goodput, Style: Steps, Unit: BitsPerSecond, Axis: Right})
 	// The first reverse ACK starts the count of acknowledged bytes.
 	var lastAck seqnum.Value
 	for i := range segs {
@@ -253,9 +281,10 @@ func (ss *sackSet) add(l, r seqnum.Value) uint64 {
 // not below it); Flight adds tcp.analysis.bytes_in_flight on the forward
 // segments where tshark shows it.
 func window(segs []Segment, fwd bool) []Series {
-	rwin := Series{Name: RWin, Style: Steps, Unit: Bytes}
-	unacked := Series{Name: Unacked, Style: Steps, Unit: Bytes}
-	flight := Series{Name: Flight, Style: Steps, Unit: Bytes}
+	nf, _, nr := counts(segs, fwd)
+	rwin := Series{Name: RWin, Style: Steps, Unit: Bytes, Points: make([]Point, 0, nr)}
+	unacked := Series{Name: Unacked, Style: Steps, Unit: Bytes, Points: make([]Point, 0, nf)}
+	flight := Series{Name: Flight, Style: Steps, Unit: Bytes, Points: make([]Point, 0, nf)}
 	var lastAck seqnum.Value
 	seenAck := false
 	for i := range segs {
