@@ -155,9 +155,9 @@ func Run(cfg Config) []Frame {
 	half := int64(cfg.RTT) / 2
 
 	// The handshake, as each end sees it.
-	s.capture(0, 0, true, decode.FlagSYN, 0, 0, 0, uint32(cfg.RWin), nil)
-	s.capture(half, half, false, decode.FlagSYN|decode.FlagACK, 0, 1, 0, uint32(cfg.RWin), nil)
-	s.capture(2*half, 2*half, true, decode.FlagACK, 1, 1, 0, uint32(cfg.RWin), nil)
+	s.capture(0, half, true, decode.FlagSYN, 0, 0, 0, uint32(cfg.RWin), nil)
+	s.capture(half, 2*half, false, decode.FlagSYN|decode.FlagACK, 0, 1, 0, uint32(cfg.RWin), nil)
+	s.capture(2*half, 3*half, true, decode.FlagACK, 1, 1, 0, uint32(cfg.RWin), nil)
 	if cfg.ZeroWindow.For > 0 {
 		s.push(event{t: 2*half + int64(cfg.ZeroWindow.At), kind: evOpen, n: 0})
 	}
