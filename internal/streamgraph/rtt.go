@@ -37,7 +37,8 @@ type unacked struct {
 // ranges, from their first transmission; it plots by send time, as here,
 // or by sequence number.
 func rtt(segs []Segment, fwd bool) []Series {
-	out := Series{Name: RTTSamples, Style: Dots, Unit: Nanoseconds}
+	_, nd, _ := counts(segs, fwd)
+	out := Series{Name: RTTSamples, Style: Dots, Unit: Nanoseconds, Points: make([]Point, 0, nd)}
 	var (
 		list    []unacked // by sequence number: new data is sent in order
 		sndMax  seqnum.Value
@@ -78,12 +79,15 @@ func rtt(segs []Segment, fwd bool) []Series {
 			continue
 		}
 		ack := seqnum.Value(s.Ack)
-		// The cumulative ACK: whole ranges first, then at most one in part.
+		// The cumulative ACK: whole ranges first, then at most one in
+		// part. The acknowledged ranges leave from the front by
+		// reslicing (append moves the rest to a new array when the
+		// old one runs out).
 		k := 0
 		for ; k < len(list) && ack.GreaterEq(list[k].end); k++ {
 			sample(&list[k], s)
 		}
-		list = list[:copy(list, list[k:])]
+		list = list[k:]
 		if len(list) > 0 && ack.Greater(list[0].seq) {
 			sample(&list[0], s)
 			list[0].seq = ack
@@ -92,7 +96,8 @@ func rtt(segs []Segment, fwd bool) []Series {
 			list = selectiveAck(list, s.SACK[j], s, sample)
 		}
 	}
-	slices.SortStableFunc(out.Points, func(a, b Point) int {
+	// By send time; most come in that order already.
+	byTime := func(a, b Point) int {
 		switch {
 		case a.T < b.T:
 			return -1
@@ -100,7 +105,10 @@ func rtt(segs []Segment, fwd bool) []Series {
 			return 1
 		}
 		return 0
-	})
+	}
+	if !slices.IsSortedFunc(out.Points, byTime) {
+		slices.SortStableFunc(out.Points, byTime)
+	}
 	return []Series{out}
 }
 
