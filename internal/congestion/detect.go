@@ -328,6 +328,30 @@ func (a *Analysis) growth(labels []label, first, last int) {
 			kinds[k] = label{kind: CannotTell, reason: Irregular}
 		}
 	}
+	// One round's jump or dip amid congestion avoidance is the noise of
+	// measuring the flight at a round's peak (bursts, ACK compression):
+	// slow start again needs two rounds of it in a row, and a lone
+	// irregular round between two of congestion avoidance is read as
+	// one of them. The connection's first slow start needs no such
+	// confirmation.
+	initial := true
+	for k := range kinds {
+		if kinds[k].kind != SlowStart {
+			initial = false
+		}
+		if initial {
+			continue
+		}
+		prevCA := k > 0 && kinds[k-1].kind == CongestionAvoidance
+		nextSS := k+1 < len(kinds) && kinds[k+1].kind == SlowStart
+		nextCA := k+1 < len(kinds) && kinds[k+1].kind == CongestionAvoidance
+		switch {
+		case kinds[k].kind == SlowStart && kinds[k].reason == NoReason && prevCA && !nextSS:
+			kinds[k] = label{kind: CongestionAvoidance}
+		case kinds[k].reason == Irregular && prevCA && nextCA:
+			kinds[k] = label{kind: CongestionAvoidance}
+		}
+	}
 	// A round right after a loss reads as the one after it, which
 	// compares with it; with none to compare (another loss, a limit, the
 	// end), its growth cannot be told.
