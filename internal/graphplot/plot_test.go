@@ -282,3 +282,23 @@ func TestTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestTermFromEnv(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		tty  bool
+		want TermOptions
+	}{
+		{map[string]string{"LANG": "en_US.UTF-8"}, true, TermOptions{Color: true}},
+		{map[string]string{"LANG": "zh_TW.utf8", "NO_COLOR": "1"}, true, TermOptions{}},
+		{map[string]string{"LC_ALL": "C", "LANG": "en_US.UTF-8"}, true, TermOptions{ASCII: true, Color: true}},
+		{map[string]string{"LC_CTYPE": "en_US.UTF-8", "TERM": "dumb"}, true, TermOptions{}},
+		{map[string]string{"LANG": "en_US.UTF-8"}, false, TermOptions{}},
+		{nil, true, TermOptions{ASCII: true, Color: true}},
+	} {
+		got := TermFromEnv(func(k string) string { return tt.env[k] }, tt.tty)
+		if got.ASCII != tt.want.ASCII || got.Color != tt.want.Color {
+			t.Errorf("TermFromEnv(%v, tty %v) = ASCII %v, Color %v; want %v, %v", tt.env, tt.tty, got.ASCII, got.Color, tt.want.ASCII, tt.want.Color)
+		}
+	}
+}

@@ -354,3 +354,20 @@ func asciiOnly(s string) string {
 	}
 	return b.String()
 }
+
+// TermFromEnv returns the terminal options the environment asks for, as
+// getenv (os.Getenv) reads it: ASCII unless the locale (the first of
+// LC_ALL, LC_CTYPE and LANG that is set) is UTF-8, and colour only on a
+// terminal (tty) when NO_COLOR is unset or empty and TERM is not "dumb"
+// (https://no-color.org).
+func TermFromEnv(getenv func(string) string, tty bool) TermOptions {
+	locale := ""
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if locale = getenv(v); locale != "" {
+			break
+		}
+	}
+	l := strings.ToLower(locale)
+	utf := strings.Contains(l, "utf-8") || strings.Contains(l, "utf8")
+	return TermOptions{ASCII: !utf, Color: tty && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"}
+}
