@@ -17,10 +17,12 @@
 // the receiver advertised, and whether the sender went idle after it.
 // Between consecutive rounds the flight grows by a factor (slow start: at
 // least 1.4, allowing for delayed ACKs) or by a number of segments
-// (congestion avoidance: about one). A round whose flight reaches the
-// advertised window, or that Wireshark flags as filling it, is limited by
-// the receiver; a round after which the sender sat idle with nothing
-// outstanding is limited by the sender.
+// (congestion avoidance: about one, as a least-squares trend over the
+// phase's rounds). One round's jump or dip amid congestion avoidance is
+// noise, not a new phase. A round whose new data reaches the right edge of
+// the advertised window, or that Wireshark flags as filling it, outside
+// the repair of a loss, is limited by the receiver; a round after which
+// the sender sat idle with nothing outstanding is limited by the sender.
 //
 // Retransmissions make the loss phases: after duplicate ACKs (or flagged
 // tcp.analysis.fast_retransmission) a fast recovery, which lasts until an
