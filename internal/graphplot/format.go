@@ -173,11 +173,24 @@ func ticks(lo, hi float64, n int) []float64 {
 		}
 	}
 	var out []float64
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+	// Counted rather than summed, so that a step lost in the precision
+	// of a large value cannot loop for ever.
+	first := math.Ceil(lo / step)
+	for i := 0.0; i <= 4*float64(n)+2; i++ {
+		v := (first + i) * step
+		if v > hi+step*1e-9 || math.IsNaN(v) {
+			break
+		}
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
+		if len(out) > 0 && v <= out[len(out)-1] {
+			break
+		}
 		out = append(out, v)
+	}
+	if len(out) == 0 {
+		out = append(out, lo)
 	}
 	return out
 }

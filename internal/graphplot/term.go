@@ -71,8 +71,13 @@ func (c *canvas) set(x, y int, col string, g byte) {
 	ce.colour = col
 }
 
-// line lights the points from (x0, y0) to (x1, y1) (Bresenham).
+// line lights the points from (x0, y0) to (x1, y1) (Bresenham). Ends
+// far off the canvas are brought to just beyond its edge first, which
+// keeps vertical and horizontal lines exact and bounds the work.
 func (c *canvas) line(x0, y0, x1, y1 int, col string, g byte) {
+	w, h := c.w*c.sx, c.h*c.sy
+	x0, x1 = min(max(x0, -1), w), min(max(x1, -1), w)
+	y0, y1 = min(max(y0, -1), h), min(max(y1, -1), h)
 	dx, dy := abs(x1-x0), -abs(y1-y0)
 	sx, sy := 1, 1
 	if x0 > x1 {
