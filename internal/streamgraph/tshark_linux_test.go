@@ -78,6 +78,8 @@ type tsharkFrame struct {
 	acksFrame     uint32 // tcp.analysis.acks_frame
 	bytesInFlight string
 	retransmitted bool
+	win           string   // tcp.window_size
+	sack          []string // "left-right" for each SACK block, relative
 }
 
 func tsharkFrames(t *testing.T, file string) map[uint32]tsharkFrame {
@@ -85,13 +87,27 @@ func tsharkFrames(t *testing.T, file string) map[uint32]tsharkFrame {
 	rows := pcaptest.Tshark(t, file, "-T", "fields", "-E", "occurrence=f",
 		"-e", "frame.number", "-e", "frame.time_relative", "-e", "tcp.seq", "-e", "tcp.len",
 		"-e", "tcp.analysis.ack_rtt", "-e", "tcp.analysis.acks_frame", "-e", "tcp.analysis.bytes_in_flight",
-		"-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.fast_retransmission", "-e", "tcp.analysis.spurious_retransmission")
+		"-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.fast_retransmission", "-e", "tcp.analysis.spurious_retransmission",
+		"-e", "tcp.window_size")
 	m := make(map[uint32]tsharkFrame, len(rows))
 	for _, r := range rows {
 		n, _ := strconv.ParseUint(r[0], 10, 32)
 		acked, _ := strconv.ParseUint(r[5], 10, 32)
 		m[uint32(n)] = tsharkFrame{time: r[1], seq: r[2], len: r[3], ackRTT: r[4], acksFrame: uint32(acked), bytesInFlight: r[6],
-			retransmitted: r[7] != "" || r[8] != "" || r[9] != ""}
+			retransmitted: r[7] != "" || r[8] != "" || r[9] != "", win: r[10]}
+	}
+	for _, r := range pcaptest.Tshark(t, file, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+		"-e", "frame.number", "-e", "tcp.options.sack_le", "-e", "tcp.options.sack_re") {
+		if r[1] == "" {
+			continue
+		}
+		n, _ := strconv.ParseUint(r[0], 10, 32)
+		le, re := strings.Split(r[1], ","), strings.Split(r[2], ",")
+		f := m[uint32(n)]
+		for i := range min(len(le), len(re), MaxSACK) {
+			f.sack = append(f.sack, le[i]+"-"+re[i])
+		}
+		m[uint32(n)] = f
 	}
 	return m
 }
@@ -104,7 +120,9 @@ func seconds(ns int64) string { return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9) }
 // tshark, captured at the sender (where the RTT and flight are the
 // sender's) and at the receiver: every point's time is its frame's
 // frame.time_relative; the Stevens and tcptrace graphs have every forward
-// segment with tshark's tcp.seq and tcp.len; the window graph's Flight is
+// segment with tshark's tcp.seq and tcp.len, and tcptrace's SACK blocks
+// are tshark's tcp.options.sack_le and sack_re; the window graph's
+// receive window is tcp.window_size and its Flight is
 // tcp.analysis.bytes_in_flight on exactly the frames tshark shows it; and
 // every RTT sample of an ACK that tshark times against the same segment
 // has tshark's tcp.analysis.ack_rtt, while every ack_rtt tshark shows for
@@ -186,6 +204,36 @@ func checkGraphs(t *testing.T, segs []Segment, ts map[uint32]tsharkFrame) {
 	for _, p := range bars {
 		if got := strconv.FormatInt(p.V2-p.V, 10); got != ts[p.Frame].len {
 			t.Errorf("tcptrace frame %d: bar of %s bytes, tshark's tcp.len %s", p.Frame, got, ts[p.Frame].len)
+		}
+	}
+
+	// tcptrace's SACK blocks are tshark's tcp.options.sack_le and
+	// sack_re, block for block, on every ACK that has them.
+	sacks := map[uint32][]string{}
+	for _, n := range []Name{SACK, SACK2} {
+		for _, p := range graphs[TCPTrace].Find(n).Points {
+			sacks[p.Frame] = append(sacks[p.Frame], fmt.Sprintf("%d-%d", p.V, p.V2))
+		}
+	}
+	var nsack int
+	for f, tf := range ts {
+		if fwd[f] || len(tf.sack) == 0 {
+			continue
+		}
+		nsack++
+		if got := sacks[f]; strings.Join(got, " ") != strings.Join(tf.sack, " ") {
+			t.Errorf("tcptrace frame %d: SACK blocks %v, tshark %v", f, got, tf.sack)
+		}
+	}
+	if len(sacks) != nsack {
+		t.Errorf("tcptrace has SACK blocks on %d ACKs, tshark on %d", len(sacks), nsack)
+	}
+	t.Logf("SACK: %d ACKs with blocks, all as tshark reads them", nsack)
+
+	// Window: the receive window is tshark's tcp.window_size.
+	for _, p := range graphs[Window].Find(RWin).Points {
+		if got := strconv.FormatInt(p.V, 10); got != ts[p.Frame].win {
+			t.Errorf("window frame %d: receive window %s, tshark's tcp.window_size %s", p.Frame, got, ts[p.Frame].win)
 		}
 	}
 
