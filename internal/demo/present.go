@@ -279,6 +279,34 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	if o.Network != nil || len(a.Counts) > 0 {
 		writeExpert(p, o, a)
 	}
+	if rs := Reconcile(o, a); rs != nil {
+		p.heading("demo.recon")
+		p.hang("demo.recon.intro")
+		for i := range rs {
+			writeRecon(p, &rs[i])
+		}
+	}
+}
+
+// writeRecon writes one direction's reconciliation table: a line per
+// count, each note wrapped under its line.
+func writeRecon(p *printer, r *Reconciliation) {
+	rows := r.Rows(p.lang)
+	width := 0
+	for _, row := range rows {
+		width = max(width, textwrap.Width(row.Label))
+	}
+	title, head := r.Title(p.lang), p.msg("recon.col.n")
+	numW := max(7, textwrap.Width(head))
+	fmt.Fprintf(p, "\n%s%s%s\n", title, strings.Repeat(" ", max(1, width+2+numW-textwrap.Width(title)-textwrap.Width(head))), head)
+	for _, row := range rows {
+		fmt.Fprintf(p, "  %s%s%*d\n", row.Label, strings.Repeat(" ", width-textwrap.Width(row.Label)), numW, row.N)
+		if row.Note != "" {
+			for _, l := range textwrap.Wrap(row.Note, 74) {
+				p.WriteString("      " + l + "\n")
+			}
+		}
+	}
 }
 
 // writeExpert writes the expert-flag summary: how many frames carry a

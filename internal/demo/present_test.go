@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/groundtruth"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
@@ -207,5 +209,37 @@ func TestDirectionStats(t *testing.T) {
 		if got, want := directionStats(p, &d), d.String(); got != want {
 			t.Errorf("directionStats(%+v) = %q, want netlab's %q", d, got, want)
 		}
+	}
+}
+
+// reconFixture is a bulk transfer's reconciliation, captured at both
+// ends: the kernel's count read before the close, a loss, a queue drop,
+// copies and hold-backs, a segment the server's capture missed.
+func reconFixture() []Reconciliation {
+	return []Reconciliation{
+		{C2S: true,
+			Bridge: groundtruth.Count{Sent: 1407, Lost: 20, QueueDrops: 1, Duplicated: 3, Reordered: 2, Delivered: 1389},
+			Client: &groundtruth.Sight{Captured: 1407, Flagged: 21, Resent: 9, OutOfOrder: 12},
+			Server: &groundtruth.Sight{Captured: 1388, Flagged: 44, Resent: 11, OutOfOrder: 12},
+			Kernel: &netlab.BulkResult{SegsOut: 1405, Retransmits: 21}},
+		{Bridge: groundtruth.Count{Sent: 692, Lost: 17, Delivered: 675},
+			Client: &groundtruth.Sight{Captured: 675, Flagged: 55},
+			Server: &groundtruth.Sight{Captured: 692, Flagged: 50}},
+	}
+}
+
+// TestReconGolden checks the terminal's reconciliation tables in both
+// languages against golden files.
+func TestReconGolden(t *testing.T) {
+	for _, lang := range i18n.Langs {
+		t.Run(string(lang), func(t *testing.T) {
+			var b bytes.Buffer
+			p := &printer{Writer: bufio.NewWriter(&b), lang: lang}
+			for _, r := range reconFixture() {
+				writeRecon(p, &r)
+			}
+			p.Flush()
+			golden(t, "recon."+string(lang), b.Bytes())
+		})
 	}
 }
