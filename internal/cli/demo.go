@@ -197,7 +197,7 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 		if f.addrSet {
 			return cfg, pr, usageError{errors.New("demo: --addr is for loopback; with --impair the server listens on 10.77.0.2:2000 in its own namespace")}
 		}
-		cfg.Progress = env.Stderr
+		cfg.Progress, cfg.Lang = env.Stderr, pr.Lang
 	}
 	if out, ok := env.Stdout.(*os.File); ok {
 		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)

@@ -323,6 +323,8 @@ var msgEN = map[string]string{
 	"demo.files.filter":                  "and type the display filter  tcp.port == {port}  (the lab's port), or in one go:",
 	"demo.files.without":                 "Without Wireshark:  tcplab analyze {file}",
 	"demo.files.report":                  "report:  {report} (one self-contained HTML file: open it in any browser)",
+	"demo.progress.network":              "building the impaired network ({spec})",
+	"demo.progress.transfer":             "sending {bytes} bytes from {client} to {server}, port {port}",
 	"demo.recon":                         "Reconciliation: each party's count of the segments",
 	"demo.recon.intro":                   "Each table follows one direction's segments from the sender's kernel through the bridge to each capture point and Wireshark's flags. A line whose count differs from the line above says why.",
 	"recon.c2s":                          "client → server",

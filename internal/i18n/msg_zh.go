@@ -323,6 +323,8 @@ var msgZH = map[string]string{
 	"demo.files.filter":                  "再輸入顯示過濾條件  tcp.port == {port}  （實驗的埠號），或一次完成：",
 	"demo.files.without":                 "沒有 Wireshark 時：  tcplab analyze {file}",
 	"demo.files.report":                  "報告：  {report}（單一、自足的 HTML 檔：用任何瀏覽器開啟）",
+	"demo.progress.network":              "正在建立受干擾的網路（{spec}）",
+	"demo.progress.transfer":             "正在從 {client} 傳送 {bytes} 位元組到 {server} 的埠 {port}",
 	"demo.recon":                         "對帳：各方對區段的計數",
 	"demo.recon.intro":                   "每張表追蹤一個方向的區段：從送出端的核心，經過橋接器，到每個擷取點，再到 Wireshark 的旗標。計數與上一行不同的行，會說明原因。",
 	"recon.c2s":                          "用戶端 → 伺服器",
