@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/demo"
@@ -77,7 +79,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 		return runErr
 	}
-	errs := presentDemo(env, o, cfg, pr)
+	meta := demo.RunMeta{Command: commandLine("demo", args), Date: time.Now()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		meta.Version = versionLine(bi)
+	}
+	errs := presentDemo(env, o, cfg, pr, meta)
 	if runErr != nil {
 		errs = append([]error{runErr}, errs...)
 	}
@@ -191,7 +197,7 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 		if f.addrSet {
 			return cfg, pr, usageError{errors.New("demo: --addr is for loopback; with --impair the server listens on 10.77.0.2:2000 in its own namespace")}
 		}
-		cfg.Progress = env.Stderr
+		cfg.Progress, cfg.Lang = env.Stderr, pr.Lang
 	}
 	if out, ok := env.Stdout.(*os.File); ok {
 		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)
@@ -203,7 +209,7 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 // presentDemo analyses the demo's capture, writes the HTML report and
 // presents the outcome o as pr asks; it returns the errors met on the
 // way.
-func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentation) []error {
+func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentation, meta demo.RunMeta) []error {
 	var a *demo.Analysis
 	var errs []error
 	if o.Capture != nil {
@@ -217,7 +223,8 @@ func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentatio
 	}
 	if pr.Report != "" {
 		title := "tcplab demo: " + o.Capture.File
-		if err := render.WriteReportFile(pr.Report, a.Convs, render.ReportOptions{Lang: pr.Lang, Title: title, Skipped: &a.Summary}); err != nil {
+		if err := render.WriteReportFile(pr.Report, a.Convs, render.ReportOptions{Lang: pr.Lang, Title: title, Skipped: &a.Summary,
+			Run: demo.Record(o, a, pr.Lang, meta)}); err != nil {
 			errs = append(errs, fmt.Errorf("demo: %w", err))
 			pr.Report = ""
 		}
@@ -236,6 +243,20 @@ func presentDemo(env *Env, o *demo.Outcome, cfg demo.Config, pr demo.Presentatio
 		errs = append(errs, fmt.Errorf("demo: %w", err))
 	}
 	return errs
+}
+
+// commandLine returns the command line of tcplab's subcommand cmd with
+// args as a POSIX shell would take it back: "tcplab demo --impair
+// 'loss=2%,delay=10ms'".
+func commandLine(cmd string, args []string) string {
+	parts := []string{"tcplab", cmd}
+	for _, a := range args {
+		if a == "" || strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=+:@,") != "" {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }
 
 // parseSize reads a byte count: a number with an optional unit, B, KB, MB

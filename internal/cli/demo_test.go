@@ -553,3 +553,20 @@ func TestDemoInterrupted(t *testing.T) {
 		t.Errorf("namespaces left after the interrupted demo:\n%s", out)
 	}
 }
+
+// TestCommandLine checks the command line the report records: it reads
+// back as the same arguments in a POSIX shell.
+func TestCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "tcplab demo"},
+		{[]string{"--impair", "loss=2%,delay=10ms", "--transfer", "2MB"}, "tcplab demo --impair 'loss=2%,delay=10ms' --transfer 2MB"},
+		{[]string{"-w", "it's.pcapng", ""}, `tcplab demo -w 'it'\''s.pcapng' ''`},
+	} {
+		if got := commandLine("demo", tc.args); got != tc.want {
+			t.Errorf("commandLine(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type Analysis struct {
 	// groundtruth joins them with the bridge's log (absolute times).
 	frames []groundtruth.Frame
 	start  int64 // the capture time of the file's first frame, ns
+	// peerFrames are the frames of the capture at the other host
+	// (Outcome.PeerCapture), peerHost that host; 0 without one.
+	peerFrames []groundtruth.Frame
+	peerHost   netlab.Host
 	// truthDone records that the bridge's log has been attached
 	// (attachTruth).
 	truthDone bool

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
+	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/labproto"
 	"github.com/tcplab/tcplab/internal/netlab"
@@ -94,8 +96,10 @@ type Config struct {
 	// without having seen every teardown; 0 means DefaultSettle.
 	Settle time.Duration
 	// Progress, when not nil, receives a line for each step that takes
-	// noticeable time (building the network, the transfer).
+	// noticeable time (building the network, the transfer), in Lang.
 	Progress io.Writer
+	// Lang is the language of the progress lines; "" means English.
+	Lang i18n.Lang
 }
 
 // Case is one exchange of the lab.
@@ -251,7 +255,7 @@ func runImpaired(ctx context.Context, cfg Config) (*Outcome, error) {
 	if at != netlab.Server && at != netlab.Client {
 		return nil, fmt.Errorf("demo: capture at %v: want the client or the server host", at)
 	}
-	progress(cfg.Progress, "building the impaired network (%s)", cfg.Impair)
+	progress(cfg, "demo.progress.network", "spec", cfg.Impair)
 	n, err := netlab.New(ctx, netlab.Config{Impair: *cfg.Impair})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -282,7 +286,7 @@ func runImpaired(ctx context.Context, cfg Config) (*Outcome, error) {
 	want := len(cfg.Numbers)
 	if cfg.Transfer > 0 {
 		want = 1
-		progress(cfg.Progress, "sending %d bytes from %v to %v port %d", cfg.Transfer, netlab.ClientAddr, netlab.ServerAddr, port)
+		progress(cfg, "demo.progress.transfer", "bytes", cfg.Transfer, "client", netlab.ClientAddr, "server", netlab.ServerAddr, "port", port)
 		var res netlab.BulkResult
 		res, err = n.BulkTransfer(ctx, netlab.BulkOptions{Bytes: cfg.Transfer, Port: port, Timeout: cfg.TransferTimeout})
 		if err == nil {
@@ -436,9 +440,11 @@ func describeUnexpected(c *Case) string {
 	return "no reply"
 }
 
-func progress(w io.Writer, format string, args ...any) {
-	if w != nil {
-		fmt.Fprintf(w, "tcplab demo: "+format+"\n", args...)
+// progress writes message id of the catalog, in cfg.Lang, as a line of
+// progress to cfg.Progress.
+func progress(cfg Config, id string, args ...any) {
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "tcplab demo: %s\n", i18n.Msg(cmp.Or(cfg.Lang, i18n.English), id, args...))
 	}
 }
 

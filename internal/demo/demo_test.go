@@ -16,6 +16,7 @@ import (
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
+	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -367,5 +368,25 @@ func TestExpertCountsFrames(t *testing.T) {
 	}
 	if sum-a.Multi != flagged {
 		t.Errorf("flag counts add to %d, less %d for frames with several flags = %d, want the %d flagged frames", sum, a.Multi, sum-a.Multi, flagged)
+	}
+}
+
+// TestProgressLanguage checks that the progress lines come in the
+// chosen language: English as before, zh-TW with no English word.
+func TestProgressLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		lang i18n.Lang
+		want string
+	}{
+		{"", "tcplab demo: building the impaired network (loss=1%)\ntcplab demo: sending 5 bytes from 10.77.0.1 to 10.77.0.2, port 5001\n"},
+		{i18n.TraditionalChinese, "tcplab demo: 正在建立受干擾的網路（loss=1%）\ntcplab demo: 正在從 10.77.0.1 傳送 5 位元組到 10.77.0.2 的埠 5001\n"},
+	} {
+		var b bytes.Buffer
+		cfg := Config{Progress: &b, Lang: tc.lang}
+		progress(cfg, "demo.progress.network", "spec", "loss=1%")
+		progress(cfg, "demo.progress.transfer", "bytes", 5, "client", netlab.ClientAddr, "server", netlab.ServerAddr, "port", 5001)
+		if b.String() != tc.want {
+			t.Errorf("progress in %q = %q, want %q", tc.lang, b.String(), tc.want)
+		}
 	}
 }

@@ -160,13 +160,23 @@ func writeHeader(p *printer, o *Outcome) {
 }
 
 func writeCase(p *printer, i int, c *Case, o *Outcome) {
-	number := strings.TrimSpace(c.Number)
-	rng := []any{"min", labproto.MinNumber, "max", labproto.MaxNumber}
+	id, args := caseHeading(i, c)
+	p.heading(id, args...)
+	writeCaseBody(p, i, c, o)
+}
+
+// caseHeading returns the message id and arguments of case i's heading.
+func caseHeading(i int, c *Case) (string, []any) {
 	id := "demo.case.out"
 	if c.InRange {
 		id = "demo.case.in"
 	}
-	p.heading(id, append([]any{"n", i + 1, "number", number}, rng...)...)
+	return id, []any{"n", i + 1, "number", strings.TrimSpace(c.Number), "min", labproto.MinNumber, "max", labproto.MaxNumber}
+}
+
+// writeCaseBody writes what the server and the client printed in case i.
+func writeCaseBody(p *printer, i int, c *Case, o *Outcome) {
+	rng := []any{"min", labproto.MinNumber, "max", labproto.MaxNumber}
 	p.line("demo.server")
 	if i == 0 && len(o.Listening) > 0 {
 		indent(p, o.Listening)
@@ -207,6 +217,13 @@ func indent(p *printer, lines []byte) {
 func writeBulk(p *printer, o *Outcome) {
 	b := o.Bulk
 	p.heading("demo.bulk", "bytes", b.Sent, "client", netlab.ClientAddr, "server", o.Server)
+	writeBulkBody(p, o)
+}
+
+// writeBulkBody writes the bulk transfer's result and the sender's
+// TCP_INFO.
+func writeBulkBody(p *printer, o *Outcome) {
+	b := o.Bulk
 	rate := 0.0
 	if b.Elapsed > 0 {
 		rate = float64(b.Received) * 8 / b.Elapsed.Seconds() / 1e6
@@ -217,6 +234,11 @@ func writeBulk(p *printer, o *Outcome) {
 
 func writeNetwork(p *printer, n *Network) {
 	p.heading("demo.net")
+	writeNetworkBody(p, n)
+}
+
+// writeNetworkBody writes the impairment and the bridge's counters.
+func writeNetworkBody(p *printer, n *Network) {
 	p.hang("demo.net.spec", "spec", n.Spec)
 	p.hang("demo.net.c2s", "stats", directionStats(p, &n.Stats.C2S))
 	p.hang("demo.net.s2c", "stats", directionStats(p, &n.Stats.S2C))
@@ -279,6 +301,34 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	if o.Network != nil || len(a.Counts) > 0 {
 		writeExpert(p, o, a)
 	}
+	if rs := Reconcile(o, a); rs != nil {
+		p.heading("demo.recon")
+		p.hang("demo.recon.intro")
+		for i := range rs {
+			writeRecon(p, &rs[i])
+		}
+	}
+}
+
+// writeRecon writes one direction's reconciliation table: a line per
+// count, each note wrapped under its line.
+func writeRecon(p *printer, r *Reconciliation) {
+	rows := r.Rows(p.lang)
+	width := 0
+	for _, row := range rows {
+		width = max(width, textwrap.Width(row.Label))
+	}
+	title, head := r.Title(p.lang), p.msg("recon.col.n")
+	numW := max(7, textwrap.Width(head))
+	fmt.Fprintf(p, "\n%s%s%s\n", title, strings.Repeat(" ", max(1, width+2+numW-textwrap.Width(title)-textwrap.Width(head))), head)
+	for _, row := range rows {
+		fmt.Fprintf(p, "  %s%s%*d\n", row.Label, strings.Repeat(" ", width-textwrap.Width(row.Label)), numW, row.N)
+		if row.Note != "" {
+			for _, l := range textwrap.Wrap(row.Note, 74) {
+				p.WriteString("      " + l + "\n")
+			}
+		}
+	}
 }
 
 // writeExpert writes the expert-flag summary: how many frames carry a
@@ -287,6 +337,11 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 // capture's.
 func writeExpert(p *printer, o *Outcome, a *Analysis) {
 	p.heading("demo.expert")
+	writeExpertBody(p, o, a)
+}
+
+// writeExpertBody writes the expert-flag summary without its heading.
+func writeExpertBody(p *printer, o *Outcome, a *Analysis) {
 	flagged := 0
 	for _, f := range a.Flagged {
 		if f {

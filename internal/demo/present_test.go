@@ -1,22 +1,28 @@
 package demo
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/groundtruth"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/render"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -206,6 +212,103 @@ func TestDirectionStats(t *testing.T) {
 	} {
 		if got, want := directionStats(p, &d), d.String(); got != want {
 			t.Errorf("directionStats(%+v) = %q, want netlab's %q", d, got, want)
+		}
+	}
+}
+
+// reconFixture is a bulk transfer's reconciliation, captured at both
+// ends: the kernel's count read before the close, a loss, a queue drop,
+// copies and hold-backs, a segment the server's capture missed.
+func reconFixture() []Reconciliation {
+	return []Reconciliation{
+		{C2S: true,
+			Bridge: groundtruth.Count{Sent: 1407, Lost: 20, QueueDrops: 1, Duplicated: 3, Reordered: 2, Delivered: 1389},
+			Client: &groundtruth.Sight{Captured: 1407, Flagged: 21, Resent: 9, OutOfOrder: 12},
+			Server: &groundtruth.Sight{Captured: 1388, Flagged: 44, Resent: 11, OutOfOrder: 12},
+			Kernel: &netlab.BulkResult{SegsOut: 1405, Retransmits: 21}},
+		{Bridge: groundtruth.Count{Sent: 692, Lost: 17, Delivered: 675},
+			Client: &groundtruth.Sight{Captured: 675, Flagged: 55},
+			Server: &groundtruth.Sight{Captured: 692, Flagged: 50}},
+	}
+}
+
+// TestReconGolden checks the terminal's reconciliation tables in both
+// languages against golden files.
+func TestReconGolden(t *testing.T) {
+	for _, lang := range i18n.Langs {
+		t.Run(string(lang), func(t *testing.T) {
+			var b bytes.Buffer
+			p := &printer{Writer: bufio.NewWriter(&b), lang: lang}
+			for _, r := range reconFixture() {
+				writeRecon(p, &r)
+			}
+			p.Flush()
+			golden(t, "recon."+string(lang), b.Bytes())
+		})
+	}
+}
+
+// TestRecordGolden checks the run's record in the HTML report against
+// golden files, in both languages: for the lab's two cases (the
+// programs' lines, Sum among them, the command line, the date, the
+// version) and for a bulk transfer (TCP_INFO, the bridge's counters, the
+// expert flags).
+func TestRecordGolden(t *testing.T) {
+	meta := RunMeta{Command: "tcplab demo --impair 'loss=3%,delay=10ms,seed=7'", Version: "tcplab (devel) (commit 0123abcd4567) go1.26.8",
+		Date: time.Date(2026, 12, 6, 1, 20, 33, 0, time.UTC)}
+	for _, sc := range []struct {
+		name    string
+		outcome func(*testing.T) (*Outcome, *Analysis)
+	}{{"lab", labOutcome}, {"bulk", bulkOutcome}} {
+		for _, lang := range i18n.Langs {
+			t.Run(sc.name+"."+string(lang), func(t *testing.T) {
+				o, a := sc.outcome(t)
+				rec := Record(o, a, lang, meta)
+				var b bytes.Buffer
+				if err := render.Report(&b, a.Convs[:1], render.ReportOptions{Lang: lang, Run: rec}); err != nil {
+					t.Fatal(err)
+				}
+				html := b.String()
+				i, j := strings.Index(html, `<section id="run">`), strings.Index(html, `<section id="summary">`)
+				if i < 0 || j < i {
+					t.Fatal("no run section before the summary")
+				}
+				golden(t, "record_"+sc.name+"."+string(lang)+".html", []byte(html[i:j]))
+				for _, c := range o.Cases {
+					if c.Result != nil && !strings.Contains(html, "Sum: "+strconv.FormatInt(c.Result.Sum, 10)) {
+						t.Errorf("the record lacks the client's Sum line")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRecordHasReconciliation checks that the record holds the
+// reconciliation tables the terminal shows, line for line, notes
+// included, and none without the bridge's log.
+func TestRecordHasReconciliation(t *testing.T) {
+	rs := reconFixture()
+	for _, lang := range i18n.Langs {
+		sec := reconSection(rs, lang)
+		if len(sec.Tables) != len(rs) {
+			t.Fatalf("%s: %d tables, want %d", lang, len(sec.Tables), len(rs))
+		}
+		for i, tb := range sec.Tables {
+			want := rs[i].Rows(lang)
+			var got []ReconRow
+			for _, r := range tb.Rows {
+				got = append(got, ReconRow(r))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: table %q (-want +got):\n%s", lang, tb.Title, diff)
+			}
+		}
+	}
+	o, a := bulkOutcome(t)
+	for _, s := range Record(o, a, i18n.English, RunMeta{}).Sections {
+		if len(s.Tables) > 0 {
+			t.Errorf("section %q has tables without the bridge's log", s.Heading)
 		}
 	}
 }

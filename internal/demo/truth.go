@@ -37,10 +37,7 @@ func (a *Analysis) attach(o *Outcome) error {
 		return nil
 	}
 	a.truthDone = true
-	point := o.Capture.Host
-	if point == 0 {
-		point = o.Network.CaptureAt
-	}
+	point := a.point(o)
 	a.attachTruth(point, o.Network.Fates)
 	if o.PeerCapture == nil {
 		return nil
@@ -50,6 +47,7 @@ func (a *Analysis) attach(o *Outcome) error {
 		return err
 	}
 	peer.attachTruth(o.PeerCapture.Host, o.Network.Fates)
+	a.peerFrames, a.peerHost = peer.frames, o.PeerCapture.Host
 	cl, sv := peer, a
 	if point == netlab.Client {
 		cl, sv = a, peer
@@ -57,6 +55,14 @@ func (a *Analysis) attach(o *Outcome) error {
 	a.Single = a.Convs
 	a.Convs = joinPeer(cl, sv, o.Network.Fates)
 	return nil
+}
+
+// point returns the host of o's network where a's capture was made.
+func (a *Analysis) point(o *Outcome) netlab.Host {
+	if o.Capture.Host != 0 {
+		return o.Capture.Host
+	}
+	return o.Network.CaptureAt
 }
 
 // attachTruth sets the Fate of each flagged segment of a's conversations,

@@ -9,13 +9,22 @@ import (
 // Count is one direction's reconciliation: the TCP segments each party
 // counted. Every segment the sender sent reached the bridge (Sent); the
 // bridge lost some, dropped others in its queue, made extra copies of
-// some and held some back; it passed on Delivered copies; a capture saw
-// Captured segments, of which the analysis flagged Flagged (a frame with
-// several flags counts once; Resent counts those flagged as a
-// retransmission of any kind, OutOfOrder those flagged out of order).
+// some and held some back; it passed on Delivered copies. Sight is what
+// the capture given to Reconcile saw of the direction.
 type Count struct {
 	Sent, Lost, QueueDrops, Duplicated, Reordered, Delivered int
-	Captured, Flagged, Resent, OutOfOrder                    int
+	Sight
+}
+
+// Sight is what one capture point saw of one direction: the segments it
+// holds (Captured), the frames the analysis flagged with a flag other
+// than a window update (Flagged: a frame with several flags counts once;
+// a growing receive window marks most ACKs of a bulk transfer as window
+// updates, which say nothing about the network), those flagged as a
+// retransmission of any kind (Resent) and those flagged out of order
+// (OutOfOrder). A frame flagged both counts in both.
+type Sight struct {
+	Captured, Flagged, Resent, OutOfOrder int
 }
 
 // Reconcile counts, for each direction (index 0: client to server), what
@@ -47,10 +56,19 @@ func Reconcile(frames []Frame, fates []netlab.FrameFate) [2]Count {
 			}
 		}
 	}
+	s := Sights(frames)
+	c[0].Sight, c[1].Sight = s[0], s[1]
+	return c
+}
+
+// Sights counts what a capture (frames) saw of each direction (index 0:
+// client to server).
+func Sights(frames []Frame) [2]Sight {
+	var s [2]Sight
 	for _, f := range frames {
-		d := &c[dirIndex(fromClient(f.Segment))]
+		d := &s[dirIndex(fromClient(f.Segment))]
 		d.Captured++
-		if f.Flags != 0 {
+		if f.Flags&^tcpanalysis.WindowUpdate != 0 {
 			d.Flagged++
 		}
 		if f.Flags&resent != 0 {
@@ -60,5 +78,5 @@ func Reconcile(frames []Frame, fates []netlab.FrameFate) [2]Count {
 			d.OutOfOrder++
 		}
 	}
-	return c
+	return s
 }

@@ -104,6 +104,7 @@ func (n *Network) BulkTransfer(ctx context.Context, opts BulkOptions) (res BulkR
 	if info, err := tcpInfo(conn); err == nil {
 		res.RTT = time.Duration(info.Rtt) * time.Microsecond
 		res.Retransmits = info.Total_retrans
+		res.SegsOut = info.Segs_out
 	}
 	if err := conn.Close(); err != nil {
 		return res, fmt.Errorf("netlab: bulk transfer: close: %w", err)

@@ -105,10 +105,15 @@ type BulkOptions struct {
 type BulkResult struct {
 	Sent, Received int64         // bytes written by the client, read by the server
 	Elapsed        time.Duration // from connect to the server's end of file
-	// RTT is the client socket's smoothed round-trip time, and
-	// Retransmits the segments it retransmitted, from TCP_INFO.
+	// RTT is the client socket's smoothed round-trip time,
+	// Retransmits the segments it retransmitted and SegsOut the
+	// segments it sent, retransmissions included, from TCP_INFO
+	// (tcpi_rtt, tcpi_total_retrans, tcpi_segs_out), read once the
+	// server has read every byte, before the connection is closed: the
+	// segments of the close that come later are not in SegsOut.
 	RTT         time.Duration
 	Retransmits uint32
+	SegsOut     uint32
 	// Capture is the capture file, when one was asked for.
 	Capture string
 	// Stats are the bridge's counters at the end.

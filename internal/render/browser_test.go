@@ -186,6 +186,7 @@ type pageResult struct {
 	}
 	DetailShown string // the details panel's text after clicking the first arrow
 	PNG         []byte
+	session     string // the tab's CDP session, for eval and printToPDF
 }
 
 const probeJS = `(function () {
@@ -206,6 +207,11 @@ const probeJS = `(function () {
 // load opens path in a new tab with the network emulated offline, waits
 // for the load event, probes the page and takes a full-page screenshot.
 func (c *cdp) load(ctx context.Context, path string, maxHeight float64) (*pageResult, error) {
+	return c.loadAt(ctx, path, maxHeight, 1100)
+}
+
+// loadAt is load in a window width CSS pixels wide.
+func (c *cdp) loadAt(ctx context.Context, path string, maxHeight float64, width int) (*pageResult, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -234,13 +240,13 @@ func (c *cdp) load(ctx context.Context, path string, maxHeight float64) (*pageRe
 		return nil, err
 	}
 	if err := c.call(ctx, s, "Emulation.setDeviceMetricsOverride", map[string]any{
-		"width": 1100, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil); err != nil {
+		"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil); err != nil {
 		return nil, err
 	}
 	if err := c.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
 		return nil, err
 	}
-	res := &pageResult{}
+	res := &pageResult{session: s}
 	event := func(m cdpMsg) bool { // reports the load event
 		if m.SessionID != s {
 			return false
@@ -357,6 +363,25 @@ func (c *cdp) load(ctx context.Context, path string, maxHeight float64) (*pageRe
 		break
 	}
 	return res, nil
+}
+
+// eval evaluates expr, which returns a string, in the page of res.
+func (c *cdp) eval(ctx context.Context, res *pageResult, expr string) (string, error) {
+	var eval struct {
+		Result struct {
+			Value string `json:"value"`
+		} `json:"result"`
+		Exception *struct {
+			Text string `json:"text"`
+		} `json:"exceptionDetails"`
+	}
+	if err := c.call(ctx, res.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &eval); err != nil {
+		return "", err
+	}
+	if eval.Exception != nil {
+		return "", fmt.Errorf("evaluating the probe: %s", eval.Exception.Text)
+	}
+	return eval.Result.Value, nil
 }
 
 // TestReportInBrowser loads the sample report from disk in headless

@@ -43,6 +43,9 @@ type ReportOptions struct {
 	// analysed (explain.Capture.Summary): the report says how many there
 	// were and why, at the top and in each walk-through.
 	Skipped *packets.Summary
+	// Run, when not nil, is the record of the run the report comes from
+	// (tcplab demo), shown before the conversations.
+	Run *RunRecord
 }
 
 //go:embed report.tmpl
@@ -81,6 +84,7 @@ type reportData struct {
 	Rows        []summaryRow
 	Convs       []convData
 	Generated   string
+	Run         *RunRecord
 }
 
 type summaryRow struct {
@@ -214,12 +218,13 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		JS:        template.JS(reportJS),
 		T:         map[string]string{},
 		Generated: msg("report.generated"),
+		Run:       opt.Run,
 	}
 	for _, id := range []string{"report.summary", "report.ladder", "report.packets", "report.walk", "report.hint", "report.details",
 		"report.col.stream", "report.col.client", "report.col.server", "report.col.packets", "report.col.c2s", "report.col.s2c",
 		"report.col.dur", "report.col.hs", "report.col.close", "report.col.state", "report.col.expert", "report.col.no",
 		"report.col.time", "report.col.dir", "report.col.flags", "report.col.seq", "report.col.ack", "report.col.len",
-		"report.col.win", "report.col.raw", "report.col.cksum", "report.close"} {
+		"report.col.win", "report.col.raw", "report.col.cksum", "report.close", "report.save.svg", "report.save.svg.title"} {
 		d.T[strings.TrimPrefix(strings.ReplaceAll(id, ".", "_"), "report_")] = msg(id)
 	}
 

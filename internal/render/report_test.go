@@ -286,3 +286,18 @@ func TestReportJoinedGolden(t *testing.T) {
 	}
 	golden(t, "report_joined.svg", []byte(svg+"\n"))
 }
+
+// TestReportRunGolden checks the run's record in the report (the facts,
+// the printed lines, a table with its notes) against a golden file.
+func TestReportRunGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, fixture.All()[:1], ReportOptions{Lang: i18n.English, Title: "run", Run: runFixture()}); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	i, j := strings.Index(html, `<section id="run">`), strings.Index(html, `<section id="summary">`)
+	if i < 0 || j < i {
+		t.Fatal("no run section before the summary")
+	}
+	golden(t, "report_run.html", []byte(html[i:j]))
+}
