@@ -13,9 +13,13 @@ import (
 type Record struct {
 	Frame uint32  // frame.number
 	Time  float64 // frame.time_relative, seconds
+	RelNS int64   // frame.time_relative in nanoseconds, for printing
 	Len   int     // frame.len, the frame's length on the wire
-	P     *decode.Packet
-	R     *tcpanalysis.Result
+	// CapLen is the number of the frame's bytes captured, for printing
+	// the frame's summary.
+	CapLen int
+	P      *decode.Packet
+	R      *tcpanalysis.Result
 }
 
 // field is a filterable field: its name, kind and how to read its

@@ -33,6 +33,7 @@ type Packet struct {
 	RelTime    int64  // Time less the capture time of the capture's first frame
 	Resolution int    // see Frame
 	WireLen    int    // the frame's length on the wire
+	CapLen     int    // the number of the frame's bytes captured
 	Decoded    decode.Packet
 	Result     tcpanalysis.Result
 	// Analysed is false only for a TCP header that the capture cut
@@ -56,6 +57,9 @@ type Options struct {
 	// Summary, when set, receives the Source's counts (it is reset
 	// first); otherwise the Source keeps its own.
 	Summary *Summary
+	// Limit, when not 0, makes Read stop after that many frames, as
+	// tshark's -c does.
+	Limit uint64
 	// Progress, when set, is called by Read every ProgressEvery frames
 	// (default 65536) with the number of frames read and the reader's
 	// byte offset, before the frame is decoded.
@@ -71,6 +75,7 @@ type Source struct {
 	sum           *Summary
 	defrag        decode.Reassembler
 	cut           bool
+	limit         uint64
 	progress      func(frames uint64, offset int64)
 	progressEvery uint64
 
@@ -82,7 +87,7 @@ type Source struct {
 
 // NewSource returns a Source that has seen no frame.
 func NewSource(opts Options) *Source {
-	s := &Source{sum: opts.Summary, cut: opts.Cut, progress: opts.Progress, progressEvery: opts.ProgressEvery}
+	s := &Source{sum: opts.Summary, cut: opts.Cut, limit: opts.Limit, progress: opts.Progress, progressEvery: opts.ProgressEvery}
 	if s.sum == nil {
 		s.sum = new(Summary)
 	}
@@ -128,12 +133,13 @@ func (s *Source) Add(f *Frame) *Packet {
 		}
 		pk.Analysed = false
 	}
-	pk.Number, pk.Time, pk.RelTime, pk.Resolution, pk.WireLen = n, f.Time, f.Time-s.start, f.Resolution, f.WireLen
+	pk.Number, pk.Time, pk.RelTime, pk.Resolution, pk.WireLen, pk.CapLen = n, f.Time, f.Time-s.start, f.Resolution, f.WireLen, len(f.Data)
 	return pk
 }
 
 // Read returns an iterator over the packets of rd's records, as Add
-// hands them over. It stops at the end of the file, at a record it
+// hands them over. It stops at the end of the file, after
+// Options.Limit frames, at a record it
 // cannot read, or when ctx is done (checked every 4096 frames); Err then
 // says why, unless the file ended.
 func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] {
@@ -143,6 +149,9 @@ func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] 
 			f   Frame
 		)
 		for {
+			if s.limit != 0 && s.sum.Frames >= s.limit {
+				return
+			}
 			if err := rd.NextInto(&rec); err != nil {
 				if !errors.Is(err, io.EOF) {
 					s.fail(err)
