@@ -127,7 +127,9 @@ func nsText(ns int64) []byte {
 	return append(b, frac...)
 }
 
-func init() {
+// columnTexts fills texts; fields.go's init calls it once the fields
+// are defined.
+func columnTexts() {
 	for _, name := range []string{"tcp.flags", "tcp.checksum", "ip.id"} {
 		hex16(name)
 	}
@@ -135,15 +137,22 @@ func init() {
 		return append(dst, nsText(r.RelNS))
 	}
 	texts["tcp.analysis.ack_rtt"] = func(r *Record, dst [][]byte) [][]byte {
-		if !r.R.Stopped() && r.R.AckRTT != 0 {
+		if !r.R.Stopped() && !r.R.BogusHeaderLen && r.R.AckRTT != 0 {
 			dst = append(dst, nsText(r.R.AckRTT))
 		}
 		return dst
 	}
 	// The protocols print their summary line.
 	texts["frame"] = func(r *Record, dst [][]byte) [][]byte {
-		caplen := r.CapLen
-		return append(dst, fmt.Appendf(nil, "Frame %d: %d bytes on wire (%d bits), %d bytes captured (%d bits)", r.Frame, r.Len, r.Len*8, caplen, caplen*8))
+		b := fmt.Appendf(nil, "Frame %d: %d bytes on wire (%d bits), %d bytes captured (%d bits)", r.Frame, r.Len, r.Len*8, r.CapLen, r.CapLen*8)
+		switch {
+		case r.Iface < 0:
+		case r.IfaceName != "":
+			b = fmt.Appendf(b, " on interface %s, id %d", r.IfaceName, r.Iface)
+		default:
+			b = fmt.Appendf(b, " on unnamed interface, id %d", r.Iface)
+		}
+		return append(dst, b)
 	}
 	for _, v := range []struct {
 		proto   string
@@ -159,6 +168,9 @@ func init() {
 	}
 	texts["tcp"] = func(r *Record, dst [][]byte) [][]byte {
 		b := fmt.Appendf(nil, "Transmission Control Protocol, Src Port: %d, Dst Port: %d, Seq: %d", r.P.TCP.SrcPort(), r.P.TCP.DstPort(), r.R.Seq)
+		if r.R.BogusHeaderLen {
+			return append(dst, b)
+		}
 		if r.R.TCPFlags&decode.FlagACK != 0 {
 			b = fmt.Appendf(b, ", Ack: %d", r.R.Ack)
 		}
@@ -167,20 +179,25 @@ func init() {
 		}
 		return append(dst, b)
 	}
-	// The options print their bytes: all of them, or the whole option
-	// (kind, length and data).
+	// The options print their bytes: all of them, or each option's
+	// (kind, length and data), as far as captured.
 	texts["tcp.options"] = func(r *Record, dst [][]byte) [][]byte {
-		if len(r.P.TCP) < 20 || r.P.TCP.HeaderLen() <= 20 {
+		t := r.P.TCP
+		if len(t) < 20 || r.R.BogusHeaderLen || t.HeaderLen() <= 20 {
 			return dst
 		}
-		end := min(r.P.TCP.HeaderLen(), len(r.P.TCP))
-		return append(dst, hex.AppendEncode(nil, r.P.TCP[20:end]))
+		if len(t) == 20 {
+			return append(dst, []byte("<MISSING>"))
+		}
+		return append(dst, hex.AppendEncode(nil, t[20:min(t.HeaderLen(), len(t))]))
 	}
 	for name, kind := range map[string]byte{"mss": decode.OptMSS, "wscale": decode.OptWS, "sack_perm": decode.OptSACKPerm, "sack": decode.OptSACK, "timestamp": decode.OptTimestamp} {
 		texts["tcp.options."+name] = func(r *Record, dst [][]byte) [][]byte {
-			if o, ok := option(kind, r); ok {
-				return append(dst, hex.AppendEncode(nil, o))
-			}
+			optionItems(r, func(k byte, _ int, b []byte) {
+				if k == kind {
+					dst = append(dst, hex.AppendEncode(nil, b))
+				}
+			})
 			return dst
 		}
 	}
@@ -194,21 +211,4 @@ func init() {
 		}
 		return dst
 	}
-}
-
-// option returns the bytes of the first option of the given kind that
-// the header holds whole: kind, length and data.
-func option(kind byte, r *Record) ([]byte, bool) {
-	t := r.P.TCP
-	if len(t) < 20 || t.HeaderLen() <= 20 || len(t) < t.HeaderLen() {
-		return nil, false
-	}
-	opts := t.Options()
-	it := decode.OptionIter{Buf: opts}
-	for it.Next() {
-		if it.Opt.Kind == kind {
-			return opts[it.Off : it.Off+int(it.Opt.Len)], true
-		}
-	}
-	return nil, false
 }

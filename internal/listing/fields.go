@@ -17,6 +17,10 @@ type Fields struct {
 	Quote      string // -E quote: "", `"` or "'"
 	Occurrence dfilter.Occurrence
 	Aggregator string // -E aggregator (default a comma)
+	// shadowed marks the columns whose field a later column names
+	// again: tshark 4.0 prints a field given twice at its last place
+	// only, leaving the earlier ones empty.
+	shadowed []bool
 }
 
 // NewFields returns the fields output of the fields called names, with
@@ -30,6 +34,12 @@ func NewFields(names []string) (*Fields, error) {
 			return nil, err
 		}
 		f.Columns = append(f.Columns, c)
+	}
+	f.shadowed = make([]bool, len(names))
+	for i := range names {
+		for _, later := range names[i+1:] {
+			f.shadowed[i] = f.shadowed[i] || later == names[i]
+		}
 	}
 	return f, nil
 }
@@ -145,6 +155,9 @@ func (s *fieldsSink) packet(pk *packets.Packet) error {
 	for i, c := range s.f.Columns {
 		if i > 0 {
 			s.buf = append(s.buf, s.f.Separator...)
+		}
+		if s.f.shadowed[i] {
+			continue
 		}
 		n := len(s.buf)
 		s.buf = append(s.buf, s.f.Quote...)

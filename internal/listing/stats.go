@@ -133,7 +133,8 @@ type tap interface {
 func filterRecord(pk *packets.Packet) dfilter.Record {
 	return dfilter.Record{
 		Frame: pk.Number, Time: float64(pk.RelTime) / 1e9, RelNS: pk.RelTime,
-		Len: pk.WireLen, CapLen: pk.CapLen, P: &pk.Decoded, R: &pk.Result,
+		Len: pk.WireLen, CapLen: pk.CapLen, Iface: pk.Interface, IfaceName: pk.IfaceName,
+		P: &pk.Decoded, R: &pk.Result,
 	}
 }
 

@@ -23,6 +23,12 @@ type Frame struct {
 	Resolution int
 	Data       []byte // the bytes captured
 	WireLen    int    // the frame's length on the wire; 0 when unknown
+	// Interface is the pcapng interface the frame was captured on,
+	// numbered across the file's sections as Wireshark numbers them,
+	// and IfaceName its name; -1 and "" when the file has no interface
+	// blocks (pcap).
+	Interface int
+	IfaceName string
 }
 
 // Packet is one analysed TCP segment and the frame it came in (the frame
@@ -34,6 +40,8 @@ type Packet struct {
 	Resolution int    // see Frame
 	WireLen    int    // the frame's length on the wire
 	CapLen     int    // the number of the frame's bytes captured
+	Interface  int    // see Frame
+	IfaceName  string // see Frame
 	Decoded    decode.Packet
 	Result     tcpanalysis.Result
 	// Analysed is false only for a TCP header that the capture cut
@@ -134,6 +142,7 @@ func (s *Source) Add(f *Frame) *Packet {
 		pk.Analysed = false
 	}
 	pk.Number, pk.Time, pk.RelTime, pk.Resolution, pk.WireLen, pk.CapLen = n, f.Time, f.Time-s.start, f.Resolution, f.WireLen, len(f.Data)
+	pk.Interface, pk.IfaceName = f.Interface, f.IfaceName
 	return pk
 }
 
@@ -168,11 +177,33 @@ func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] 
 				s.progress(next, rec.Offset)
 			}
 			f.Link, f.Time, f.Resolution, f.Data, f.WireLen = rec.Link, rec.Timestamp, rec.Resolution, rec.Data, rec.OrigLen
+			f.Interface, f.IfaceName = -1, ""
+			if rd.Format() == pcapio.FormatPcapng {
+				f.Interface, f.IfaceName = ifaceOf(rd.Interfaces(), rec.Interface)
+			}
 			if pk := s.Add(&f); pk != nil && !yield(pk) {
 				return
 			}
 		}
 	}
+}
+
+// ifaceOf returns the number Wireshark gives the interface idx of the
+// current (last) section among ifs, counting the interfaces of every
+// section, and its name.
+func ifaceOf(ifs []pcapio.Interface, idx int) (int, string) {
+	if len(ifs) == 0 {
+		return idx, ""
+	}
+	first := len(ifs) - 1
+	for first > 0 && ifs[first-1].Section == ifs[len(ifs)-1].Section {
+		first--
+	}
+	n := first + idx
+	if n >= len(ifs) {
+		return n, ""
+	}
+	return n, ifs[n].Name
 }
 
 // fail records why Read stopped: err, at the frame after the last one
