@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
@@ -57,15 +60,29 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	ascii := fs.Bool("ascii", false, "--ladder: ASCII characters instead of box drawing")
 	langF := fs.String("lang", defaultLang(os.Getenv), "language of the walk-through and the report: `"+i18n.Choices()+"` (default from LC_ALL, LC_MESSAGES or LANG)")
 	htmlOut := fs.String("html", "", "write a self-contained HTML report to `FILE`")
-	rest, err := parseFlags(fs, args)
+	// tshark's options.
+	readFile := fs.String("r", "", "read the capture `FILE` (as tshark -r; or give FILE as the argument)")
+	filter := fs.String("Y", "", "print only the packets this Wireshark display `filter` passes (see docs/filters.md); the analysis sees every packet")
+	fs.StringVar(filter, "filter", "", "the same as -Y")
+	outType := fs.String("T", "text", "`format` as tshark -T: text (the packet list) or fields (the -e fields)")
+	var fieldNames, fieldOpts, stats stringList
+	fs.Var(&fieldNames, "e", "-T fields: print this `field` (repeat for more; the fields of docs/filters.md)")
+	fs.Var(&fieldOpts, "E", "-T fields: `option` header=y|n, separator=/t|/s|C, quote=d|s|n, occurrence=f|l|a, aggregator=/s|C")
+	fs.Var(&stats, "z", "print a `statistic` after the packets: conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...]")
+	count := fs.Uint64("c", 0, "stop after `N` frames read (as tshark -c)")
+	quiet := fs.Bool("q", false, "leave out the packet list: print only the -z statistics (as tshark -q)")
+	fs.Bool("n", false, "no name resolution (tcplab never resolves names; accepted for tshark's habit)")
+	rest, err := parseFlags(fs, expandShortFlags(fs, args))
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return usageError{fmt.Errorf("analyze: want one capture file, got %d arguments", len(rest))}
+	if *readFile != "" {
+		rest = append([]string{*readFile}, rest...)
 	}
-	opts := listing.Options{Follow: *follow, NoConversations: *noConv}
+	if len(rest) != 1 {
+		return usageError{fmt.Errorf("analyze: want one capture file (FILE or -r FILE), got %d (tcplab analyze -h lists the options)", len(rest))}
+	}
+	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Quiet: *quiet, MaxFrames: *count}
 	switch *format {
 	case "text":
 		opts.Format = listing.Text
@@ -73,6 +90,9 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		opts.Format = listing.NDJSON
 	default:
 		return usageError{fmt.Errorf("analyze: --format %q: want text or ndjson", *format)}
+	}
+	if err := tsharkOptions(&opts, *filter, *outType, fieldNames, fieldOpts, stats); err != nil {
+		return err
 	}
 	expr := *selector
 	if *stream != "" {
@@ -96,6 +116,9 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		return usageError{fmt.Errorf("analyze: --lang: %w", err)}
 	}
 	present := *ladder || *explainF || *htmlOut != ""
+	if present && (opts.Filter != nil || opts.MaxFrames != 0) {
+		return usageError{fmt.Errorf("analyze: -Y and -c apply to the packet list, ndjson, fields and statistics; not yet to --ladder, --explain or --html")}
+	}
 	if *noList && !present {
 		return usageError{fmt.Errorf("analyze: --no-list leaves nothing to print without --ladder, --explain or --html")}
 	}
@@ -252,6 +275,106 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		return fmt.Errorf("analyze %s: %w", name, readErr)
 	}
 	return nil
+}
+
+// tsharkOptions applies tshark's -Y, -T, -e, -E and -z to opts.
+func tsharkOptions(opts *listing.Options, filter, outType string, fields, fieldOpts, stats []string) error {
+	if filter != "" {
+		f, err := dfilter.Compile(filter)
+		if err != nil {
+			return usageError{fmt.Errorf("analyze: filter: %w", err)}
+		}
+		opts.Filter = f
+	}
+	switch outType {
+	case "text":
+		if len(fields) > 0 || len(fieldOpts) > 0 {
+			return usageError{fmt.Errorf("analyze: -e and -E need -T fields")}
+		}
+	case "fields":
+		if len(fields) == 0 {
+			return usageError{fmt.Errorf("analyze: -T fields needs at least one -e FIELD")}
+		}
+		f, err := listing.NewFields(fields)
+		if err != nil {
+			return usageError{fmt.Errorf("analyze: -e: %w", err)}
+		}
+		for _, o := range fieldOpts {
+			if err := f.SetOption(o); err != nil {
+				return usageError{fmt.Errorf("analyze: %w", err)}
+			}
+		}
+		if opts.Format != listing.Text || opts.Follow >= 0 {
+			return usageError{fmt.Errorf("analyze: -T fields is an output format of its own: not with --format ndjson or --follow")}
+		}
+		opts.Fields = f
+	default:
+		return usageError{fmt.Errorf("analyze: -T %q: want text or fields (--format ndjson for JSON)", outType)}
+	}
+	for _, z := range stats {
+		st, err := listing.ParseStat(z)
+		if err != nil {
+			return usageError{fmt.Errorf("analyze: -z: %w", err)}
+		}
+		opts.Stats = append(opts.Stats, st)
+	}
+	if opts.Format == listing.NDJSON && (len(opts.Stats) > 0 || opts.Quiet) {
+		return usageError{fmt.Errorf("analyze: -z and -q go with the text output, not --format ndjson")}
+	}
+	if opts.Follow >= 0 && (len(opts.Stats) > 0 || opts.Fields != nil) {
+		// --follow N is -q -z follow,tcp,ascii,N.
+		opts.Stats = append([]listing.Stat{{Kind: listing.StatFollow, Stream: uint32(opts.Follow)}}, opts.Stats...)
+		opts.Follow, opts.Quiet = -1, true
+	}
+	return nil
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// expandShortFlags splits clusters of tshark's one-letter options as
+// getopt does: "-nr FILE" is "-n -r FILE", "-qz conv,tcp" is "-q -z
+// conv,tcp", "-c3" is "-c 3". An argument naming a flag of fs, or after
+// "--", is left alone.
+func expandShortFlags(fs *flag.FlagSet, args []string) []string {
+	const boolFlags, valueFlags = "nq", "rYTeEcz"
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") || fs.Lookup(a[1:]) != nil || !strings.ContainsRune(boolFlags+valueFlags, rune(a[1])) {
+			out = append(out, a)
+			continue
+		}
+		var exp []string
+		ok := true
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			switch {
+			case strings.IndexByte(boolFlags, c) >= 0:
+				exp = append(exp, "-"+string(c))
+				continue
+			case strings.IndexByte(valueFlags, c) >= 0:
+				exp = append(exp, "-"+string(c))
+				if j+1 < len(a) {
+					exp = append(exp, a[j+1:])
+				}
+			default:
+				ok = false
+			}
+			break
+		}
+		if !ok {
+			out = append(out, a) // the flag package names it
+			continue
+		}
+		out = append(out, exp...)
+	}
+	return out
 }
 
 // splitList splits a comma-separated list, dropping empty items.

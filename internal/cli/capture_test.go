@@ -36,7 +36,7 @@ func TestCaptureUsage(t *testing.T) {
 		{[]string{"-c", "-1"}, nil, "-c -1"},
 		{[]string{"--buffer", "0"}, nil, "--buffer 0"},
 		{[]string{"--duration", "-1s"}, nil, "--duration -1s"},
-		{[]string{"--bogus"}, nil, "flag provided but not defined"},
+		{[]string{"--bogus"}, nil, "unknown option -bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -116,17 +116,30 @@ func newFlagSet(env *Env, name, argsUsage, description string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args with fs and turns flag errors into usage errors.
-// It accepts flags after positional arguments too ("tcplab client 42
-// --addr ..."), which users of other tools expect.
+// parseFlags parses args with fs and turns flag errors into usage errors:
+// a short message naming the flag, not the whole usage text, which -h
+// prints. It accepts flags after positional arguments too ("tcplab
+// client 42 --addr ..."), which users of other tools expect.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	usage := fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
+	name := strings.TrimPrefix(fs.Name(), "tcplab ")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				usage()
 				return nil, silentError{code: 0}
 			}
-			return nil, usageError{err}
+			msg := err.Error()
+			if opt, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+				msg = "unknown option " + opt
+			}
+			return nil, usageError{fmt.Errorf("%s: %s (tcplab %s -h lists the options)", name, msg, name)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -112,7 +112,7 @@ func TestClientFailures(t *testing.T) {
 			"server " + garbage + " sent a malformed reply: reply at byte 7: no comma between name and number"},
 		{"two numbers", "", []string{"1", "2"}, 2, "at most one NUMBER"},
 		{"bad address", "", []string{"--addr", "nope", "42"}, 1, "cannot connect to nope"},
-		{"bad flag", "", []string{"--bogus"}, 2, "flag provided but not defined"},
+		{"bad flag", "", []string{"--bogus"}, 2, "unknown option -bogus"},
 		{"bad timeout", "", []string{"--timeout", "0s", "1"}, 2, "positive duration"},
 	}
 	for _, tt := range tests {

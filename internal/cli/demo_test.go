@@ -36,7 +36,7 @@ func TestDemoUsage(t *testing.T) {
 		{[]string{"--impair", "delay=5ms", "--addr", "127.0.0.1:2000"}, "--addr is for loopback"},
 		{[]string{"-w", ""}, "give a file name, or --no-capture"},
 		{[]string{"--timeout", "-1s"}, "--timeout -1s"},
-		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"--bogus"}, "unknown option -bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -3,7 +3,9 @@ package dfilter
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -13,9 +15,18 @@ import (
 type Record struct {
 	Frame uint32  // frame.number
 	Time  float64 // frame.time_relative, seconds
+	RelNS int64   // frame.time_relative in nanoseconds, for printing
 	Len   int     // frame.len, the frame's length on the wire
-	P     *decode.Packet
-	R     *tcpanalysis.Result
+	// CapLen is the number of the frame's bytes captured, for printing
+	// the frame's summary.
+	CapLen int
+	// Iface and IfaceName are the pcapng interface the frame was
+	// captured on (numbered across sections) and its name, for the
+	// frame's summary; Iface is -1 without one (pcap).
+	Iface     int
+	IfaceName string
+	P         *decode.Packet
+	R         *tcpanalysis.Result
 }
 
 // field is a filterable field: its name, kind and how to read its
@@ -82,6 +93,8 @@ func init() {
 	for name, bits := range widths {
 		fieldByName[name].max = 1<<bits - 1
 	}
+	hideBogus()
+	columnTexts()
 }
 
 func frameFields() {
@@ -178,7 +191,13 @@ func flagFields() {
 		"fin": decode.FlagFIN, "syn": decode.FlagSYN, "reset": decode.FlagRST, "push": decode.FlagPSH,
 		"ack": decode.FlagACK, "urg": decode.FlagURG, "ece": decode.FlagECE, "cwr": decode.FlagCWR, "ae": decode.FlagAE,
 	} {
+		ace := bit == decode.FlagAE || bit == decode.FlagCWR || bit == decode.FlagECE
 		def("tcp.flags."+name, KindBool, func(r *Record, dst []Value) []Value {
+			if ace && r.R.ACE {
+				// Wireshark shows these three bits as the AccECN
+				// ACE counter (tcp.flags.ace) instead.
+				return dst
+			}
 			var v uint64
 			if r.R.TCPFlags&bit != 0 {
 				v = 1
@@ -238,56 +257,105 @@ func analysisFields() {
 	})
 }
 
+// optionItems calls fn for each option Wireshark dissects in r's
+// header, in order: its kind, its declared length (1 for EOL and NOP) and
+// its bytes captured, cut at the end of the header. Wireshark's walk
+// stops at EOL, at a length below 2 or missing, and after an option
+// running past the header (whose item covers the rest of the header).
+func optionItems(r *Record, fn func(kind byte, n int, b []byte)) {
+	t := r.P.TCP
+	if len(t) < 20 || r.R.BogusHeaderLen || t.HeaderLen() <= 20 {
+		return
+	}
+	declared := t.HeaderLen() - 20
+	opts := t[20:min(t.HeaderLen(), len(t))]
+	for off := 0; off < len(opts); {
+		kind := opts[off]
+		if kind == decode.OptEOL || kind == decode.OptNOP {
+			fn(kind, 1, opts[off:off+1])
+			if kind == decode.OptEOL {
+				return
+			}
+			off++
+			continue
+		}
+		if off+1 >= len(opts) {
+			return
+		}
+		n := int(opts[off+1])
+		if n < 2 {
+			return
+		}
+		fn(kind, n, opts[off:min(off+n, len(opts))])
+		if off+n > declared {
+			return
+		}
+		off += n
+	}
+}
+
 // optionFields defines the presence of common options and their values,
-// read from the options the header holds whole.
+// as far as the capture holds them.
 func optionFields() {
 	def("tcp.options", KindNone, func(r *Record, dst []Value) []Value {
-		if len(r.P.TCP) >= 20 && r.P.TCP.HeaderLen() > 20 {
+		if len(r.P.TCP) >= 20 && !r.R.BogusHeaderLen && r.P.TCP.HeaderLen() > 20 {
 			return append(dst, present)
 		}
 		return dst
 	})
-	opt := func(kind byte, r *Record) (decode.Option, bool) {
-		if len(r.P.TCP) < 20 || r.P.TCP.HeaderLen() <= 20 || len(r.P.TCP) < r.P.TCP.HeaderLen() {
-			return decode.Option{}, false
-		}
-		it := decode.OptionIter{Buf: r.P.TCP.Options()}
-		for it.Next() {
-			if it.Opt.Kind == kind {
-				return it.Opt, true
-			}
-		}
-		return decode.Option{}, false
-	}
 	for name, kind := range map[string]byte{"mss": decode.OptMSS, "wscale": decode.OptWS, "sack_perm": decode.OptSACKPerm, "sack": decode.OptSACK, "timestamp": decode.OptTimestamp} {
 		def("tcp.options."+name, KindNone, func(r *Record, dst []Value) []Value {
-			if _, ok := opt(kind, r); ok {
-				return append(dst, present)
-			}
+			optionItems(r, func(k byte, _ int, _ []byte) {
+				if k == kind {
+					dst = append(dst, present)
+				}
+			})
 			return dst
 		})
 	}
-	uintField("tcp.options.mss_val", func(r *Record) (uint64, bool) {
-		o, ok := opt(decode.OptMSS, r)
-		if !ok || o.Len != 4 {
-			return 0, false
-		}
-		return uint64(binary.BigEndian.Uint16(o.Data)), true
-	})
-	uintField("tcp.options.wscale.shift", func(r *Record) (uint64, bool) {
-		o, ok := opt(decode.OptWS, r)
-		if !ok || o.Len != 3 {
-			return 0, false
-		}
-		return uint64(o.Data[0]), true
-	})
-	for name, off := range map[string]int{"tsval": 0, "tsecr": 4} {
-		uintField("tcp.options.timestamp."+name, func(r *Record) (uint64, bool) {
-			o, ok := opt(decode.OptTimestamp, r)
-			if !ok || o.Len != 10 {
-				return 0, false
-			}
-			return uint64(binary.BigEndian.Uint32(o.Data[off:])), true
+	// value defines a field read from an option of the given kind and
+	// length, at off, size bytes, when captured.
+	value := func(name string, kind byte, n, off, size int) {
+		def(name, KindUint, func(r *Record, dst []Value) []Value {
+			optionItems(r, func(k byte, l int, b []byte) {
+				if k != kind || l != n || len(b) < off+size {
+					return
+				}
+				var v uint64
+				for _, c := range b[off : off+size] {
+					v = v<<8 | uint64(c)
+				}
+				dst = append(dst, u(v))
+			})
+			return dst
 		})
+	}
+	value("tcp.options.mss_val", decode.OptMSS, 4, 2, 2)
+	value("tcp.options.wscale.shift", decode.OptWS, 3, 2, 1)
+	value("tcp.options.timestamp.tsval", decode.OptTimestamp, 10, 2, 4)
+	value("tcp.options.timestamp.tsecr", decode.OptTimestamp, 10, 6, 4)
+}
+
+// bogusHidden are the fields Wireshark does not show for a header whose
+// data offset is below 5 words: it stops after the window.
+var bogusHidden = []string{
+	"tcp.ack", "tcp.ack_raw", "tcp.nxtseq", "tcp.flags", "tcp.window_size_value", "tcp.window_size",
+	"tcp.checksum", "tcp.urgent_pointer", "tcp.payload",
+}
+
+// hideBogus makes the fields of bogusHidden, the flags and the analysis
+// absent when the data offset is below 5 words.
+func hideBogus() {
+	for name, f := range fieldByName {
+		if !slices.Contains(bogusHidden, name) && !strings.HasPrefix(name, "tcp.flags.") && !strings.HasPrefix(name, "tcp.analysis") {
+			continue
+		}
+		get := f.get
+		f.get = func(r *Record, dst []Value) []Value {
+			if r.R.BogusHeaderLen {
+				return dst
+			}
+			return get(r, dst)
+		}
 	}
 }

@@ -1,8 +1,7 @@
-package dfilter
+package dfilter_test
 
 import (
 	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,124 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/difftest"
-	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
-	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
-
-// records reads file's TCP packets through the analysis.
-func records(t testing.TB, file string) []*Record {
-	t.Helper()
-	recs, _ := pcaptest.ReadAll(t, file)
-	an := tcpanalysis.New()
-	var out []*Record
-	var t0 int64
-	for i, rec := range recs {
-		if i == 0 {
-			t0 = rec.Timestamp
-		}
-		p := new(decode.Packet)
-		if decode.DecodeWire(rec.Link, rec.Data, rec.OrigLen, p) != nil || len(p.TCP) < 4 {
-			continue
-		}
-		r := new(tcpanalysis.Result)
-		if !an.Analyze(uint32(i+1), rec.Timestamp, rec.OrigLen, p, r) {
-			continue
-		}
-		out = append(out, &Record{Frame: uint32(i + 1), Time: float64(rec.Timestamp-t0) / 1e9, Len: rec.OrigLen, P: p, R: r})
-	}
-	return out
-}
-
-// genFilters returns n random filters over the fields, with values drawn
-// from recs so that many match something.
-func genFilters(rng *rand.Rand, recs []*Record, n int) []string {
-	pick := func() *Record { return recs[rng.IntN(len(recs))] }
-	num := func(name string) string {
-		var buf [4]Value
-		vs := fieldByName[name].get(pick(), buf[:0])
-		if len(vs) == 0 || rng.IntN(5) == 0 {
-			switch fieldByName[name].kind {
-			case KindAddr:
-				if strings.HasPrefix(name, "ipv6") {
-					return "fd00::1"
-				}
-				return "10.1.2.3"
-			case KindFloat:
-				return strconv.FormatFloat(rng.Float64(), 'f', 3, 64)
-			}
-			return strconv.Itoa(rng.IntN(min(3000, int(fieldByName[name].max)+1)))
-		}
-		switch v := vs[rng.IntN(len(vs))]; v.kind {
-		case KindFloat:
-			return strconv.FormatFloat(v.F, 'f', -1, 64)
-		case KindAddr:
-			if rng.IntN(3) == 0 && v.A.Addr().Is4() {
-				return v.A.Addr().String() + "/" + strconv.Itoa(8+rng.IntN(25))
-			}
-			return v.A.Addr().String()
-		default:
-			return strconv.FormatUint(v.U, 10)
-		}
-	}
-	ops := []string{"==", "!=", "<", ">", "<=", ">=", "~=", "eq", "ne", "gt", "le"}
-	var valued, bare []string
-	for _, name := range Fields() {
-		switch fieldByName[name].kind {
-		case KindNone:
-			bare = append(bare, name)
-		case KindBytes:
-		default:
-			valued = append(valued, name)
-		}
-	}
-	atom := func() string {
-		switch rng.IntN(10) {
-		case 0, 1:
-			return bare[rng.IntN(len(bare))]
-		case 2:
-			f := valued[rng.IntN(len(valued))]
-			if fieldByName[f].kind == KindAddr || fieldByName[f].kind == KindFloat {
-				return f + " == " + num(f)
-			}
-			// io,stat splits its argument at commas: one range only.
-			return fmt.Sprintf("%s in {%s..%s}", f, num(f), num(f))
-		case 3:
-			words := []string{"GET", "a", "x", "\\x00", "ab", "Client", "server"}
-			if rng.IntN(2) == 0 {
-				pats := []string{"client", "(?-i)client", "^[a-z]+ of", "[0-9][0-9]+$", "of.*[0-9]"}
-				return fmt.Sprintf(`tcp.payload matches "%s"`, pats[rng.IntN(len(pats))])
-			}
-			return fmt.Sprintf(`tcp.payload contains "%s"`, words[rng.IntN(len(words))])
-		default:
-			f := valued[rng.IntN(len(valued))]
-			op := ops[rng.IntN(len(ops))]
-			if fieldByName[f].kind == KindAddr && op != "==" && op != "!=" && op != "~=" {
-				op = "=="
-			}
-			return f + " " + op + " " + num(f)
-		}
-	}
-	out := make([]string, n)
-	for i := range out {
-		s := atom()
-		for range rng.IntN(3) {
-			switch rng.IntN(4) {
-			case 0:
-				s = "!(" + s + ")"
-			case 1:
-				s = s + " && " + atom()
-			case 2:
-				s = "(" + s + ") || " + atom()
-			default:
-				s = "not " + atom() + " and " + s
-			}
-		}
-		out[i] = s
-	}
-	return out
-}
 
 // tsharkCounts runs tshark's io,stat over file with filters and returns
 // how many frames each matches.
@@ -189,16 +73,16 @@ func TestAgainstTshark(t *testing.T) {
 	files = append(files, strings.Fields(os.Getenv("TCPLAB_DFILTER_FILES"))...)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			recs := records(t, file)
+			recs := dfilter.ReadRecords(t, file)
 			if len(recs) == 0 {
 				t.Skip("no TCP")
 			}
 			rng := rand.New(rand.NewPCG(1, uint64(len(recs))))
-			filters := genFilters(rng, recs, n)
+			filters := dfilter.Generate(rng, recs, n)
 			want := tsharkCounts(t, file, filters)
 			bad := 0
 			for i, src := range filters {
-				f, err := Compile(src)
+				f, err := dfilter.Compile(src)
 				if err != nil {
 					t.Errorf("Compile(%q) = %v", src, err)
 					continue
@@ -218,9 +102,4 @@ func TestAgainstTshark(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sampleRecords returns the analysed packets of a small lab capture.
-func sampleRecords(tb testing.TB) []*Record {
-	return records(tb, filepath.Join("..", "demo", "testdata", "lab_in_range.pcap"))
 }

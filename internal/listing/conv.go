@@ -1,10 +1,12 @@
 package listing
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -44,6 +46,27 @@ func appendConvHeader(dst []byte, sel *Selector) []byte {
 	dst = append(dst, '\n')
 	dst = append(dst, "                                                           |       <-      | |       ->      | |     Total     |    Relative    |   Duration   | State  |    iRTT    |\n"...)
 	return append(dst, "                                                           | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |        |            |\n"...)
+}
+
+// appendTsharkConvHeader appends the header of tshark's table, without
+// the State and iRTT columns.
+func appendTsharkConvHeader(dst []byte, sel *Selector) []byte {
+	start := len(dst)
+	dst = appendConvHeader(dst, sel)
+	h := strings.Replace(string(dst[start:]), "| State  |    iRTT    |\n", "|\n", 1)
+	h = strings.Replace(h, "|        |            |\n", "|\n", 1)
+	return append(dst[:start], h...)
+}
+
+// tsharkConvRow cuts the State and iRTT columns off a row of the table
+// (appendConvRow): tshark's row ends with the duration.
+func tsharkConvRow(row []byte) []byte {
+	row = bytes.TrimRight(row, "\n")
+	row = row[:bytes.LastIndexByte(row, ' ')] // iRTT
+	row = bytes.TrimRight(row, " ")
+	row = row[:bytes.LastIndexByte(row, ' ')] // State
+	row = bytes.TrimRight(row, " ")
+	return append(row, '\n')
 }
 
 // appendConvRow appends the table's row for s; first is the capture's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -38,6 +39,24 @@ type Options struct {
 	// Summary, when set, receives what Run counted, the frames it could
 	// not analyse among them, even when Run returns an error.
 	Summary *Summary
+
+	// Filter, when set, picks the packets printed (packet list lines,
+	// ndjson packet records, fields lines), as tshark's -Y does: the
+	// analysis, the conversation table and the statistics still see
+	// every packet, and frame numbers stay the file's.
+	Filter *dfilter.Filter
+	// Quiet leaves out the text packet list and the conversation table
+	// that follows it, as tshark's -q: only Stats are printed.
+	Quiet bool
+	// Fields, when set, prints these fields of each packet instead of
+	// the packet list, as tshark's -T fields does.
+	Fields *Fields
+	// Stats are tshark's -z statistics, written after the packets in
+	// the reverse of their order, as tshark writes them.
+	Stats []Stat
+	// MaxFrames, when not 0, stops after that many frames read, as
+	// tshark's -c does (frames, not packets printed).
+	MaxFrames uint64
 }
 
 // outBatch is how many bytes of packet lines Run gathers before writing
@@ -57,6 +76,8 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	defer sp.close()
 	var (
 		out       sink
+		conv      *convTable
+		taps      []tap
 		streamErr error
 	)
 	selectAll := opts.Select.Empty()
@@ -64,21 +85,41 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		Summary: opts.Summary,
 		// tshark lists a header cut before its window with its ports
 		// only.
-		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll,
+		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll && opts.Filter == nil,
 		Progress:      opts.Progress,
 		ProgressEvery: opts.ProgressEvery,
+		Limit:         opts.MaxFrames,
 		// Each conversation's record is formatted when it ends and kept
 		// in the spill until the packets are all written.
 		Done: func(s *tcpanalysis.Stream) {
-			if streamErr == nil && opts.Select.MatchStream(s) {
-				streamErr = out.stream(s)
+			if streamErr != nil || !opts.Select.MatchStream(s) {
+				return
+			}
+			if streamErr = out.stream(s); streamErr == nil && conv != nil {
+				streamErr = conv.stream(s)
 			}
 		},
 	})
-	out = newSink(&opts, bw, src, &sp)
+	taps, conv = newTaps(&opts, src, &sp)
+	var listConv *convTable
+	if conv != nil && !conv.tshark {
+		listConv = conv
+	}
+	out = newSink(&opts, bw, src, &sp, listConv)
 	for pk := range src.Read(ctx, rd) {
 		if !selectAll && !opts.Select.MatchPacket(&pk.Decoded, &pk.Result) {
 			continue
+		}
+		for _, t := range taps {
+			t.packet(pk)
+		}
+		if opts.Filter != nil {
+			if !pk.Analysed {
+				continue
+			}
+			if rec := filterRecord(pk); !opts.Filter.Match(&rec) {
+				continue
+			}
 		}
 		if err := out.packet(pk); err != nil {
 			return err
@@ -91,10 +132,42 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	if err := out.finish(); err != nil {
 		return err
 	}
+	for i := len(taps) - 1; i >= 0; i-- {
+		if err := taps[i].write(bw); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return src.Err()
+}
+
+// newTaps returns the statistics opts asks for, in their order, and the
+// conversation table Run keeps: the default one after the text packet
+// list, or -z conv,tcp's.
+func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) {
+	var (
+		taps []tap
+		conv *convTable
+	)
+	if opts.Format == Text && opts.Follow < 0 && !opts.NoConversations && !opts.Quiet && opts.Fields == nil {
+		conv = &convTable{src: src, sum: src.Summary(), sp: sp, sel: opts.Select}
+	}
+	for _, st := range opts.Stats {
+		switch st.Kind {
+		case StatConv:
+			conv = &convTable{src: src, sum: src.Summary(), sp: sp, sel: opts.Select, tshark: true}
+			taps = append(taps, &convTap{conv})
+		case StatFollow:
+			taps = append(taps, &followTap{newFollower(st.Stream)})
+		case StatExpert:
+			taps = append(taps, newExpertTap())
+		case StatIO:
+			taps = append(taps, newIOTap(st, src))
+		}
+	}
+	return taps, conv
 }
 
 // noPacketsText is the text output of a capture in which no TCP packet

@@ -24,16 +24,20 @@ type sink interface {
 }
 
 // newSink returns the sink of the output opts asks for, writing to w.
-// Conversations' records wait in sp until the packets are all written.
-func newSink(opts *Options, w *bufio.Writer, src *packets.Source, sp *spill) sink {
+// Conversations' records wait in sp until the packets are all written;
+// conv, when not nil, is the conversation table the text output ends
+// with.
+func newSink(opts *Options, w *bufio.Writer, src *packets.Source, sp *spill, conv *convTable) sink {
 	b := batch{w: w, buf: make([]byte, 0, outBatch+64<<10)}
 	switch {
 	case opts.Follow >= 0:
 		return &followSink{batch: b, fol: newFollower(uint32(opts.Follow))}
 	case opts.Format == NDJSON:
 		return &ndjsonSink{batch: b, src: src, sum: src.Summary(), sp: sp}
+	case opts.Fields != nil:
+		return &fieldsSink{batch: b, sum: src.Summary(), f: opts.Fields}
 	}
-	return &textSink{batch: b, src: src, sum: src.Summary(), sp: sp, conv: !opts.NoConversations, sel: opts.Select}
+	return &textSink{batch: b, sum: src.Summary(), list: !opts.Quiet, conv: conv}
 }
 
 // batch gathers lines in buf and writes them to w when it holds outBatch
@@ -60,20 +64,21 @@ func (b *batch) write() error {
 	return nil
 }
 
-// textSink writes tshark's packet list, then (when conv is true) the
-// conversation table, then which frames were not analysed.
+// textSink writes tshark's packet list (unless list is false), then
+// (when conv is set) the conversation table, then which frames were not
+// analysed.
 type textSink struct {
 	batch
-	src   *packets.Source
 	sum   *Summary
-	sp    *spill
-	conv  bool
-	sel   *Selector
+	list  bool
+	conv  *convTable
 	addrs addrColumns
-	row   []byte
 }
 
 func (t *textSink) packet(pk *packets.Packet) error {
+	if !t.list {
+		return nil
+	}
 	if err := t.room(); err != nil {
 		return err
 	}
@@ -89,38 +94,66 @@ func (t *textSink) packet(pk *packets.Packet) error {
 	return nil
 }
 
-func (t *textSink) stream(s *tcpanalysis.Stream) error {
-	if !t.conv || s.Tap == 0 {
-		return nil
-	}
-	// tshark's table: most frames first, then in the order its tap
-	// first saw each conversation.
-	start, _ := t.src.Start()
-	t.row = appendConvRow(t.row[:0], s, start)
-	t.sum.Streams++
-	return t.sp.put(s.TapFirstFrame, s.Tap, t.row)
-}
+func (t *textSink) stream(*tcpanalysis.Stream) error { return nil }
 
 func (t *textSink) finish() error {
 	if err := t.write(); err != nil {
 		return err
 	}
-	switch {
-	case t.sum.Analysed == 0 && t.sum.Packets == 0:
+	if t.conv == nil {
+		return nil
+	}
+	if t.sum.Analysed == 0 && t.sum.Packets == 0 {
 		// Not an empty table: say why there is nothing.
 		t.w.WriteString(noPacketsText(t.sum))
-	case t.conv:
-		t.w.Write(appendConvHeader(t.buf[:0], t.sel))
-		if err := t.sp.writeTo(t.w, true); err != nil {
-			return err
-		}
-		t.w.WriteString(convRule)
-		fallthrough
-	default:
-		if s := t.sum.SkippedText(); s != "" {
-			t.w.WriteString(s + "\n")
-		}
+		return nil
 	}
+	if err := t.conv.write(t.w); err != nil {
+		return err
+	}
+	if s := t.sum.SkippedText(); s != "" {
+		t.w.WriteString(s + "\n")
+	}
+	return nil
+}
+
+// convTable gathers the conversation table's rows as conversations end
+// and writes the table: tshark's columns only when tshark is true (-z
+// conv,tcp), otherwise with the State and iRTT columns.
+type convTable struct {
+	src    *packets.Source
+	sum    *Summary
+	sp     *spill
+	sel    *Selector
+	tshark bool
+	row    []byte
+}
+
+func (c *convTable) stream(s *tcpanalysis.Stream) error {
+	if s.Tap == 0 {
+		return nil
+	}
+	// tshark's table: most frames first, then in the order its tap
+	// first saw each conversation.
+	start, _ := c.src.Start()
+	c.row = appendConvRow(c.row[:0], s, start)
+	if c.tshark {
+		c.row = tsharkConvRow(c.row)
+	}
+	c.sum.Streams++
+	return c.sp.put(s.TapFirstFrame, s.Tap, c.row)
+}
+
+func (c *convTable) write(w *bufio.Writer) error {
+	if c.tshark {
+		w.Write(appendTsharkConvHeader(c.row[:0], c.sel))
+	} else {
+		w.Write(appendConvHeader(c.row[:0], c.sel))
+	}
+	if err := c.sp.writeTo(w, true); err != nil {
+		return err
+	}
+	w.WriteString(convRule)
 	return nil
 }
 

@@ -23,6 +23,12 @@ type Frame struct {
 	Resolution int
 	Data       []byte // the bytes captured
 	WireLen    int    // the frame's length on the wire; 0 when unknown
+	// Interface is the pcapng interface the frame was captured on,
+	// numbered across the file's sections as Wireshark numbers them,
+	// and IfaceName its name; -1 and "" when the file has no interface
+	// blocks (pcap).
+	Interface int
+	IfaceName string
 }
 
 // Packet is one analysed TCP segment and the frame it came in (the frame
@@ -33,6 +39,9 @@ type Packet struct {
 	RelTime    int64  // Time less the capture time of the capture's first frame
 	Resolution int    // see Frame
 	WireLen    int    // the frame's length on the wire
+	CapLen     int    // the number of the frame's bytes captured
+	Interface  int    // see Frame
+	IfaceName  string // see Frame
 	Decoded    decode.Packet
 	Result     tcpanalysis.Result
 	// Analysed is false only for a TCP header that the capture cut
@@ -56,6 +65,9 @@ type Options struct {
 	// Summary, when set, receives the Source's counts (it is reset
 	// first); otherwise the Source keeps its own.
 	Summary *Summary
+	// Limit, when not 0, makes Read stop after that many frames, as
+	// tshark's -c does.
+	Limit uint64
 	// Progress, when set, is called by Read every ProgressEvery frames
 	// (default 65536) with the number of frames read and the reader's
 	// byte offset, before the frame is decoded.
@@ -71,6 +83,7 @@ type Source struct {
 	sum           *Summary
 	defrag        decode.Reassembler
 	cut           bool
+	limit         uint64
 	progress      func(frames uint64, offset int64)
 	progressEvery uint64
 
@@ -82,7 +95,7 @@ type Source struct {
 
 // NewSource returns a Source that has seen no frame.
 func NewSource(opts Options) *Source {
-	s := &Source{sum: opts.Summary, cut: opts.Cut, progress: opts.Progress, progressEvery: opts.ProgressEvery}
+	s := &Source{sum: opts.Summary, cut: opts.Cut, limit: opts.Limit, progress: opts.Progress, progressEvery: opts.ProgressEvery}
 	if s.sum == nil {
 		s.sum = new(Summary)
 	}
@@ -128,12 +141,14 @@ func (s *Source) Add(f *Frame) *Packet {
 		}
 		pk.Analysed = false
 	}
-	pk.Number, pk.Time, pk.RelTime, pk.Resolution, pk.WireLen = n, f.Time, f.Time-s.start, f.Resolution, f.WireLen
+	pk.Number, pk.Time, pk.RelTime, pk.Resolution, pk.WireLen, pk.CapLen = n, f.Time, f.Time-s.start, f.Resolution, f.WireLen, len(f.Data)
+	pk.Interface, pk.IfaceName = f.Interface, f.IfaceName
 	return pk
 }
 
 // Read returns an iterator over the packets of rd's records, as Add
-// hands them over. It stops at the end of the file, at a record it
+// hands them over. It stops at the end of the file, after
+// Options.Limit frames, at a record it
 // cannot read, or when ctx is done (checked every 4096 frames); Err then
 // says why, unless the file ended.
 func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] {
@@ -143,6 +158,9 @@ func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] 
 			f   Frame
 		)
 		for {
+			if s.limit != 0 && s.sum.Frames >= s.limit {
+				return
+			}
 			if err := rd.NextInto(&rec); err != nil {
 				if !errors.Is(err, io.EOF) {
 					s.fail(err)
@@ -159,11 +177,33 @@ func (s *Source) Read(ctx context.Context, rd *pcapio.Reader) iter.Seq[*Packet] 
 				s.progress(next, rec.Offset)
 			}
 			f.Link, f.Time, f.Resolution, f.Data, f.WireLen = rec.Link, rec.Timestamp, rec.Resolution, rec.Data, rec.OrigLen
+			f.Interface, f.IfaceName = -1, ""
+			if rd.Format() == pcapio.FormatPcapng {
+				f.Interface, f.IfaceName = ifaceOf(rd.Interfaces(), rec.Interface)
+			}
 			if pk := s.Add(&f); pk != nil && !yield(pk) {
 				return
 			}
 		}
 	}
+}
+
+// ifaceOf returns the number Wireshark gives the interface idx of the
+// current (last) section among ifs, counting the interfaces of every
+// section, and its name.
+func ifaceOf(ifs []pcapio.Interface, idx int) (int, string) {
+	if len(ifs) == 0 {
+		return idx, ""
+	}
+	first := len(ifs) - 1
+	for first > 0 && ifs[first-1].Section == ifs[len(ifs)-1].Section {
+		first--
+	}
+	n := first + idx
+	if n >= len(ifs) {
+		return n, ""
+	}
+	return n, ifs[n].Name
 }
 
 // fail records why Read stopped: err, at the frame after the last one
