@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,6 +73,8 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	count := fs.Uint64("c", 0, "stop after `N` frames read (as tshark -c)")
 	quiet := fs.Bool("q", false, "leave out the packet list: print only the -z statistics (as tshark -q)")
 	fs.Bool("n", false, "no name resolution (tcplab never resolves names; accepted for tshark's habit)")
+	graphKind := fs.String("graph", "", "draw a TCP stream graph of the busiest stream (or --stream N): `KIND` tseq, tcptrace, throughput, rtt or window; --format csv or ndjson prints its points")
+	svgOut := fs.String("svg", "", "--graph: write the graph as a standalone SVG to `FILE`")
 	rest, err := parseFlags(fs, expandShortFlags(fs, args))
 	if err != nil {
 		return err
@@ -81,6 +84,12 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(rest) != 1 {
 		return usageError{fmt.Errorf("analyze: want one capture file (FILE or -r FILE), got %d (tcplab analyze -h lists the options)", len(rest))}
+	}
+	if *graphKind != "" {
+		return analyzeGraph(ctx, env, rest[0], *graphKind, *format, *stream, *svgOut)
+	}
+	if *svgOut != "" {
+		return usageError{errors.New("analyze: --svg goes with --graph")}
 	}
 	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Quiet: *quiet, MaxFrames: *count}
 	switch *format {
