@@ -21,6 +21,8 @@ type packetState struct {
 	finSeen     [2]bool
 	firstFIN    conversation.Side
 	anyFIN      bool
+	firstFINEnd uint32 // the sequence number after the first FIN
+	finAcked    bool   // the other side acknowledged the first FIN apart from its own FIN
 	rst         bool
 	closing     bool
 	sentData    [2]bool
@@ -199,15 +201,25 @@ func (e *explainer) acknowledgement(s *conversation.Segment, sec string, row *rt
 
 // closing explains a side's first FIN, and an RST in the close.
 func (e *explainer) closing(s *conversation.Segment, st *packetState, p *step) {
+	acksFirstFIN := st.anyFIN && s.From != st.firstFIN && s.Has(decode.FlagACK) && int32(s.Ack-st.firstFINEnd) >= 0
+	if acksFirstFIN && !s.Has(decode.FlagFIN) {
+		st.finAcked = true
+	}
 	if s.Has(decode.FlagFIN) && !st.finSeen[s.From] {
 		p.notable = true
 		st.finSeen[s.From] = true
 		id := "close.fin.second"
 		if !st.anyFIN {
 			st.anyFIN, st.firstFIN = true, s.From
+			st.firstFINEnd = s.Seq + uint32(s.Len) + 1
 			id = "close.fin.first"
 		}
 		p.say(e.msg(id, "from", e.side(s.From), "seq", s.Seq))
+		if id == "close.fin.second" && acksFirstFIN && !st.finAcked {
+			// Linux acknowledges a FIN with its own when its
+			// application closes at once: three segments, not four.
+			p.say(e.msg("close.three", "from", e.side(s.From)))
+		}
 		if s.From == conversation.Server && st.labReq != nil && !st.sentData[conversation.Server] {
 			p.say(e.msg("lab.noreply"))
 		}

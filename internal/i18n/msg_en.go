@@ -84,6 +84,7 @@ var msgEN = map[string]string{
 	// Close.
 	"close.fin.first":  "{from} sends FIN (Seq={seq}): it has nothing more to send and closes first (active close).",
 	"close.fin.second": "{from} sends its own FIN (Seq={seq}): it has finished too (passive close: CLOSE_WAIT, then LAST_ACK until this FIN is acknowledged).",
+	"close.three":      "This FIN also acknowledges the first one: {from} had no ACK of its own to send before closing, so the close takes three segments (FIN, FIN/ACK, ACK) instead of the four of the textbook and the lab report (FIN, ACK, FIN, ACK). Linux does this when the application closes as soon as it reads the end of the stream.",
 	"close.rst":        "{from} sends RST: a reset aborts the connection at once. Nothing more is delivered, there is no FIN exchange and no TIME_WAIT. Usual causes: the application closed its socket with unread data in its receive buffer, a crashed process, a closed port, or SO_LINGER with a zero timeout.",
 	"close.timewait":   "The first FIN came from {side}, so {side} ends in TIME_WAIT: it keeps the connection's ports reserved for twice the maximum segment lifetime (60 s on Linux), so that late segments cannot disturb a new connection on the same ports. {other} closed second and does not wait.",
 	"close.half":       "Only {side} sent a FIN in the capture: the connection was half closed when the capture ended.",
@@ -144,7 +145,7 @@ var msgEN = map[string]string{
 	"truth.misleads.resent": "Here the flag's name misleads: the sender did not send these bytes again.",
 
 	// RTT table.
-	"rtt.intro":      "SampleRTT is the time from a segment to the ACK that covers it. Each side keeps its own estimate of the data it sent: EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT and DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT| (DevRTT first, with the previous EstimatedRTT, in RFC 6298's order). The timeout is RTO = EstimatedRTT + 4 × DevRTT, at least 1 s. The first sample, from the handshake, sets EstimatedRTT = SampleRTT and DevRTT = SampleRTT / 2.",
+	"rtt.intro":      "SampleRTT is the time from a segment to the ACK that covers it. In the table each row is one ACK, sent by the receiver (its frame: ACK), of data from the other side (data from), covering those segments of the sender (acked segs). Each side keeps its own estimate of the data it sent: EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT and DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT| (DevRTT first, with the previous EstimatedRTT, in RFC 6298's order). The timeout is RTO = EstimatedRTT + 4 × DevRTT, at least 1 s. The first sample, from the handshake, sets EstimatedRTT = SampleRTT and DevRTT = SampleRTT / 2.",
 	"rtt.linux":      "Linux does not use RFC 6298's 1 s minimum: it bounds the variance term by 200 ms (TCP_RTO_MIN), so its timeout is about EstimatedRTT + max(4 × DevRTT, 200 ms), the last column.",
 	"rtt.karn":       "Karn's rule: an ACK of data that was sent more than once gives no sample, because it cannot say which copy it answers.",
 	"rtt.ws.agree":   "Each SampleRTT below is the RTT Wireshark shows for the same ACK (in its SEQ/ACK analysis).",
@@ -154,8 +155,8 @@ var msgEN = map[string]string{
 	"rtt.path":       "All times are taken at the capture point: a sample covers the path from there to the receiver and back, which is close to the sender's RTT only when the capture ran near the sender.",
 	"rtt.none":       "No ACK in this conversation acknowledged new data, so there is no RTT sample.",
 	"rtt.col.ack":    "ACK",
-	"rtt.col.sender": "sender",
-	"rtt.col.segs":   "covers",
+	"rtt.col.sender": "data from",
+	"rtt.col.segs":   "acked segs",
 	"rtt.col.sample": "SampleRTT",
 	"rtt.col.est":    "EstimatedRTT",
 	"rtt.col.dev":    "DevRTT",

@@ -84,6 +84,7 @@ var msgZH = map[string]string{
 	// Close.
 	"close.fin.first":  "{from}送出 FIN（Seq={seq}）：它沒有資料要送了，先關閉（主動關閉）。",
 	"close.fin.second": "{from}也送出自己的 FIN（Seq={seq}）：它也結束了（被動關閉：先進入 CLOSE_WAIT，再進入 LAST_ACK，直到這個 FIN 被確認）。",
+	"close.three":      "這個 FIN 同時確認了第一個 FIN：{from}在關閉前沒有另外送出 ACK，所以關閉只用了三個區段（FIN、FIN/ACK、ACK），而不是課本和實驗報告中的四個（FIN、ACK、FIN、ACK）。當應用程式一讀到資料流結束就關閉時，Linux 會這樣做。",
 	"close.rst":        "{from}送出 RST：重設（reset）會立刻中止連線。之後不再傳遞任何資料，沒有 FIN 交換，也沒有 TIME_WAIT。常見原因：應用程式關閉 socket 時接收緩衝區裡還有沒讀的資料、程式當掉、埠號沒有開，或 SO_LINGER 設為零。",
 	"close.timewait":   "第一個 FIN 來自{side}，所以{side}最後進入 TIME_WAIT：它在兩倍最大區段存活時間（Linux 上為 60 秒）內保留這組埠號，讓遲到的區段不會干擾同一組埠號上的新連線。{other}是第二個關閉的，不需要等待。",
 	"close.half":       "擷取中只有{side}送出 FIN：擷取結束時連線處於半關閉狀態。",
@@ -144,7 +145,7 @@ var msgZH = map[string]string{
 	"truth.misleads.resent": "這裡標記的名稱會誤導：送出端並沒有再送一次這些位元組。",
 
 	// RTT table.
-	"rtt.intro":      "SampleRTT 是從一個區段送出到涵蓋它的 ACK 之間的時間。每一方各自估算自己送出資料的 RTT：EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT，DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT|（依 RFC 6298 的順序，先用前一個 EstimatedRTT 算 DevRTT）。逾時值 RTO = EstimatedRTT + 4 × DevRTT，至少 1 秒。第一個樣本來自三向交握，設定 EstimatedRTT = SampleRTT、DevRTT = SampleRTT / 2。",
+	"rtt.intro":      "表中每一列是接收端送出的一個 ACK（其封包編號：ACK），確認另一方送來的資料（資料來自），涵蓋送出端的這些區段（確認的區段）。SampleRTT 是從一個區段送出到涵蓋它的 ACK 之間的時間。每一方各自估算自己送出資料的 RTT：EstimatedRTT = 7/8 × EstimatedRTT + 1/8 × SampleRTT，DevRTT = 3/4 × DevRTT + 1/4 × |SampleRTT − EstimatedRTT|（依 RFC 6298 的順序，先用前一個 EstimatedRTT 算 DevRTT）。逾時值 RTO = EstimatedRTT + 4 × DevRTT，至少 1 秒。第一個樣本來自三向交握，設定 EstimatedRTT = SampleRTT、DevRTT = SampleRTT / 2。",
 	"rtt.linux":      "Linux 不採用 RFC 6298 的 1 秒下限：它把變異項的下限設為 200 毫秒（TCP_RTO_MIN），所以它的逾時值約為 EstimatedRTT + max(4 × DevRTT, 200 ms)，即最後一欄。",
 	"rtt.karn":       "Karn 規則：對送過不只一次的資料所回的 ACK 不產生樣本，因為無法分辨它回應的是哪一份。",
 	"rtt.ws.agree":   "下表每個 SampleRTT 都等於 Wireshark 在 SEQ/ACK 分析中為同一個 ACK 顯示的 RTT。",
@@ -154,8 +155,8 @@ var msgZH = map[string]string{
 	"rtt.path":       "所有時間都是在擷取點量到的：樣本涵蓋從擷取點到接收端再回來的路徑，只有在靠近送出端擷取時，才接近送出端真正的 RTT。",
 	"rtt.none":       "這段連線中沒有任何 ACK 確認新的資料，所以沒有 RTT 樣本。",
 	"rtt.col.ack":    "ACK",
-	"rtt.col.sender": "送出者",
-	"rtt.col.segs":   "涵蓋",
+	"rtt.col.sender": "資料來自",
+	"rtt.col.segs":   "確認的區段",
 	"rtt.col.sample": "SampleRTT",
 	"rtt.col.est":    "EstimatedRTT",
 	"rtt.col.dev":    "DevRTT",
