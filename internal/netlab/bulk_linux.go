@@ -277,11 +277,12 @@ type tcpdump struct {
 // match filter to file, and waits until it is capturing. On ifname "any"
 // it writes LINUX_SLL2 frames, which name each packet's interface.
 func (n *Network) startTcpdump(ctx context.Context, h Host, ifname, file string, snaplen int, filter string) (*tcpdump, error) {
-	args := []string{"-i", ifname, "-n", "-U", "--immediate-mode", "-Z", "root", "-w", file}
+	// Buffers (KiB) well above tcpdump's default 2 MiB: on a loaded
+	// machine tcpdump waits for the CPU while the transfer goes on, and
+	// on "any" each frame may be seen twice.
+	args := []string{"-i", ifname, "-n", "-U", "--immediate-mode", "-Z", "root", "-w", file, "-B", "16384"}
 	if ifname == "any" {
-		// A larger buffer: on "any" the kernel drops frames that the
-		// default 2 MiB would hold on one interface.
-		args = append(args, "-y", "LINUX_SLL2", "-B", "16384")
+		args = append(args, "-y", "LINUX_SLL2", "-B", "65536")
 	}
 	if snaplen > 0 {
 		args = append(args, "-s", strconv.Itoa(snaplen))
