@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/packets"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // ErrStat is wrapped by the errors ParseStat returns.
@@ -160,14 +162,142 @@ func (c *convTap) packet(*packets.Packet) {}
 
 func (c *convTap) write(w *bufio.Writer) error { return c.conv.write(w) }
 
-// expertTap is -z expert. (In progress.)
-type expertTap struct{}
+// Expert severities, in the order tshark's -z expert prints them.
+const (
+	sevError = iota
+	sevWarn
+	sevNote
+	sevChat
+	numSev
+)
 
-func newExpertTap() *expertTap { return &expertTap{} }
+var sevTitle = [numSev]string{"Errors", "Warns", "Notes", "Chats"}
 
-func (e *expertTap) packet(*packets.Packet) {}
+// expertRow is one row of -z expert: an expert info's summary and how
+// many packets carried it.
+type expertRow struct {
+	group, summary string
+	count          uint64
+}
 
-func (e *expertTap) write(*bufio.Writer) error { return nil }
+// expertTap is -z expert over TCP: the expert infos Wireshark 4.0 adds
+// for a segment's flags, its conversation's close and its sequence
+// analysis, counted by summary in the order first seen.
+type expertTap struct {
+	rows  [numSev][]expertRow
+	index map[string]int // severity and summary → row
+	// closing marks, by stream and direction, the flows that started
+	// the conversation's close (Wireshark's closing_initiator).
+	closing map[uint64]bool
+}
+
+func newExpertTap() *expertTap {
+	return &expertTap{index: map[string]int{}, closing: map[uint64]bool{}}
+}
+
+func (e *expertTap) add(sev int, group, summary string) {
+	key := string(rune('0'+sev)) + group + "\x00" + summary
+	i, ok := e.index[key]
+	if !ok {
+		i = len(e.rows[sev])
+		e.index[key] = i
+		e.rows[sev] = append(e.rows[sev], expertRow{group: group, summary: summary})
+	}
+	e.rows[sev][i].count++
+}
+
+// analysisExperts lists the sequence analysis's expert infos in the
+// order Wireshark adds them to a segment, each with its severity.
+var analysisExperts = []struct {
+	flag    tcpanalysis.Flags
+	sev     int
+	summary string
+}{
+	{tcpanalysis.FastRetransmission, sevNote, "This frame is a (suspected) fast retransmission"},
+	{tcpanalysis.SpuriousRetransmission, sevNote, "This frame is a (suspected) spurious retransmission"},
+	{tcpanalysis.Retransmission | tcpanalysis.FastRetransmission | tcpanalysis.SpuriousRetransmission, sevNote, "This frame is a (suspected) retransmission"},
+	{tcpanalysis.OutOfOrder, sevWarn, "This frame is a (suspected) out-of-order segment"},
+	{tcpanalysis.LostSegment, sevWarn, "Previous segment(s) not captured (common at capture start)"},
+	{tcpanalysis.AckLostSegment, sevWarn, "ACKed segment that wasn't captured (common at capture start)"},
+	{tcpanalysis.WindowUpdate, sevChat, "TCP window update"},
+	{tcpanalysis.WindowFull, sevWarn, "TCP window specified by the receiver is now completely full"},
+	{tcpanalysis.KeepAlive, sevNote, "TCP keep-alive segment"},
+	{tcpanalysis.KeepAliveAck, sevNote, "ACK to a TCP keep-alive segment"},
+	{tcpanalysis.DuplicateAck, sevNote, ""}, // "Duplicate ACK (#N)"
+	{tcpanalysis.ZeroWindowProbe, sevNote, "TCP Zero Window Probe"},
+	{tcpanalysis.ZeroWindow, sevWarn, "TCP Zero Window segment"},
+	{tcpanalysis.ZeroWindowProbeAck, sevNote, "ACK to a TCP Zero Window Probe"},
+}
+
+func (e *expertTap) packet(pk *packets.Packet) {
+	if !pk.Analysed || pk.Result.BogusHeaderLen {
+		return
+	}
+	r := &pk.Result
+	const seq = "Sequence"
+	fl := r.TCPFlags
+	switch {
+	case fl&decode.FlagSYN != 0 && fl&decode.FlagACK == 0:
+		e.add(sevChat, seq, "Connection establish request (SYN): server port "+strconv.Itoa(int(pk.Decoded.TCP.DstPort())))
+	case fl&decode.FlagSYN != 0:
+		e.add(sevChat, seq, "Connection establish acknowledge (SYN+ACK): server port "+strconv.Itoa(int(pk.Decoded.TCP.SrcPort())))
+	}
+	if fl&decode.FlagFIN != 0 {
+		e.add(sevChat, seq, "Connection finish (FIN)")
+		fwd := uint64(r.Stream)<<1 | b2u(r.FromServer)
+		if !e.closing[fwd^1] {
+			e.closing[fwd] = true
+		}
+		if e.closing[fwd] {
+			e.add(sevNote, seq, "This frame initiates the connection closing")
+		} else {
+			e.add(sevNote, seq, "This frame undergoes the connection closing")
+		}
+	}
+	if fl&decode.FlagRST != 0 {
+		e.add(sevWarn, seq, "Connection reset (RST)")
+	}
+	if r.Analysis&tcpanalysis.ReusedPorts != 0 && !r.Stopped() {
+		e.add(sevNote, seq, "A new tcp session is started with the same ports as an earlier session in this trace")
+	}
+	if r.Stopped() {
+		return
+	}
+	for _, x := range analysisExperts {
+		if r.Analysis&x.flag == 0 {
+			continue
+		}
+		if x.flag == tcpanalysis.DuplicateAck {
+			e.add(x.sev, seq, "Duplicate ACK (#"+strconv.FormatUint(uint64(r.DupAckNum), 10)+")")
+			continue
+		}
+		e.add(x.sev, seq, x.summary)
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (e *expertTap) write(w *bufio.Writer) error {
+	for sev, rows := range e.rows {
+		if len(rows) == 0 {
+			continue
+		}
+		var total uint64
+		for _, r := range rows {
+			total += r.count
+		}
+		fmt.Fprintf(w, "\n%s (%d)\n=============\n   Frequency      Group           Protocol  Summary\n", sevTitle[sev], total)
+		for _, r := range rows {
+			fmt.Fprintf(w, "%12d %10s %18s  %s\n", r.count, r.group, "TCP", r.summary)
+		}
+	}
+	return nil
+}
 
 // ioTap is -z io,stat. (In progress.)
 type ioTap struct{}
