@@ -64,11 +64,14 @@ func ParseStat(arg string) (Stat, error) {
 			if isCalc(p) {
 				return Stat{}, fmt.Errorf("%w: %q: io,stat's COUNT, SUM, MIN, MAX, AVG and LOAD columns are not supported; filters are", ErrStat, p)
 			}
+			if len(strings.TrimSpace(p)) > 91 {
+				return Stat{}, fmt.Errorf("%w: io,stat filter %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+			}
 			if strings.TrimSpace(p) == "" {
 				st.Filters = append(st.Filters, nil)
 				continue
 			}
-			f, err := dfilter.Compile(p)
+			f, err := dfilter.Compile(strings.TrimSpace(p))
 			if err != nil {
 				return Stat{}, fmt.Errorf("%w: io,stat filter: %w", ErrStat, err)
 			}
@@ -299,11 +302,271 @@ func (e *expertTap) write(w *bufio.Writer) error {
 	return nil
 }
 
-// ioTap is -z io,stat. (In progress.)
-type ioTap struct{}
+// ioTap is -z io,stat: frames and bytes per interval, for every frame
+// (a column without a filter) or the TCP packets a column's filter
+// passes, drawn as tshark 4.0 draws the table.
+type ioTap struct {
+	st       Stat
+	interval int64 // µs; 0 for the whole capture
+	cols     []ioCol
+	duration int64 // µs: the latest frame's relative time
+}
 
-func newIOTap(Stat, *packets.Source) *ioTap { return &ioTap{} }
+// ioCol is one column: its filter (nil: every frame) and its counts by
+// interval.
+type ioCol struct {
+	filter *dfilter.Filter
+	frames []uint64
+	bytes  []uint64
+}
 
-func (e *ioTap) packet(*packets.Packet) {}
+func newIOTap(st Stat) *ioTap {
+	t := &ioTap{st: st, interval: st.Interval}
+	if len(st.Filters) == 0 {
+		t.cols = []ioCol{{}}
+	}
+	for _, f := range st.Filters {
+		t.cols = append(t.cols, ioCol{filter: f})
+	}
+	return t
+}
 
-func (e *ioTap) write(*bufio.Writer) error { return nil }
+// usec is a relative time in nanoseconds rounded to microseconds, as
+// tshark's io,stat reads it.
+func usec(ns int64) int64 { return ns/1e9*1e6 + (ns%1e9+500)/1000 }
+
+// bucket returns the interval a frame at rel (ns) falls in.
+func (t *ioTap) bucket(rel int64) int {
+	if t.interval == 0 {
+		return 0
+	}
+	return int(usec(rel) / t.interval)
+}
+
+func (c *ioCol) add(b int, wireLen int) {
+	for len(c.frames) <= b {
+		c.frames = append(c.frames, 0)
+		c.bytes = append(c.bytes, 0)
+	}
+	c.frames[b]++
+	c.bytes[b] += uint64(wireLen)
+}
+
+// frame counts any frame, for the columns without a filter.
+func (t *ioTap) frame(rel int64, wireLen int) {
+	t.duration = max(t.duration, usec(rel))
+	b := t.bucket(rel)
+	for i := range t.cols {
+		if t.cols[i].filter == nil {
+			t.cols[i].add(b, wireLen)
+		}
+	}
+}
+
+func (t *ioTap) packet(pk *packets.Packet) {
+	if !pk.Analysed {
+		return
+	}
+	rec := filterRecord(pk)
+	b := t.bucket(pk.RelTime)
+	for i := range t.cols {
+		if f := t.cols[i].filter; f != nil && f.Match(&rec) {
+			t.cols[i].add(b, pk.WireLen)
+		}
+	}
+}
+
+// magnitude is the number of decimal digits of v, at most maxW.
+func magnitude(v uint64, maxW int) int {
+	m := 0
+	for range maxW {
+		m++
+		if v /= 10; v == 0 {
+			break
+		}
+	}
+	return m
+}
+
+// center writes a column's label centered as tshark's printcenter does.
+func center(b *strings.Builder, label string, width int) {
+	n := 6 - ((width-len(label))/2 + 1)
+	switch {
+	case n > 0 && n < 6:
+		pad := strings.Repeat(" ", 6-n)
+		if (width-len(label))%2 == 0 {
+			b.WriteString(pad + label + pad + "|")
+		} else {
+			b.WriteString(" " + pad + label + pad + "|")
+		}
+	case n > 0 && n <= 15:
+		b.WriteString(label + "|")
+	}
+}
+
+func (t *ioTap) write(w *bufio.Writer) error {
+	duration := t.duration
+	interval := t.interval
+	whole := interval == 0 || interval > duration
+	if whole {
+		interval = duration
+	}
+	durMag := magnitude(uint64(duration/1e6), 5)
+	invlMag := magnitude(uint64(interval/1e6), 5)
+	var prec, border int
+	if whole {
+		switch {
+		case durMag >= 2:
+			prec = 1
+		case durMag == 1:
+			prec = 3
+		}
+		border = 30 + durMag + prec + 1
+	} else {
+		prec = 6
+		for i := int64(10); i < 10000000 && interval%i == 0; i *= 10 {
+			prec--
+		}
+		border = 24 + invlMag
+		if prec > 0 {
+			border += prec + 1
+		}
+	}
+	dv := int64(1e6)
+	for range prec {
+		dv /= 10
+	}
+	// The duration as measured (shown with whole-second intervals), and
+	// rounded to the interval's precision (shown otherwise, and the
+	// rows' span).
+	measured := duration
+	duration += 5 * (dv / 10)
+	if whole {
+		interval = duration
+	}
+	// tshark's formats keep the duration's width from before the
+	// rounding; the spaces and the column's width take the rounded
+	// duration's (a line can then lack a space, as in tshark).
+	durW := durMag
+	durMag = magnitude(uint64(duration/1e6), 5)
+	invlW := 2*durMag + 2*prec + 10
+	if prec == 0 {
+		invlW = 2*durMag + 8
+	}
+	invlW = max(invlW, 12)
+	border = max(border, invlW)
+	type width struct{ fr, val int }
+	ws := make([]width, len(t.cols))
+	row := invlW
+	for j, c := range t.cols {
+		var mf, mv uint64
+		for k := range c.frames {
+			mf, mv = max(mf, c.frames[k]), max(mv, c.bytes[k])
+		}
+		ws[j] = width{max(6, magnitude(mf, 15)), max(5, magnitude(mv, 15))}
+		row += ws[j].fr + ws[j].val + 6
+	}
+	border = max(border, row)
+	fw := 0
+	for j := range t.cols {
+		if f := t.st.Filters; len(f) > j && f[j] != nil {
+			fw = max(fw, len(f[j].String())+11)
+		} else {
+			fw = max(fw, 26)
+		}
+	}
+	if fw > border && border < 102 {
+		border = min(fw, 102)
+	}
+	if border-row == 1 {
+		border++
+	}
+	sp := func(n int) string { return strings.Repeat(" ", max(n, 0)) }
+	var b strings.Builder
+	b.WriteString("\n" + strings.Repeat("=", border) + "\n")
+	b.WriteString("| IO Statistics" + sp(border-16) + "|\n")
+	b.WriteString("|" + sp(border-2) + "|\n")
+	if prec == 0 {
+		fmt.Fprintf(&b, "| Duration: %*d.%6d secs%s|\n", durW, measured/1e6, measured%1e6, sp(border-25-durMag))
+		fmt.Fprintf(&b, "| Interval: %*d secs%s|\n", durW, interval/1e6, sp(border-18-durMag))
+	} else {
+		fmt.Fprintf(&b, "| Duration: %*d.%0*d secs%s|\n", durW, duration/1e6, prec, duration%1e6/dv, sp(border-19-durMag-prec))
+		fmt.Fprintf(&b, "| Interval: %*d.%0*d secs%s|\n", durW, interval/1e6, prec, interval%1e6/dv, sp(border-19-durMag-prec))
+	}
+	b.WriteString("|" + sp(border-2) + "|\n")
+	for j := range t.cols {
+		if j == 0 {
+			fmt.Fprintf(&b, "| Col%2d: ", j+1)
+		} else {
+			fmt.Fprintf(&b, "|    %2d: ", j+1)
+		}
+		if f := t.st.Filters; len(f) > j && f[j] != nil {
+			b.WriteString(f[j].String() + sp(border-len(f[j].String())-10) + "|\n")
+		} else {
+			b.WriteString("Frames and bytes" + sp(border-26) + "|\n")
+		}
+	}
+	b.WriteString("|-" + strings.Repeat("-", border-3) + "|\n")
+	filler := ""
+	if row < border {
+		filler = sp(border-row-1) + "|"
+	}
+	b.WriteString("|" + sp(invlW-2) + "|")
+	for j := range t.cols {
+		fmt.Fprintf(&b, "%-2d%s|", j+1, sp(ws[j].fr+ws[j].val+3))
+	}
+	b.WriteString(filler + "\n| Interval" + sp(invlW-11) + "|")
+	for j := range t.cols {
+		center(&b, "Frames", ws[j].fr)
+		center(&b, "Bytes", ws[j].val)
+	}
+	b.WriteString(filler + "\n|-" + strings.Repeat("-", row-3) + "|")
+	if row < border {
+		b.WriteString(sp(border-row-1) + "|")
+	}
+	b.WriteString("\n")
+	// A last, partial row when what is left of the duration reaches
+	// half a unit of the precision.
+	// A capture of one instant has none.
+	rows := int(duration / interval)
+	if (duration%interval+dv/2)/dv > 0 {
+		rows++
+	}
+	if measured == 0 {
+		rows = 0
+	}
+	// A column widened to its minimum of 12 (a one-digit duration in
+	// whole seconds) centres the interval.
+	natural := 2*durMag + 2*prec + 10
+	if prec == 0 {
+		natural = 2*durMag + 8
+	}
+	lpad := (invlW - natural) / 2
+	rpad := invlW - natural - lpad
+	for i, tt := 0, int64(0); i < rows; i, tt = i+1, tt+interval {
+		end := tt + interval
+		last := i == rows-1
+		if last {
+			end = duration
+		}
+		switch {
+		case prec > 0:
+			fmt.Fprintf(&b, "| %*d.%0*d <> %*d.%0*d |", durW, tt/1e6, prec, tt%1e6/dv, durW, end/1e6, prec, end%1e6/dv)
+		case last:
+			fmt.Fprintf(&b, "| %s%*d <> %-*s|", sp(lpad), durW, tt/1e6, invlW-durMag-7-lpad, "Dur")
+		default:
+			fmt.Fprintf(&b, "| %s%*d <> %*d%s |", sp(lpad), durW, tt/1e6, durW, end/1e6, sp(rpad))
+		}
+		for j, c := range t.cols {
+			var f, by uint64
+			if i < len(c.frames) {
+				f, by = c.frames[i], c.bytes[i]
+			}
+			fmt.Fprintf(&b, " %*d | %*d |", ws[j].fr, f, ws[j].val, by)
+		}
+		b.WriteString(filler + "\n")
+	}
+	b.WriteString(strings.Repeat("=", border) + "\n")
+	_, err := w.WriteString(b.String())
+	return err
+}
