@@ -117,6 +117,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		listConv = conv
 	}
 	out = newSink(&opts, bw, src, &sp, listConv)
+	var rec dfilter.Record
 	for pk := range src.Read(ctx, rd) {
 		if !selectAll && !opts.Select.MatchPacket(&pk.Decoded, &pk.Result) {
 			continue
@@ -128,7 +129,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			if !pk.Analysed {
 				continue
 			}
-			if rec := filterRecord(pk); !opts.Filter.Match(&rec) {
+			if fillRecord(&rec, pk); !opts.Filter.Match(&rec) {
 				continue
 			}
 		}

@@ -134,13 +134,13 @@ type tap interface {
 	write(w *bufio.Writer) error
 }
 
-// filterRecord returns pk as a display filter reads it.
-func filterRecord(pk *packets.Packet) dfilter.Record {
-	return dfilter.Record{
-		Frame: pk.Number, Time: float64(pk.RelTime) / 1e9, RelNS: pk.RelTime,
-		Len: pk.WireLen, CapLen: pk.CapLen, Iface: pk.Interface, IfaceName: pk.IfaceName,
-		P: &pk.Decoded, R: &pk.Result,
-	}
+// fillRecord makes r the packet pk as a display filter reads it,
+// keeping r's buffers: one Record reused for every packet evaluates
+// filters without allocating.
+func fillRecord(r *dfilter.Record, pk *packets.Packet) {
+	r.Frame, r.Time, r.RelNS = pk.Number, float64(pk.RelTime)/1e9, pk.RelTime
+	r.Len, r.CapLen, r.Iface, r.IfaceName = pk.WireLen, pk.CapLen, pk.Interface, pk.IfaceName
+	r.P, r.R = &pk.Decoded, &pk.Result
 }
 
 // followTap is -z follow,tcp,ascii,N.
@@ -310,6 +310,7 @@ type ioTap struct {
 	interval int64 // µs; 0 for the whole capture
 	cols     []ioCol
 	duration int64 // µs: the latest frame's relative time
+	rec      dfilter.Record
 }
 
 // ioCol is one column: its filter (nil: every frame) and its counts by
@@ -367,10 +368,10 @@ func (t *ioTap) packet(pk *packets.Packet) {
 	if !pk.Analysed {
 		return
 	}
-	rec := filterRecord(pk)
+	fillRecord(&t.rec, pk)
 	b := t.bucket(pk.RelTime)
 	for i := range t.cols {
-		if f := t.cols[i].filter; f != nil && f.Match(&rec) {
+		if f := t.cols[i].filter; f != nil && f.Match(&t.rec) {
 			t.cols[i].add(b, pk.WireLen)
 		}
 	}
