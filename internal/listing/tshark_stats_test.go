@@ -149,3 +149,25 @@ func TestFilterWithStatsAgainstTshark(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStat: no -z argument makes ParseStat panic; one it accepts
+// is one of the statistics it knows.
+func FuzzParseStat(f *testing.F) {
+	for _, s := range []string{
+		"conv,tcp",                      // the conversation table
+		"follow,tcp,ascii,3",            // a stream followed
+		"expert",                        // expert infos
+		"io,stat,0",                     // the whole capture
+		"io,stat,0.01,tcp.len>0,,",      // a filter and empty columns
+		"io,stat,1,SUM(tcp.len)tcp.len", // a calculation: refused
+		"io,stat,1.1234567",             // too many decimals
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st, err := listing.ParseStat(s)
+		if err == nil && (st.Kind < listing.StatConv || st.Kind > listing.StatIO) {
+			t.Fatalf("ParseStat(%q) = kind %d", s, st.Kind)
+		}
+	})
+}
