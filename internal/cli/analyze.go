@@ -42,6 +42,14 @@ through it in plain language (--lang zh-TW for Traditional Chinese), and
 --html FILE writes a self-contained report with both, the packet table and
 the RTT table. --no-list leaves out the packet list and conversation table.
 
+tshark's options work as tshark's users type them: -r FILE, -n, -c N
+(frames read), -q, -Y FILTER (a Wireshark display filter, see
+docs/filters.md: it picks the packets printed; the analysis, the
+conversation table and the statistics see every packet), -T fields -e
+FIELD... -E header=y|separator=C|quote=d|occurrence=f|aggregator=C, and -z
+conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...],
+printed as tshark prints them; clusters such as -nr FILE.
+
 FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
 analyze -'); --ladder, --explain and --html need a file. On a corrupt or
 truncated file, everything before the bad record is printed, then the

@@ -73,3 +73,29 @@ func TestAnalyzeTsharkErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeFilterNDJSON: -Y picks the ndjson packet records; the
+// stream records and the summary's counts of frames and streams still
+// cover every packet.
+func TestAnalyzeFilterNDJSON(t *testing.T) {
+	path, _ := exchangeFile(t)
+	out, _, err := runCLI(t, "analyze", "--format", "ndjson", "-Y", "tcp.len > 0", path)
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("got %d lines, want 2 packets, 1 stream and the summary:\n%s", len(lines), out)
+	}
+	for i, frame := range []string{`"frame":4,`, `"frame":5,`} {
+		if !strings.Contains(lines[i], frame) {
+			t.Errorf("packet record %d = %s, want %s", i, lines[i], frame)
+		}
+	}
+	if !strings.Contains(lines[2], `"packets":8,`) {
+		t.Errorf("stream record = %s, want all 8 packets", lines[2])
+	}
+	if want := `{"type":"summary","frames":8,"packets":2,"streams":1,"skipped":{}}`; lines[3] != want {
+		t.Errorf("summary = %s, want %s", lines[3], want)
+	}
+}

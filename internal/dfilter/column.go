@@ -74,8 +74,7 @@ func (c *Column) Append(dst []byte, r *Record, occ Occurrence, agg []byte, scrat
 // and a field without a value as "1" (tshark's mark of an FT_NONE field
 // present).
 func (c *Column) byKind(r *Record, dst [][]byte) [][]byte {
-	var buf [4]Value
-	for _, v := range c.f.get(r, buf[:0]) {
+	for _, v := range r.values(c.f) {
 		var b []byte
 		switch v.kind {
 		case KindNone:
@@ -102,8 +101,7 @@ var texts = map[string]func(r *Record, dst [][]byte) [][]byte{}
 func hex16(name string) {
 	f := fieldByName[name]
 	texts[name] = func(r *Record, dst [][]byte) [][]byte {
-		var buf [4]Value
-		for _, v := range f.get(r, buf[:0]) {
+		for _, v := range r.values(f) {
 			b := []byte("0x0000")
 			s := strconv.FormatUint(v.U&0xffff, 16)
 			copy(b[6-len(s):], s)
@@ -205,8 +203,7 @@ func columnTexts() {
 	// analysis and again with its expert info.
 	dup := fieldByName["tcp.analysis.duplicate_ack"]
 	texts["tcp.analysis.duplicate_ack"] = func(r *Record, dst [][]byte) [][]byte {
-		var buf [4]Value
-		if len(dup.get(r, buf[:0])) > 0 {
+		if len(r.values(dup)) > 0 {
 			dst = append(dst, []byte("1"), []byte("1"))
 		}
 		return dst

@@ -23,8 +23,7 @@ func (n notNode) eval(r *Record) bool { return !n.a.eval(r) }
 type presentNode struct{ f *field }
 
 func (n presentNode) eval(r *Record) bool {
-	var buf [4]Value
-	return len(n.f.get(r, buf[:0])) > 0
+	return len(r.values(n.f)) > 0
 }
 
 // compareNode tests a field's values against a literal: == and the
@@ -40,8 +39,7 @@ type compareNode struct {
 func newCompare(f *field, op string, v Value) node { return compareNode{f, op, v} }
 
 func (n compareNode) eval(r *Record) bool {
-	var buf [4]Value
-	vals := n.f.get(r, buf[:0])
+	vals := r.values(n.f)
 	if len(vals) == 0 {
 		return false
 	}
@@ -78,8 +76,7 @@ type setNode struct {
 }
 
 func (n setNode) eval(r *Record) bool {
-	var buf [4]Value
-	for _, v := range n.f.get(r, buf[:0]) {
+	for _, v := range r.values(n.f) {
 		for _, it := range n.items {
 			lo, ok1 := compare(v, it[0])
 			hi, ok2 := compare(v, it[1])
@@ -109,8 +106,7 @@ func (p *parser) contains(f *field, at token) (node, error) {
 }
 
 func (n containsNode) eval(r *Record) bool {
-	var buf [4]Value
-	for _, v := range n.f.get(r, buf[:0]) {
+	for _, v := range r.values(n.f) {
 		if bytes.Contains(v.B, n.sub) {
 			return true
 		}
@@ -141,8 +137,7 @@ func (p *parser) matches(f *field, at token) (node, error) {
 }
 
 func (n matchesNode) eval(r *Record) bool {
-	var buf [4]Value
-	for _, v := range n.f.get(r, buf[:0]) {
+	for _, v := range r.values(n.f) {
 		if n.re.Match(v.B) {
 			return true
 		}

@@ -27,6 +27,16 @@ type Record struct {
 	IfaceName string
 	P         *decode.Packet
 	R         *tcpanalysis.Result
+
+	scratch []Value // the values of the field evaluated last, reused
+}
+
+// values returns f's values in r, in a buffer the next call reuses: a
+// Record reused from packet to packet evaluates filters without
+// allocating.
+func (r *Record) values(f *field) []Value {
+	r.scratch = f.get(r, r.scratch[:0])
+	return r.scratch
 }
 
 // field is a filterable field: its name, kind and how to read its

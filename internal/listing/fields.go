@@ -123,6 +123,7 @@ type fieldsSink struct {
 	f       *Fields
 	started bool
 	scratch [][]byte
+	rec     dfilter.Record
 }
 
 func (s *fieldsSink) header() {
@@ -151,7 +152,7 @@ func (s *fieldsSink) packet(pk *packets.Packet) error {
 		return err
 	}
 	s.sum.Packets++
-	rec := filterRecord(pk)
+	fillRecord(&s.rec, pk)
 	for i, c := range s.f.Columns {
 		if i > 0 {
 			s.buf = append(s.buf, s.f.Separator...)
@@ -162,7 +163,7 @@ func (s *fieldsSink) packet(pk *packets.Packet) error {
 		n := len(s.buf)
 		s.buf = append(s.buf, s.f.Quote...)
 		m := len(s.buf)
-		s.buf = c.Append(s.buf, &rec, s.f.Occurrence, []byte(s.f.Aggregator), &s.scratch)
+		s.buf = c.Append(s.buf, &s.rec, s.f.Occurrence, []byte(s.f.Aggregator), &s.scratch)
 		if len(s.buf) == m {
 			s.buf = s.buf[:n] // no value: no quotes
 			continue

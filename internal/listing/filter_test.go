@@ -39,8 +39,9 @@ func filterRecords(t *testing.T, file string) []*dfilter.Record {
 	var recs []*dfilter.Record
 	for pk := range src.Read(context.Background(), pcaptest.Open(t, file)) {
 		cp := *pk
-		r := filterRecord(&cp)
-		recs = append(recs, &r)
+		r := new(dfilter.Record)
+		fillRecord(r, &cp)
+		recs = append(recs, r)
 	}
 	return recs
 }

@@ -78,6 +78,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		out       sink
 		conv      *convTable
 		taps      []tap
+		ios       []*ioTap
 		streamErr error
 	)
 	selectAll := opts.Select.Empty()
@@ -89,6 +90,11 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		Progress:      opts.Progress,
 		ProgressEvery: opts.ProgressEvery,
 		Limit:         opts.MaxFrames,
+		OnFrame: func(rel int64, wireLen int) {
+			for _, io := range ios {
+				io.frame(rel, wireLen)
+			}
+		},
 		// Each conversation's record is formatted when it ends and kept
 		// in the spill until the packets are all written.
 		Done: func(s *tcpanalysis.Stream) {
@@ -101,11 +107,17 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		},
 	})
 	taps, conv = newTaps(&opts, src, &sp)
+	for _, t := range taps {
+		if io, ok := t.(*ioTap); ok {
+			ios = append(ios, io)
+		}
+	}
 	var listConv *convTable
 	if conv != nil && !conv.tshark {
 		listConv = conv
 	}
 	out = newSink(&opts, bw, src, &sp, listConv)
+	var rec dfilter.Record
 	for pk := range src.Read(ctx, rd) {
 		if !selectAll && !opts.Select.MatchPacket(&pk.Decoded, &pk.Result) {
 			continue
@@ -117,7 +129,7 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			if !pk.Analysed {
 				continue
 			}
-			if rec := filterRecord(pk); !opts.Filter.Match(&rec) {
+			if fillRecord(&rec, pk); !opts.Filter.Match(&rec) {
 				continue
 			}
 		}
@@ -164,7 +176,7 @@ func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) 
 		case StatExpert:
 			taps = append(taps, newExpertTap())
 		case StatIO:
-			taps = append(taps, newIOTap(st, src))
+			taps = append(taps, newIOTap(st))
 		}
 	}
 	return taps, conv

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/packets"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // ErrStat is wrapped by the errors ParseStat returns.
@@ -62,11 +64,14 @@ func ParseStat(arg string) (Stat, error) {
 			if isCalc(p) {
 				return Stat{}, fmt.Errorf("%w: %q: io,stat's COUNT, SUM, MIN, MAX, AVG and LOAD columns are not supported; filters are", ErrStat, p)
 			}
+			if len(strings.TrimSpace(p)) > 91 {
+				return Stat{}, fmt.Errorf("%w: io,stat filter %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+			}
 			if strings.TrimSpace(p) == "" {
 				st.Filters = append(st.Filters, nil)
 				continue
 			}
-			f, err := dfilter.Compile(p)
+			f, err := dfilter.Compile(strings.TrimSpace(p))
 			if err != nil {
 				return Stat{}, fmt.Errorf("%w: io,stat filter: %w", ErrStat, err)
 			}
@@ -129,13 +134,13 @@ type tap interface {
 	write(w *bufio.Writer) error
 }
 
-// filterRecord returns pk as a display filter reads it.
-func filterRecord(pk *packets.Packet) dfilter.Record {
-	return dfilter.Record{
-		Frame: pk.Number, Time: float64(pk.RelTime) / 1e9, RelNS: pk.RelTime,
-		Len: pk.WireLen, CapLen: pk.CapLen, Iface: pk.Interface, IfaceName: pk.IfaceName,
-		P: &pk.Decoded, R: &pk.Result,
-	}
+// fillRecord makes r the packet pk as a display filter reads it,
+// keeping r's buffers: one Record reused for every packet evaluates
+// filters without allocating.
+func fillRecord(r *dfilter.Record, pk *packets.Packet) {
+	r.Frame, r.Time, r.RelNS = pk.Number, float64(pk.RelTime)/1e9, pk.RelTime
+	r.Len, r.CapLen, r.Iface, r.IfaceName = pk.WireLen, pk.CapLen, pk.Interface, pk.IfaceName
+	r.P, r.R = &pk.Decoded, &pk.Result
 }
 
 // followTap is -z follow,tcp,ascii,N.
@@ -160,20 +165,409 @@ func (c *convTap) packet(*packets.Packet) {}
 
 func (c *convTap) write(w *bufio.Writer) error { return c.conv.write(w) }
 
-// expertTap is -z expert. (In progress.)
-type expertTap struct{}
+// Expert severities, in the order tshark's -z expert prints them.
+const (
+	sevError = iota
+	sevWarn
+	sevNote
+	sevChat
+	numSev
+)
 
-func newExpertTap() *expertTap { return &expertTap{} }
+var sevTitle = [numSev]string{"Errors", "Warns", "Notes", "Chats"}
 
-func (e *expertTap) packet(*packets.Packet) {}
+// expertRow is one row of -z expert: an expert info's summary and how
+// many packets carried it.
+type expertRow struct {
+	group, summary string
+	count          uint64
+}
 
-func (e *expertTap) write(*bufio.Writer) error { return nil }
+// expertTap is -z expert over TCP: the expert infos Wireshark 4.0 adds
+// for a segment's flags, its conversation's close and its sequence
+// analysis, counted by summary in the order first seen.
+type expertTap struct {
+	rows  [numSev][]expertRow
+	index map[string]int // severity and summary → row
+	// closing marks, by stream and direction, the flows that started
+	// the conversation's close (Wireshark's closing_initiator).
+	closing map[uint64]bool
+}
 
-// ioTap is -z io,stat. (In progress.)
-type ioTap struct{}
+func newExpertTap() *expertTap {
+	return &expertTap{index: map[string]int{}, closing: map[uint64]bool{}}
+}
 
-func newIOTap(Stat, *packets.Source) *ioTap { return &ioTap{} }
+func (e *expertTap) add(sev int, group, summary string) {
+	key := string(rune('0'+sev)) + group + "\x00" + summary
+	i, ok := e.index[key]
+	if !ok {
+		i = len(e.rows[sev])
+		e.index[key] = i
+		e.rows[sev] = append(e.rows[sev], expertRow{group: group, summary: summary})
+	}
+	e.rows[sev][i].count++
+}
 
-func (e *ioTap) packet(*packets.Packet) {}
+// analysisExperts lists the sequence analysis's expert infos in the
+// order Wireshark adds them to a segment, each with its severity.
+var analysisExperts = []struct {
+	flag    tcpanalysis.Flags
+	sev     int
+	summary string
+}{
+	{tcpanalysis.FastRetransmission, sevNote, "This frame is a (suspected) fast retransmission"},
+	{tcpanalysis.SpuriousRetransmission, sevNote, "This frame is a (suspected) spurious retransmission"},
+	{tcpanalysis.Retransmission | tcpanalysis.FastRetransmission | tcpanalysis.SpuriousRetransmission, sevNote, "This frame is a (suspected) retransmission"},
+	{tcpanalysis.OutOfOrder, sevWarn, "This frame is a (suspected) out-of-order segment"},
+	{tcpanalysis.LostSegment, sevWarn, "Previous segment(s) not captured (common at capture start)"},
+	{tcpanalysis.AckLostSegment, sevWarn, "ACKed segment that wasn't captured (common at capture start)"},
+	{tcpanalysis.WindowUpdate, sevChat, "TCP window update"},
+	{tcpanalysis.WindowFull, sevWarn, "TCP window specified by the receiver is now completely full"},
+	{tcpanalysis.KeepAlive, sevNote, "TCP keep-alive segment"},
+	{tcpanalysis.KeepAliveAck, sevNote, "ACK to a TCP keep-alive segment"},
+	{tcpanalysis.DuplicateAck, sevNote, ""}, // "Duplicate ACK (#N)"
+	{tcpanalysis.ZeroWindowProbe, sevNote, "TCP Zero Window Probe"},
+	{tcpanalysis.ZeroWindow, sevWarn, "TCP Zero Window segment"},
+	{tcpanalysis.ZeroWindowProbeAck, sevNote, "ACK to a TCP Zero Window Probe"},
+}
 
-func (e *ioTap) write(*bufio.Writer) error { return nil }
+func (e *expertTap) packet(pk *packets.Packet) {
+	if !pk.Analysed || pk.Result.BogusHeaderLen {
+		return
+	}
+	r := &pk.Result
+	const seq = "Sequence"
+	fl := r.TCPFlags
+	switch {
+	case fl&decode.FlagSYN != 0 && fl&decode.FlagACK == 0:
+		e.add(sevChat, seq, "Connection establish request (SYN): server port "+strconv.Itoa(int(pk.Decoded.TCP.DstPort())))
+	case fl&decode.FlagSYN != 0:
+		e.add(sevChat, seq, "Connection establish acknowledge (SYN+ACK): server port "+strconv.Itoa(int(pk.Decoded.TCP.SrcPort())))
+	}
+	if fl&decode.FlagFIN != 0 {
+		e.add(sevChat, seq, "Connection finish (FIN)")
+		fwd := uint64(r.Stream)<<1 | b2u(r.FromServer)
+		if !e.closing[fwd^1] {
+			e.closing[fwd] = true
+		}
+		if e.closing[fwd] {
+			e.add(sevNote, seq, "This frame initiates the connection closing")
+		} else {
+			e.add(sevNote, seq, "This frame undergoes the connection closing")
+		}
+	}
+	if fl&decode.FlagRST != 0 {
+		e.add(sevWarn, seq, "Connection reset (RST)")
+	}
+	if r.Analysis&tcpanalysis.ReusedPorts != 0 && !r.Stopped() {
+		e.add(sevNote, seq, "A new tcp session is started with the same ports as an earlier session in this trace")
+	}
+	if r.Stopped() {
+		return
+	}
+	for _, x := range analysisExperts {
+		if r.Analysis&x.flag == 0 {
+			continue
+		}
+		if x.flag == tcpanalysis.DuplicateAck {
+			e.add(x.sev, seq, "Duplicate ACK (#"+strconv.FormatUint(uint64(r.DupAckNum), 10)+")")
+			continue
+		}
+		e.add(x.sev, seq, x.summary)
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (e *expertTap) write(w *bufio.Writer) error {
+	for sev, rows := range e.rows {
+		if len(rows) == 0 {
+			continue
+		}
+		var total uint64
+		for _, r := range rows {
+			total += r.count
+		}
+		fmt.Fprintf(w, "\n%s (%d)\n=============\n   Frequency      Group           Protocol  Summary\n", sevTitle[sev], total)
+		for _, r := range rows {
+			fmt.Fprintf(w, "%12d %10s %18s  %s\n", r.count, r.group, "TCP", r.summary)
+		}
+	}
+	return nil
+}
+
+// ioTap is -z io,stat: frames and bytes per interval, for every frame
+// (a column without a filter) or the TCP packets a column's filter
+// passes, drawn as tshark 4.0 draws the table.
+type ioTap struct {
+	st       Stat
+	interval int64 // µs; 0 for the whole capture
+	cols     []ioCol
+	duration int64 // µs: the latest frame's relative time
+	rec      dfilter.Record
+}
+
+// ioCol is one column: its filter (nil: every frame) and its counts by
+// interval.
+type ioCol struct {
+	filter *dfilter.Filter
+	frames []uint64
+	bytes  []uint64
+}
+
+func newIOTap(st Stat) *ioTap {
+	t := &ioTap{st: st, interval: st.Interval}
+	if len(st.Filters) == 0 {
+		t.cols = []ioCol{{}}
+	}
+	for _, f := range st.Filters {
+		t.cols = append(t.cols, ioCol{filter: f})
+	}
+	return t
+}
+
+// usec is a relative time in nanoseconds rounded to microseconds, as
+// tshark's io,stat reads it.
+func usec(ns int64) int64 { return ns/1e9*1e6 + (ns%1e9+500)/1000 }
+
+// bucket returns the interval a frame at rel (ns) falls in.
+func (t *ioTap) bucket(rel int64) int {
+	if t.interval == 0 {
+		return 0
+	}
+	return int(usec(rel) / t.interval)
+}
+
+func (c *ioCol) add(b int, wireLen int) {
+	for len(c.frames) <= b {
+		c.frames = append(c.frames, 0)
+		c.bytes = append(c.bytes, 0)
+	}
+	c.frames[b]++
+	c.bytes[b] += uint64(wireLen)
+}
+
+// frame counts any frame, for the columns without a filter.
+func (t *ioTap) frame(rel int64, wireLen int) {
+	t.duration = max(t.duration, usec(rel))
+	b := t.bucket(rel)
+	for i := range t.cols {
+		if t.cols[i].filter == nil {
+			t.cols[i].add(b, wireLen)
+		}
+	}
+}
+
+func (t *ioTap) packet(pk *packets.Packet) {
+	if !pk.Analysed {
+		return
+	}
+	fillRecord(&t.rec, pk)
+	b := t.bucket(pk.RelTime)
+	for i := range t.cols {
+		if f := t.cols[i].filter; f != nil && f.Match(&t.rec) {
+			t.cols[i].add(b, pk.WireLen)
+		}
+	}
+}
+
+// magnitude is the number of decimal digits of v, at most maxW.
+func magnitude(v uint64, maxW int) int {
+	m := 0
+	for range maxW {
+		m++
+		if v /= 10; v == 0 {
+			break
+		}
+	}
+	return m
+}
+
+// center writes a column's label centered as tshark's printcenter does.
+func center(b *strings.Builder, label string, width int) {
+	n := 6 - ((width-len(label))/2 + 1)
+	switch {
+	case n > 0 && n < 6:
+		pad := strings.Repeat(" ", 6-n)
+		if (width-len(label))%2 == 0 {
+			b.WriteString(pad + label + pad + "|")
+		} else {
+			b.WriteString(" " + pad + label + pad + "|")
+		}
+	case n > 0 && n <= 15:
+		b.WriteString(label + "|")
+	}
+}
+
+func (t *ioTap) write(w *bufio.Writer) error {
+	duration := t.duration
+	interval := t.interval
+	whole := interval == 0 || interval > duration
+	if whole {
+		interval = duration
+	}
+	durMag := magnitude(uint64(duration/1e6), 5)
+	invlMag := magnitude(uint64(interval/1e6), 5)
+	var prec, border int
+	if whole {
+		switch {
+		case durMag >= 2:
+			prec = 1
+		case durMag == 1:
+			prec = 3
+		}
+		border = 30 + durMag + prec + 1
+	} else {
+		prec = 6
+		for i := int64(10); i < 10000000 && interval%i == 0; i *= 10 {
+			prec--
+		}
+		border = 24 + invlMag
+		if prec > 0 {
+			border += prec + 1
+		}
+	}
+	dv := int64(1e6)
+	for range prec {
+		dv /= 10
+	}
+	// The duration as measured (shown with whole-second intervals), and
+	// rounded to the interval's precision (shown otherwise, and the
+	// rows' span).
+	measured := duration
+	duration += 5 * (dv / 10)
+	if whole {
+		interval = duration
+	}
+	// tshark's formats keep the duration's width from before the
+	// rounding; the spaces and the column's width take the rounded
+	// duration's (a line can then lack a space, as in tshark).
+	durW := durMag
+	durMag = magnitude(uint64(duration/1e6), 5)
+	invlW := 2*durMag + 2*prec + 10
+	if prec == 0 {
+		invlW = 2*durMag + 8
+	}
+	invlW = max(invlW, 12)
+	border = max(border, invlW)
+	type width struct{ fr, val int }
+	ws := make([]width, len(t.cols))
+	row := invlW
+	for j, c := range t.cols {
+		var mf, mv uint64
+		for k := range c.frames {
+			mf, mv = max(mf, c.frames[k]), max(mv, c.bytes[k])
+		}
+		ws[j] = width{max(6, magnitude(mf, 15)), max(5, magnitude(mv, 15))}
+		row += ws[j].fr + ws[j].val + 6
+	}
+	border = max(border, row)
+	fw := 0
+	for j := range t.cols {
+		if f := t.st.Filters; len(f) > j && f[j] != nil {
+			fw = max(fw, len(f[j].String())+11)
+		} else {
+			fw = max(fw, 26)
+		}
+	}
+	if fw > border && border < 102 {
+		border = min(fw, 102)
+	}
+	if border-row == 1 {
+		border++
+	}
+	sp := func(n int) string { return strings.Repeat(" ", max(n, 0)) }
+	var b strings.Builder
+	b.WriteString("\n" + strings.Repeat("=", border) + "\n")
+	b.WriteString("| IO Statistics" + sp(border-16) + "|\n")
+	b.WriteString("|" + sp(border-2) + "|\n")
+	if prec == 0 {
+		fmt.Fprintf(&b, "| Duration: %*d.%6d secs%s|\n", durW, measured/1e6, measured%1e6, sp(border-25-durMag))
+		fmt.Fprintf(&b, "| Interval: %*d secs%s|\n", durW, interval/1e6, sp(border-18-durMag))
+	} else {
+		fmt.Fprintf(&b, "| Duration: %*d.%0*d secs%s|\n", durW, duration/1e6, prec, duration%1e6/dv, sp(border-19-durMag-prec))
+		fmt.Fprintf(&b, "| Interval: %*d.%0*d secs%s|\n", durW, interval/1e6, prec, interval%1e6/dv, sp(border-19-durMag-prec))
+	}
+	b.WriteString("|" + sp(border-2) + "|\n")
+	for j := range t.cols {
+		if j == 0 {
+			fmt.Fprintf(&b, "| Col%2d: ", j+1)
+		} else {
+			fmt.Fprintf(&b, "|    %2d: ", j+1)
+		}
+		if f := t.st.Filters; len(f) > j && f[j] != nil {
+			b.WriteString(f[j].String() + sp(border-len(f[j].String())-10) + "|\n")
+		} else {
+			b.WriteString("Frames and bytes" + sp(border-26) + "|\n")
+		}
+	}
+	b.WriteString("|-" + strings.Repeat("-", border-3) + "|\n")
+	filler := ""
+	if row < border {
+		filler = sp(border-row-1) + "|"
+	}
+	b.WriteString("|" + sp(invlW-2) + "|")
+	for j := range t.cols {
+		fmt.Fprintf(&b, "%-2d%s|", j+1, sp(ws[j].fr+ws[j].val+3))
+	}
+	b.WriteString(filler + "\n| Interval" + sp(invlW-11) + "|")
+	for j := range t.cols {
+		center(&b, "Frames", ws[j].fr)
+		center(&b, "Bytes", ws[j].val)
+	}
+	b.WriteString(filler + "\n|-" + strings.Repeat("-", row-3) + "|")
+	if row < border {
+		b.WriteString(sp(border-row-1) + "|")
+	}
+	b.WriteString("\n")
+	// A last, partial row when what is left of the duration reaches
+	// half a unit of the precision.
+	// A capture of one instant has none.
+	rows := int(duration / interval)
+	if (duration%interval+dv/2)/dv > 0 {
+		rows++
+	}
+	if measured == 0 {
+		rows = 0
+	}
+	// A column widened to its minimum of 12 (a one-digit duration in
+	// whole seconds) centres the interval.
+	natural := 2*durMag + 2*prec + 10
+	if prec == 0 {
+		natural = 2*durMag + 8
+	}
+	lpad := (invlW - natural) / 2
+	rpad := invlW - natural - lpad
+	for i, tt := 0, int64(0); i < rows; i, tt = i+1, tt+interval {
+		end := tt + interval
+		last := i == rows-1
+		if last {
+			end = duration
+		}
+		switch {
+		case prec > 0:
+			fmt.Fprintf(&b, "| %*d.%0*d <> %*d.%0*d |", durW, tt/1e6, prec, tt%1e6/dv, durW, end/1e6, prec, end%1e6/dv)
+		case last:
+			fmt.Fprintf(&b, "| %s%*d <> %-*s|", sp(lpad), durW, tt/1e6, invlW-durMag-7-lpad, "Dur")
+		default:
+			fmt.Fprintf(&b, "| %s%*d <> %*d%s |", sp(lpad), durW, tt/1e6, durW, end/1e6, sp(rpad))
+		}
+		for j, c := range t.cols {
+			var f, by uint64
+			if i < len(c.frames) {
+				f, by = c.frames[i], c.bytes[i]
+			}
+			fmt.Fprintf(&b, " %*d | %*d |", ws[j].fr, f, ws[j].val, by)
+		}
+		b.WriteString(filler + "\n")
+	}
+	b.WriteString(strings.Repeat("=", border) + "\n")
+	_, err := w.WriteString(b.String())
+	return err
+}

@@ -65,6 +65,10 @@ type Options struct {
 	// Summary, when set, receives the Source's counts (it is reset
 	// first); otherwise the Source keeps its own.
 	Summary *Summary
+	// OnFrame, when set, is called for every frame Add takes, TCP or
+	// not, with its time relative to the capture's first frame and its
+	// length on the wire (tshark's io,stat counts every frame).
+	OnFrame func(relTime int64, wireLen int)
 	// Limit, when not 0, makes Read stop after that many frames, as
 	// tshark's -c does.
 	Limit uint64
@@ -84,6 +88,7 @@ type Source struct {
 	defrag        decode.Reassembler
 	cut           bool
 	limit         uint64
+	onFrame       func(relTime int64, wireLen int)
 	progress      func(frames uint64, offset int64)
 	progressEvery uint64
 
@@ -95,7 +100,7 @@ type Source struct {
 
 // NewSource returns a Source that has seen no frame.
 func NewSource(opts Options) *Source {
-	s := &Source{sum: opts.Summary, cut: opts.Cut, limit: opts.Limit, progress: opts.Progress, progressEvery: opts.ProgressEvery}
+	s := &Source{sum: opts.Summary, cut: opts.Cut, limit: opts.Limit, onFrame: opts.OnFrame, progress: opts.Progress, progressEvery: opts.ProgressEvery}
 	if s.sum == nil {
 		s.sum = new(Summary)
 	}
@@ -121,6 +126,9 @@ func (s *Source) Add(f *Frame) *Packet {
 	n := uint32(s.sum.Frames)
 	if s.sum.Frames == 1 {
 		s.start, s.resolution = f.Time, f.Resolution
+	}
+	if s.onFrame != nil {
+		s.onFrame(f.Time-s.start, f.WireLen)
 	}
 	pk := &s.pk
 	p := &pk.Decoded
