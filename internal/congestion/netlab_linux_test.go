@@ -3,63 +3,17 @@
 package congestion
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/netlab/netlabtest"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/streamgraph"
-	"github.com/tcplab/tcplab/internal/tcpanalysis"
+	"github.com/tcplab/tcplab/internal/streamgraph/graphtest"
 )
-
-// network makes an impaired network, skipping without root or tools.
-func network(t *testing.T, spec string) *netlab.Network {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	for _, tool := range []string{"ip", "tcpdump", "tshark"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (scripts/setup installs it)", tool)
-		}
-	}
-	s, err := impair.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nw, err := netlab.New(t.Context(), netlab.Config{Impair: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nw.Close() })
-	return nw
-}
-
-// read returns the segments of file's busiest stream.
-func read(t *testing.T, file string) []streamgraph.Segment {
-	t.Helper()
-	recs, _ := pcaptest.ReadAll(t, file)
-	an := tcpanalysis.New()
-	var c streamgraph.Collector
-	var p decode.Packet
-	var r tcpanalysis.Result
-	for i, rec := range recs {
-		if decode.Decode(rec.Link, rec.Data, &p) == nil && an.Analyze(uint32(i+1), rec.Timestamp, rec.OrigLen, &p, &r) {
-			c.Add(rec.Timestamp-recs[0].Timestamp, &p, &r)
-		}
-	}
-	n, ok := c.Busiest()
-	if !ok {
-		t.Fatalf("%s: no TCP", file)
-	}
-	return c.Stream(n)
-}
 
 // resends returns the client frames tshark flags as retransmissions or
 // out of order (what it calls most resends seen at a fast sender).
@@ -82,14 +36,14 @@ func resends(t *testing.T, file string) []uint32 {
 // phase that lists it; the receiver's capture must refuse to read growth
 // (ReceiverSideCapture) yet still show the losses.
 func TestLinuxTransfers(t *testing.T) {
-	nw := network(t, "c2s:loss=1.5%,delay=20ms,seed=17")
+	nw := netlabtest.New(t, "c2s:loss=1.5%,delay=20ms,seed=17", "tcpdump", "tshark")
 	for _, at := range []netlab.Host{netlab.Client, netlab.Server} {
 		t.Run(at.String(), func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "bulk.pcap")
 			if _, err := nw.BulkTransfer(t.Context(), netlab.BulkOptions{Bytes: 3_000_000, Capture: file, CaptureAt: at}); err != nil {
 				t.Fatal(err)
 			}
-			segs := read(t, file)
+			segs := graphtest.ReadBusiest(t, file)
 			a := Detect(segs, streamgraph.DirAuto)
 			t.Log(describe(a))
 			checkTiling(t, segs, a)
@@ -139,14 +93,14 @@ func TestLinuxTransfers(t *testing.T) {
 // TestLinuxReceiverLimited: a receiver with a small buffer holds the
 // sender to its window.
 func TestLinuxReceiverLimited(t *testing.T) {
-	nw := network(t, "delay=10ms,seed=3")
+	nw := netlabtest.New(t, "delay=10ms,seed=3", "tcpdump", "tshark")
 	file := filepath.Join(t.TempDir(), "small-window.pcap")
 	_, err := nw.BidiTransfer(t.Context(), netlab.BidiOptions{ClientBytes: 1_500_000,
 		ConnOptions: netlab.ConnOptions{Capture: file, CaptureAt: netlab.Client, RcvBuf: 8192, Timeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	segs := read(t, file)
+	segs := graphtest.ReadBusiest(t, file)
 	a := Detect(segs, streamgraph.DirAuto)
 	t.Log(describe(a))
 	checkTiling(t, segs, a)
@@ -175,12 +129,12 @@ func TestLinuxReceiverLimited(t *testing.T) {
 // maximum grows by about a segment a round or less; NotReno qualifies a
 // steeper stretch).
 func TestLinuxBottleneck(t *testing.T) {
-	nw := network(t, "c2s:rate=20mbit,queue=60,delay=20ms,seed=7")
+	nw := netlabtest.New(t, "c2s:rate=20mbit,queue=60,delay=20ms,seed=7", "tcpdump", "tshark")
 	file := filepath.Join(t.TempDir(), "bottleneck.pcap")
 	if _, err := nw.BulkTransfer(t.Context(), netlab.BulkOptions{Bytes: 6_000_000, Capture: file, CaptureAt: netlab.Client}); err != nil {
 		t.Fatal(err)
 	}
-	segs := read(t, file)
+	segs := graphtest.ReadBusiest(t, file)
 	a := Detect(segs, streamgraph.DirAuto)
 	t.Log(describe(a))
 	checkTiling(t, segs, a)

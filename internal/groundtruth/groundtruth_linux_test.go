@@ -4,16 +4,14 @@ package groundtruth
 
 import (
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/netlab/netlabtest"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/seqnum"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
@@ -24,23 +22,7 @@ import (
 // and the bridge's log.
 func transfer(t *testing.T, spec string, point netlab.Host, n int64) ([]Frame, []netlab.FrameFate) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	for _, tool := range []string{"ip", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
-		}
-	}
-	s, err := impair.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nw, err := netlab.New(t.Context(), netlab.Config{Impair: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nw.Close()
+	nw := netlabtest.New(t, spec, "tcpdump")
 	file := filepath.Join(t.TempDir(), "bulk.pcap")
 	if _, err := nw.BulkTransfer(t.Context(), netlab.BulkOptions{Bytes: n, Capture: file, CaptureAt: point}); err != nil {
 		t.Fatal(err)
@@ -230,21 +212,10 @@ func TestReconcile(t *testing.T) {
 // no sooner than the bridge's delay (twice when the bridge duplicated
 // it) or is lost, as the bridge's log says.
 func TestJourneys(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	spec, err := impair.Parse("c2s:loss=4%,dup=3%,delay=20ms,seed=26")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nw, err := netlab.New(t.Context(), netlab.Config{Impair: spec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nw.Close()
+	nw := netlabtest.New(t, "c2s:loss=4%,dup=3%,delay=20ms,seed=26", "tcpdump")
 	dir := t.TempDir()
 	var rec *capture.Recording
-	err = nw.Do(netlab.Client, func() error {
+	err := nw.Do(netlab.Client, func() error {
 		var err error
 		rec, err = capture.Record(t.Context(), capture.Config{Interface: netlab.ClientIf, Filter: "tcp port 5001"}, filepath.Join(dir, "client.pcapng"))
 		return err

@@ -4,16 +4,14 @@ package streamgraph
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
+	"github.com/tcplab/tcplab/internal/netlab/netlabtest"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -22,23 +20,7 @@ import (
 // network impaired by spec, captured at point, and returns the capture.
 func lossyCapture(t *testing.T, spec string, point netlab.Host, n int64) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	for _, tool := range []string{"ip", "tcpdump", "tshark"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (scripts/setup installs it)", tool)
-		}
-	}
-	s, err := impair.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nw, err := netlab.New(t.Context(), netlab.Config{Impair: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nw.Close()
+	nw := netlabtest.New(t, spec, "tcpdump", "tshark")
 	file := filepath.Join(t.TempDir(), "bulk.pcap")
 	if _, err := nw.BulkTransfer(t.Context(), netlab.BulkOptions{Bytes: n, Capture: file, CaptureAt: point}); err != nil {
 		t.Fatal(err)

@@ -10,11 +10,16 @@ package graphtest
 
 import (
 	"container/heap"
+	"context"
 	"encoding/binary"
+	"os"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/tcplab/tcplab/internal/decode"
+	"github.com/tcplab/tcplab/internal/packets"
+	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/streamgraph"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
@@ -491,5 +496,35 @@ func Segments(frames []Frame) []streamgraph.Segment {
 		}
 	}
 	n, _ := c.Busiest()
+	return c.Stream(n)
+}
+
+// ReadBusiest reads the capture file through the packet source (decode,
+// reassembly, analysis) and returns the segments of its busiest stream.
+func ReadBusiest(t testing.TB, file string) []streamgraph.Segment {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c streamgraph.Collector
+	src := packets.NewSource(packets.Options{})
+	for p := range src.Read(context.Background(), rd) {
+		if p.Analysed {
+			c.Add(p.RelTime, &p.Decoded, &p.Result)
+		}
+	}
+	if err := src.Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, ok := c.Busiest()
+	if !ok {
+		t.Fatalf("%s: no TCP segment", file)
+	}
 	return c.Stream(n)
 }
