@@ -19,6 +19,7 @@ import (
 	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/render"
+	"github.com/tcplab/tcplab/internal/streamgraph"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -244,7 +245,14 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 	}
 	// On a corrupt file Read returns what came before the bad record
 	// with the error: present that, then report the error.
-	c, readErr := explain.Read(f, explain.ReadOptions{Match: match})
+	// The report's stream graphs cover every segment of a conversation,
+	// also where the conversation keeps only some of its packets.
+	ro := explain.ReadOptions{Match: match}
+	var graphSegs streamgraph.Collector
+	if po.html != "" {
+		ro.Each = func(p *listing.Packet) { graphSegs.Add(p.RelTime, p.Decoded, p.Result) }
+	}
+	c, readErr := explain.Read(f, ro)
 	if c == nil {
 		return fmt.Errorf("analyze %s: %w", name, readErr)
 	}
@@ -280,7 +288,8 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		}
 	}
 	if po.html != "" {
-		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary}); err != nil {
+		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary,
+			Segments: func(n int) []streamgraph.Segment { return graphSegs.Stream(uint32(n)) }}); err != nil {
 			return fmt.Errorf("analyze: --html: %w", err)
 		}
 		if err := giveToInvoker(os.Getenv, po.html); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"html"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/tcplab/tcplab/internal/streamgraph"
@@ -21,6 +22,23 @@ type SVGOptions struct {
 	// drawings can share an HTML page; "" means "g".
 	ID     string
 	Labels Labels
+	// Bands are stretches of time shaded behind the series (the phases
+	// of congestion control, say), in the order given.
+	Bands []Band
+	// Interactive prepares the drawing for a script (the HTML report's):
+	// see WriteSVG.
+	Interactive bool
+}
+
+// Band is a stretch of time shaded behind a plot's series.
+type Band struct {
+	// From and To are times in nanoseconds since the capture's first
+	// frame, as Point.T.
+	From, To int64
+	// Class is the band's CSS class: the bands of one class are drawn
+	// as one path, with the first one's Label (the tooltip) and Fill
+	// (the colour).
+	Label, Class, Fill string
 }
 
 // SVG layout, in pixels.
@@ -42,6 +60,17 @@ const (
 // geometry for a script: data-plot (left, top, width, height in pixels),
 // data-x and data-y (the ranges shown: seconds, and the left axis in the
 // unit of data-unit), and for each series a path with data-series.
+//
+// With Interactive, the grid and the tick labels are groups of class
+// "grid" and "ticks" (a script redraws them for a zoomed view), the bands
+// and series are in a group of class "data" (a script transforms it) and
+// their strokes do not scale; the root also carries data-origin (the
+// graph's Origin) and, with a right axis, data-y2 and data-unit2; each
+// series path carries its points for a script to find: data-label (the
+// legend's name), data-axis (0 or 1), data-f (frames), data-t (times in
+// microseconds since data-origin), data-v (values, in the series' unit:
+// bytes, bits per second or nanoseconds) and for bars data-v2, all
+// space-separated, one per point.
 func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 	W, H := o.Width, o.Height
 	if W <= 0 || H <= 0 {
@@ -150,6 +179,18 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 	b = strconv.AppendFloat(b, f.y[0].hi, 'g', -1, 64)
 	str(`" data-unit="`)
 	str(unitSymbol(f.unit[0]))
+	if o.Interactive {
+		str(`" data-origin="`)
+		b = strconv.AppendInt(b, g.Origin, 10)
+		if f.has[streamgraph.Right] {
+			str(`" data-y2="`)
+			b = strconv.AppendFloat(b, f.y[1].lo, 'g', -1, 64)
+			str(" ")
+			b = strconv.AppendFloat(b, f.y[1].hi, 'g', -1, 64)
+			str(`" data-unit2="`)
+			str(unitSymbol(f.unit[1]))
+		}
+	}
 	str("\">\n<title>")
 	esc(lb.title(g))
 	str("</title>\n")
@@ -162,7 +203,7 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 
 	// Grid and ticks.
 	xt := ticks(f.x.lo, f.x.hi, max(2, pw/60))
-	str(`<g stroke="#e8e8e8" stroke-width="1">`)
+	str(`<g class="grid" stroke="#e8e8e8" stroke-width="1">`)
 	for _, v := range xt {
 		x := float64(left) + (v-f.x.lo)/(f.x.hi-f.x.lo)*float64(pw)
 		str(`<path d="M`)
@@ -199,7 +240,7 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 	b = strconv.AppendInt(b, int64(ph), 10)
 	str(`"/></g>` + "\n")
 
-	str(`<g font-size="`)
+	str(`<g class="ticks" font-size="`)
 	b = strconv.AppendInt(b, svgTickFont, 10)
 	str(`" fill="#333">`)
 	for _, v := range xt {
@@ -285,6 +326,10 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 	str(`<g clip-path="url(#`)
 	esc(id)
 	str(`-plot)" fill="none">` + "\n")
+	if o.Interactive {
+		str(`<g class="data">` + "\n")
+	}
+	b = appendBands(b, o.Bands, px, top, ph, g.Origin)
 	var marks []func()
 	for i := range g.Series {
 		s := &g.Series[i]
@@ -298,6 +343,9 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 		str(c.hex)
 		str(`" `)
 		str(strokeAttrs(s.Style))
+		if o.Interactive {
+			b = appendPointData(b, s, g.Origin, lb.series(s.Name))
+		}
 		str(` d="`)
 		b = appendPath(b, s, s.Points, px, py, false)
 		str(`"/>` + "\n")
@@ -310,7 +358,11 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 				str(string(s.Name))
 				str(`" data-mark="retransmission" stroke="`)
 				str(retransColour.hex)
-				str(`" stroke-width="2.5" stroke-linecap="round" d="`)
+				str(`" stroke-width="2.5" stroke-linecap="round"`)
+				if o.Interactive {
+					str(` vector-effect="non-scaling-stroke"`)
+				}
+				str(` d="`)
 				b = appendPath(b, s, s.Points, px, py, true)
 				str(`"/>` + "\n")
 			})
@@ -321,6 +373,9 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 		if err := flush(); err != nil {
 			return err
 		}
+	}
+	if o.Interactive {
+		str("</g>\n")
 	}
 	str("</g>\n")
 
@@ -362,6 +417,99 @@ func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// appendBands appends the bands behind the series: one path per class
+// (in the order the classes first come), a rectangle per band across the
+// plot's height (top, ph), with the label as its tooltip and, for a
+// script, the bands' times (data-from, data-to: microseconds since
+// origin, space-separated).
+func appendBands(b []byte, bands []Band, px func(int64) float64, top, ph int, origin int64) []byte {
+	var classes []string
+	for _, bd := range bands {
+		if !slices.Contains(classes, bd.Class) {
+			classes = append(classes, bd.Class)
+		}
+	}
+	for _, cl := range classes {
+		var from, to []byte
+		var d []byte
+		var first *Band
+		for i := range bands {
+			bd := &bands[i]
+			if bd.Class != cl || bd.To < bd.From {
+				continue
+			}
+			if first == nil {
+				first = bd
+			} else {
+				from, to = append(from, ' '), append(to, ' ')
+			}
+			from = strconv.AppendInt(from, (bd.From-origin)/1000, 10)
+			to = strconv.AppendInt(to, (bd.To-origin)/1000, 10)
+			x1, x2 := px(bd.From), px(bd.To)
+			d = append(d, 'M')
+			d = appendCoord(d, x1)
+			d = append(d, ' ')
+			d = strconv.AppendInt(d, int64(top), 10)
+			d = append(d, 'h')
+			d = appendCoord(d, max(x2-x1, 1))
+			d = append(d, 'v')
+			d = strconv.AppendInt(d, int64(ph), 10)
+			d = append(d, 'h')
+			d = appendCoord(d, -max(x2-x1, 1))
+			d = append(d, 'z')
+		}
+		if first == nil {
+			continue
+		}
+		b = append(b, `<path class="`...)
+		b = append(b, html.EscapeString(cl)...)
+		b = append(b, `" fill="`...)
+		b = append(b, html.EscapeString(first.Fill)...)
+		b = append(b, `" fill-opacity="0.16" stroke="none" data-label="`...)
+		b = append(b, html.EscapeString(first.Label)...)
+		b = append(b, `" data-from="`...)
+		b = append(b, from...)
+		b = append(b, `" data-to="`...)
+		b = append(b, to...)
+		b = append(b, `" d="`...)
+		b = append(b, d...)
+		b = append(b, `"><title>`...)
+		b = append(b, html.EscapeString(first.Label)...)
+		b = append(b, "</title></path>\n"...)
+	}
+	return b
+}
+
+// appendPointData appends the attributes that give a script the points
+// of s (see WriteSVG), and the stroke that keeps its width when the
+// drawing is scaled.
+func appendPointData(b []byte, s *streamgraph.Series, origin int64, label string) []byte {
+	b = append(b, ` vector-effect="non-scaling-stroke" data-label="`...)
+	b = append(b, html.EscapeString(label)...)
+	b = append(b, `" data-axis="`...)
+	b = strconv.AppendInt(b, int64(s.Axis), 10)
+	list := func(name string, f func(p *streamgraph.Point) int64) {
+		b = append(b, ` data-`...)
+		b = append(b, name...)
+		b = append(b, `="`...)
+		for i := range s.Points {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = strconv.AppendInt(b, f(&s.Points[i]), 10)
+		}
+		b = append(b, '"')
+	}
+	b = append(b, '"')
+	list("f", func(p *streamgraph.Point) int64 { return int64(p.Frame) })
+	list("t", func(p *streamgraph.Point) int64 { return (p.T - origin) / 1000 })
+	list("v", func(p *streamgraph.Point) int64 { return p.V })
+	if s.Style == streamgraph.Bars {
+		list("v2", func(p *streamgraph.Point) int64 { return p.V2 })
+	}
+	return b
 }
 
 // strokeAttrs are the attributes of a series path drawn in style st.

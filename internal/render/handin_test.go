@@ -85,7 +85,12 @@ const layoutJS = `(function () {
 // ladder is hidden and drawn in slices that together cover it, each
 // short enough for an A4 page (1100 units of an 800-wide ladder are
 // 967 CSS px at the page's 703 px width, under its 1016).
+//
+// The page makes its slices when it is about to be printed: emulated
+// print media alone fires no beforeprint, so the probe fires it, as the
+// browser does before printing.
 const printJS = `(function () {
+  window.dispatchEvent(new Event("beforeprint"));
   var out = {sliced: []};
   document.querySelectorAll(".ladder-box").forEach(function (b) {
     var svg = b.querySelector("svg.ladder"), slices = b.querySelectorAll("svg.ladder-slice");

@@ -19,6 +19,7 @@ import (
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/packets"
+	"github.com/tcplab/tcplab/internal/streamgraph"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -46,6 +47,25 @@ type ReportOptions struct {
 	// Run, when not nil, is the record of the run the report comes from
 	// (tcplab demo), shown before the conversations.
 	Run *RunRecord
+
+	// Segments, when not nil, returns every segment of a stream for its
+	// stream graphs (a streamgraph.Collector's Stream), so that the
+	// graphs cover a conversation whose packets were not all kept; nil
+	// (or a nil result) graphs the packets the conversation kept.
+	Segments func(stream int) []streamgraph.Segment
+	// MaxGraphPoints is about how many points each series of a stream
+	// graph keeps for drawing (every retransmission on top); 0 means
+	// 500.
+	MaxGraphPoints int
+	// MaxTotalArrows caps the arrows of all the diagrams together, and
+	// so the rows of the packet tables (a diagram with fewer packets than
+	// an equal share leaves the rest to the others; each gets at least
+	// 100, at most MaxArrows): what keeps the report of a large capture
+	// quick to open. 0 means 1000.
+	MaxTotalArrows int
+	// MaxParas caps the paragraphs of each part of a walk-through, and
+	// MaxTableRows the rows of its RTT table; 0 means 1000 and 500.
+	MaxParas, MaxTableRows int
 }
 
 //go:embed report.tmpl
@@ -113,6 +133,11 @@ type convData struct {
 	Arrows    []arrow
 	Packets   []packetRow
 	Walk      *explain.Walkthrough
+	// Graphs are the stream graphs, nil when the conversation carries
+	// no data; Outside is the note a click on a graph shows for a packet
+	// outside the ladder's window, with "{frame}" for its number.
+	Graphs  *graphsData
+	Outside string
 }
 
 type arrow struct {
@@ -210,6 +235,10 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 	if opt.MaxRows == 0 {
 		opt.MaxRows = 5000
 	}
+	opt.MaxGraphPoints = cmp.Or(opt.MaxGraphPoints, 500)
+	opt.MaxTotalArrows = cmp.Or(opt.MaxTotalArrows, 1000)
+	opt.MaxParas = cmp.Or(opt.MaxParas, 1000)
+	opt.MaxTableRows = cmp.Or(opt.MaxTableRows, 500)
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
 	d := reportData{
 		Lang:      string(lang),
@@ -224,7 +253,9 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		"report.col.stream", "report.col.client", "report.col.server", "report.col.packets", "report.col.c2s", "report.col.s2c",
 		"report.col.dur", "report.col.hs", "report.col.close", "report.col.state", "report.col.expert", "report.col.no",
 		"report.col.time", "report.col.dir", "report.col.flags", "report.col.seq", "report.col.ack", "report.col.len",
-		"report.col.win", "report.col.raw", "report.col.cksum", "report.close", "report.save.svg", "report.save.svg.title"} {
+		"report.col.win", "report.col.raw", "report.col.cksum", "report.close", "report.save.svg", "report.save.svg.title",
+		"report.graphs", "report.graphs.hint", "report.graphs.phases", "report.graphs.tip", "report.graphs.zoomin",
+		"report.graphs.zoomout", "report.graphs.reset"} {
 		d.T[strings.TrimPrefix(strings.ReplaceAll(id, ".", "_"), "report_")] = msg(id)
 	}
 
@@ -272,8 +303,19 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		}
 		d.Rows = append(d.Rows, r)
 	}
-	for _, i := range drawn {
-		d.Convs = append(d.Convs, layoutConversation(&convs[i], lang, opt))
+	needs := make([]int, len(drawn))
+	for k, i := range drawn {
+		needs[k] = len(convs[i].Packets)
+	}
+	shares := shareArrows(needs, opt.MaxTotalArrows, opt.MaxArrows)
+	for k, i := range drawn {
+		o := opt
+		o.MaxArrows = shares[k]
+		cd, err := layoutConversation(&convs[i], lang, o)
+		if err != nil {
+			return err
+		}
+		d.Convs = append(d.Convs, cd)
 	}
 	bw := bufio.NewWriter(out)
 	if err := tmpl.Execute(bw, d); err != nil {
@@ -283,6 +325,25 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		return fmt.Errorf("render: writing report: %w", err)
 	}
 	return nil
+}
+
+// shareArrows shares total arrows among diagrams that need needs[i]
+// each: the smallest needs are met first and the rest is shared equally
+// by the others, each share at least 100 and at most most.
+func shareArrows(needs []int, total, most int) []int {
+	order := make([]int, len(needs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(needs[a], needs[b]) })
+	shares := make([]int, len(needs))
+	left := total
+	for k, i := range order {
+		fair := left / (len(order) - k)
+		shares[i] = min(most, max(min(needs[i], fair), 100))
+		left = max(left-min(shares[i], needs[i]), 0)
+	}
+	return shares
 }
 
 // pick returns the indexes of the conversations to draw: the selected
@@ -321,10 +382,11 @@ func pick(convs []conversation.Conversation, opt ReportOptions) []int {
 	return idx
 }
 
-// layoutConversation lays out one conversation's diagram and tables.
-func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt ReportOptions) convData {
+// layoutConversation lays out one conversation's diagram, graphs and
+// tables.
+func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt ReportOptions) (convData, error) {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
-	w := explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped})
+	w := boundWalk(explain.Explain(c, explain.Options{Lang: lang, Skipped: opt.Skipped}), lang, opt.MaxParas, opt.MaxTableRows)
 	cd := convData{
 		ID:        fmt.Sprintf("conv-%d", c.Stream),
 		RowPrefix: fmt.Sprintf("c%d-f", c.Stream),
@@ -336,10 +398,19 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 		LabelR:    c.Server.String(),
 		Walk:      w,
 	}
+	graphs, err := layoutGraphs(c, lang, opt)
+	if err != nil {
+		return convData{}, err
+	}
+	cd.Graphs = graphs
 	pkts, cut := drawnPackets(c, opt.MaxArrows)
-	if cut > 0 {
+	switch {
+	case cut > 0 && graphs != nil:
+		cd.CutNote = msg("report.window", "n", len(pkts), "total", cut)
+	case cut > 0:
 		cd.CutNote = msg("report.cut", "n", len(pkts), "total", cut)
 	}
+	cd.Outside = msg("report.graphs.outside", "frame", "{frame}", "frames", graphFrames(pkts))
 	// Arrows run from the send time to the receive time only when the
 	// capture knows both; otherwise they drop a fixed slant per row.
 	g := newLadderGeometry(pkts, timedArrows(c, pkts))
@@ -362,7 +433,7 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 	}
 	cd.Summary = msg("report.conv.summary", "hs", cell(lang, "hs", c.Summary.Handshake),
 		"close", cell(lang, "close", c.Summary.Close), "state", cmp.Or(c.State, "?"))
-	return cd
+	return cd, nil
 }
 
 // drawnPackets returns the packets of c to draw, at most maxArrows, and
