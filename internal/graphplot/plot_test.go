@@ -302,3 +302,75 @@ func TestTermFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestSVGInteractive checks the drawing the HTML report embeds against
+// its golden file: bands behind the series, the data group a script
+// zooms, and each series' points as data attributes, one value per
+// point drawn, every retransmission among them.
+func TestSVGInteractive(t *testing.T) {
+	g := sample(t, streamgraph.TCPTrace)
+	bands := []Band{
+		{From: g.Origin, To: g.Origin + 200_000_000, Label: "slow start", Class: "phase ss", Fill: "#73d216"},
+		{From: g.Origin + 200_000_000, To: g.Origin + 400_000_000, Label: "recovery <fast>", Class: "phase fr", Fill: "#f57900"},
+		{From: g.Origin + 400_000_000, To: g.Origin + 900_000_000, Label: "slow start", Class: "phase ss", Fill: "#73d216"},
+	}
+	var b bytes.Buffer
+	if err := WriteSVG(&b, g, SVGOptions{Interactive: true, Bands: bands, MaxPoints: 120, ID: "c0-tcptrace"}); err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, b.Bytes())
+	golden(t, "svg/interactive-tcptrace.svg", b.Bytes())
+
+	svg := b.String()
+	for _, want := range []string{`<g class="data">`, `class="grid"`, `class="ticks"`, `data-origin="`,
+		`data-label="recovery &lt;fast&gt;" data-from="200000" data-to="400000"`, `data-from="0 400000" data-to="200000 900000"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("interactive SVG lacks %s", want)
+		}
+	}
+	// Each series path lists as many frames, times and values as it
+	// draws points, and keeps every retransmission of the graph.
+	reduced := streamgraph.Reduce(g, 120)
+	d := xml.NewDecoder(strings.NewReader(svg))
+	found := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Local != "path" {
+			continue
+		}
+		attr := map[string]string{}
+		for _, a := range se.Attr {
+			attr[a.Name.Local] = a.Value
+		}
+		if attr["data-f"] == "" {
+			continue
+		}
+		found++
+		s := reduced.Find(streamgraph.Name(attr["data-series"]))
+		if s == nil {
+			t.Fatalf("path for unknown series %q", attr["data-series"])
+		}
+		for _, k := range []string{"data-f", "data-t", "data-v"} {
+			if n := len(strings.Fields(attr[k])); n != len(s.Points) {
+				t.Errorf("series %s: %s lists %d values, want %d", s.Name, k, n, len(s.Points))
+			}
+		}
+		full := g.Find(s.Name)
+		frames := " " + attr["data-f"] + " "
+		for _, p := range full.Points {
+			if p.Mark&streamgraph.MarkRetransmission != 0 && !strings.Contains(frames, " "+jsonNum(p.Frame)+" ") {
+				t.Errorf("series %s: retransmission frame %d not among the points", s.Name, p.Frame)
+			}
+		}
+	}
+	if found < 3 {
+		t.Errorf("%d series carry their points, want every drawn one (at least 3)", found)
+	}
+}
