@@ -231,6 +231,16 @@ func boundWalk(w *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int) *e
 	out := *w
 	out.Sections = make([]explain.Section, len(w.Sections))
 	for i, sec := range w.Sections {
+		if len(sec.Paras) > maxParas {
+			kept := slices.Clone(sec.Paras[:maxParas])
+			for _, p := range sec.Paras[maxParas:] {
+				if p.TableBefore {
+					kept = append(kept, p) // the table's place
+				}
+			}
+			n := len(sec.Paras) - len(kept)
+			sec.Paras = append(kept, explain.Para{Text: i18n.Msg(lang, "report.walk.cut", "n", n)})
+		}
 		if sec.Table != nil && len(sec.Table.Rows) > maxRows {
 			t := *sec.Table
 			t.Rows = t.Rows[:maxRows]
@@ -253,16 +263,6 @@ func boundWalk(w *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int) *e
 				paras = append(paras, note)
 			}
 			sec.Table, sec.Paras = &t, paras
-		}
-		if len(sec.Paras) > maxParas {
-			kept := slices.Clone(sec.Paras[:maxParas])
-			for _, p := range sec.Paras[maxParas:] {
-				if p.TableBefore {
-					kept = append(kept, p) // the table's place
-				}
-			}
-			n := len(sec.Paras) - len(kept)
-			sec.Paras = append(kept, explain.Para{Text: i18n.Msg(lang, "report.walk.cut", "n", n)})
 		}
 		out.Sections[i] = sec
 	}

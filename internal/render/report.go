@@ -442,7 +442,7 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 func drawnPackets(c *conversation.Conversation, maxArrows int) (pkts []conversation.Segment, total int) {
 	pkts = c.Packets
 	if len(pkts) > maxArrows {
-		return pkts[:maxArrows], len(pkts)
+		return pkts[:maxArrows], max(len(pkts), c.Summary.Packets)
 	}
 	if c.Summary.Packets > len(pkts) {
 		return pkts, c.Summary.Packets
