@@ -19,7 +19,6 @@ import (
 	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/pcapio"
 	"github.com/tcplab/tcplab/internal/render"
-	"github.com/tcplab/tcplab/internal/streamgraph"
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
@@ -247,10 +246,11 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 	// with the error: present that, then report the error.
 	// The report's stream graphs cover every segment of a conversation,
 	// also where the conversation keeps only some of its packets.
-	ro := explain.ReadOptions{Match: match}
-	var graphSegs streamgraph.Collector
+	const keep = 200000
+	ro := explain.ReadOptions{Match: match, MaxPackets: keep}
+	segs := render.ReportSegments{Kept: keep}
 	if po.html != "" {
-		ro.Each = func(p *listing.Packet) { graphSegs.Add(p.RelTime, p.Decoded, p.Result) }
+		ro.Each = segs.Add
 	}
 	c, readErr := explain.Read(f, ro)
 	if c == nil {
@@ -289,7 +289,7 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 	}
 	if po.html != "" {
 		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary,
-			Segments: func(n int) []streamgraph.Segment { return graphSegs.Stream(uint32(n)) }}); err != nil {
+			Segments: segs.Stream}); err != nil {
 			return fmt.Errorf("analyze: --html: %w", err)
 		}
 		if err := giveToInvoker(os.Getenv, po.html); err != nil {

@@ -35,6 +35,11 @@ func TestAnalyzeLadderExplainHTML(t *testing.T) {
 	if !strings.HasPrefix(strings.ToLower(string(html)), "<!doctype html>") || strings.Count(string(html), "<svg") < 1 {
 		t.Errorf("report is not an HTML page with an SVG ladder: %.200s", html)
 	}
+	// The lab's exchange carries data both ways: the five stream graphs
+	// of each direction, from the segments the analysis gathered.
+	if n := strings.Count(string(html), `<figure class="graph"`); n != 10 {
+		t.Errorf("report has %d stream graphs, want 10 (five kinds, two directions)", n)
+	}
 	if !strings.Contains(stderr, report) {
 		t.Errorf("stderr %q does not say where the report went", stderr)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/graphplot"
 	"github.com/tcplab/tcplab/internal/i18n"
+	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/streamgraph"
 )
 
@@ -69,8 +70,7 @@ var phaseFill = map[congestion.Kind]string{
 }
 
 // graphSegments returns the segments of c for the stream graphs: the
-// caller's (opt.Segments, which may hold every segment of a conversation
-// whose packets were cut), or those of the packets c kept.
+// caller's (opt.Segments), or those of the packets c kept.
 func graphSegments(c *conversation.Conversation, opt ReportOptions) []streamgraph.Segment {
 	if opt.Segments != nil {
 		if segs := opt.Segments(c.Stream); segs != nil {
@@ -83,6 +83,39 @@ func graphSegments(c *conversation.Conversation, opt ReportOptions) []streamgrap
 	}
 	return segs
 }
+
+// ReportSegments gathers, from the analysis loop that reads a capture
+// for explain's collector, every segment of the streams the report may
+// draw, for their stream graphs: explain keeps the first Kept packets
+// of the capture (its MaxPackets), so a conversation whose packets go on
+// after those has only its first ones, and one that starts after them
+// has none, and no diagram. Add every analysed packet the collector
+// sees (explain.ReadOptions.Each), in order; Stream is then
+// ReportOptions.Segments. Only the streams with a packet among the first
+// Kept are gathered.
+type ReportSegments struct {
+	Kept int
+	n    int
+	seen map[uint32]bool
+	segs streamgraph.Collector
+}
+
+// Add records one analysed packet.
+func (r *ReportSegments) Add(p *listing.Packet) {
+	r.n++
+	if r.n <= r.Kept {
+		if r.seen == nil {
+			r.seen = map[uint32]bool{}
+		}
+		r.seen[p.Result.Stream] = true
+	}
+	if r.seen[p.Result.Stream] {
+		r.segs.Add(p.RelTime, p.Decoded, p.Result)
+	}
+}
+
+// Stream returns the segments gathered of stream n, nil for none.
+func (r *ReportSegments) Stream(n int) []streamgraph.Segment { return r.segs.Stream(uint32(n)) }
 
 // graphSegment converts one segment of a conversation to the graphs'.
 func graphSegment(p *conversation.Segment) streamgraph.Segment {

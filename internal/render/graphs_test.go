@@ -12,10 +12,13 @@ import (
 
 	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/conversation/fixture"
+	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
+	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/streamgraph"
 	"github.com/tcplab/tcplab/internal/streamgraph/graphtest"
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // TestReportGraphs checks where the report draws stream graphs: the five
@@ -218,6 +221,30 @@ func TestShareArrows(t *testing.T) {
 		got := shareArrows(tt.needs, tt.total, tt.most)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("shareArrows(%v, %d, %d) (-want +got):\n%s", tt.needs, tt.total, tt.most, diff)
+		}
+	}
+}
+
+// TestReportSegments checks which segments ReportSegments gathers: every
+// segment of a stream with a packet among the first Kept, before and
+// after them, and nothing of a stream that starts after them.
+func TestReportSegments(t *testing.T) {
+	r := ReportSegments{Kept: 3}
+	var d decode.Packet
+	for i, stream := range []uint32{0, 1, 0, 2, 0, 1, 2} {
+		res := tcpanalysis.Result{Frame: uint32(i + 1), Stream: stream}
+		r.Add(&listing.Packet{Number: uint32(i + 1), RelTime: int64(i) * 1000, Decoded: &d, Result: &res})
+	}
+	frames := func(n int) []uint32 {
+		var f []uint32
+		for _, s := range r.Stream(n) {
+			f = append(f, s.Frame)
+		}
+		return f
+	}
+	for n, want := range map[int][]uint32{0: {1, 3, 5}, 1: {2, 6}, 2: nil} {
+		if diff := cmp.Diff(want, frames(n)); diff != "" {
+			t.Errorf("stream %d frames (-want +got):\n%s", n, diff)
 		}
 	}
 }

@@ -49,9 +49,9 @@ type ReportOptions struct {
 	Run *RunRecord
 
 	// Segments, when not nil, returns every segment of a stream for its
-	// stream graphs (a streamgraph.Collector's Stream), so that the
-	// graphs cover a conversation whose packets were not all kept; nil
-	// (or a nil result) graphs the packets the conversation kept.
+	// stream graphs (ReportSegments.Stream), so that the graphs cover a
+	// conversation whose packets were not all kept; nil, or a nil
+	// result, graphs the packets the conversation kept.
 	Segments func(stream int) []streamgraph.Segment
 	// MaxGraphPoints is about how many points each series of a stream
 	// graph keeps for drawing (every retransmission on top); 0 means
