@@ -36,7 +36,9 @@ type ReportOptions struct {
 	MaxDiagrams int
 	// MaxArrows caps the arrows of one diagram; 0 means 1000.
 	MaxArrows int
-	// MaxRows caps the rows of the conversation summary; 0 means 5000.
+	// MaxRows caps the rows of the conversation summary (the first
+	// conversations, and those drawn in detail); 0 means 500. A table
+	// of thousands of rows takes the browser seconds to lay out.
 	MaxRows int
 	// Raw shows raw sequence numbers on the arrows.
 	Raw bool
@@ -233,7 +235,7 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		opt.MaxArrows = 1000
 	}
 	if opt.MaxRows == 0 {
-		opt.MaxRows = 5000
+		opt.MaxRows = 500
 	}
 	opt.MaxGraphPoints = cmp.Or(opt.MaxGraphPoints, 500)
 	opt.MaxTotalArrows = cmp.Or(opt.MaxTotalArrows, 1000)
@@ -286,9 +288,11 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		isDrawn[i] = true
 	}
 	for i := range convs {
-		if i >= opt.MaxRows {
-			d.RowsCut = msg("report.rows.cut", "n", opt.MaxRows)
-			break
+		if i >= opt.MaxRows && !isDrawn[i] {
+			// Past the first MaxRows, the rows of the conversations
+			// drawn below, so that each has its link.
+			d.RowsCut = msg("report.rows.cut.drawn", "n", opt.MaxRows)
+			continue
 		}
 		c := &convs[i]
 		r := summaryRow{
