@@ -35,7 +35,15 @@ type graphsData struct {
 	// when not "", that the other direction carries no data.
 	Note   string
 	OneWay string
+	// Open shows the graphs when the page opens: for a conversation of
+	// graphOpen packets or more. A short exchange's are a click away,
+	// under its summary, so that its ladder comes first.
+	Open bool
 }
+
+// graphOpen is the size of a conversation whose graphs show when the
+// page opens.
+const graphOpen = 100
 
 // graphSet is the five graphs of one direction.
 type graphSet struct {
@@ -157,7 +165,7 @@ func layoutGraphs(c *conversation.Conversation, lang i18n.Lang, opt ReportOption
 	if first == streamgraph.ClientToServer {
 		other = streamgraph.ServerToClient
 	}
-	gd := &graphsData{}
+	gd := &graphsData{Open: max(len(segs), c.Summary.Packets) >= graphOpen}
 	if (other == streamgraph.ClientToServer && c2s > 0) || (other == streamgraph.ServerToClient && s2c > 0) {
 		dirs = append(dirs, other)
 	} else {

@@ -23,7 +23,11 @@ import (
 // on it. It reports what each did.
 const graphProbeJS = `(function () {
   function nums(s) { return s ? s.split(" ").map(Number) : []; }
-  var out = {graphs: [], page: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+  var boxes = document.querySelectorAll("details.graphs-box");
+  var out = {shut: Array.prototype.filter.call(boxes, function (d) { return !d.open; }).length};
+  boxes.forEach(function (d) { d.open = true; });
+  out.graphs = [];
+  out.page = document.documentElement.scrollWidth - document.documentElement.clientWidth;
   document.querySelectorAll(".graphs:not([hidden]) figure.graph > svg").forEach(function (svg) {
     // A series is drawn when its path has marks that reach into the
     // plot (a lone dot has an empty box: its round cap is what shows).
@@ -80,6 +84,7 @@ const graphProbeJS = `(function () {
 })()`
 
 type graphProbe struct {
+	Shut   int // graph sections closed when the page opened
 	Page   float64
 	Graphs []struct {
 		Conv, Kind    string
@@ -102,7 +107,8 @@ type graphProbe struct {
 // narrows the visible range and redraws the ticks (a double click
 // restores it), a hover names the packet under the pointer, and a click
 // opens its details with its arrow and row in the ladder, or, for a
-// packet outside the ladder's window, says so.
+// packet outside the ladder's window, says so. A short exchange's graphs
+// are closed when the page opens, a transfer's open.
 func TestReportGraphsInBrowser(t *testing.T) {
 	c := startChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -127,11 +133,12 @@ func TestReportGraphsInBrowser(t *testing.T) {
 		path    string
 		width   int
 		convs   int  // sections with graphs shown
+		shut    int  // of them closed when the page opens
 		outside bool // the clicked packet is outside the ladder's window
 	}{
-		{sample, 1100, len(fixture.All()), false},
-		{sample, 400, len(fixture.All()), false},
-		{big, 1100, 1, true},
+		{sample, 1100, len(fixture.All()), len(fixture.All()), false},
+		{sample, 400, len(fixture.All()), len(fixture.All()), false},
+		{big, 1100, 1, 0, true},
 	} {
 		t.Run(fmt.Sprintf("%s at %d px", filepath.Base(tt.path), tt.width), func(t *testing.T) {
 			res, err := c.loadAt(ctx, tt.path, 3000, tt.width)
@@ -151,6 +158,9 @@ func TestReportGraphsInBrowser(t *testing.T) {
 			var got graphProbe
 			if err := json.Unmarshal([]byte(raw), &got); err != nil {
 				t.Fatalf("probe %q: %v", raw, err)
+			}
+			if got.Shut != tt.shut {
+				t.Errorf("%d graph sections closed when the page opened, want %d", got.Shut, tt.shut)
 			}
 			checkGraphProbe(t, &got, tt.width, tt.convs, tt.outside)
 		})
