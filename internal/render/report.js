@@ -178,173 +178,211 @@
   tip.hidden = true;
   document.body.appendChild(tip);
 
-  function graph(svg) {
-    var p = nums(svg.getAttribute("data-plot")), L = p[0], T = p[1], W = p[2], H = p[3];
-    var X = nums(svg.getAttribute("data-x")), Y = nums(svg.getAttribute("data-y"));
-    var Y2 = svg.hasAttribute("data-y2") ? nums(svg.getAttribute("data-y2")) : null;
-    var units = [svg.getAttribute("data-unit"), svg.getAttribute("data-unit2")];
-    var origin = Number(svg.getAttribute("data-origin"));
-    var box = svg.closest(".graphs"), sec = svg.closest("section.conv");
-    var data = svg.querySelector("g.data"), view = [X[0], X[1], Y[0], Y[1]];
-    var series = null, hover = null, drag = null;
-    var mark = svgEl("circle", {r: 4, "class": "hover-mark", visibility: "hidden"});
-    svg.appendChild(mark);
-    function right(v) { // the right axis' range for left-axis range v
-      return [Y2[0] + (v[0] - Y[0]) / (Y[1] - Y[0]) * (Y2[1] - Y2[0]), Y2[0] + (v[1] - Y[0]) / (Y[1] - Y[0]) * (Y2[1] - Y2[0])];
-    }
-    function toPx(x, y, axis) {
-      var r = axis === 1 && Y2 ? right([view[2], view[3]]) : [view[2], view[3]];
-      return [L + (x - view[0]) / (view[1] - view[0]) * W, T + H - (y - r[0]) / (r[1] - r[0]) * H];
-    }
-    function redrawTicks() {
-      var grid = svg.querySelector("g.grid"), labels = svg.querySelector("g.ticks");
-      grid.textContent = "";
-      labels.textContent = "";
-      ticks(view[0], view[1], Math.max(2, Math.floor(W / 60))).forEach(function (v) {
-        var x = L + (v - view[0]) / (view[1] - view[0]) * W;
-        grid.appendChild(svgEl("path", {d: "M" + x.toFixed(1) + " " + T + "v" + H}));
-        labels.appendChild(svgEl("text", {x: x.toFixed(1), y: T + H + 13, "text-anchor": "middle"}, si(v, "s")));
+  // Plot is one graph: its geometry (the plot's left, top, width and
+  // height in the drawing's units), its full ranges (X, Y, Y2) and the
+  // range shown (view: seconds, then the left axis).
+  function Plot(svg) {
+    var p = nums(svg.getAttribute("data-plot"));
+    this.svg = svg;
+    this.L = p[0]; this.T = p[1]; this.W = p[2]; this.H = p[3];
+    this.X = nums(svg.getAttribute("data-x"));
+    this.Y = nums(svg.getAttribute("data-y"));
+    this.Y2 = svg.hasAttribute("data-y2") ? nums(svg.getAttribute("data-y2")) : null;
+    this.units = [svg.getAttribute("data-unit"), svg.getAttribute("data-unit2")];
+    this.origin = Number(svg.getAttribute("data-origin"));
+    this.box = svg.closest(".graphs");
+    this.sec = svg.closest("section.conv");
+    this.data = svg.querySelector("g.data");
+    this.view = [this.X[0], this.X[1], this.Y[0], this.Y[1]];
+    this.series = null;
+    this.bands = [];
+    this.mark = svgEl("circle", {r: 4, "class": "hover-mark", visibility: "hidden"});
+    svg.appendChild(this.mark);
+  }
+  // right returns the right axis' range for the left axis' range r.
+  Plot.prototype.right = function (r) {
+    var Y = this.Y, Y2 = this.Y2;
+    return [Y2[0] + (r[0] - Y[0]) / (Y[1] - Y[0]) * (Y2[1] - Y2[0]), Y2[0] + (r[1] - Y[0]) / (Y[1] - Y[0]) * (Y2[1] - Y2[0])];
+  };
+  // toPx returns where value y of an axis at time x is drawn in the view.
+  Plot.prototype.toPx = function (x, y, axis) {
+    var v = this.view, r = axis === 1 && this.Y2 ? this.right([v[2], v[3]]) : [v[2], v[3]];
+    return [this.L + (x - v[0]) / (v[1] - v[0]) * this.W, this.T + this.H - (y - r[0]) / (r[1] - r[0]) * this.H];
+  };
+  Plot.prototype.redrawTicks = function () {
+    var self = this, v = this.view, L = this.L, T = this.T, W = this.W, H = this.H;
+    var grid = this.svg.querySelector("g.grid"), labels = this.svg.querySelector("g.ticks");
+    grid.textContent = "";
+    labels.textContent = "";
+    ticks(v[0], v[1], Math.max(2, Math.floor(W / 60))).forEach(function (t) {
+      var x = L + (t - v[0]) / (v[1] - v[0]) * W;
+      grid.appendChild(svgEl("path", {d: "M" + x.toFixed(1) + " " + T + "v" + H}));
+      labels.appendChild(svgEl("text", {x: x.toFixed(1), y: T + H + 13, "text-anchor": "middle"}, si(t, "s")));
+    });
+    var axes = [[v[2], v[3]]];
+    if (this.Y2) { axes.push(this.right(axes[0])); }
+    axes.forEach(function (r, a) {
+      ticks(r[0], r[1], Math.max(2, Math.floor(H / 40))).forEach(function (t) {
+        var y = T + H - (t - r[0]) / (r[1] - r[0]) * H;
+        if (a === 0) { grid.appendChild(svgEl("path", {d: "M" + L + " " + y.toFixed(1) + "h" + W})); }
+        labels.appendChild(svgEl("text", {x: a === 0 ? L - 4 : L + W + 4, y: (y + 3.5).toFixed(1), "text-anchor": a === 0 ? "end" : "start"}, si(t, self.units[a])));
       });
-      var axes = [[view[2], view[3]]];
-      if (Y2) { axes.push(right(axes[0])); }
-      axes.forEach(function (r, a) {
-        ticks(r[0], r[1], Math.max(2, Math.floor(H / 40))).forEach(function (v) {
-          var y = T + H - (v - r[0]) / (r[1] - r[0]) * H;
-          if (a === 0) { grid.appendChild(svgEl("path", {d: "M" + L + " " + y.toFixed(1) + "h" + W})); }
-          labels.appendChild(svgEl("text", {x: a === 0 ? L - 4 : L + W + 4, y: (y + 3.5).toFixed(1), "text-anchor": a === 0 ? "end" : "start"}, si(v, units[a])));
-        });
-      });
+    });
+  };
+  // apply draws the view: the data group transformed, the ticks redrawn.
+  Plot.prototype.apply = function () {
+    var v = this.view, X = this.X, Y = this.Y, L = this.L, T = this.T, W = this.W, H = this.H;
+    var ax = (X[1] - X[0]) / (v[1] - v[0]), ay = (Y[1] - Y[0]) / (v[3] - v[2]);
+    var bx = L + (X[0] - v[0]) * W / (v[1] - v[0]) - ax * L;
+    var by = T + H - (Y[0] - v[2]) * H / (v[3] - v[2]) - ay * (T + H);
+    this.data.setAttribute("transform", "matrix(" + [ax, 0, 0, ay, bx, by].join(" ") + ")");
+    this.svg.setAttribute("data-view", v.join(" "));
+    this.redrawTicks();
+    this.hideHover();
+  };
+  // zoom scales the view by f about the point (cx, cy) of the drawing.
+  Plot.prototype.zoom = function (f, cx, cy) {
+    var v = this.view, fx = (cx - this.L) / this.W, fy = (this.T + this.H - cy) / this.H;
+    var x = v[0] + fx * (v[1] - v[0]), y = v[2] + fy * (v[3] - v[2]);
+    var sx = (v[1] - v[0]) * f, sy = (v[3] - v[2]) * f;
+    if (sx < 1e-9 * (this.X[1] - this.X[0]) && f < 1) { return; }
+    this.view = [x - fx * sx, x + (1 - fx) * sx, y - fy * sy, y + (1 - fy) * sy];
+    this.apply();
+  };
+  Plot.prototype.reset = function () { this.view = [this.X[0], this.X[1], this.Y[0], this.Y[1]]; this.apply(); };
+  Plot.prototype.inside = function (q) { return q.x >= this.L && q.x <= this.L + this.W && q.y >= this.T && q.y <= this.T + this.H; };
+  // at returns the position of a pointer event in the drawing's units.
+  Plot.prototype.at = function (e) {
+    var m = this.svg.getScreenCTM();
+    if (!m) { return null; }
+    var pt = this.svg.createSVGPoint();
+    pt.x = e.clientX;
+    pt.y = e.clientY;
+    return pt.matrixTransform(m.inverse());
+  };
+  // load reads the points and bands from the drawing, at the first hover.
+  Plot.prototype.load = function () {
+    var self = this;
+    this.svg.querySelectorAll("g.data path[data-from]").forEach(function (path) {
+      self.bands.push({label: path.getAttribute("data-label"), from: nums(path.getAttribute("data-from")), to: nums(path.getAttribute("data-to"))});
+    });
+    this.series = [];
+    this.svg.querySelectorAll("g.data path[data-f]").forEach(function (path) {
+      var axis = Number(path.getAttribute("data-axis"));
+      self.series.push({label: path.getAttribute("data-label"), axis: axis, unit: self.units[axis] || self.units[0],
+        f: nums(path.getAttribute("data-f")), t: nums(path.getAttribute("data-t")),
+        v: nums(path.getAttribute("data-v")), v2: nums(path.getAttribute("data-v2"))});
+    });
+  };
+  // nearest returns the point drawn nearest q, within 12 units, or null.
+  Plot.prototype.nearest = function (q) {
+    if (!this.series) { this.load(); }
+    var self = this, best = null, bd = 144;
+    this.series.forEach(function (s) {
+      var scale = s.unit === "s" ? 1e-9 : 1;
+      for (var i = 0; i < s.f.length; i++) {
+        var v = s.v2.length ? (s.v[i] + s.v2[i]) / 2 : s.v[i];
+        var xy = self.toPx(s.t[i] / 1e6, v * scale, s.axis), dx = xy[0] - q.x, dy = xy[1] - q.y, d = dx * dx + dy * dy;
+        if (d < bd) { bd = d; best = {s: s, i: i, x: xy[0], y: xy[1]}; }
+      }
+    });
+    return best;
+  };
+  // describe names point h: its frame, time, series, value and phase.
+  Plot.prototype.describe = function (h) {
+    var s = h.s, i = h.i, v;
+    if (s.unit === "s") { v = (s.v[i] / 1e6).toFixed(3) + " ms"; } else if (s.unit === "bit/s") { v = si(s.v[i], "bit/s"); } else { v = s.v2.length ? s.v[i] + "–" + s.v2[i] : String(s.v[i]); }
+    var text = this.box.getAttribute("data-tip").replace("{frame}", s.f[i]).replace("{time}", ((this.origin + s.t[i] * 1000) / 1e9).toFixed(6))
+      .replace("{series}", s.label).replace("{value}", v);
+    this.bands.forEach(function (b) {
+      for (var k = 0; k < b.from.length; k++) {
+        if (b.from[k] <= s.t[i] && s.t[i] <= b.to[k]) { text += " · " + b.label; return; }
+      }
+    });
+    return text;
+  };
+  Plot.prototype.hideHover = function () { this.hover = null; tip.hidden = true; this.mark.setAttribute("visibility", "hidden"); };
+  Plot.prototype.showHover = function (e, h) {
+    this.hover = h;
+    this.mark.setAttribute("cx", h.x.toFixed(1));
+    this.mark.setAttribute("cy", h.y.toFixed(1));
+    this.mark.setAttribute("visibility", "visible");
+    tip.textContent = this.describe(h);
+    tip.hidden = false;
+    tip.style.left = Math.min(e.pageX + 12, document.documentElement.scrollWidth - tip.offsetWidth - 4) + "px";
+    tip.style.top = (e.pageY + 14) + "px";
+  };
+  // open shows the packet of frame: its arrow and row in the ladder, or,
+  // outside the ladder's window, text and a note that says so.
+  Plot.prototype.open = function (frame, text) {
+    var g = this.sec && this.sec.querySelector('svg.ladder g.arrow[data-frame="' + frame + '"]');
+    if (g) {
+      show(g);
+      var lb = g.closest(".ladder-box");
+      if (lb) { lb.scrollTop = Math.max(0, g.getBBox().y - lb.clientHeight / 2); }
+      return;
     }
-    function apply() {
-      var ax = (X[1] - X[0]) / (view[1] - view[0]), ay = (Y[1] - Y[0]) / (view[3] - view[2]);
-      var bx = L + (X[0] - view[0]) * W / (view[1] - view[0]) - ax * L;
-      var by = T + H - (Y[0] - view[2]) * H / (view[3] - view[2]) - ay * (T + H);
-      data.setAttribute("transform", "matrix(" + [ax, 0, 0, ay, bx, by].join(" ") + ")");
-      svg.setAttribute("data-view", view.join(" "));
-      redrawTicks();
-      hideHover();
-    }
-    function zoom(f, cx, cy) {
-      var fx = (cx - L) / W, fy = (T + H - cy) / H;
-      var x = view[0] + fx * (view[1] - view[0]), y = view[2] + fy * (view[3] - view[2]);
-      var sx = (view[1] - view[0]) * f, sy = (view[3] - view[2]) * f;
-      if (sx < 1e-9 * (X[1] - X[0]) && f < 1) { return; }
-      view = [x - fx * sx, x + (1 - fx) * sx, y - fy * sy, y + (1 - fy) * sy];
-      apply();
-    }
-    function reset() { view = [X[0], X[1], Y[0], Y[1]]; apply(); }
-    function at(e) { // the event's position in the drawing's units
-      var m = svg.getScreenCTM();
-      if (!m) { return null; }
-      var pt = svg.createSVGPoint();
-      pt.x = e.clientX;
-      pt.y = e.clientY;
-      return pt.matrixTransform(m.inverse());
-    }
-    var bands = [];
-    function load() {
-      svg.querySelectorAll("g.data path[data-from]").forEach(function (path) {
-        bands.push({label: path.getAttribute("data-label"), from: nums(path.getAttribute("data-from")), to: nums(path.getAttribute("data-to"))});
-      });
-      series = [];
-      svg.querySelectorAll("g.data path[data-f]").forEach(function (path) {
-        var axis = Number(path.getAttribute("data-axis"));
-        series.push({label: path.getAttribute("data-label"), axis: axis, unit: units[axis] || units[0],
-          f: nums(path.getAttribute("data-f")), t: nums(path.getAttribute("data-t")),
-          v: nums(path.getAttribute("data-v")), v2: nums(path.getAttribute("data-v2"))});
-      });
-    }
-    function nearest(q) {
-      if (!series) { load(); }
-      var best = null, bd = 144; // within 12 units
-      series.forEach(function (s) {
-        var scale = s.unit === "s" ? 1e-9 : 1;
-        for (var i = 0; i < s.f.length; i++) {
-          var v = s.v2.length ? (s.v[i] + s.v2[i]) / 2 : s.v[i];
-          var xy = toPx(s.t[i] / 1e6, v * scale, s.axis), dx = xy[0] - q.x, dy = xy[1] - q.y, d = dx * dx + dy * dy;
-          if (d < bd) { bd = d; best = {s: s, i: i, x: xy[0], y: xy[1]}; }
-        }
-      });
-      return best;
-    }
-    function describe(h) {
-      var s = h.s, i = h.i, v;
-      if (s.unit === "s") { v = (s.v[i] / 1e6).toFixed(3) + " ms"; } else if (s.unit === "bit/s") { v = si(s.v[i], "bit/s"); } else { v = s.v2.length ? s.v[i] + "–" + s.v2[i] : String(s.v[i]); }
-      var text = box.getAttribute("data-tip").replace("{frame}", s.f[i]).replace("{time}", ((origin + s.t[i] * 1000) / 1e9).toFixed(6))
-        .replace("{series}", s.label).replace("{value}", v);
-      bands.forEach(function (b) { // the phase the point falls in
-        for (var k = 0; k < b.from.length; k++) {
-          if (b.from[k] <= s.t[i] && s.t[i] <= b.to[k]) { text += " · " + b.label; return; }
-        }
-      });
-      return text;
-    }
-    function hideHover() { hover = null; tip.hidden = true; mark.setAttribute("visibility", "hidden"); }
-    function onMove(e) {
-      var q = at(e);
+    openPanel(this.box, text + "\n" + (this.sec ? this.sec.getAttribute("data-outside").replace("{frame}", frame) : ""));
+    if (panel.scrollIntoView) { panel.scrollIntoView({block: "nearest"}); }
+  };
+
+  // listen wires a plot's pointer, wheel and double-click events.
+  function listen(pl) {
+    var svg = pl.svg, drag = null;
+    svg.addEventListener("pointermove", function (e) {
+      var q = pl.at(e);
       if (!q) { return; }
       if (drag) {
-        var dx = q.x - drag.x, dy = q.y - drag.y;
+        var dx = q.x - drag.x, dy = q.y - drag.y, v = drag.view;
         if (!drag.moved && dx * dx + dy * dy < 9) { return; }
         drag.moved = true;
-        var v = drag.view;
-        view = [v[0] - dx / W * (v[1] - v[0]), v[1] - dx / W * (v[1] - v[0]), v[2] + dy / H * (v[3] - v[2]), v[3] + dy / H * (v[3] - v[2])];
-        apply();
+        pl.view = [v[0] - dx / pl.W * (v[1] - v[0]), v[1] - dx / pl.W * (v[1] - v[0]), v[2] + dy / pl.H * (v[3] - v[2]), v[3] + dy / pl.H * (v[3] - v[2])];
+        pl.apply();
         return;
       }
-      hover = q.x >= L && q.x <= L + W && q.y >= T && q.y <= T + H ? nearest(q) : null;
-      if (!hover) { hideHover(); return; }
-      mark.setAttribute("cx", hover.x.toFixed(1));
-      mark.setAttribute("cy", hover.y.toFixed(1));
-      mark.setAttribute("visibility", "visible");
-      tip.textContent = describe(hover);
-      tip.hidden = false;
-      tip.style.left = Math.min(e.pageX + 12, document.documentElement.scrollWidth - tip.offsetWidth - 4) + "px";
-      tip.style.top = (e.pageY + 14) + "px";
-    }
-    svg.addEventListener("pointermove", onMove);
-    svg.addEventListener("pointerleave", function () { if (!drag) { hideHover(); } });
+      var h = pl.inside(q) ? pl.nearest(q) : null;
+      if (h) { pl.showHover(e, h); } else { pl.hideHover(); }
+    });
+    svg.addEventListener("pointerleave", function () { if (!drag) { pl.hideHover(); } });
     svg.addEventListener("pointerdown", function (e) {
-      var q = at(e);
-      if (q && e.button === 0) { drag = {x: q.x, y: q.y, view: view.slice(), moved: false}; }
+      var q = pl.at(e);
+      if (q && e.button === 0) { drag = {x: q.x, y: q.y, view: pl.view.slice(), moved: false}; }
     });
     svg.addEventListener("pointerup", function () {
-      var moved = drag && drag.moved;
+      var moved = drag && drag.moved, h = pl.hover;
       drag = null;
-      if (!moved && hover) { openFrame(hover.s.f[hover.i], describe(hover)); }
+      if (!moved && h) { pl.open(h.s.f[h.i], pl.describe(h)); }
     });
     svg.addEventListener("wheel", function (e) {
-      var q = at(e);
-      if (!q || q.x < L || q.x > L + W || q.y < T || q.y > T + H) { return; }
+      var q = pl.at(e);
+      if (!q || !pl.inside(q)) { return; }
       e.preventDefault();
-      zoom(e.deltaY < 0 ? 0.8 : 1.25, q.x, q.y);
+      pl.zoom(e.deltaY < 0 ? 0.8 : 1.25, q.x, q.y);
     }, {passive: false});
-    svg.addEventListener("dblclick", reset);
-    function openFrame(frame, text) {
-      var g = sec && sec.querySelector('svg.ladder g.arrow[data-frame="' + frame + '"]');
-      if (g) {
-        show(g);
-        var lb = g.closest(".ladder-box");
-        if (lb) { lb.scrollTop = Math.max(0, g.getBBox().y - lb.clientHeight / 2); }
-        return;
-      }
-      openPanel(box, text + "\n" + (sec ? sec.getAttribute("data-outside").replace("{frame}", frame) : ""));
-      if (panel.scrollIntoView) { panel.scrollIntoView({block: "nearest"}); }
-    }
-    var tools = document.createElement("div");
-    tools.className = "gtools";
-    [["+", "data-zoomin", function () { zoom(0.5, L + W / 2, T + H / 2); }],
-      ["−", "data-zoomout", function () { zoom(2, L + W / 2, T + H / 2); }],
-      ["⟲", "data-reset", reset]].forEach(function (b) {
+    svg.addEventListener("dblclick", function () { pl.reset(); });
+  }
+
+  // tools adds a plot's zoom buttons, named in the page's language.
+  function tools(pl) {
+    var div = document.createElement("div"), cx = pl.L + pl.W / 2, cy = pl.T + pl.H / 2;
+    div.className = "gtools";
+    [["+", "data-zoomin", function () { pl.zoom(0.5, cx, cy); }],
+      ["−", "data-zoomout", function () { pl.zoom(2, cx, cy); }],
+      ["⟲", "data-reset", function () { pl.reset(); }]].forEach(function (b) {
       var btn = document.createElement("button");
       btn.type = "button";
       btn.textContent = b[0];
-      btn.title = box.getAttribute(b[1]);
+      btn.title = pl.box.getAttribute(b[1]);
       btn.setAttribute("aria-label", btn.title);
       btn.addEventListener("click", b[2]);
-      tools.appendChild(btn);
+      div.appendChild(btn);
     });
-    svg.parentNode.appendChild(tools);
+    pl.svg.parentNode.appendChild(div);
+  }
+  function graph(svg) {
+    var pl = new Plot(svg);
+    listen(pl);
+    tools(pl);
   }
   document.querySelectorAll(".graphs figure.graph > svg").forEach(graph);
   document.querySelectorAll("button.graph-dir").forEach(function (b) {
