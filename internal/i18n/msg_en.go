@@ -326,6 +326,8 @@ var msgEN = map[string]string{
 	"demo.files.report":                  "report:  {report} (one self-contained HTML file: open it in any browser)",
 	"demo.progress.network":              "building the impaired network ({spec})",
 	"demo.progress.transfer":             "sending {bytes} bytes from {client} to {server}, port {port}",
+	"demo.progress.userns":               "not privileged here: running the lab in namespaces of its own (a user namespace where you are root, with its own network; nothing outside changes, and it all ends with tcplab)",
+	"demo.progress.userns.refused":       "{why}: running without them",
 	"demo.recon":                         "Reconciliation: each party's count of the segments",
 	"demo.recon.intro":                   "Each table follows one direction's segments from the sender's kernel through the bridge to each capture point and Wireshark's flags. A line whose count differs from the line above says why.",
 	"recon.c2s":                          "client → server",

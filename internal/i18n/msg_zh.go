@@ -326,6 +326,8 @@ var msgZH = map[string]string{
 	"demo.files.report":                  "報告：  {report}（單一、自足的 HTML 檔：用任何瀏覽器開啟）",
 	"demo.progress.network":              "正在建立受干擾的網路（{spec}）",
 	"demo.progress.transfer":             "正在從 {client} 傳送 {bytes} 位元組到 {server} 的埠 {port}",
+	"demo.progress.userns":               "這裡沒有權限：在 tcplab 自己的命名空間裡執行實驗（一個你在其中是 root 的使用者命名空間，有自己的網路；外面什麼都不會改變，tcplab 結束時一起消失）",
+	"demo.progress.userns.refused":       "{why}：不使用命名空間繼續執行",
 	"demo.recon":                         "對帳：各方對區段的計數",
 	"demo.recon.intro":                   "每張表追蹤一個方向的區段：從送出端的核心，經過橋接器，到每個擷取點，再到 Wireshark 的旗標。計數與上一行不同的行，會說明原因。",
 	"recon.c2s":                          "用戶端 → 伺服器",
