@@ -56,7 +56,7 @@ type Walkthrough struct {
 // Section is one part of a walk-through.
 type Section struct {
 	// ID names the section: "overview", "handshake", "data", "close",
-	// "window", "checksum" or "rtt".
+	// "window", "checksum", "rtt" or "phases" (congestion control).
 	ID      string
 	Heading string
 	Paras   []Para
@@ -152,6 +152,7 @@ func (e *explainer) Side(s conversation.Side) string {
 var headings = map[string]string{
 	"overview": "sec.overview", "handshake": "sec.handshake", "data": "sec.data",
 	"close": "sec.close", "window": "sec.window", "checksum": "sec.checksum", "rtt": "sec.rtt",
+	"phases": "sec.phases",
 }
 
 // section returns the section id, appending it when new.
@@ -207,6 +208,7 @@ func Explain(c *conversation.Conversation, opt Options) *Walkthrough {
 	e.window()
 	e.checksums()
 	e.rttSection()
+	e.phases()
 	return e.w
 }
 
