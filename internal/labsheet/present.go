@@ -257,7 +257,7 @@ func (w *writer) slowStart() question {
 		}
 		return q
 	}
-	q.Paras = append(q.Paras, w.msgN("lab.ss", ss.Rounds, "start", ss.StartFrame, "t0", secs(ss.StartTime), "end", ss.EndFrame, "t1", secs(ss.EndTime), "rounds", ss.Rounds))
+	q.Paras = append(q.Paras, w.msgN("lab.ss", ss.Rounds, "start", ss.StartFrame, "t0", secs(*ss.StartTime), "end", ss.EndFrame, "t1", secs(*ss.EndTime), "rounds", ss.Rounds))
 	if ss.Next != "" {
 		q.Paras = append(q.Paras, w.msg("lab.ss.next", "next", w.msg("lab.phase."+ss.Next), "frame", ss.NextFrame))
 	}

@@ -173,12 +173,12 @@ type Throughput struct {
 // SlowStart is where slow start starts and ends, or why the capture
 // cannot tell.
 type SlowStart struct {
-	Known      bool    `json:"known"`
-	StartFrame int     `json:"start_frame,omitempty"`
-	StartTime  Seconds `json:"start_time,omitempty"`
-	EndFrame   int     `json:"end_frame,omitempty"`
-	EndTime    Seconds `json:"end_time,omitempty"`
-	Rounds     int     `json:"rounds,omitempty"`
+	Known      bool     `json:"known"`
+	StartFrame int      `json:"start_frame,omitempty"`
+	StartTime  *Seconds `json:"start_time,omitempty"`
+	EndFrame   int      `json:"end_frame,omitempty"`
+	EndTime    *Seconds `json:"end_time,omitempty"`
+	Rounds     int      `json:"rounds,omitempty"`
 	// Next is the phase after it (congestion's names: "fast_recovery",
 	// "congestion_avoidance"...), NextFrame its first frame; CAFrame the
 	// first frame of congestion avoidance, if any.
@@ -522,8 +522,9 @@ func (s *Sheet) slowStart(c *conversation.Conversation, sender conversation.Side
 		}
 		ss := &s.SlowStart
 		ss.Known, ss.Reason = true, ""
-		ss.StartFrame, ss.StartTime = int(p.Start), Seconds(p.StartTime)
-		ss.EndFrame, ss.EndTime = int(p.End), Seconds(p.EndTime)
+		t0, t1 := Seconds(p.StartTime), Seconds(p.EndTime)
+		ss.StartFrame, ss.StartTime = int(p.Start), &t0
+		ss.EndFrame, ss.EndTime = int(p.End), &t1
 		ss.Rounds = p.Evidence.Last - p.Evidence.First + 1
 		if i+1 < len(a.Phases) {
 			ss.Next, ss.NextFrame = a.Phases[i+1].Kind.String(), int(a.Phases[i+1].Start)
