@@ -151,7 +151,10 @@ func (e *explainer) phaseCounts(ps []congestion.Phase) string {
 // detail when the capture was made in tcplab's network.
 func (e *explainer) phase(a *congestion.Analysis, p *congestion.Phase) {
 	ev := &p.Evidence
-	prefix := e.msg("ph.frames", "start", p.Start, "end", p.End,
+	// Captures joined from both ends number the packets in the order
+	// they were sent, while the reading follows them as the sender saw
+	// them (ACKs when they arrived): a phase may end on a lower number.
+	prefix := e.msg("ph.frames", "start", min(p.Start, p.End), "end", max(p.Start, p.End),
 		"t0", conversation.FormatTime(time.Duration(p.StartTime)), "t1", conversation.FormatTime(time.Duration(p.EndTime)))
 	if p.Start == p.End {
 		prefix = e.msg("ph.frame", "frame", p.Start, "t0", conversation.FormatTime(time.Duration(p.StartTime)))
@@ -198,7 +201,10 @@ func (e *explainer) phase(a *congestion.Analysis, p *congestion.Phase) {
 		text = e.msgN("ph.zero", ev.Probes, "probes", ev.Probes, "end", p.End, "ms", FormatMS(time.Duration(p.EndTime-p.StartTime)))
 	case congestion.ReceiverLimited:
 		text = e.msg("ph.rwin", "win", ev.Window, "full", ev.Full)
-		if ev.Full == 0 || ev.Full < p.Start {
+		switch {
+		case ev.Window == 0:
+			text = e.msg("ph.rwin.unknown")
+		case ev.Full == 0 || ev.Full < p.Start:
 			// The window was first filled in an earlier phase.
 			text = e.msg("ph.rwin.held", "win", ev.Window)
 		}
@@ -244,7 +250,10 @@ func (e *explainer) phaseTruth(frames []uint32) {
 	if known == 0 {
 		return
 	}
-	if lost > 0 {
+	switch {
+	case lost > 0 && lost == len(frames):
+		e.add("phases", Para{Sub: true, Text: e.msgN("ph.truth.all", lost, "n", lost, "time", conversation.FormatTime(first))})
+	case lost > 0:
 		e.add("phases", Para{Sub: true, Text: e.msgN("ph.truth.lost", lost, "lost", lost, "n", len(frames), "time", conversation.FormatTime(first))})
 	}
 	if needless > 0 {

@@ -51,7 +51,7 @@ var phaseCases = []struct {
 		[]string{"slow start. The flight grew from 2000 to", "congestion avoidance. The flight grew by about 0.9 segments a round trip"}},
 	{"timeout", graphtest.Config{Bytes: 200_000, Lose: map[uint32]int{100_001: 3}},
 		[]congestion.Kind{congestion.SlowStart, congestion.FastRecovery, congestion.Timeout, congestion.SlowStart},
-		[]string{"duplicate ACKs the sender resent", "retransmission timeout", "after 200.000, 400.000 ms: each wait about twice"}},
+		[]string{"before the resend), the sender resent", "retransmission timeout", "after 200.000, 400.000 ms: each wait about twice"}},
 	{"zero_window", graphtest.Config{Bytes: 150_000, RWin: 16_000, ZeroWindow: struct{ At, For time.Duration }{200 * time.Millisecond, 500 * time.Millisecond}},
 		[]congestion.Kind{congestion.SlowStart, congestion.ReceiverLimited, congestion.ZeroWindowStall, congestion.ReceiverLimited},
 		[]string{"limited by the receiver's window. The flight reached the 16000 bytes", "zero-window stall"}},
