@@ -3,8 +3,10 @@ package labsheet_test
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +129,20 @@ func TestGolden(t *testing.T) {
 			var buf bytes.Buffer
 			if err := labsheet.WriteHTML(&buf, s, lang); err != nil {
 				t.Fatal(err)
+			}
+			// Well-formed: every element closed, nothing unescaped.
+			dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+			for {
+				_, err := dec.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: the HTML section is not well-formed: %v", lang, err)
+				}
+			}
+			if n := strings.Count(buf.String(), "<h3>"); n != 10 {
+				t.Errorf("%s: %d questions, want 10", lang, n)
 			}
 			fixture.Golden(t, "sheet_impaired_bulk."+string(lang)+".html", buf.Bytes(), *update)
 		}

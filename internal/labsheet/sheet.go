@@ -210,13 +210,15 @@ func Build(c *conversation.Conversation) *Sheet {
 		sender = conversation.Server
 	}
 	s.DataFrom = sideName(sender)
+	// The congestion phases, read once for the window and slow start.
+	phases, ok := explain.Phases(c, sender)
 	s.handshake(c)
 	s.samples(c, sender)
-	s.window(c, sender)
+	s.window(c, sender, phases.Phases)
 	s.retrans(c, sender)
 	s.acks(c, sender)
 	s.throughput(c, sender, bytes[sender])
-	s.slowStart(c, sender)
+	s.slowStart(phases, ok)
 	return s
 }
 
@@ -341,7 +343,7 @@ func resentBefore(ps []conversation.Segment, i, k int, seq, end seqnum.Value) bo
 	return false
 }
 
-func (s *Sheet) window(c *conversation.Conversation, sender conversation.Side) {
+func (s *Sheet) window(c *conversation.Conversation, sender conversation.Side, phases []congestion.Phase) {
 	w := &Window{Min: -1}
 	for i := range c.Packets {
 		p := &c.Packets[i]
@@ -363,11 +365,9 @@ func (s *Sheet) window(c *conversation.Conversation, sender conversation.Side) {
 	if w.Min < 0 {
 		return
 	}
-	if a, ok := explain.Phases(c, sender); ok {
-		for _, ph := range a.Phases {
-			if ph.Kind == congestion.ReceiverLimited || ph.Kind == congestion.ZeroWindowStall {
-				w.LimitFrames = appendCapped(w.LimitFrames, int(ph.Start))
-			}
+	for _, ph := range phases {
+		if ph.Kind == congestion.ReceiverLimited || ph.Kind == congestion.ZeroWindowStall {
+			w.LimitFrames = appendCapped(w.LimitFrames, int(ph.Start))
 		}
 	}
 	w.Throttled = len(w.FullFrames)+len(w.ZeroFrames)+len(w.LimitFrames) > 0
@@ -503,8 +503,9 @@ func (s *Sheet) throughput(c *conversation.Conversation, sender conversation.Sid
 	s.Throughput = t
 }
 
-func (s *Sheet) slowStart(c *conversation.Conversation, sender conversation.Side) {
-	a, ok := explain.Phases(c, sender)
+// slowStart reads where slow start starts and ends from the phases a
+// (ok false: too few data segments to read).
+func (s *Sheet) slowStart(a congestion.Analysis, ok bool) {
 	if !ok {
 		s.SlowStart.Reason = "too_few_segments"
 		return
