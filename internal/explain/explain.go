@@ -66,8 +66,10 @@ type Section struct {
 // Para is one paragraph: the explanation of one packet, or a sentence
 // about the whole conversation.
 type Para struct {
-	// Frame is the packet the paragraph explains, 0 for none; Prefix is
-	// then its localized "Frame N (t s): " lead-in.
+	// Frame is the packet the paragraph explains (in the "phases"
+	// section, the first packet of the phase), 0 for none; Prefix is
+	// then its localized "Frame N (t s): " lead-in ("Frames N–M (t1–t2
+	// s): " for a phase).
 	Frame  int
 	Prefix string
 	Text   string

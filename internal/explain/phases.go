@@ -215,7 +215,10 @@ func (e *explainer) phase(a *congestion.Analysis, p *congestion.Phase) {
 	default:
 		return
 	}
-	e.add("phases", Para{Prefix: prefix, Text: text})
+	// The lead-in links to the phase's first packet (in the report, its
+	// row); tools that shorten a walk-through treat it as a packet's
+	// paragraph.
+	e.add("phases", Para{Frame: int(min(p.Start, p.End)), Prefix: prefix, Text: text})
 	if len(ev.Retransmissions) > 0 {
 		e.phaseTruth(ev.Retransmissions)
 	}
