@@ -471,6 +471,8 @@ var msgEN = map[string]string{
 	"lab.rtt.vantage.unknown":             "The handshake was not captured, so where the capture was made is not known: these are the sender's round trips only if it was made at the sender.",
 	"lab.win":                             "The smallest window {side} advertised is {min} bytes (frame {frame}); the largest {max} bytes.",
 	"lab.win.none":                        "{side} sent no ACK in the capture, so its window is not known.",
+	"lab.frames.more":                     "{list} (the first {shown} of {n})",
+	"lab.win.free.receiver":               "Wireshark flags no window full and no zero window, so as far as this capture can tell it never held the sender back (near the receiver, the sender's flight itself cannot be seen).",
 	"lab.win.free":                        "It never held the sender back: Wireshark flags no window full and no zero window, and the sender's flight never reached the window advertised.",
 	"lab.win.throttled":                   "It did hold the sender back:",
 	"lab.win.full":                        "the sender filled the window (tcp.analysis.window_full) in frames {frames};",

@@ -471,6 +471,8 @@ var msgZH = map[string]string{
 	"lab.rtt.vantage.unknown":             "沒有擷取到三向交握，所以不知道擷取點在哪裡：只有在傳送端擷取時，這些才是傳送端的來回時間。",
 	"lab.win":                             "{side}通告的最小視窗是 {min} 位元組（第 {frame} 個封包）；最大是 {max} 位元組。",
 	"lab.win.none":                        "{side}在擷取中沒有送出 ACK，所以不知道它的視窗。",
+	"lab.frames.more":                     "{list}（共 {n} 個中的前 {shown} 個）",
+	"lab.win.free.receiver":               "Wireshark 沒有標示視窗已滿或零視窗，所以就這個擷取所能判斷，它從未限制傳送端（在接收端附近看不到傳送端傳輸中的資料本身）。",
 	"lab.win.free":                        "它從未限制傳送端：Wireshark 沒有標示視窗已滿或零視窗，傳送端傳輸中的資料也從未達到通告的視窗。",
 	"lab.win.throttled":                   "它確實限制了傳送端：",
 	"lab.win.full":                        "傳送端填滿了視窗（tcp.analysis.window_full），在第 {frames} 個封包；",

@@ -69,7 +69,10 @@ func secs(s Seconds) string { return fmt.Sprintf("%.6f", time.Duration(s).Second
 // ms formats a duration in milliseconds with three decimals.
 func ms(s Seconds) string { return fmt.Sprintf("%.3f", float64(s)/float64(time.Millisecond)) }
 
-func frames(fs []int, total int, sep string) string {
+// frames lists the first ten of fs, and says so when there are more
+// (total in all).
+func (w *writer) frames(fs []int, total int) string {
+	sep := w.msg("frames.sep")
 	parts := make([]string, 0, min(len(fs), 10)+1)
 	for i, f := range fs {
 		if i == 10 {
@@ -79,7 +82,7 @@ func frames(fs []int, total int, sep string) string {
 	}
 	out := strings.Join(parts, sep)
 	if total > len(parts) {
-		out += sep + "…"
+		out = w.msg("lab.frames.more", "list", out, "shown", len(parts), "n", total)
 	}
 	return out
 }
@@ -184,20 +187,23 @@ func (w *writer) window() question {
 		return q
 	}
 	q.Paras = append(q.Paras, w.msg("lab.win", "side", w.other(), "min", win.Min, "frame", win.MinFrame, "max", win.Max))
-	sep := w.msg("frames.sep")
 	if !win.Throttled {
-		q.Paras = append(q.Paras, w.msg("lab.win.free"))
+		if w.s.Vantage == "receiver" {
+			q.Paras = append(q.Paras, w.msg("lab.win.free.receiver"))
+		} else {
+			q.Paras = append(q.Paras, w.msg("lab.win.free"))
+		}
 		return q
 	}
 	why := []string{w.msg("lab.win.throttled")}
 	if len(win.FullFrames) > 0 {
-		why = append(why, w.msg("lab.win.full", "frames", frames(win.FullFrames, len(win.FullFrames), sep)))
+		why = append(why, w.msg("lab.win.full", "frames", w.frames(win.FullFrames, len(win.FullFrames))))
 	}
 	if len(win.ZeroFrames) > 0 {
-		why = append(why, w.msg("lab.win.zero", "frames", frames(win.ZeroFrames, len(win.ZeroFrames), sep)))
+		why = append(why, w.msg("lab.win.zero", "frames", w.frames(win.ZeroFrames, len(win.ZeroFrames))))
 	}
 	if len(win.LimitFrames) > 0 {
-		why = append(why, w.msg("lab.win.limited", "frames", frames(win.LimitFrames, len(win.LimitFrames), sep)))
+		why = append(why, w.msg("lab.win.limited", "frames", w.frames(win.LimitFrames, len(win.LimitFrames))))
 	}
 	q.Paras = append(q.Paras, strings.Join(why, w.lang.SentenceSep()))
 	return q
@@ -206,16 +212,15 @@ func (w *writer) window() question {
 func (w *writer) retrans() question {
 	q := question{ID: "retrans"}
 	r := w.s.Retrans
-	sep := w.msg("frames.sep")
 	if r.Flagged == 0 {
 		q.Paras = append(q.Paras, w.msg("lab.retrans.none", "side", w.side(w.s.DataFrom)))
 	} else {
-		q.Paras = append(q.Paras, w.msgN("lab.retrans", r.Flagged, "n", r.Flagged, "side", w.side(w.s.DataFrom), "frames", frames(r.Frames, r.Flagged, sep)))
+		q.Paras = append(q.Paras, w.msgN("lab.retrans", r.Flagged, "n", r.Flagged, "side", w.side(w.s.DataFrom), "frames", w.frames(r.Frames, r.Flagged)))
 	}
 	if r.SeqBack == 0 {
 		q.Paras = append(q.Paras, w.msg("lab.seqback.none"))
 	} else {
-		q.Paras = append(q.Paras, w.msgN("lab.seqback", r.SeqBack, "n", r.SeqBack, "frames", frames(r.SeqBackFrames, r.SeqBack, sep)))
+		q.Paras = append(q.Paras, w.msgN("lab.seqback", r.SeqBack, "n", r.SeqBack, "frames", w.frames(r.SeqBackFrames, r.SeqBack)))
 	}
 	return q
 }
