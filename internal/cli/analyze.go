@@ -95,11 +95,14 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	if len(rest) != 1 {
 		return usageError{fmt.Errorf("analyze: want one capture file (FILE or -r FILE), got %d (tcplab analyze -h lists the options)", len(rest))}
 	}
-	if *graphKind != "" {
-		return analyzeGraph(ctx, env, rest[0], *graphKind, *format, *stream, *svgOut)
+	if *labSheet && (*graphKind != "" || *ladder || *explainF || *htmlOut != "" || *follow >= 0 || *filter != "" || len(stats) > 0 || *outType != "text" || *selector != "" || *count != 0) {
+		return usageError{errors.New("analyze: --lab-sheet goes with --stream, --format and --lang only")}
 	}
 	if *labSheet {
 		return analyzeLabSheet(env, rest[0], *format, *stream, *langF)
+	}
+	if *graphKind != "" {
+		return analyzeGraph(ctx, env, rest[0], *graphKind, *format, *stream, *svgOut)
 	}
 	if *svgOut != "" {
 		return usageError{errors.New("analyze: --svg goes with --graph")}

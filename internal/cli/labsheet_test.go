@@ -49,6 +49,8 @@ func TestAnalyzeLabSheetErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--lab-sheet", "-"}, 2, "give a file, not standard input"},
+		{[]string{"--lab-sheet", "--explain", labCapture}, 2, "--lab-sheet goes with --stream, --format and --lang only"},
+		{[]string{"--lab-sheet", "-Y", "tcp", labCapture}, 2, "--lab-sheet goes with"},
 		{[]string{"--lab-sheet", "--format", "csv", labCapture}, 2, `--format "csv"`},
 		{[]string{"--lab-sheet", "--stream", "0,1", labCapture}, 2, "want one stream number"},
 		{[]string{"--lab-sheet", "--stream", "5", labCapture}, 1, "stream 5: no such TCP conversation"},
