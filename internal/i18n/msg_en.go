@@ -293,6 +293,7 @@ var msgEN = map[string]string{
 	"demo.net.c2s":                       "client→server: {stats}",
 	"demo.net.s2c":                       "server→client: {stats}",
 	"demo.net.stats":                     "received {received}, forwarded {forwarded}, lost {lost}, queue drops {queue}, limit drops {limit}, duplicated {dup}, reordered {reordered}, CE-marked {marked}",
+	"demo.net.other":                     "These counters count every frame the bridge carried: {c2s} client→server and {s2c} server→client were not TCP segments but ARP (each host asking for the other's Ethernet address), which the packet list and the tables below leave out.",
 	"demo.net.errors":                    ", write errors {write}, oversize {oversize}, kernel drops {kernel}",
 	"demo.packets":                       "Packets: {captured} captured on {iface}, {dropped} dropped by the kernel",
 	"demo.packets.incomplete":            "(the capture stopped after a quiet period before every teardown was seen)",

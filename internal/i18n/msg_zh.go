@@ -293,6 +293,7 @@ var msgZH = map[string]string{
 	"demo.net.c2s":                       "用戶端→伺服器：{stats}",
 	"demo.net.s2c":                       "伺服器→用戶端：{stats}",
 	"demo.net.stats":                     "收到 {received}，轉送 {forwarded}，遺失 {lost}，佇列滿而丟棄 {queue}，超過上限而丟棄 {limit}，重複 {dup}，重新排序 {reordered}，標記 CE {marked}",
+	"demo.net.other":                     "這些計數包含橋接器轉送的每一個訊框：其中用戶端→伺服器 {c2s} 個、伺服器→用戶端 {s2c} 個不是 TCP 區段，而是 ARP（兩台主機互相詢問對方的乙太網路位址），下面的封包列表和表格都不算它們。",
 	"demo.net.errors":                    "，寫入錯誤 {write}，過大 {oversize}，核心丟棄 {kernel}",
 	"demo.packets":                       "封包：在 {iface} 上擷取 {captured} 個，作業系統核心丟棄 {dropped} 個",
 	"demo.packets.incomplete":            "（擷取在一段安靜時間後停止，沒有看到每條連線結束）",
