@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcplab/tcplab/internal/pcapio"
+	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
 
 // plainUser creates a system user for the test (removed at its end) and a
@@ -78,30 +78,6 @@ func asUser(ctx context.Context, bin string, uid, gid uint32, dir string, args .
 	return cmd
 }
 
-// countPackets returns the packets of a capture file, failing the test
-// when it does not read.
-func countPackets(t *testing.T, file string) int {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for {
-		if _, err := rd.Next(); err == io.EOF {
-			return n
-		} else if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		n++
-	}
-}
-
 // TestDemoAsPlainUser runs the real binary as a plain user the test
 // creates: the lab and the impaired transfer run in tcplab's own user
 // namespace, capture, and write files the user owns; no sudo.
@@ -153,8 +129,8 @@ func TestDemoAsPlainUser(t *testing.T) {
 				if s := st.Sys().(*syscall.Stat_t); s.Uid != uid || s.Gid != gid {
 					t.Errorf("%s belongs to %d:%d, want the user's %d:%d", file, s.Uid, s.Gid, uid, gid)
 				}
-				if n := countPackets(t, path); n < least {
-					t.Errorf("%s holds %d packets, want at least %d", file, n, least)
+				if recs, _ := pcaptest.ReadAll(t, path); len(recs) < least {
+					t.Errorf("%s holds %d packets, want at least %d", file, len(recs), least)
 				}
 			}
 		})
