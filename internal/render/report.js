@@ -294,12 +294,15 @@
     if (s.unit === "s") { v = (s.v[i] / 1e6).toFixed(3) + " ms"; } else if (s.unit === "bit/s") { v = si(s.v[i], "bit/s"); } else { v = s.v2.length ? s.v[i] + "–" + s.v2[i] : String(s.v[i]); }
     var text = this.box.getAttribute("data-tip").replace("{frame}", s.f[i]).replace("{time}", ((this.origin + s.t[i] * 1000) / 1e9).toFixed(6))
       .replace("{series}", s.label).replace("{value}", v);
+    // The phase the point falls in: phases tile the transfer, end to
+    // start, so at a boundary the one that starts there.
+    var phase = null, from = -Infinity;
     this.bands.forEach(function (b) {
       for (var k = 0; k < b.from.length; k++) {
-        if (b.from[k] <= s.t[i] && s.t[i] <= b.to[k]) { text += " · " + b.label; return; }
+        if (b.from[k] <= s.t[i] && s.t[i] <= b.to[k] && b.from[k] > from) { phase = b.label; from = b.from[k]; }
       }
     });
-    return text;
+    return phase ? text + " · " + phase : text;
   };
   Plot.prototype.hideHover = function () { this.hover = null; tip.hidden = true; this.mark.setAttribute("visibility", "hidden"); };
   Plot.prototype.showHover = function (e, h) {
