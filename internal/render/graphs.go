@@ -270,6 +270,9 @@ func graphFrames(pkts []conversation.Segment) string {
 // own. w itself is not changed.
 func boundWalk(w *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int) *explain.Walkthrough {
 	out := *w
+	if len(out.RTT) > maxRows {
+		out.RTT = slices.Clone(out.RTT[:maxRows]) // the report shows the Table
+	}
 	out.Sections = make([]explain.Section, len(w.Sections))
 	for i, sec := range w.Sections {
 		if len(sec.Paras) > maxParas {
@@ -283,10 +286,11 @@ func boundWalk(w *explain.Walkthrough, lang i18n.Lang, maxParas, maxRows int) *e
 			sec.Paras = append(kept, explain.Para{Text: i18n.Msg(lang, "report.walk.cut", "n", n)})
 		}
 		if sec.Table != nil && len(sec.Table.Rows) > maxRows {
+			// Copies, so that the rows left out can be collected.
 			t := *sec.Table
-			t.Rows = t.Rows[:maxRows]
+			t.Rows = slices.Clone(t.Rows[:maxRows])
 			if len(t.Karn) > maxRows {
-				t.Karn = t.Karn[:maxRows]
+				t.Karn = slices.Clone(t.Karn[:maxRows])
 			}
 			note := explain.Para{Text: i18n.Msg(lang, "report.rtt.cut", "n", maxRows, "total", len(sec.Table.Rows)), Sub: true}
 			// The note stands right after the table: it takes over the
