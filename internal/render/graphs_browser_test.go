@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,12 @@ const graphProbeJS = `(function () {
   out.ticksAfter = ticks();
   svg.dispatchEvent(new MouseEvent("dblclick", {bubbles: true}));
   out.viewReset = svg.getAttribute("data-view");
+  svg.focus();
+  svg.dispatchEvent(new KeyboardEvent("keydown", {key: "+", bubbles: true, cancelable: true}));
+  svg.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowRight", bubbles: true, cancelable: true}));
+  out.viewKeys = svg.getAttribute("data-view");
+  svg.dispatchEvent(new KeyboardEvent("keydown", {key: "0", bubbles: true, cancelable: true}));
+  out.viewKeysReset = svg.getAttribute("data-view");
 
   var path = svg.querySelector("path[data-f]"), f = nums(path.getAttribute("data-f")), t = nums(path.getAttribute("data-t")), v = nums(path.getAttribute("data-v"));
   var k = Math.floor(f.length / 2);
@@ -94,6 +101,7 @@ type graphProbe struct {
 	Conv                    string
 	TicksBefore, TicksAfter string
 	View, ViewReset         string
+	ViewKeys, ViewKeysReset string
 	X                       []float64
 	Frame                   int
 	Tip, Panel, ArrowDetail string
@@ -105,7 +113,8 @@ type graphProbe struct {
 // chromium, offline, at desktop width and at 400 px: no console error,
 // every graph drawn, the page never scrolls sideways, a scripted zoom
 // narrows the visible range and redraws the ticks (a double click
-// restores it), a hover names the packet under the pointer, and a click
+// restores it; so do + and → and 0 from the keyboard), a hover names the
+// packet under the pointer, and a click
 // opens its details with its arrow and row in the ladder, or, for a
 // packet outside the ladder's window, says so. A short exchange's graphs
 // are closed when the page opens, a transfer's open.
@@ -196,6 +205,15 @@ func checkGraphProbe(t *testing.T, got *graphProbe, width, convs int, outside bo
 	}
 	if !strings.HasPrefix(got.ViewReset, fmt.Sprint(got.X[0])+" "+fmt.Sprint(got.X[1])+" ") {
 		t.Errorf("after a double click, data-view = %q, want the whole range %v", got.ViewReset, got.X)
+	}
+	var keys [4]float64
+	if _, err := fmt.Sscan(got.ViewKeys, &keys[0], &keys[1], &keys[2], &keys[3]); err != nil {
+		t.Errorf("after + and →, data-view = %q (%v)", got.ViewKeys, err)
+	} else if span := keys[1] - keys[0]; math.Abs(span-(got.X[1]-got.X[0])/2) > 1e-9*got.X[1] || keys[0] < got.X[0]+span/2+span/40 {
+		t.Errorf("after + and →, the time range is %v..%v; want half of %v, moved right of its middle half", keys[0], keys[1], got.X)
+	}
+	if got.ViewKeysReset != got.ViewReset {
+		t.Errorf("after 0, data-view = %q, want %q", got.ViewKeysReset, got.ViewReset)
 	}
 	if want := fmt.Sprintf("Frame %d · ", got.Frame); !strings.HasPrefix(got.Tip, want) {
 		t.Errorf("hover: tooltip %q, want it to start %q", got.Tip, want)

@@ -248,3 +248,34 @@ func TestReportSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSummaryRows checks the summary's bound: the first MaxRows
+// conversations, then only those drawn below (each keeps its link), and
+// a note that says so.
+func TestReportSummaryRows(t *testing.T) {
+	var convs []conversation.Conversation
+	for i := range 30 {
+		c := fixture.LabInRange()
+		c.Stream = i
+		if i != 25 {
+			c.Packets = nil // a summary only: not drawn
+		}
+		convs = append(convs, c)
+	}
+	var buf bytes.Buffer
+	if err := Report(&buf, convs, ReportOptions{Lang: i18n.English, MaxRows: 10}); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	tbody := html[strings.Index(html, `<table class="summary">`):]
+	tbody = tbody[:strings.Index(tbody, "</table>")]
+	if n := strings.Count(tbody, "<tr"); n != 1+11 {
+		t.Errorf("summary has %d rows, want the header, 10 conversations and the one drawn", n-1)
+	}
+	if !strings.Contains(tbody, `<a href="#conv-25">25</a>`) {
+		t.Error("the drawn conversation past the first 10 lost its row or its link")
+	}
+	if !strings.Contains(html, "The table lists the first 10 conversations and those drawn below") {
+		t.Error("the cut summary does not say so")
+	}
+}

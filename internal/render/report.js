@@ -363,6 +363,17 @@
       pl.zoom(e.deltaY < 0 ? 0.8 : 1.25, q.x, q.y);
     }, {passive: false});
     svg.addEventListener("dblclick", function () { pl.reset(); });
+    // From the keyboard: + and − zoom, the arrows pan, 0 restores.
+    svg.setAttribute("tabindex", "0");
+    svg.addEventListener("keydown", function (e) {
+      var v = pl.view, sx = (v[1] - v[0]) / 10, sy = (v[3] - v[2]) / 10;
+      var pan = {ArrowLeft: [-sx, 0], ArrowRight: [sx, 0], ArrowUp: [0, sy], ArrowDown: [0, -sy]}[e.key];
+      if (e.key === "+" || e.key === "=") { pl.zoom(0.5, pl.L + pl.W / 2, pl.T + pl.H / 2); } else if (e.key === "-") { pl.zoom(2, pl.L + pl.W / 2, pl.T + pl.H / 2); } else if (e.key === "0") { pl.reset(); } else if (pan) {
+        pl.view = [v[0] + pan[0], v[1] + pan[0], v[2] + pan[1], v[3] + pan[1]];
+        pl.apply();
+      } else { return; }
+      e.preventDefault();
+    });
   }
 
   // tools adds a plot's zoom buttons, named in the page's language.
