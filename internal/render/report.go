@@ -290,26 +290,7 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 	for _, i := range drawn {
 		isDrawn[i] = true
 	}
-	for i := range convs {
-		if i >= opt.MaxRows && !isDrawn[i] {
-			// Past the first MaxRows, the rows of the conversations
-			// drawn below, so that each has its link.
-			d.RowsCut = msg("report.rows.cut.drawn", "n", opt.MaxRows)
-			continue
-		}
-		c := &convs[i]
-		r := summaryRow{
-			Stream: c.Stream, Client: c.Client.String(), Server: c.Server.String(),
-			Packets: int64(c.Summary.Packets), C2S: c.Summary.BytesC2S, S2C: c.Summary.BytesS2C,
-			Duration:  fmt.Sprintf("%.6f", (c.Summary.End - c.Summary.Start).Seconds()),
-			Handshake: cell(lang, "hs", c.Summary.Handshake), Close: cell(lang, "close", c.Summary.Close),
-			State: c.State, Flagged: c.Summary.Flagged,
-		}
-		if isDrawn[i] {
-			r.Anchor = fmt.Sprintf("conv-%d", c.Stream)
-		}
-		d.Rows = append(d.Rows, r)
-	}
+	d.Rows, d.RowsCut = summaryRows(convs, isDrawn, lang, opt.MaxRows)
 	needs := make([]int, len(drawn))
 	for k, i := range drawn {
 		needs[k] = len(convs[i].Packets)
@@ -332,6 +313,34 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		return fmt.Errorf("render: writing report: %w", err)
 	}
 	return nil
+}
+
+// summaryRows returns the conversation summary's rows: the first
+// maxRows conversations, then those drawn below (isDrawn, by index), so
+// that each keeps its link; and the note that says so when some are left
+// out, "" otherwise.
+func summaryRows(convs []conversation.Conversation, isDrawn map[int]bool, lang i18n.Lang, maxRows int) (rows []summaryRow, cut string) {
+	for i := range convs {
+		if i >= maxRows && !isDrawn[i] {
+			// Past the first MaxRows, the rows of the conversations
+			// drawn below, so that each has its link.
+			cut = i18n.Msg(lang, "report.rows.cut.drawn", "n", maxRows)
+			continue
+		}
+		c := &convs[i]
+		r := summaryRow{
+			Stream: c.Stream, Client: c.Client.String(), Server: c.Server.String(),
+			Packets: int64(c.Summary.Packets), C2S: c.Summary.BytesC2S, S2C: c.Summary.BytesS2C,
+			Duration:  fmt.Sprintf("%.6f", (c.Summary.End - c.Summary.Start).Seconds()),
+			Handshake: cell(lang, "hs", c.Summary.Handshake), Close: cell(lang, "close", c.Summary.Close),
+			State: c.State, Flagged: c.Summary.Flagged,
+		}
+		if isDrawn[i] {
+			r.Anchor = fmt.Sprintf("conv-%d", c.Stream)
+		}
+		rows = append(rows, r)
+	}
+	return rows, cut
 }
 
 // shareArrows shares total arrows among diagrams that need needs[i]
