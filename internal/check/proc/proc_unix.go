@@ -18,7 +18,6 @@ func setGroup(cmd *exec.Cmd) {
 func termGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGTERM) }
 func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 
-
 func signalName(s *os.ProcessState) string {
 	if s == nil {
 		return ""
