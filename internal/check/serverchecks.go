@@ -117,6 +117,7 @@ func checkInRange(ctx context.Context, s *target) []Result {
 	if !s.owned() {
 		lines.Status, lines.Reason = Skip, s.msg("lines.notowned")
 	}
+	answered := false
 	for _, n := range []int{1, 42, 100} {
 		before := 0
 		if s.p != nil {
@@ -132,6 +133,7 @@ func checkInRange(ctx context.Context, s *target) []Result {
 			fail(&reply, s.msg("reply.none", "n", n), s.msg("reply.none.hint"))
 			continue
 		}
+		answered = true
 		if p := s.replyProblem(t.Reply); p != "" {
 			fail(&reply, s.msg("reply.bad", "n", n, "problem", p), s.msg("reply.bad.hint"))
 		}
@@ -142,7 +144,7 @@ func checkInRange(ctx context.Context, s *target) []Result {
 			s.checkLines(ctx, &lines, n, t.Reply, before)
 		}
 	}
-	if reply.Status != Pass {
+	if !answered {
 		for _, r := range []*Result{&closed, &lines} {
 			if r.Status == Pass {
 				r.Status, r.Reason = Skip, s.msg("skip.noreply")
@@ -249,7 +251,7 @@ func (s *target) survives(ctx context.Context, r *Result) string {
 	}
 	t := exchange(ctx, s.addr, request(42), talkOptions{})
 	r.Details = append(r.Details, s.msg("next", "story", s.story(t)))
-	if t.answered() && s.replyProblem(t.Reply) == "" {
+	if t.answered() {
 		return ""
 	}
 	if s.p != nil && s.p.Exited() {
