@@ -528,7 +528,7 @@ var msgEN = map[string]string{
 	"check.status.fail":                 "FAIL",
 	"check.status.warn":                 "WARN",
 	"check.status.skip":                 "SKIP",
-	"check.summary":                     "{pass} passed, {fail} failed, {warn} warnings, {skip} skipped ({took} s)",
+	"check.summary":                     "{pass} passed, {fail} failed, {warn} warned, {skip} skipped ({took} s)",
 	"check.html.status":                 "Status",
 	"check.html.check":                  "Check",
 	"check.html.reason":                 "Reason",
