@@ -74,4 +74,3 @@ func fakeCommand(t *testing.T, fault string) []string {
 	t.Setenv(fakeEnv, fault)
 	return []string{os.Args[0], "-test.run=^$", "{port}"}
 }
-

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tcplab/tcplab/internal/labproto"
 )
@@ -241,23 +242,30 @@ func checkOutOfRange(ctx context.Context, s *target) []Result {
 // survives checks that the server still serves a client after a check
 // and returns "" or why not. It adds the follow-up's story to r.
 func (s *target) survives(ctx context.Context, r *Result) string {
-	if s.p != nil && s.p.Wait(50e6) {
-		e := s.p.Exit()
-		why := s.msg("died.exit", "exit", e)
-		if l := lastLine(s.p.Stderr()); l != "" {
-			why = s.msg("died.exit.line", "exit", e, "line", l)
-		}
-		return why
+	if s.p != nil && s.p.Wait(50*time.Millisecond) {
+		return s.exited()
 	}
 	t := exchange(ctx, s.addr, request(42), talkOptions{})
 	r.Details = append(r.Details, s.msg("next", "story", s.story(t)))
 	if t.answered() {
 		return ""
 	}
-	if s.p != nil && s.p.Exited() {
-		return s.msg("died.exit", "exit", s.p.Exit())
+	// A refused or unanswered follow-up often means the server is on its
+	// way out: say so when it exits within a moment.
+	if s.p != nil && s.p.Wait(300*time.Millisecond) {
+		return s.exited()
 	}
 	return s.msg("died.noanswer", "wait", replyTimeout)
+}
+
+// exited says how the server ended, with the last line it printed on
+// standard error (a traceback's last line names the exception).
+func (s *target) exited() string {
+	e := s.p.Exit()
+	if l := lastLine(s.p.Stderr()); l != "" {
+		return s.msg("died.exit.line", "exit", e, "line", l)
+	}
+	return s.msg("died.exit", "exit", e)
 }
 
 // badInput is a check that sends req (nil: nothing at all) and wants the
