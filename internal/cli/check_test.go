@@ -41,8 +41,8 @@ func tcplabCommand(t *testing.T, args ...string) []string {
 
 // checkRecord is the part of an ndjson record the tests look at.
 type checkRecord struct {
-	Type, ID, Status, Reason, Hint string
-	ExitCode                       int `json:"exit_code"`
+	Type, ID, Status, Reason, Hint, Output string
+	ExitCode                               int `json:"exit_code"`
 }
 
 // runCheckNDJSON runs tcplab check with --format ndjson and returns the
@@ -95,8 +95,10 @@ func wantStatuses(t *testing.T, recs map[string]checkRecord, want map[string]str
 		}
 	}
 	for id, part := range reasons {
-		if !strings.Contains(recs[id].Reason, part) {
-			t.Errorf("%s: reason %q, want it to contain %q", id, recs[id].Reason, part)
+		// The exception is in the reason, which quotes the last line of
+		// standard error, and always in the output.
+		if !strings.Contains(recs[id].Reason+recs[id].Output, part) {
+			t.Errorf("%s: reason %q and output %q, want one to contain %q", id, recs[id].Reason, recs[id].Output, part)
 		}
 	}
 }

@@ -177,6 +177,12 @@ func (p *Process) Stop() {
 		<-p.done
 	}
 	killGroup(p.pgid)
+	// SIGKILL is delivered asynchronously: wait, briefly, until the
+	// group's processes are gone, so that nothing is left when Stop
+	// returns.
+	for end := time.Now().Add(time.Second); GroupAlive(p.pgid) && time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Stdout and Stderr return what the program has printed so far.
