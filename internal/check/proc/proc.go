@@ -80,6 +80,30 @@ type Process struct {
 	timedOut bool
 	timer    *time.Timer
 	end      time.Time
+
+	readers []*os.File
+	drains  []chan struct{}
+}
+
+// drainLimit bounds the wait for the end of the output after the
+// program's group is gone.
+const drainLimit = 2 * time.Second
+
+// drain copies r into buf until the end and then closes the channel it
+// returns.
+func drain(r io.Reader, buf *Buffer) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		io.Copy(buf, r)
+		close(done)
+	}()
+	return done
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 // Start starts the program in a process group of its own.
@@ -92,15 +116,32 @@ func Start(s Spec) (*Process, error) {
 	cmd.Stdin = s.Stdin
 	cmd.Env = append(os.Environ(), s.Env...)
 	p := &Process{cmd: cmd, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+	// The program writes into pipes of tcplab's own rather than through
+	// exec's copying goroutines, whose Wait would hang on a background
+	// child that holds them: wait kills the group first, then drains.
+	var files []*os.File
+	for _, buf := range []*Buffer{&p.stdout, &p.stderr} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(files)
+			return nil, err
+		}
+		files = append(files, r, w)
+		p.drains = append(p.drains, drain(r, buf))
+	}
+	cmd.Stdout, cmd.Stderr = files[1], files[3]
 	setGroup(cmd)
-	// The pipes' goroutines would otherwise wait for every process that
-	// holds them, such as a child left in the background: give up on
-	// them shortly after the program and its group are gone.
-	cmd.WaitDelay = time.Second
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	// The child has its copies of the write ends; tcplab's must go, or
+	// the readers would never see the end of the output.
+	files[1].Close()
+	files[3].Close()
+	if err != nil {
+		files[0].Close()
+		files[2].Close()
 		return nil, fmt.Errorf("starting %s: %w", s.Args[0], err)
 	}
+	p.readers = []*os.File{files[0], files[2]}
 	p.start = time.Now()
 	p.pgid = cmd.Process.Pid
 	go p.wait()
@@ -122,6 +163,14 @@ func (p *Process) wait() {
 	// The program is gone; whatever it started in its group goes too, so
 	// that nothing outlives it even when the caller never calls Stop.
 	killGroup(p.pgid)
+	// Then the output: every byte written is read, unless a process that
+	// left the group still holds a pipe, which is given up after a while.
+	t := time.AfterFunc(drainLimit, func() { closeAll(p.readers) })
+	for _, d := range p.drains {
+		<-d
+	}
+	t.Stop()
+	closeAll(p.readers)
 	p.mu.Lock()
 	p.end = time.Now()
 	p.state = p.cmd.ProcessState
