@@ -11,7 +11,6 @@ import (
 
 	"github.com/tcplab/tcplab/internal/check/proc"
 	"github.com/tcplab/tcplab/internal/i18n"
-	"github.com/tcplab/tcplab/internal/sockstate"
 )
 
 // ServerConfig says which server to check and how.
@@ -77,7 +76,7 @@ func (s *target) ensure(ctx context.Context) error {
 	}
 	s.p = p
 	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := waitListening(ctx, p, port); err != nil {
+	if err := proc.WaitListening(ctx, p, port, 10*time.Second); err != nil {
 		p.Stop()
 		return fmt.Errorf("%s", s.msg("start.nolisten", "port", port, "why", err, "out", lastLine(p.Stderr()+p.Stdout())))
 	}
@@ -124,47 +123,6 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitListening waits until a socket listens on port, without connecting
-// to it: a connection that sends nothing is itself one of the checks, and
-// crashes some servers.
-func waitListening(ctx context.Context, p *proc.Process, port int) error {
-	end := time.Now().Add(10 * time.Second)
-	for time.Now().Before(end) && ctx.Err() == nil {
-		if p.Exited() {
-			return fmt.Errorf("it exited (%s)", p.Exit())
-		}
-		ok, err := listening(port)
-		if err != nil {
-			// No socket table: give the program a moment instead.
-			sleep(ctx, 500*time.Millisecond)
-			return nil
-		}
-		if ok {
-			return nil
-		}
-		sleep(ctx, 10*time.Millisecond)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return fmt.Errorf("nothing listened within 10 s")
-}
-
-func listening(port int) (bool, error) {
-	for _, v6 := range []bool{false, true} {
-		socks, err := sockstate.Sockets(v6)
-		if err != nil {
-			return false, err
-		}
-		for _, s := range socks {
-			if s.State == sockstate.Listen && int(s.Local.Port()) == port {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // lastLine returns the last line of s that is not blank.

@@ -224,3 +224,40 @@ func TestCheckUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoProgramFlags: --server-cmd and --client-cmd need {port}, a
+// well-formed command line and loopback.
+func TestDemoProgramFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--server-cmd", "python3 server.py"},
+		{"demo", "--client-cmd", "python3 'client.py {port}"},
+		{"demo", "--client-cmd", "  "},
+		{"demo", "--server-cmd", "python3 server.py {port}", "--impair", "loss=1%"},
+		{"demo", "--server-cmd", "python3 server.py {port}", "--addr", "127.0.0.1:2000"},
+	} {
+		var out, errb bytes.Buffer
+		err := Run(context.Background(), args, strings.NewReader(""), &out, &errb)
+		if ExitCode(err) != 2 {
+			t.Errorf("%q: exit status %d (%v), want 2", args, ExitCode(err), err)
+		}
+	}
+}
+
+// TestDemoWithPrograms runs the demo with tcplab's own server and client
+// as the student's programs and finds both programs' lines in its output.
+func TestDemoWithPrograms(t *testing.T) {
+	server := strings.Join(tcplabCommand(t, "server", "--addr", "127.0.0.1:{port}"), " ")
+	client := strings.Join(tcplabCommand(t, "client", "--addr", "127.0.0.1:{port}", "--send-out-of-range"), " ")
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := Run(ctx, []string{"demo", "--no-capture", "--no-explain", "--server-cmd", server, "--client-cmd", client}, strings.NewReader(""), &out, &errb)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s%s", err, out.String(), errb.String())
+	}
+	for _, want := range []string{"client program (exit status 0):", "Client_number: 42", "client program (exit status 1):", "Client number is not in the range 1 to 100"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -537,4 +537,6 @@ var msgEN = map[string]string{
 	"check.capture.off":                 "Packets were not recorded (--no-capture).",
 	"check.capture.denied":              "Packets were not recorded: capturing needs CAP_NET_RAW; {remedy}.",
 	"check.capture.failed":              "Packets were not recorded: {err}.",
+	"demo.client.program":               "client program ({exit}):",
+	"demo.noreply.program":              "no reply: the server closed the connection without replying, as the lab expects for a number outside {min}..{max}, and the client program ended with a non-zero status",
 }

@@ -537,4 +537,6 @@ var msgZH = map[string]string{
 	"check.capture.off":                 "沒有記錄封包（--no-capture）。",
 	"check.capture.denied":              "沒有記錄封包：擷取需要 CAP_NET_RAW；{remedy}。",
 	"check.capture.failed":              "沒有記錄封包：{err}。",
+	"demo.client.program":               "用戶端程式（{exit}）：",
+	"demo.noreply.program":              "沒有回覆：伺服器沒有回覆就關閉了連線，這是實驗對 {min}..{max} 以外數字的預期，用戶端程式也以非零狀態結束",
 }

@@ -3,6 +3,8 @@
 package proc
 
 import (
+	"context"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -173,5 +175,29 @@ func TestBufferCap(t *testing.T) {
 	}
 	if got := len(b.String()); got != MaxOutput {
 		t.Errorf("kept %d bytes, want %d", got, MaxOutput)
+	}
+}
+
+func TestWaitListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	p, err := Start(Spec{Args: []string{"python3", "-c", "import socket, time, sys; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); time.sleep(0.2); s.listen(1); time.sleep(30)", strconv.Itoa(port)}})
+	if err != nil {
+		t.Skipf("python3: %v", err)
+	}
+	defer p.Stop()
+	if err := WaitListening(context.Background(), p, port, 10*time.Second); err != nil {
+		t.Errorf("WaitListening = %v, want nil", err)
+	}
+	q, err := Start(Spec{Args: []string{"sh", "-c", "exit 4"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitListening(context.Background(), q, port+1, 10*time.Second); err == nil || !strings.Contains(err.Error(), "exit status 4") {
+		t.Errorf("WaitListening of a program that exits = %v, want it to say exit status 4", err)
 	}
 }
