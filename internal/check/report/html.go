@@ -19,7 +19,7 @@ var htmlPage = template.Must(template.New("check").Parse(`<!DOCTYPE html>
 <style>
 body{font-family:system-ui,"Noto Sans CJK TC",sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:bold}.warn{color:#9a6700}.skip{color:#777}
+span.pass,td.pass{color:#1a7f37}span.fail,td.fail{color:#cf222e;font-weight:bold}span.warn,td.warn{color:#9a6700}span.skip,td.skip{color:#777}td.pass,td.fail,td.warn,td.skip{white-space:nowrap}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.85rem}
 details{margin:.6rem 0;border-left:4px solid #ddd;padding-left:.8rem}details.fail{border-color:#cf222e}details.warn{border-color:#d4a72c}
 </style></head><body>
