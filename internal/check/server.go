@@ -41,6 +41,9 @@ type target struct {
 	addr   string
 	p      *proc.Process
 	starts int
+	// startErr is why the server could not be started, once it could
+	// not.
+	startErr error
 	// mark is where the current check's output begins.
 	markOut, markErr int
 }
@@ -55,6 +58,11 @@ func (s *target) msg(id string, args ...any) string { return i18n.Msg(s.lang, "c
 func (s *target) ensure(ctx context.Context) error {
 	if !s.owned() || (s.p != nil && !s.p.Exited()) {
 		return nil
+	}
+	if s.startErr != nil {
+		// A server that would not start once will not start now:
+		// the first failure stands for the remaining checks.
+		return s.startErr
 	}
 	if s.starts >= maxStarts {
 		return fmt.Errorf("%s", s.msg("start.toomany", "n", maxStarts))
@@ -78,7 +86,8 @@ func (s *target) ensure(ctx context.Context) error {
 	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if err := proc.WaitListening(ctx, p, port, 10*time.Second); err != nil {
 		p.Stop()
-		return fmt.Errorf("%s", s.msg("start.nolisten", "port", port, "why", err, "out", lastLine(p.Stderr()+p.Stdout())))
+		s.startErr = fmt.Errorf("%s", s.msg("start.nolisten", "port", port, "why", err, "out", lastLine(p.Stderr()+p.Stdout())))
+		return s.startErr
 	}
 	return nil
 }
@@ -203,7 +212,7 @@ func (s *target) run(ctx context.Context, c serverCheck) []Result {
 		r := Result{ID: c.id, Status: Fail, Reason: s.msg("start.fail", "err", err), Hint: s.msg("start.hint")}
 		if c.id != "start" {
 			r.Status, r.Hint = Skip, ""
-			r.Reason = s.msg("skip.notrunning", "err", err)
+			r.Reason = s.msg("skip.nostart")
 		}
 		r.Title = s.msg("title." + c.id)
 		return []Result{r}

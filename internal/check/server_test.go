@@ -132,3 +132,30 @@ func TestParseLines(t *testing.T) {
 		}
 	}
 }
+
+// TestServerThatDoesNotStart: start fails with the program's last line,
+// and every other check is skipped without starting it again.
+func TestServerThatDoesNotStart(t *testing.T) {
+	marks := t.TempDir() + "/starts"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := CheckServer(ctx, ServerConfig{Command: []string{"sh", "-c", `echo x >> "$0"; echo "cannot bind {port}" >&2; exit 2`, marks}, Lang: i18n.English})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		want := Skip
+		if r.ID == "start" {
+			want = Fail
+		}
+		if r.Status != want {
+			t.Errorf("%s: %s (%s), want %s", r.ID, r.Status, r.Reason, want)
+		}
+	}
+	if r := rep.Results[0]; !strings.Contains(r.Reason, "exit status 2") || !strings.Contains(r.Reason, "cannot bind") {
+		t.Errorf("start reason %q, want the exit status and the program's last line", r.Reason)
+	}
+	if b, err := os.ReadFile(marks); err != nil || strings.Count(string(b), "x") != 1 {
+		t.Errorf("the program was started %q times (%v), want once", b, err)
+	}
+}

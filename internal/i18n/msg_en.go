@@ -539,4 +539,5 @@ var msgEN = map[string]string{
 	"check.capture.failed":              "Packets were not recorded: {err}.",
 	"demo.client.program":               "client program ({exit}):",
 	"demo.noreply.program":              "no reply: the server closed the connection without replying, as the lab expects for a number outside {min}..{max}, and the client program ended with a non-zero status",
+	"check.skip.nostart":                "not run: the server could not be started (see the first check)",
 }

@@ -539,4 +539,5 @@ var msgZH = map[string]string{
 	"check.capture.failed":              "沒有記錄封包：{err}。",
 	"demo.client.program":               "用戶端程式（{exit}）：",
 	"demo.noreply.program":              "沒有回覆：伺服器沒有回覆就關閉了連線，這是實驗對 {min}..{max} 以外數字的預期，用戶端程式也以非零狀態結束",
+	"check.skip.nostart":                "未執行：伺服器無法啟動（見第一項檢查）",
 }
