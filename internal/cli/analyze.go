@@ -41,6 +41,7 @@ per ip:port; --raw for the sequence numbers on the wire), --explain walks
 through it in plain language (--lang zh-TW for Traditional Chinese), and
 --html FILE writes a self-contained report with both, the packet table and
 the RTT table. --no-list leaves out the packet list and conversation table.
+--lab-sheet answers the classic TCP lab's questions (docs/lab-sheet.md).
 
 tshark's options work as tshark's users type them: -r FILE, -n, -c N
 (frames read), -q, -Y FILTER (a Wireshark display filter, see
@@ -83,6 +84,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	fs.Bool("n", false, "no name resolution (tcplab never resolves names; accepted for tshark's habit)")
 	graphKind := fs.String("graph", "", "draw a TCP stream graph of the busiest stream (or --stream N): `KIND` tseq, tcptrace, throughput, rtt or window; --format csv or ndjson prints its points")
 	svgOut := fs.String("svg", "", "--graph: write the graph as a standalone SVG to `FILE`")
+	labSheet := fs.Bool("lab-sheet", false, "answer the classic TCP lab's questions for the busiest conversation (or --stream N), with packet numbers; --format ndjson for JSON")
 	rest, err := parseFlags(fs, expandShortFlags(fs, args))
 	if err != nil {
 		return err
@@ -92,6 +94,12 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(rest) != 1 {
 		return usageError{fmt.Errorf("analyze: want one capture file (FILE or -r FILE), got %d (tcplab analyze -h lists the options)", len(rest))}
+	}
+	if *labSheet && (*graphKind != "" || *ladder || *explainF || *htmlOut != "" || *follow >= 0 || *filter != "" || len(stats) > 0 || *outType != "text" || *selector != "" || *count != 0) {
+		return usageError{errors.New("analyze: --lab-sheet goes with --stream, --format and --lang only")}
+	}
+	if *labSheet {
+		return analyzeLabSheet(env, rest[0], *format, *stream, *langF)
 	}
 	if *graphKind != "" {
 		return analyzeGraph(ctx, env, rest[0], *graphKind, *format, *stream, *svgOut)

@@ -73,6 +73,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if ran, err := demoInNamespaces(ctx, env, f, args, pr.Lang); ran {
+		return err
+	}
 	o, runErr := demo.Run(ctx, cfg)
 	if o == nil {
 		if errors.Is(runErr, os.ErrPermission) {

@@ -214,3 +214,25 @@ func TestNames(t *testing.T) {
 		t.Error("names")
 	}
 }
+
+// TestRoundEvidenceWindow: a round during which no window was advertised
+// does not make the phase's smallest window read as zero.
+func TestRoundEvidenceWindow(t *testing.T) {
+	a := Analysis{MSS: 1000, Rounds: []Round{
+		{Flight: 4000},
+		{Flight: 5000, RWin: 64000, sawWin: true},
+		{Flight: 6000, RWin: 32000, sawWin: true},
+		{Flight: 7000, RWin: 0, sawWin: true, Full: 9, Limit: LimitReceiver},
+	}}
+	labels := []label{{round: 0}, {round: 1}, {round: 2}}
+	if ev := a.roundEvidence(labels, 0, 2); ev.Window != 32000 {
+		t.Errorf("roundEvidence(rounds 0-2).Window = %d, want 32000 (round 0 saw no window)", ev.Window)
+	}
+	labels = append(labels, label{round: 3})
+	if ev := a.roundEvidence(labels, 0, 3); ev.Window != 0 || ev.Full != 9 {
+		t.Errorf("roundEvidence(rounds 0-3) = window %d, full %d: want the zero window advertised, full at 9", ev.Window, ev.Full)
+	}
+	if ev := a.roundEvidence(labels[:1], 0, 0); ev.Window != 0 {
+		t.Errorf("roundEvidence(round 0).Window = %d, want 0 (none seen)", ev.Window)
+	}
+}

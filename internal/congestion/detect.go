@@ -624,9 +624,12 @@ func (a *Analysis) roundEvidence(labels []label, lo, hi int) Evidence {
 		ev.Growth = math.Pow(float64(ev.FlightEnd)/float64(ev.FlightStart), 1/float64(n))
 		ev.GrowthSegments = a.slope(ev.First, ev.Last) / float64(max(a.MSS, 1))
 	}
+	haveWin := false
 	for _, r := range rs {
-		if ev.Window == 0 || r.sawWin && r.RWin < ev.Window {
-			ev.Window = r.RWin
+		// Only rounds that saw a window advertised count: a round
+		// without one would read as a zero window.
+		if r.sawWin && (!haveWin || r.RWin < ev.Window) {
+			ev.Window, haveWin = r.RWin, true
 		}
 		if ev.Full == 0 && r.Limit == LimitReceiver {
 			ev.Full = r.Full

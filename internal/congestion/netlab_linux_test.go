@@ -72,8 +72,12 @@ func TestLinuxTransfers(t *testing.T) {
 				if a.Vantage != AtSender {
 					t.Errorf("vantage %v, want sender", a.Vantage)
 				}
-				if p := a.Phases[0]; p.Kind != SlowStart || p.Evidence.Growth < slowStartGrowth || p.Evidence.Last-p.Evidence.First < 2 {
-					t.Errorf("first phase %v %+v: want slow start over 3 or more rounds, growing 1.4 or more a round", p.Kind, p.Evidence)
+				// Two rounds at least: the first loss ends slow start, and
+				// which frame the seeded bridge drops first depends on
+				// timing (on a loaded machine the rounds group differently:
+				// seen once ending after 2).
+				if p := a.Phases[0]; p.Kind != SlowStart || p.Evidence.Growth < slowStartGrowth || p.Evidence.Last-p.Evidence.First < 1 {
+					t.Errorf("first phase %v %+v: want slow start over 2 or more rounds, growing 1.4 or more a round", p.Kind, p.Evidence)
 				}
 				if find(a, FastRecovery) == nil {
 					t.Error("no fast recovery")

@@ -248,6 +248,25 @@ func writeNetworkBody(p *printer, n *Network) {
 	p.hang("demo.net.spec", "spec", n.Spec)
 	p.hang("demo.net.c2s", "stats", directionStats(p, &n.Stats.C2S))
 	p.hang("demo.net.s2c", "stats", directionStats(p, &n.Stats.S2C))
+	if c2s, s2c := otherFrames(n.Fates); c2s+s2c > 0 {
+		p.hang("demo.net.other", "c2s", c2s, "s2c", s2c)
+	}
+}
+
+// otherFrames counts the frames of the bridge's log that are not TCP
+// segments (ARP), in each direction: the bridge's counters include them,
+// the reconciliation tables do not.
+func otherFrames(fates []netlab.FrameFate) (c2s, s2c int) {
+	for i := range fates {
+		switch {
+		case fates[i].TCP:
+		case fates[i].C2S:
+			c2s++
+		default:
+			s2c++
+		}
+	}
+	return c2s, s2c
 }
 
 // directionStats is the bridge's counters for one direction, as

@@ -56,7 +56,7 @@ type Walkthrough struct {
 // Section is one part of a walk-through.
 type Section struct {
 	// ID names the section: "overview", "handshake", "data", "close",
-	// "window", "checksum" or "rtt".
+	// "window", "checksum", "rtt" or "phases" (congestion control).
 	ID      string
 	Heading string
 	Paras   []Para
@@ -66,8 +66,10 @@ type Section struct {
 // Para is one paragraph: the explanation of one packet, or a sentence
 // about the whole conversation.
 type Para struct {
-	// Frame is the packet the paragraph explains, 0 for none; Prefix is
-	// then its localized "Frame N (t s): " lead-in.
+	// Frame is the packet the paragraph explains (in the "phases"
+	// section, the first packet of the phase), 0 for none; Prefix is
+	// then its localized "Frame N (t s): " lead-in ("Frames N–M (t1–t2
+	// s): " for a phase).
 	Frame  int
 	Prefix string
 	Text   string
@@ -152,6 +154,7 @@ func (e *explainer) Side(s conversation.Side) string {
 var headings = map[string]string{
 	"overview": "sec.overview", "handshake": "sec.handshake", "data": "sec.data",
 	"close": "sec.close", "window": "sec.window", "checksum": "sec.checksum", "rtt": "sec.rtt",
+	"phases": "sec.phases",
 }
 
 // section returns the section id, appending it when new.
@@ -207,6 +210,7 @@ func Explain(c *conversation.Conversation, opt Options) *Walkthrough {
 	e.window()
 	e.checksums()
 	e.rttSection()
+	e.phases()
 	return e.w
 }
 

@@ -128,6 +128,11 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 		l.w.WriteString(l.style(sgrBold, clipWidth(line, opt.Width)) + "\n")
 	}
 	if l.timed {
+		pkts := c.Packets
+		if opt.MaxPackets > 0 && len(pkts) > opt.MaxPackets {
+			pkts = pkts[:opt.MaxPackets]
+		}
+		l.slant(pkts, c)
 		id := "ladder.both"
 		if opt.ASCII {
 			id = "ladder.both.ascii"
@@ -136,15 +141,8 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 			l.w.WriteString(l.style(sgrDim, line) + "\n")
 		}
 	}
-	// The endpoint labels: the client's starts at its lane, the server's
-	// ends at its lane.
-	cl, sv := c.Client.String(), c.Server.String()
+	l.endpoints(c)
 	inner := l.right - l.left + 1
-	if len(cl)+len(sv)+1 > inner {
-		cl, sv = clip(cl, inner/2), clip(sv, inner-inner/2-1)
-	}
-	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
-	l.w.WriteString(l.style(sgrBold, head) + "\n")
 	no, tm := i18n.Msg(opt.Lang, "ladder.no"), i18n.Msg(opt.Lang, "ladder.time")
 	after := ""
 	if l.timed {
@@ -163,6 +161,18 @@ func Ladder(out io.Writer, c *conversation.Conversation, opt LadderOptions) erro
 		l.packet(&c.Packets[i])
 	}
 	return l.w.Flush()
+}
+
+// endpoints writes the endpoint labels: the client's starts at its
+// lane, the server's ends at its lane.
+func (l *ladder) endpoints(c *conversation.Conversation) {
+	cl, sv := c.Client.String(), c.Server.String()
+	inner := l.right - l.left + 1
+	if len(cl)+len(sv)+1 > inner {
+		cl, sv = clip(cl, inner/2), clip(sv, inner-inner/2-1)
+	}
+	head := strings.Repeat(" ", l.left) + cl + strings.Repeat(" ", inner-len(cl)-len(sv)) + sv
+	l.w.WriteString(l.style(sgrBold, head) + "\n")
 }
 
 func clip(s string, n int) string {

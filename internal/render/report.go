@@ -123,6 +123,9 @@ type arrow struct {
 	Head           string
 	Label          string
 	LabelX, LabelY float64
+	// Anchor is the labels' text-anchor; Rotate, when set, turns them
+	// to run along a timed arrow (an SVG transform).
+	Anchor, Rotate string
 	TimeY          float64
 	Time           string
 	Flags          string
@@ -353,6 +356,7 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 		a := newArrow(c, &pkts[i], y1, y2, lang, opt.Raw)
 		if g.timed {
 			journey(&a, &pkts[i], g, i, lang)
+			alongArrow(&a)
 		}
 		cd.Arrows = append(cd.Arrows, a)
 	}
@@ -414,75 +418,6 @@ func typicalDelay(pkts []conversation.Segment) time.Duration {
 	return ds[len(ds)/2]
 }
 
-// ladderGeometry places the arrows of an SVG ladder vertically: one row
-// per packet, rowHeight apart, with a line more for a row with expert
-// flags or a payload; with timed, at the height of their send and
-// receive times instead, scaled to the same overall height.
-type ladderGeometry struct {
-	timed    bool
-	delay    time.Duration // timed: the typical one-way delay
-	rowY     []float64     // each row's top, then the bottom of the last
-	t0, span float64       // timed: the first send time and the time span, in seconds
-}
-
-func newLadderGeometry(pkts []conversation.Segment, timed bool) ladderGeometry {
-	g := ladderGeometry{timed: timed, rowY: make([]float64, len(pkts)+1)}
-	g.rowY[0] = topMargin
-	for i := range pkts {
-		g.rowY[i+1] = g.rowY[i] + rowHeight
-		if pkts[i].Analysis != 0 || textPayload(&pkts[i]) != "" {
-			g.rowY[i+1] += 14
-		}
-	}
-	if timed {
-		g.delay = typicalDelay(pkts)
-		g.t0 = pkts[0].Time.Seconds()
-		end := g.t0
-		for i := range pkts {
-			end = math.Max(end, math.Max(pkts[i].Arrival.Seconds(), pkts[i].Fate.DupArrivalSeconds()))
-			end = math.Max(end, (pkts[i].Time + g.delay).Seconds())
-		}
-		g.span = math.Max(end-g.t0, 1e-9)
-	}
-	return g
-}
-
-// y returns the height of time t (seconds) in row i.
-func (g ladderGeometry) y(i int, t float64) float64 {
-	if g.timed {
-		last := g.rowY[len(g.rowY)-1]
-		return float64(topMargin) + (t-g.t0)/g.span*(last-topMargin-rowHeight)
-	}
-	return g.rowY[i]
-}
-
-// arrowY returns where the arrow of s, in row i, starts and ends.
-func (g ladderGeometry) arrowY(i int, s *conversation.Segment) (y1, y2 float64) {
-	y1 = g.y(i, s.Time.Seconds())
-	if g.timed && lost(s) {
-		// Dropped halfway: the arrow ends at the middle, half a typical
-		// crossing later.
-		return y1, g.y(i, (s.Time + g.delay/2).Seconds())
-	}
-	if g.timed {
-		return y1, g.y(i, s.Arrival.Seconds())
-	}
-	return y1, y1 + slant
-}
-
-// height returns the height of the SVG holding arrows.
-func (g ladderGeometry) height(arrows []arrow) int {
-	if !g.timed {
-		return int(g.rowY[len(g.rowY)-1]) + 20
-	}
-	// The arrows end above the last row: fit the height to them.
-	h := 0
-	for _, a := range arrows {
-		h = max(h, int(a.Y2)+40)
-	}
-	return h
-}
-
 // journey draws what the network did to s on its timed arrow a (row
 // i of g): a cross halfway for a segment it dropped, a second arrow for
 // a copy it made, a held-back segment marked, each said under the label.
@@ -506,7 +441,7 @@ func journey(a *arrow, s *conversation.Segment, g ladderGeometry, i int, lang i1
 		a.Fate = i18n.Msg(lang, "ladder.fate.delay", "delay", msText(s.Arrival-s.Time))
 	}
 	if f.DupArrival != 0 {
-		y2 := g.y(i, f.DupArrival.Seconds())
+		y2 := g.dupY[i]
 		a.Dup = &dupArrow{X1: a.X1, Y1: a.Y1, X2: a.X2, Y2: y2, Head: arrowHead(a.X1, a.Y1, a.X2, y2)}
 		a.Class += " duplicated"
 		a.Fate += " · " + i18n.Msg(lang, "ladder.fate.dup", "delay", msText(f.DupArrival-s.Time))
@@ -528,7 +463,7 @@ func newArrow(c *conversation.Conversation, s *conversation.Segment, y1, y2 floa
 	}
 	a.X1, a.Y1, a.X2, a.Y2 = x1, y1, x2, y2
 	a.Head = arrowHead(x1, y1, x2, y2)
-	a.LabelX = (x1 + x2) / 2
+	a.LabelX, a.Anchor = (x1+x2)/2, "middle"
 	a.LabelY = (y1+y2)/2 - 5
 	a.TimeY = y1 + 4
 	labels := expertLabels(s)
