@@ -145,7 +145,7 @@ func (c *clientChecker) msg(id string, args ...any) string {
 func (c *clientChecker) result(id string, run *clientRun) Result {
 	return Result{
 		ID: id, Status: Pass, Title: i18n.Msg(c.lang, "check.title.client."+id),
-		Output: joinOutput(run.stdout, run.stderr), Packets: run.packets, Took: run.took,
+		Output: proc.JoinOutput(run.stdout, run.stderr), Packets: run.packets, Took: run.took,
 	}
 }
 
@@ -358,9 +358,9 @@ func (c *recConn) bytes() (sent, reply []byte) {
 // lastOf returns the last line the client printed on standard error, or
 // else on standard output, without the prompt.
 func lastOf(run *clientRun) string {
-	l := lastLine(strings.ReplaceAll(run.stderr, client.Prompt, ""))
+	l := proc.LastLine(strings.ReplaceAll(run.stderr, client.Prompt, ""))
 	if l == "" {
-		l = lastLine(strings.ReplaceAll(run.stdout, client.Prompt, ""))
+		l = proc.LastLine(strings.ReplaceAll(run.stdout, client.Prompt, ""))
 	}
 	return l
 }

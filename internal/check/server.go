@@ -68,7 +68,7 @@ func (s *target) ensure(ctx context.Context) error {
 		return fmt.Errorf("%s", s.msg("start.toomany", "n", maxStarts))
 	}
 	s.starts++
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *target) ensure(ctx context.Context) error {
 	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if err := proc.WaitListening(ctx, p, port, 10*time.Second); err != nil {
 		p.Stop()
-		s.startErr = fmt.Errorf("%s", s.msg("start.nolisten", "port", port, "why", err, "out", lastLine(p.Stderr()+p.Stdout())))
+		s.startErr = fmt.Errorf("%s", s.msg("start.nolisten", "port", port, "why", err, "out", proc.LastLine(p.Stderr()+p.Stdout())))
 		return s.startErr
 	}
 	return nil
@@ -122,27 +122,6 @@ func (s *target) port() int {
 		return 0
 	}
 	return int(ap.Port())
-}
-
-// freePort returns a loopback port nothing uses now.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lastLine returns the last line of s that is not blank.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
-		}
-	}
-	return ""
 }
 
 // CheckServer runs the server checks and returns the report. It stops
@@ -237,22 +216,11 @@ func (s *target) run(ctx context.Context, c serverCheck) []Result {
 	for i := range rs {
 		rs[i].Title = s.msg("title." + rs[i].ID)
 		rs[i].Took = time.Since(start)
-		rs[i].Output = joinOutput(out, errOut)
+		rs[i].Output = proc.JoinOutput(out, errOut)
 		rs[i].Packets = pk
 		if rs[i].Status == Pass {
 			rs[i].Hint = ""
 		}
 	}
 	return rs
-}
-
-// joinOutput puts a program's standard error after its standard output.
-func joinOutput(out, errOut string) string {
-	if errOut == "" {
-		return out
-	}
-	if out != "" && !strings.HasSuffix(out, "\n") {
-		out += "\n"
-	}
-	return out + errOut
 }

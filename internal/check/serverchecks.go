@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tcplab/tcplab/internal/check/proc"
 	"github.com/tcplab/tcplab/internal/labproto"
 )
 
@@ -262,7 +263,7 @@ func (s *target) survives(ctx context.Context, r *Result) string {
 // standard error (a traceback's last line names the exception).
 func (s *target) exited() string {
 	e := s.p.Exit()
-	if l := lastLine(s.p.Stderr()); l != "" {
+	if l := proc.LastLine(s.p.Stderr()); l != "" {
 		return s.msg("died.exit.line", "exit", e, "line", l)
 	}
 	return s.msg("died.exit", "exit", e)

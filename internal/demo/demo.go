@@ -252,23 +252,32 @@ func runLoopback(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	out := &Outcome{}
-	var cs *captureSession
-	if cfg.Capture != "" {
-		cs, err = startCapture(ctx, cfg.Capture, capture.DefaultInterface, "tcp port "+strconv.Itoa(port))
-		if err != nil {
-			var pe *capture.PermissionError
-			if !errors.As(err, &pe) {
-				ln.Close()
-				return nil, err
-			}
-			out.CaptureErr = err
-		}
+	cs, err := captureLoopback(ctx, cfg, port, out)
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
 	err = serveAndExchange(ctx, cfg, ln, out, func(fn func() error) error { return fn() })
 	if cs != nil {
 		out.Capture, err = cs.finish(len(cfg.Numbers), cfg.Settle, 3*time.Second, err)
 	}
 	return out, err
+}
+
+// captureLoopback starts capturing port on lo when cfg asks for a
+// capture. Without CAP_NET_RAW it records why in out.CaptureErr and
+// returns no session and no error: the exchanges run all the same.
+func captureLoopback(ctx context.Context, cfg Config, port int, out *Outcome) (*captureSession, error) {
+	if cfg.Capture == "" {
+		return nil, nil
+	}
+	cs, err := startCapture(ctx, cfg.Capture, capture.DefaultInterface, "tcp port "+strconv.Itoa(port))
+	var pe *capture.PermissionError
+	if errors.As(err, &pe) {
+		out.CaptureErr = err
+		return nil, nil
+	}
+	return cs, err
 }
 
 // runImpaired builds the impaired network and runs the lab's exchanges
@@ -424,7 +433,6 @@ func serveAndExchange(ctx context.Context, cfg Config, ln net.Listener, out *Out
 	if l, ok := lines.wait(0, time.Second); ok {
 		out.Listening = l
 	}
-	var bad []string
 	for i, number := range cfg.Numbers {
 		c := newCase(number)
 		err := dial(func() error {
@@ -445,11 +453,20 @@ func serveAndExchange(ctx context.Context, cfg Config, ln net.Listener, out *Out
 		}
 		serverSawNothing(&c)
 		out.Cases = append(out.Cases, c)
-		if !c.Expected() {
-			bad = append(bad, fmt.Sprintf("number %s: %v", number, describeUnexpected(&c)))
-		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("demo: %w", ctx.Err())
+		}
+	}
+	return unexpected(out.Cases)
+}
+
+// unexpected returns an error wrapping ErrExchange that names the cases
+// that did not end as the lab expects, or nil.
+func unexpected(cases []Case) error {
+	var bad []string
+	for i := range cases {
+		if c := &cases[i]; !c.Expected() {
+			bad = append(bad, fmt.Sprintf("number %s: %v", c.Number, describeUnexpected(c)))
 		}
 	}
 	if len(bad) > 0 {

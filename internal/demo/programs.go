@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tcplab/tcplab/internal/capture"
 	"github.com/tcplab/tcplab/internal/check/proc"
 	"github.com/tcplab/tcplab/internal/client"
 	"github.com/tcplab/tcplab/internal/labproto"
@@ -36,21 +33,14 @@ var programEnv = []string{"PYTHONUNBUFFERED=1", "PYTHONIOENCODING=utf-8"}
 // The program runs in a process group of its own and is killed with
 // everything it started before Run returns.
 func runServerProgram(ctx context.Context, cfg Config) (*Outcome, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	out := &Outcome{Server: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))}
-	var cs *captureSession
-	if cfg.Capture != "" {
-		cs, err = startCapture(ctx, cfg.Capture, capture.DefaultInterface, "tcp port "+strconv.Itoa(port))
-		if err != nil {
-			var pe *capture.PermissionError
-			if !errors.As(err, &pe) {
-				return nil, err
-			}
-			out.CaptureErr = err
-		}
+	cs, err := captureLoopback(ctx, cfg, port, out)
+	if err != nil {
+		return nil, err
 	}
 	err = exchangeWithProgram(ctx, cfg, port, out)
 	if cs != nil {
@@ -71,10 +61,9 @@ func exchangeWithProgram(ctx context.Context, cfg Config, port int, out *Outcome
 	}
 	defer p.Stop()
 	if err := proc.WaitListening(ctx, p, port, listenLimit); err != nil {
-		return fmt.Errorf("demo: the server program did not listen on port %d: %v %s", port, err, lastLine(p.Stderr()))
+		return fmt.Errorf("demo: the server program did not listen on port %d: %v %s", port, err, proc.LastLine(p.Stderr()))
 	}
 	out.Listening = []byte(p.Stdout())
-	var bad []string
 	for _, number := range cfg.Numbers {
 		c := newCase(number)
 		before := len(p.Stdout())
@@ -82,17 +71,11 @@ func exchangeWithProgram(ctx context.Context, cfg Config, port int, out *Outcome
 		c.Server = programOutput(ctx, p, before)
 		serverSawNothing(&c)
 		out.Cases = append(out.Cases, c)
-		if !c.Expected() {
-			bad = append(bad, fmt.Sprintf("number %s: %v", number, describeUnexpected(&c)))
-		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("demo: %w", ctx.Err())
 		}
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("demo: %w: %s", ErrExchange, strings.Join(bad, "; "))
-	}
-	return nil
+	return unexpected(out.Cases)
 }
 
 // newCase returns the case of number, not yet run.
@@ -142,7 +125,7 @@ func runClientProgram(ctx context.Context, cfg Config, addr string, c *Case) {
 	}
 	p.Stop()
 	e := p.Exit()
-	c.Client = []byte(joinOutput(p.Stdout(), p.Stderr()))
+	c.Client = []byte(proc.JoinOutput(p.Stdout(), p.Stderr()))
 	c.ClientExit = e.String()
 	if e.TimedOut {
 		c.ClientExit = "killed after " + cmp.Or(cfg.Timeout, client.DefaultTimeout).String()
@@ -182,39 +165,7 @@ func programOutput(ctx context.Context, p *proc.Process, before int) []byte {
 	out := p.Stdout()
 	s := out[min(before, len(out)):]
 	if e := p.Stderr(); p.Exited() && e != "" {
-		s = joinOutput(s, e)
+		s = proc.JoinOutput(s, e)
 	}
 	return []byte(s)
-}
-
-// joinOutput puts a program's standard error after its standard output.
-func joinOutput(out, errOut string) string {
-	if errOut == "" {
-		return out
-	}
-	if out != "" && !strings.HasSuffix(out, "\n") {
-		out += "\n"
-	}
-	return out + errOut
-}
-
-// lastLine returns the last line of s that is not blank.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
-		}
-	}
-	return ""
-}
-
-// freePort returns a loopback port nothing uses now.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -54,3 +54,24 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func TestOutputHelpers(t *testing.T) {
+	for _, tc := range []struct{ out, err, want string }{
+		{"a\n", "", "a\n"},
+		{"a", "b\n", "a\nb\n"},
+		{"", "b", "b"},
+	} {
+		if got := JoinOutput(tc.out, tc.err); got != tc.want {
+			t.Errorf("JoinOutput(%q, %q) = %q, want %q", tc.out, tc.err, got, tc.want)
+		}
+	}
+	if got := LastLine("Traceback\n  File x\nValueError: bad  \n\n  \n"); got != "ValueError: bad" {
+		t.Errorf("LastLine = %q", got)
+	}
+	if got := LastLine(""); got != "" {
+		t.Errorf("LastLine(\"\") = %q", got)
+	}
+	if p, err := FreePort(); err != nil || p <= 0 {
+		t.Errorf("FreePort = %d, %v", p, err)
+	}
+}
