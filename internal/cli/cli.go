@@ -32,6 +32,7 @@ var commands = []command{
 	{"bench", "measure a server of the lab's exchange: exchanges/s, latency quantiles, failures", runBench},
 	{"analyze", "analyse a capture like Wireshark: packet list, conversations, ndjson, follow", runAnalyze},
 	{"demo", "run the whole lab: server, client in and out of range, capture, ladder, walk-through", runDemo},
+	{"check", "check a student's lab server or client: named checks, pass/fail with reasons, JUnit, HTML", runCheck},
 	{"capture", "capture live (AF_PACKET, tcpdump filter syntax) to pcapng, listing packets as they arrive", runCapture},
 	{"version", "print tcplab's version and the commit it was built from (also --version)", runVersion},
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tcplab/tcplab/internal/capture"
+	"github.com/tcplab/tcplab/internal/check/proc"
 	"github.com/tcplab/tcplab/internal/demo"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/impair"
@@ -97,6 +98,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 type demoFlags struct {
 	cfg                                                demo.Config
 	write, html, lang, impairSpec, captureAt, transfer string
+	serverCmd, clientCmd                               string
 	noExplain, noLadder, ascii, noCapture              bool
 	seed                                               uint64
 	seedSet, addrSet                                   bool
@@ -128,6 +130,8 @@ func parseDemoFlags(env *Env, args []string) (*demoFlags, error) {
 	fs.StringVar(&f.captureAt, "capture-at", "both", "with --impair: capture at the `host` client, server or both (at once)")
 	fs.StringVar(&f.transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
 	fs.DurationVar(&f.cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
+	fs.StringVar(&f.serverCmd, "server-cmd", "", "run this `command` as the lab's server instead of tcplab's, {port} where its port goes (e.g. 'python3 server.py {port}')")
+	fs.StringVar(&f.clientCmd, "client-cmd", "", "run this `command` as the lab's client for each number instead of tcplab's: {port}, {number}, and the number on its stdin")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
@@ -160,6 +164,9 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 	}
 	if cfg.Timeout < 0 {
 		return cfg, pr, usageError{fmt.Errorf("demo: --timeout %v: want a positive duration", cfg.Timeout)}
+	}
+	if cfg.ServerCmd, cfg.ClientCmd, err = f.programs(); err != nil {
+		return cfg, pr, err
 	}
 	if f.seedSet {
 		cfg.Rand = rand.NewPCG(f.seed, f.seed)
@@ -207,6 +214,29 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 	}
 	pr.ASCII = pr.ASCII || f.ascii
 	return cfg, pr, nil
+}
+
+// programs reads --server-cmd and --client-cmd: each a command line
+// with {port} where the port goes, split into words as a shell would.
+func (f *demoFlags) programs() (server, client []string, err error) {
+	for _, p := range []struct {
+		flag, cmd string
+		words     *[]string
+	}{{"--server-cmd", f.serverCmd, &server}, {"--client-cmd", f.clientCmd, &client}} {
+		if p.cmd == "" {
+			continue
+		}
+		if *p.words, err = proc.Split(p.cmd); err != nil || len(*p.words) == 0 {
+			return nil, nil, usageError{fmt.Errorf("demo: %s %q: want a command line", p.flag, p.cmd)}
+		}
+		if !proc.HasPort(*p.words) {
+			return nil, nil, usageError{fmt.Errorf("demo: %s %q has no {port}: put {port} where the program takes the port", p.flag, p.cmd)}
+		}
+	}
+	if (server != nil || client != nil) && (f.impairSpec != "" || f.addrSet) {
+		return nil, nil, usageError{errors.New("demo: --server-cmd and --client-cmd run on a free loopback port: not with --impair or --addr")}
+	}
+	return server, client, nil
 }
 
 // presentDemo analyses the demo's capture, writes the HTML report and

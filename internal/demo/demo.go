@@ -92,6 +92,16 @@ type Config struct {
 	// TransferTimeout bounds the bulk transfer; 0 means two minutes.
 	TransferTimeout time.Duration
 
+	// ServerCmd, when not empty, is a student's server run instead of
+	// tcplab's: its command line, with {port} where the port goes. Only
+	// on loopback (not with Impair).
+	ServerCmd []string
+	// ClientCmd, when not empty, is a student's client run for each
+	// number instead of tcplab's: {port} in its command line is the
+	// server's port and {number} the number, which also comes on its
+	// standard input as the original prompts for it.
+	ClientCmd []string
+
 	// Settle is how long the capture must be quiet before Run stops it
 	// without having seen every teardown; 0 means DefaultSettle.
 	Settle time.Duration
@@ -115,14 +125,24 @@ type Case struct {
 	// Result is the finished exchange; nil when Err is set.
 	Result *client.Result
 	// Err is why the client got no reply; for a number outside 1..100
-	// it is the expected client.ErrNoReply.
+	// it is the expected client.ErrNoReply. For a student's client
+	// (Config.ClientCmd) it is nil when the program ended as the lab
+	// expects.
 	Err error
+	// Client is what a student's client printed, standard output then
+	// standard error, and ClientExit how it ended ("exit status 0");
+	// both empty for tcplab's client.
+	Client     []byte
+	ClientExit string
 }
 
 // Expected reports whether the exchange ended as the lab says it must:
 // a reply for a number in range, the connection closed without one for a
 // number outside it.
 func (c *Case) Expected() bool {
+	if c.ClientExit != "" {
+		return c.Err == nil
+	}
 	if c.InRange {
 		return c.Err == nil && c.Result != nil
 	}
@@ -208,7 +228,13 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, errors.New("demo: a bulk transfer needs the impaired network (an impairment spec)")
 	}
 	if cfg.Impair != nil {
+		if len(cfg.ServerCmd) > 0 || len(cfg.ClientCmd) > 0 {
+			return nil, errors.New("demo: a student's programs run on loopback only, not across the impaired network")
+		}
 		return runImpaired(ctx, cfg)
+	}
+	if len(cfg.ServerCmd) > 0 {
+		return runServerProgram(ctx, cfg)
 	}
 	return runLoopback(ctx, cfg)
 }
@@ -226,23 +252,32 @@ func runLoopback(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	out := &Outcome{}
-	var cs *captureSession
-	if cfg.Capture != "" {
-		cs, err = startCapture(ctx, cfg.Capture, capture.DefaultInterface, "tcp port "+strconv.Itoa(port))
-		if err != nil {
-			var pe *capture.PermissionError
-			if !errors.As(err, &pe) {
-				ln.Close()
-				return nil, err
-			}
-			out.CaptureErr = err
-		}
+	cs, err := captureLoopback(ctx, cfg, port, out)
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
 	err = serveAndExchange(ctx, cfg, ln, out, func(fn func() error) error { return fn() })
 	if cs != nil {
 		out.Capture, err = cs.finish(len(cfg.Numbers), cfg.Settle, 3*time.Second, err)
 	}
 	return out, err
+}
+
+// captureLoopback starts capturing port on lo when cfg asks for a
+// capture. Without CAP_NET_RAW it records why in out.CaptureErr and
+// returns no session and no error: the exchanges run all the same.
+func captureLoopback(ctx context.Context, cfg Config, port int, out *Outcome) (*captureSession, error) {
+	if cfg.Capture == "" {
+		return nil, nil
+	}
+	cs, err := startCapture(ctx, cfg.Capture, capture.DefaultInterface, "tcp port "+strconv.Itoa(port))
+	var pe *capture.PermissionError
+	if errors.As(err, &pe) {
+		out.CaptureErr = err
+		return nil, nil
+	}
+	return cs, err
 }
 
 // runImpaired builds the impaired network and runs the lab's exchanges
@@ -398,14 +433,14 @@ func serveAndExchange(ctx context.Context, cfg Config, ln net.Listener, out *Out
 	if l, ok := lines.wait(0, time.Second); ok {
 		out.Listening = l
 	}
-	var bad []string
 	for i, number := range cfg.Numbers {
-		v, _, _ := labproto.ParseNumber([]byte(number))
-		c := Case{Number: number, InRange: v >= labproto.MinNumber && v <= labproto.MaxNumber}
+		c := newCase(number)
 		err := dial(func() error {
-			var err error
-			c.Result, err = client.Exchange(ctx, client.Config{Name: cfg.ClientName, Timeout: cfg.Timeout}, out.Server.String(), number)
-			return err
+			exchange(ctx, cfg, out.Server.String(), &c)
+			if c.ClientExit == "" {
+				return c.Err
+			}
+			return nil
 		})
 		if err != nil {
 			c.Result, c.Err = nil, err
@@ -416,12 +451,22 @@ func serveAndExchange(ctx context.Context, cfg Config, ln net.Listener, out *Out
 		if l, ok := lines.wait(i+1, time.Second); ok {
 			c.Server = l
 		}
+		serverSawNothing(&c)
 		out.Cases = append(out.Cases, c)
-		if !c.Expected() {
-			bad = append(bad, fmt.Sprintf("number %s: %v", number, describeUnexpected(&c)))
-		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("demo: %w", ctx.Err())
+		}
+	}
+	return unexpected(out.Cases)
+}
+
+// unexpected returns an error wrapping ErrExchange that names the cases
+// that did not end as the lab expects, or nil.
+func unexpected(cases []Case) error {
+	var bad []string
+	for i := range cases {
+		if c := &cases[i]; !c.Expected() {
+			bad = append(bad, fmt.Sprintf("number %s: %v", c.Number, describeUnexpected(c)))
 		}
 	}
 	if len(bad) > 0 {

@@ -186,13 +186,19 @@ func writeCaseBody(p *printer, i int, c *Case, o *Outcome) {
 	} else {
 		p.para(2, "demo.server.silent")
 	}
-	if c.Result != nil {
+	switch {
+	case c.Result != nil:
 		p.line("demo.client.at", "addr", c.Result.Local)
 		indent(p, c.Result.AppendLines(nil))
-	} else {
+	case c.ClientExit != "":
+		p.line("demo.client.program", "exit", c.ClientExit)
+		indent(p, c.Client)
+	default:
 		p.line("demo.client")
 	}
 	switch {
+	case c.Expected() && !c.InRange && c.ClientExit != "":
+		p.para(2, "demo.noreply.program", rng...)
 	case c.Expected() && !c.InRange:
 		p.para(2, "demo.noreply", rng...)
 	case !c.Expected() && c.Err != nil:

@@ -1,6 +1,8 @@
 // Package sockstate reads the kernel's table of TCP sockets
-// (/proc/net/tcp and /proc/net/tcp6 on Linux), so that tests can see what
-// a server has done with a connection without asking the server: whether
+// (/proc/net/tcp and /proc/net/tcp6 on Linux), so that tests, and tcplab
+// check waiting for a student's server to listen (connecting to it would
+// itself be an empty connection, which crashes the lab's original), can
+// see what a server has done with a connection without asking it: whether
 // its end is established, how many bytes wait in its receive queue, how
 // many connections wait in a listener's accept queue.
 package sockstate
