@@ -215,6 +215,7 @@ var msgEN = map[string]string{
 	// The HTML report's stream graphs and its bounds.
 	"report.rows.cut.drawn":                "The table lists the first {n} conversations and those drawn below; tcplab analyze -z conv,tcp lists them all.",
 	"report.graphs":                        "Stream graphs",
+	"report.labsheet":                      "Lab sheet: the classic TCP lab's questions, answered",
 	"report.graphs.hint":                   "The wheel or the + and − buttons zoom, dragging pans, a double click resets (focused, + − the arrows and 0 do the same). Hover over a point to name its packet; click it for the packet's details and its arrow in the ladder.",
 	"report.graphs.note":                   "Drawn from the conversation's {n} segments; for drawing, each series keeps about {points} points (largest-triangle-three-buckets) and every retransmission. The shaded bands are the congestion phases read from the capture.",
 	"report.graphs.oneway":                 "The other direction ({dir}) carries no data: it has no graphs.",

@@ -215,6 +215,7 @@ var msgZH = map[string]string{
 	// The HTML report's stream graphs and its bounds.
 	"report.rows.cut.drawn":                "表格列出前 {n} 個連線以及下方畫出的連線；tcplab analyze -z conv,tcp 會列出全部。",
 	"report.graphs":                        "串流圖",
+	"report.labsheet":                      "實驗單：經典 TCP 實驗的問題與答案",
 	"report.graphs.hint":                   "滾輪或 + 與 − 按鈕可縮放，拖曳可平移，按兩下還原（選取圖後，也可用 +、−、方向鍵與 0）。滑鼠移到某一點上會顯示它的封包；點一下可看封包的詳細內容與它在階梯圖中的箭頭。",
 	"report.graphs.note":                   "由這個連線的 {n} 個區段畫出；為了繪圖，每條數列約保留 {points} 個點（largest-triangle-three-buckets），所有重傳都保留。陰影區段是從擷取檔讀出的壅塞控制階段。",
 	"report.graphs.oneway":                 "另一個方向（{dir}）沒有傳送資料，所以沒有它的圖。",

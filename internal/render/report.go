@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	_ "embed"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
+	"github.com/tcplab/tcplab/internal/labsheet"
 	"github.com/tcplab/tcplab/internal/listing"
 	"github.com/tcplab/tcplab/internal/packets"
 	"github.com/tcplab/tcplab/internal/streamgraph"
@@ -140,6 +142,9 @@ type convData struct {
 	// outside the ladder's window, with "{frame}" for its number.
 	Graphs  *graphsData
 	Outside string
+	// LabSheet is the lab sheet's section (package labsheet): the
+	// classic TCP lab's questions answered for this conversation.
+	LabSheet template.HTML
 }
 
 type arrow struct {
@@ -260,7 +265,7 @@ func Report(out io.Writer, convs []conversation.Conversation, opt ReportOptions)
 		"report.col.time", "report.col.dir", "report.col.flags", "report.col.seq", "report.col.ack", "report.col.len",
 		"report.col.win", "report.col.raw", "report.col.cksum", "report.close", "report.save.svg", "report.save.svg.title",
 		"report.graphs", "report.graphs.hint", "report.graphs.phases", "report.graphs.tip", "report.graphs.zoomin",
-		"report.graphs.zoomout", "report.graphs.reset"} {
+		"report.graphs.zoomout", "report.graphs.reset", "report.labsheet"} {
 		d.T[strings.TrimPrefix(strings.ReplaceAll(id, ".", "_"), "report_")] = msg(id)
 	}
 
@@ -419,6 +424,11 @@ func layoutConversation(c *conversation.Conversation, lang i18n.Lang, opt Report
 		return convData{}, err
 	}
 	cd.Graphs = graphs
+	var sheet bytes.Buffer
+	if err := labsheet.WriteHTML(&sheet, labsheet.Build(c), lang); err != nil {
+		return convData{}, err
+	}
+	cd.LabSheet = template.HTML(sheet.String()) // #nosec: labsheet escapes every text
 	pkts, cut := drawnPackets(c, opt.MaxArrows)
 	switch {
 	case cut > 0 && graphs != nil:

@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"html/template"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -318,4 +320,23 @@ func TestReportRunGolden(t *testing.T) {
 		t.Fatal("no run section before the summary")
 	}
 	golden(t, "report_run.html", []byte(html[i:j]))
+}
+
+// TestReportLabSheet: each conversation drawn in detail carries its lab
+// sheet (package labsheet), in the report's language.
+func TestReportLabSheet(t *testing.T) {
+	for _, lang := range i18n.Langs {
+		html := string(sampleReport(t, lang))
+		for _, c := range fixture.All() {
+			if id := fmt.Sprintf(`id="lab-sheet-%d"`, c.Stream); !strings.Contains(html, id) {
+				t.Errorf("%s: no lab sheet %s", lang, id)
+			}
+		}
+		if n := strings.Count(html, `class="lab-sheet-box"`); n != len(fixture.All()) {
+			t.Errorf("%s: %d lab sheet boxes, want %d", lang, n, len(fixture.All()))
+		}
+		if !strings.Contains(html, template.HTMLEscapeString(i18n.Msg(lang, "report.labsheet"))) {
+			t.Errorf("%s: no lab sheet heading", lang)
+		}
+	}
 }
