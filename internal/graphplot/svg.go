@@ -72,351 +72,411 @@ const (
 // bytes, bits per second or nanoseconds) and for bars data-v2, all
 // space-separated, one per point.
 func WriteSVG(w io.Writer, g streamgraph.Graph, o SVGOptions) error {
-	W, H := o.Width, o.Height
-	if W <= 0 || H <= 0 {
-		W, H = 400, 260
+	d := newSVGDoc(w, g, o)
+	d.root()
+	d.grid()
+	d.tickLabels()
+	d.axisLabels()
+	if err := d.flush(); err != nil {
+		return err
 	}
-	id := o.ID
-	if id == "" {
-		id = "g"
+	if err := d.series(); err != nil {
+		return err
 	}
-	lb := &o.Labels
-	all := func(*streamgraph.Series) bool { return true }
-	f := measure(g, all)
+	d.legend()
+	if err := d.flush(); err != nil {
+		return err
+	}
+	return d.bw.Flush()
+}
 
-	// The legend: a row of items, wrapped.
-	type item struct {
-		label string
-		c     colour
-		style streamgraph.Style
+// legendItem is one entry of an SVG's legend.
+type legendItem struct {
+	label string
+	c     colour
+	style streamgraph.Style
+}
+
+// svgDoc is one SVG drawing being written: the graph (reduced for
+// drawing), its geometry and the bytes not yet flushed.
+type svgDoc struct {
+	g     streamgraph.Graph
+	o     SVGOptions
+	lb    *Labels
+	f     frame
+	items []legendItem
+	// W, H: the drawing; left, right, top: its margins; pw, ph: the plot.
+	W, H, left, right, top, pw, ph int
+
+	bw *bufio.Writer
+	b  []byte
+}
+
+// newSVGDoc lays out g: the legend's rows, the margins, the plot, and
+// reduces the series to what the plot's width can show.
+func newSVGDoc(w io.Writer, g streamgraph.Graph, o SVGOptions) *svgDoc {
+	d := &svgDoc{o: o, lb: &o.Labels, W: o.Width, H: o.Height, bw: bufio.NewWriterSize(w, 64<<10)}
+	if d.W <= 0 || d.H <= 0 {
+		d.W, d.H = 400, 260
 	}
-	var items []item
+	if d.o.ID == "" {
+		d.o.ID = "g"
+	}
+	d.f = measure(g, func(*streamgraph.Series) bool { return true })
 	anyMarked := false
 	for i := range g.Series {
 		s := &g.Series[i]
 		if len(s.Points) == 0 {
 			continue
 		}
-		items = append(items, item{lb.series(s.Name), colourOf(s.Name), s.Style})
+		d.items = append(d.items, legendItem{d.lb.series(s.Name), colourOf(s.Name), s.Style})
 		anyMarked = anyMarked || marked(s)
 	}
 	if anyMarked {
-		items = append(items, item{lb.retrans(), retransColour, streamgraph.Dots})
+		d.items = append(d.items, legendItem{d.lb.retrans(), retransColour, streamgraph.Dots})
 	}
-	left := 48 + svgAxisLabelW
-	right := 12
-	if f.has[streamgraph.Right] {
-		right = 48 + svgAxisLabelW
+	d.left, d.right = 48+svgAxisLabelW, 12
+	if d.f.has[streamgraph.Right] {
+		d.right = 48 + svgAxisLabelW
 	}
-	rows, x := 1, left
-	for _, it := range items {
-		wd := 16 + len([]rune(it.label))*svgCharWidth + 10
-		if x+wd > W-right && x > left {
-			rows++
-			x = left
-		}
-		x += wd
-	}
-	top := svgTitleH + 6
+	rows := 1
+	d.eachLegendItem(func(legendItem, int, int) {}, func() { rows++ })
+	d.top = svgTitleH + 6
 	bottom := 14 + 14 + rows*svgLegendRow + 4
-	pw, ph := W-left-right, H-top-bottom
-	if pw < 20 || ph < 20 {
-		pw, ph = max(pw, 20), max(ph, 20)
-	}
+	d.pw, d.ph = max(d.W-d.left-d.right, 20), max(d.H-d.top-bottom, 20)
 	limit := o.MaxPoints
 	if limit <= 0 {
-		limit = 4 * pw
+		limit = 4 * d.pw
 	}
-	g = streamgraph.Reduce(g, limit)
+	d.g = streamgraph.Reduce(g, limit)
+	return d
+}
 
-	px := func(t int64) float64 {
-		return float64(left) + (float64(t-g.Origin)*1e-9-f.x.lo)/(f.x.hi-f.x.lo)*float64(pw)
+// eachLegendItem walks the legend's items with the position of each
+// (x, and the row from 0), calling wrap when a row is full.
+func (d *svgDoc) eachLegendItem(fn func(it legendItem, x, row int), wrap func()) {
+	x, row := d.left, 0
+	for _, it := range d.items {
+		wd := 16 + len([]rune(it.label))*svgCharWidth + 10
+		if x+wd > d.W-d.right && x > d.left {
+			x = d.left
+			row++
+			wrap()
+		}
+		fn(it, x, row)
+		x += wd
 	}
-	py := func(a streamgraph.Axis, v int64) float64 {
-		y := float64(v) * f.scale[a]
-		return float64(top+ph) - (y-f.y[a].lo)/(f.y[a].hi-f.y[a].lo)*float64(ph)
-	}
+}
 
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var b []byte
-	num := func(v float64) {
-		b = appendCoord(b, v)
-	}
-	str := func(s string) { b = append(b, s...) }
-	esc := func(s string) { b = append(b, html.EscapeString(s)...) }
-	flush := func() error {
-		_, err := bw.Write(b)
-		b = b[:0]
-		return err
-	}
+// px and py place a time (ns since the capture's start) and a value of
+// axis a on the drawing.
+func (d *svgDoc) px(t int64) float64 {
+	f := &d.f
+	return float64(d.left) + (float64(t-d.g.Origin)*1e-9-f.x.lo)/(f.x.hi-f.x.lo)*float64(d.pw)
+}
 
-	str(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `)
-	b = strconv.AppendInt(b, int64(W), 10)
-	str(" ")
-	b = strconv.AppendInt(b, int64(H), 10)
-	str(`" width="`)
-	b = strconv.AppendInt(b, int64(W), 10)
-	str(`" height="`)
-	b = strconv.AppendInt(b, int64(H), 10)
-	str(`" font-family="sans-serif" font-size="`)
-	b = strconv.AppendInt(b, svgFont, 10)
-	str(`" data-graph="`)
-	str(g.Kind.String())
-	str(`" data-plot="`)
-	for i, v := range []int{left, top, pw, ph} {
+func (d *svgDoc) py(a streamgraph.Axis, v int64) float64 {
+	f := &d.f
+	y := float64(v) * f.scale[a]
+	return float64(d.top+d.ph) - (y-f.y[a].lo)/(f.y[a].hi-f.y[a].lo)*float64(d.ph)
+}
+
+// tickX and tickY place a tick value (seconds; a value of axis a).
+func (d *svgDoc) tickX(v float64) float64 {
+	return float64(d.left) + (v-d.f.x.lo)/(d.f.x.hi-d.f.x.lo)*float64(d.pw)
+}
+
+func (d *svgDoc) tickY(a int, v float64) float64 {
+	return float64(d.top+d.ph) - (v-d.f.y[a].lo)/(d.f.y[a].hi-d.f.y[a].lo)*float64(d.ph)
+}
+
+func (d *svgDoc) str(s string)    { d.b = append(d.b, s...) }
+func (d *svgDoc) esc(s string)    { d.b = append(d.b, html.EscapeString(s)...) }
+func (d *svgDoc) num(v float64)   { d.b = appendCoord(d.b, v) }
+func (d *svgDoc) int(v int)       { d.b = strconv.AppendInt(d.b, int64(v), 10) }
+func (d *svgDoc) float(v float64) { d.b = strconv.AppendFloat(d.b, v, 'g', -1, 64) }
+func (d *svgDoc) ints(vs ...int) {
+	for i, v := range vs {
 		if i > 0 {
-			str(" ")
+			d.str(" ")
 		}
-		b = strconv.AppendInt(b, int64(v), 10)
+		d.int(v)
 	}
-	str(`" data-x="`)
-	b = strconv.AppendFloat(b, f.x.lo, 'g', -1, 64)
-	str(" ")
-	b = strconv.AppendFloat(b, f.x.hi, 'g', -1, 64)
-	str(`" data-y="`)
-	b = strconv.AppendFloat(b, f.y[0].lo, 'g', -1, 64)
-	str(" ")
-	b = strconv.AppendFloat(b, f.y[0].hi, 'g', -1, 64)
-	str(`" data-unit="`)
-	str(unitSymbol(f.unit[0]))
-	if o.Interactive {
-		str(`" data-origin="`)
-		b = strconv.AppendInt(b, g.Origin, 10)
+}
+
+// flush writes the bytes so far.
+func (d *svgDoc) flush() error {
+	_, err := d.bw.Write(d.b)
+	d.b = d.b[:0]
+	return err
+}
+
+// root writes the svg element with its data attributes, the title and
+// the background.
+func (d *svgDoc) root() {
+	f := &d.f
+	d.str(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `)
+	d.ints(d.W, d.H)
+	d.str(`" width="`)
+	d.int(d.W)
+	d.str(`" height="`)
+	d.int(d.H)
+	d.str(`" font-family="sans-serif" font-size="`)
+	d.int(svgFont)
+	d.str(`" data-graph="`)
+	d.str(d.g.Kind.String())
+	d.str(`" data-plot="`)
+	d.ints(d.left, d.top, d.pw, d.ph)
+	d.str(`" data-x="`)
+	d.float(f.x.lo)
+	d.str(" ")
+	d.float(f.x.hi)
+	d.str(`" data-y="`)
+	d.float(f.y[0].lo)
+	d.str(" ")
+	d.float(f.y[0].hi)
+	d.str(`" data-unit="`)
+	d.str(unitSymbol(f.unit[0]))
+	if d.o.Interactive {
+		d.str(`" data-origin="`)
+		d.b = strconv.AppendInt(d.b, d.g.Origin, 10)
 		if f.has[streamgraph.Right] {
-			str(`" data-y2="`)
-			b = strconv.AppendFloat(b, f.y[1].lo, 'g', -1, 64)
-			str(" ")
-			b = strconv.AppendFloat(b, f.y[1].hi, 'g', -1, 64)
-			str(`" data-unit2="`)
-			str(unitSymbol(f.unit[1]))
+			d.str(`" data-y2="`)
+			d.float(f.y[1].lo)
+			d.str(" ")
+			d.float(f.y[1].hi)
+			d.str(`" data-unit2="`)
+			d.str(unitSymbol(f.unit[1]))
 		}
 	}
-	str("\">\n<title>")
-	esc(lb.title(g))
-	str("</title>\n")
-	str(`<rect width="100%" height="100%" fill="#fff"/>` + "\n")
-	str(`<text x="`)
-	b = strconv.AppendInt(b, int64(W/2), 10)
-	str(`" y="14" text-anchor="middle" font-size="12" font-weight="bold">`)
-	esc(lb.title(g))
-	str("</text>\n")
+	d.str("\">\n<title>")
+	d.esc(d.lb.title(d.g))
+	d.str("</title>\n")
+	d.str(`<rect width="100%" height="100%" fill="#fff"/>` + "\n")
+	d.str(`<text x="`)
+	d.int(d.W / 2)
+	d.str(`" y="14" text-anchor="middle" font-size="12" font-weight="bold">`)
+	d.esc(d.lb.title(d.g))
+	d.str("</text>\n")
+}
 
-	// Grid and ticks.
-	xt := ticks(f.x.lo, f.x.hi, max(2, pw/60))
-	str(`<g class="grid" stroke="#e8e8e8" stroke-width="1">`)
-	for _, v := range xt {
-		x := float64(left) + (v-f.x.lo)/(f.x.hi-f.x.lo)*float64(pw)
-		str(`<path d="M`)
-		num(x)
-		str(" ")
-		b = strconv.AppendInt(b, int64(top), 10)
-		str("v")
-		b = strconv.AppendInt(b, int64(ph), 10)
-		str(`"/>`)
+// yTicks returns the tick values of each value axis (none for an absent
+// right axis).
+func (d *svgDoc) yTicks() [2][]float64 {
+	yt := [2][]float64{ticks(d.f.y[0].lo, d.f.y[0].hi, max(2, d.ph/40)), nil}
+	if d.f.has[streamgraph.Right] {
+		yt[1] = ticks(d.f.y[1].lo, d.f.y[1].hi, max(2, d.ph/40))
 	}
-	yt := [2][]float64{ticks(f.y[0].lo, f.y[0].hi, max(2, ph/40)), nil}
-	if f.has[streamgraph.Right] {
-		yt[1] = ticks(f.y[1].lo, f.y[1].hi, max(2, ph/40))
-	}
-	for _, v := range yt[0] {
-		y := float64(top+ph) - (v-f.y[0].lo)/(f.y[0].hi-f.y[0].lo)*float64(ph)
-		str(`<path d="M`)
-		b = strconv.AppendInt(b, int64(left), 10)
-		str(" ")
-		num(y)
-		str("h")
-		b = strconv.AppendInt(b, int64(pw), 10)
-		str(`"/>`)
-	}
-	str("</g>\n")
+	return yt
+}
 
-	str(`<g stroke="#555" fill="none"><rect x="`)
-	b = strconv.AppendInt(b, int64(left), 10)
-	str(`" y="`)
-	b = strconv.AppendInt(b, int64(top), 10)
-	str(`" width="`)
-	b = strconv.AppendInt(b, int64(pw), 10)
-	str(`" height="`)
-	b = strconv.AppendInt(b, int64(ph), 10)
-	str(`"/></g>` + "\n")
+func (d *svgDoc) xTicks() []float64 { return ticks(d.f.x.lo, d.f.x.hi, max(2, d.pw/60)) }
 
-	str(`<g class="ticks" font-size="`)
-	b = strconv.AppendInt(b, svgTickFont, 10)
-	str(`" fill="#333">`)
-	for _, v := range xt {
-		x := float64(left) + (v-f.x.lo)/(f.x.hi-f.x.lo)*float64(pw)
+// grid writes the grid lines at the ticks and the plot's frame.
+func (d *svgDoc) grid() {
+	d.str(`<g class="grid" stroke="#e8e8e8" stroke-width="1">`)
+	for _, v := range d.xTicks() {
+		d.str(`<path d="M`)
+		d.num(d.tickX(v))
+		d.str(" ")
+		d.int(d.top)
+		d.str("v")
+		d.int(d.ph)
+		d.str(`"/>`)
+	}
+	for _, v := range d.yTicks()[0] {
+		d.str(`<path d="M`)
+		d.int(d.left)
+		d.str(" ")
+		d.num(d.tickY(0, v))
+		d.str("h")
+		d.int(d.pw)
+		d.str(`"/>`)
+	}
+	d.str("</g>\n")
+	d.str(`<g stroke="#555" fill="none"><rect x="`)
+	d.rectAttrs()
+	d.str(`"/></g>` + "\n")
+}
+
+// rectAttrs writes the plot's x, y, width and height attributes' values
+// (after an opening x=").
+func (d *svgDoc) rectAttrs() {
+	d.int(d.left)
+	d.str(`" y="`)
+	d.int(d.top)
+	d.str(`" width="`)
+	d.int(d.pw)
+	d.str(`" height="`)
+	d.int(d.ph)
+}
+
+// tickLabels writes the time axis's and the value axes' tick labels.
+func (d *svgDoc) tickLabels() {
+	d.str(`<g class="ticks" font-size="`)
+	d.int(svgTickFont)
+	d.str(`" fill="#333">`)
+	for _, v := range d.xTicks() {
+		x := d.tickX(v)
 		label := formatSI(v, "s")
 		anchor := "middle"
-		if x+float64(len(label)*svgCharWidth/2) > float64(W) {
-			anchor, x = "end", float64(W-2)
+		if x+float64(len(label)*svgCharWidth/2) > float64(d.W) {
+			anchor, x = "end", float64(d.W-2)
 		}
-		str(`<text x="`)
-		num(x)
-		str(`" y="`)
-		b = strconv.AppendInt(b, int64(top+ph+svgTickLen+9), 10)
-		str(`" text-anchor="`)
-		str(anchor)
-		str(`">`)
-		esc(label)
-		str("</text>")
+		d.text(x, float64(d.top+d.ph+svgTickLen+9), anchor, label)
 	}
+	yt := d.yTicks()
 	for a := range 2 {
-		anchor, tx := "end", left-svgTickLen
+		anchor, tx := "end", d.left-svgTickLen
 		if a == 1 {
-			anchor, tx = "start", left+pw+svgTickLen
+			anchor, tx = "start", d.left+d.pw+svgTickLen
 		}
 		for _, v := range yt[a] {
-			y := float64(top+ph) - (v-f.y[a].lo)/(f.y[a].hi-f.y[a].lo)*float64(ph)
-			str(`<text x="`)
-			b = strconv.AppendInt(b, int64(tx), 10)
-			str(`" y="`)
-			num(y + 3.5)
-			str(`" text-anchor="`)
-			str(anchor)
-			str(`">`)
-			esc(formatSI(v, unitSymbol(f.unit[a])))
-			str("</text>")
+			d.text(float64(tx), d.tickY(a, v)+3.5, anchor, formatSI(v, unitSymbol(d.f.unit[a])))
 		}
 	}
-	str("</g>\n")
+	d.str("</g>\n")
+}
 
-	// Axis labels.
-	str(`<g fill="#333"><text x="`)
-	b = strconv.AppendInt(b, int64(left+pw/2), 10)
-	str(`" y="`)
-	b = strconv.AppendInt(b, int64(top+ph+28), 10)
-	str(`" text-anchor="middle">`)
-	esc(lb.axis(g.Kind, 0))
-	str("</text>")
+// text writes a text element at (x, y) with its anchor.
+func (d *svgDoc) text(x, y float64, anchor, s string) {
+	d.str(`<text x="`)
+	d.num(x)
+	d.str(`" y="`)
+	d.num(y)
+	d.str(`" text-anchor="`)
+	d.str(anchor)
+	d.str(`">`)
+	d.esc(s)
+	d.str("</text>")
+}
+
+// axisLabels writes the time axis's label and the value axes' (turned).
+func (d *svgDoc) axisLabels() {
+	d.str(`<g fill="#333"><text x="`)
+	d.int(d.left + d.pw/2)
+	d.str(`" y="`)
+	d.int(d.top + d.ph + 28)
+	d.str(`" text-anchor="middle">`)
+	d.esc(d.lb.axis(d.g.Kind, 0))
+	d.str("</text>")
 	for a := range 2 {
-		if a == 1 && !f.has[streamgraph.Right] {
+		if a == 1 && !d.f.has[streamgraph.Right] {
 			continue
 		}
-		x, rot := 11, -90
+		x := 11
 		if a == 1 {
-			x = W - 5
+			x = d.W - 5
 		}
-		str(`<text transform="translate(`)
-		b = strconv.AppendInt(b, int64(x), 10)
-		str(" ")
-		b = strconv.AppendInt(b, int64(top+ph/2), 10)
-		str(") rotate(")
-		b = strconv.AppendInt(b, int64(rot), 10)
-		str(`)" text-anchor="middle">`)
-		esc(lb.axis(g.Kind, a+1))
-		str("</text>")
+		d.str(`<text transform="translate(`)
+		d.ints(x, d.top+d.ph/2)
+		d.str(`) rotate(-90)" text-anchor="middle">`)
+		d.esc(d.lb.axis(d.g.Kind, a+1))
+		d.str("</text>")
 	}
-	str("</g>\n")
-	if err := flush(); err != nil {
-		return err
-	}
+	d.str("</g>\n")
+}
 
-	// The series, clipped to the plot.
-	str(`<clipPath id="`)
-	esc(id)
-	str(`-plot"><rect x="`)
-	b = strconv.AppendInt(b, int64(left), 10)
-	str(`" y="`)
-	b = strconv.AppendInt(b, int64(top), 10)
-	str(`" width="`)
-	b = strconv.AppendInt(b, int64(pw), 10)
-	str(`" height="`)
-	b = strconv.AppendInt(b, int64(ph), 10)
-	str(`"/></clipPath>` + "\n")
-	str(`<g clip-path="url(#`)
-	esc(id)
-	str(`-plot)" fill="none">` + "\n")
-	if o.Interactive {
-		str(`<g class="data">` + "\n")
+// series writes the bands and the series, clipped to the plot, then the
+// retransmission marks on top.
+func (d *svgDoc) series() error {
+	d.str(`<clipPath id="`)
+	d.esc(d.o.ID)
+	d.str(`-plot"><rect x="`)
+	d.rectAttrs()
+	d.str(`"/></clipPath>` + "\n")
+	d.str(`<g clip-path="url(#`)
+	d.esc(d.o.ID)
+	d.str(`-plot)" fill="none">` + "\n")
+	if d.o.Interactive {
+		d.str(`<g class="data">` + "\n")
 	}
-	b = appendBands(b, o.Bands, px, top, ph, g.Origin)
-	var marks []func()
-	for i := range g.Series {
-		s := &g.Series[i]
+	d.b = appendBands(d.b, d.o.Bands, d.px, d.top, d.ph, d.g.Origin)
+	var withMarks []*streamgraph.Series
+	for i := range d.g.Series {
+		s := &d.g.Series[i]
 		if len(s.Points) == 0 {
 			continue
 		}
-		c := colourOf(s.Name)
-		str(`<path data-series="`)
-		str(string(s.Name))
-		str(`" stroke="`)
-		str(c.hex)
-		str(`" `)
-		str(strokeAttrs(s.Style))
-		if o.Interactive {
-			b = appendPointData(b, s, g.Origin, lb.series(s.Name))
-		}
-		str(` d="`)
-		b = appendPath(b, s, s.Points, px, py, false)
-		str(`"/>` + "\n")
-		if err := flush(); err != nil {
+		d.seriesPath(s)
+		if err := d.flush(); err != nil {
 			return err
 		}
 		if marked(s) {
-			marks = append(marks, func() {
-				str(`<path data-series="`)
-				str(string(s.Name))
-				str(`" data-mark="retransmission" stroke="`)
-				str(retransColour.hex)
-				str(`" stroke-width="2.5" stroke-linecap="round"`)
-				if o.Interactive {
-					str(` vector-effect="non-scaling-stroke"`)
-				}
-				str(` d="`)
-				b = appendPath(b, s, s.Points, px, py, true)
-				str(`"/>` + "\n")
-			})
+			withMarks = append(withMarks, s)
 		}
 	}
-	for _, m := range marks {
-		m()
-		if err := flush(); err != nil {
+	for _, s := range withMarks {
+		d.marksPath(s)
+		if err := d.flush(); err != nil {
 			return err
 		}
 	}
-	if o.Interactive {
-		str("</g>\n")
+	if d.o.Interactive {
+		d.str("</g>\n")
 	}
-	str("</g>\n")
+	d.str("</g>\n")
+	return nil
+}
 
-	// The legend.
-	str(`<g fill="#333">`)
-	x, y := left, top+ph+42
-	for _, it := range items {
-		wd := 16 + len([]rune(it.label))*svgCharWidth + 10
-		if x+wd > W-right && x > left {
-			x = left
-			y += svgLegendRow
-		}
-		str(`<path stroke="`)
-		str(it.c.hex)
-		if it.style == streamgraph.Dots {
-			str(`" stroke-width="4" stroke-linecap="round" d="M`)
-		} else {
-			str(`" stroke-width="2" d="M`)
-		}
-		b = strconv.AppendInt(b, int64(x), 10)
-		str(" ")
-		b = strconv.AppendInt(b, int64(y-4), 10)
-		if it.style == streamgraph.Dots {
-			str(`m5 0h2"/>`)
-		} else {
-			str(`h12"/>`)
-		}
-		str(`<text x="`)
-		b = strconv.AppendInt(b, int64(x+16), 10)
-		str(`" y="`)
-		b = strconv.AppendInt(b, int64(y), 10)
-		str(`">`)
-		esc(it.label)
-		str("</text>")
-		x += wd
+// seriesPath writes the path of series s.
+func (d *svgDoc) seriesPath(s *streamgraph.Series) {
+	d.str(`<path data-series="`)
+	d.str(string(s.Name))
+	d.str(`" stroke="`)
+	d.str(colourOf(s.Name).hex)
+	d.str(`" `)
+	d.str(strokeAttrs(s.Style))
+	if d.o.Interactive {
+		d.b = appendPointData(d.b, s, d.g.Origin, d.lb.series(s.Name))
 	}
-	str("</g>\n</svg>\n")
-	if err := flush(); err != nil {
-		return err
+	d.str(` d="`)
+	d.b = appendPath(d.b, s, s.Points, d.px, d.py, false)
+	d.str(`"/>` + "\n")
+}
+
+// marksPath writes the retransmission marks of series s.
+func (d *svgDoc) marksPath(s *streamgraph.Series) {
+	d.str(`<path data-series="`)
+	d.str(string(s.Name))
+	d.str(`" data-mark="retransmission" stroke="`)
+	d.str(retransColour.hex)
+	d.str(`" stroke-width="2.5" stroke-linecap="round"`)
+	if d.o.Interactive {
+		d.str(` vector-effect="non-scaling-stroke"`)
 	}
-	return bw.Flush()
+	d.str(` d="`)
+	d.b = appendPath(d.b, s, s.Points, d.px, d.py, true)
+	d.str(`"/>` + "\n")
+}
+
+// legend writes the legend under the plot, its rows wrapped.
+func (d *svgDoc) legend() {
+	d.str(`<g fill="#333">`)
+	d.eachLegendItem(func(it legendItem, x, row int) {
+		y := d.top + d.ph + 42 + row*svgLegendRow
+		d.str(`<path stroke="`)
+		d.str(it.c.hex)
+		if it.style == streamgraph.Dots {
+			d.str(`" stroke-width="4" stroke-linecap="round" d="M`)
+		} else {
+			d.str(`" stroke-width="2" d="M`)
+		}
+		d.ints(x, y-4)
+		if it.style == streamgraph.Dots {
+			d.str(`m5 0h2"/>`)
+		} else {
+			d.str(`h12"/>`)
+		}
+		d.str(`<text x="`)
+		d.int(x + 16)
+		d.str(`" y="`)
+		d.int(y)
+		d.str(`">`)
+		d.esc(it.label)
+		d.str("</text>")
+	}, func() {})
+	d.str("</g>\n</svg>\n")
 }
 
 // appendBands appends the bands behind the series: one path per class
