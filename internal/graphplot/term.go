@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tcplab/tcplab/internal/braille"
 	"github.com/tcplab/tcplab/internal/streamgraph"
 )
 
@@ -27,88 +28,6 @@ type TermOptions struct {
 // asciiGlyphs mark the series in ASCII plots, in the graph's order.
 const asciiGlyphs = "*+ox#%@&"
 
-// cell is one character of the canvas.
-type cell struct {
-	dots   uint8 // braille dots, or 1 when an ASCII glyph is set
-	glyph  byte  // ASCII: the series' glyph
-	colour string
-}
-
-// canvas is a grid of characters with a finer grid of points: 2 × 4 per
-// character in braille, 1 × 1 in ASCII.
-type canvas struct {
-	w, h   int // characters
-	sx, sy int // points per character
-	cells  []cell
-}
-
-func newCanvas(w, h int, ascii bool) *canvas {
-	c := &canvas{w: w, h: h, sx: 2, sy: 4, cells: make([]cell, w*h)}
-	if ascii {
-		c.sx, c.sy = 1, 1
-	}
-	return c
-}
-
-// brailleBit is the dot of column x (0, 1) and row y (0..3) of a braille
-// character (Unicode's dot numbering: 1 2 3 7 down the left, 4 5 6 8 down
-// the right).
-var brailleBit = [2][4]uint8{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
-
-// set lights point (x, y), y growing upwards, in colour col (and glyph g
-// for ASCII). Points off the canvas are ignored.
-func (c *canvas) set(x, y int, col string, g byte) {
-	if x < 0 || y < 0 || x >= c.w*c.sx || y >= c.h*c.sy {
-		return
-	}
-	row := c.h - 1 - y/c.sy
-	ce := &c.cells[row*c.w+x/c.sx]
-	if c.sx == 1 {
-		ce.dots, ce.glyph = 1, g
-	} else {
-		ce.dots |= brailleBit[x%2][c.sy-1-y%c.sy]
-	}
-	ce.colour = col
-}
-
-// line lights the points from (x0, y0) to (x1, y1) (Bresenham). Ends
-// far off the canvas are brought to just beyond its edge first, which
-// keeps vertical and horizontal lines exact and bounds the work.
-func (c *canvas) line(x0, y0, x1, y1 int, col string, g byte) {
-	w, h := c.w*c.sx, c.h*c.sy
-	x0, x1 = min(max(x0, -1), w), min(max(x1, -1), w)
-	y0, y1 = min(max(y0, -1), h), min(max(y1, -1), h)
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := 1, 1
-	if x0 > x1 {
-		sx = -1
-	}
-	if y0 > y1 {
-		sy = -1
-	}
-	e := dx + dy
-	for n := 0; n < 1<<20; n++ {
-		c.set(x0, y0, col, g)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		if e2 := 2 * e; e2 >= dy {
-			e += dy
-			x0 += sx
-		} else {
-			e += dx
-			y0 += sy
-		}
-	}
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // WriteTerminal writes g as a compact text plot: the title, the canvas
 // with the value axis on its left (top, middle and bottom values), the
 // time axis (seconds since the stream's first segment), a row marking the
@@ -118,224 +37,269 @@ func abs(v int) int {
 // drawn in the graph's order, so a later one colours a shared character;
 // retransmissions are drawn last.
 func WriteTerminal(w io.Writer, g streamgraph.Graph, o TermOptions) error {
+	p := newTermPlot(g, o)
+	p.draw()
+	bw := bufio.NewWriter(w)
+	p.writeCanvas(bw)
+	p.writeAxis(bw)
+	p.writeLegend(bw)
+	return bw.Flush()
+}
+
+// termLegend is one series' entry in a terminal plot's legend.
+type termLegend struct {
+	label, colour string
+	glyph         byte
+}
+
+// termPlot is one terminal plot being drawn: the axis shown, the
+// layout, the canvas and the legend.
+type termPlot struct {
+	g         streamgraph.Graph
+	o         TermOptions
+	axis      streamgraph.Axis
+	f         frame
+	anyMarked bool
+	ylabels   [3]string
+	lw        int // the value labels' width
+	pw, ph    int // the canvas, in characters
+	cv        *braille.Canvas
+	xs, ys    float64 // points per second, per unit of the axis
+	strip     []bool  // the columns with a retransmission
+	legends   []termLegend
+}
+
+// newTermPlot lays out g: the axis to show (the right one when it has
+// points), the value labels, the canvas's size; the series reduced to
+// what its width can show.
+func newTermPlot(g streamgraph.Graph, o TermOptions) *termPlot {
+	p := &termPlot{o: o, axis: streamgraph.Left}
 	W, H := o.Width, o.Height
 	if W <= 0 || H <= 0 {
 		W, H = 72, 16
 	}
-	lb := &o.Labels
-	axis := streamgraph.Left
 	for i := range g.Series {
 		if g.Series[i].Axis == streamgraph.Right && len(g.Series[i].Points) > 0 {
-			axis = streamgraph.Right
+			p.axis = streamgraph.Right
 		}
 	}
-	onAxis := func(s *streamgraph.Series) bool { return s.Axis == axis }
-	f := measure(g, onAxis)
-	anyMarked := false
+	p.f = measure(g, p.onAxis)
 	for i := range g.Series {
-		if onAxis(&g.Series[i]) && marked(&g.Series[i]) {
-			anyMarked = true
-		}
+		p.anyMarked = p.anyMarked || (p.onAxis(&g.Series[i]) && marked(&g.Series[i]))
 	}
-	unit := unitSymbol(f.unit[axis])
-	ylabels := [3]string{
-		formatSI(f.y[axis].hi, unit),
-		formatSI((f.y[axis].lo+f.y[axis].hi)/2, unit),
-		formatSI(f.y[axis].lo, unit),
-	}
-	lw := 0
-	for _, l := range ylabels {
-		lw = max(lw, utf8.RuneCountInString(l))
+	e, unit := p.f.y[p.axis], unitSymbol(p.f.unit[p.axis])
+	p.ylabels = [3]string{formatSI(e.hi, unit), formatSI((e.lo+e.hi)/2, unit), formatSI(e.lo, unit)}
+	for _, l := range p.ylabels {
+		p.lw = max(p.lw, utf8.RuneCountInString(l))
 	}
 	extra := 4 // title, axis line, time labels, legend
-	if anyMarked {
+	if p.anyMarked {
 		extra++
+		p.strip = make([]bool, max(W-p.lw-2, 8))
 	}
-	pw, ph := W-lw-2, H-extra
-	if pw < 8 || ph < 2 {
-		pw, ph = max(pw, 8), max(ph, 2)
-	}
-	cv := newCanvas(pw, ph, o.ASCII)
-	g = streamgraph.Reduce(g, 4*pw*cv.sx)
-	xs := float64(pw*cv.sx-1) / (f.x.hi - f.x.lo)
-	ys := float64(ph*cv.sy-1) / (f.y[axis].hi - f.y[axis].lo)
-	px := func(t int64) int { return int((float64(t-g.Origin)*1e-9-f.x.lo)*xs + 0.5) }
-	py := func(v int64) int { return int((float64(v)*f.scale[axis]-f.y[axis].lo)*ys + 0.5) }
+	p.pw, p.ph = max(W-p.lw-2, 8), max(H-extra, 2)
+	p.cv = braille.New(p.pw, p.ph, o.ASCII)
+	p.g = streamgraph.Reduce(g, 4*p.pw*p.cv.SX)
+	p.xs = float64(p.pw*p.cv.SX-1) / (p.f.x.hi - p.f.x.lo)
+	p.ys = float64(p.ph*p.cv.SY-1) / (e.hi - e.lo)
+	return p
+}
 
-	var strip []bool
-	if anyMarked {
-		strip = make([]bool, pw)
-	}
-	type legend struct {
-		label, colour string
-		glyph         byte
-	}
-	var legends []legend
+func (p *termPlot) onAxis(s *streamgraph.Series) bool { return s.Axis == p.axis }
+
+// px and py place a time and a value on the canvas's points, y counted
+// from the top (values grow upwards).
+func (p *termPlot) px(t int64) int {
+	return int((float64(t-p.g.Origin)*1e-9-p.f.x.lo)*p.xs + 0.5)
+}
+
+func (p *termPlot) py(v int64) int {
+	up := int((float64(v)*p.f.scale[p.axis]-p.f.y[p.axis].lo)*p.ys + 0.5)
+	return p.ph*p.cv.SY - 1 - up
+}
+
+// draw draws the series of the axis shown, in the graph's order, then
+// their retransmissions on top.
+func (p *termPlot) draw() {
 	gi := 0
-	for i := range g.Series {
-		s := &g.Series[i]
-		if !onAxis(s) || len(s.Points) == 0 {
+	for i := range p.g.Series {
+		s := &p.g.Series[i]
+		if !p.onAxis(s) || len(s.Points) == 0 {
 			continue
 		}
 		col := colourOf(s.Name).ansi
 		glyph := asciiGlyphs[gi%len(asciiGlyphs)]
 		gi++
-		legends = append(legends, legend{lb.series(s.Name), col, glyph})
-		var lx, ly int
-		for j := range s.Points {
-			p := &s.Points[j]
-			x, y := px(p.T), py(p.V)
-			switch s.Style {
-			case streamgraph.Steps:
-				if j > 0 {
-					cv.line(lx, ly, x, ly, col, glyph)
-					cv.line(x, ly, x, y, col, glyph)
-				}
-			case streamgraph.Line:
-				if j > 0 {
-					cv.line(lx, ly, x, y, col, glyph)
-				}
-			case streamgraph.Bars:
-				cv.line(x, y, x, py(p.V2), col, glyph)
-			}
-			cv.set(x, y, col, glyph)
-			lx, ly = x, y
+		p.legends = append(p.legends, termLegend{p.o.Labels.series(s.Name), col, glyph})
+		p.drawSeries(s, col, glyph)
+	}
+	for i := range p.g.Series {
+		if s := &p.g.Series[i]; p.onAxis(s) {
+			p.drawMarks(s)
 		}
 	}
-	for i := range g.Series {
-		s := &g.Series[i]
-		if !onAxis(s) {
+}
+
+// drawSeries draws s in its style: steps, a line, bars or dots.
+func (p *termPlot) drawSeries(s *streamgraph.Series, col string, glyph byte) {
+	cv := p.cv
+	var lx, ly int
+	for j := range s.Points {
+		pt := &s.Points[j]
+		x, y := p.px(pt.T), p.py(pt.V)
+		switch s.Style {
+		case streamgraph.Steps:
+			if j > 0 {
+				cv.Line(lx, ly, x, ly, col, glyph)
+				cv.Line(x, ly, x, y, col, glyph)
+			}
+		case streamgraph.Line:
+			if j > 0 {
+				cv.Line(lx, ly, x, y, col, glyph)
+			}
+		case streamgraph.Bars:
+			cv.Line(x, y, x, p.py(pt.V2), col, glyph)
+		}
+		cv.Set(x, y, col, glyph)
+		lx, ly = x, y
+	}
+}
+
+// drawMarks draws the retransmissions of s in red and notes their
+// columns for the strip under the plot.
+func (p *termPlot) drawMarks(s *streamgraph.Series) {
+	for _, pt := range s.Points {
+		if pt.Mark&streamgraph.MarkRetransmission == 0 {
 			continue
 		}
-		for _, p := range s.Points {
-			if p.Mark&streamgraph.MarkRetransmission == 0 {
-				continue
-			}
-			x, y := px(p.T), py(p.V)
-			if s.Style == streamgraph.Bars {
-				cv.line(x, y, x, py(p.V2), retransColour.ansi, '^')
-			} else {
-				cv.set(x, y, retransColour.ansi, '^')
-			}
-			if c := x / cv.sx; c >= 0 && c < pw {
-				strip[c] = true
-			}
+		x, y := p.px(pt.T), p.py(pt.V)
+		if s.Style == streamgraph.Bars {
+			p.cv.Line(x, y, x, p.py(pt.V2), retransColour.ansi, '^')
+		} else {
+			p.cv.Set(x, y, retransColour.ansi, '^')
+		}
+		if c := x / p.cv.SX; c >= 0 && c < p.pw {
+			p.strip[c] = true
 		}
 	}
+}
 
-	bw := bufio.NewWriter(w)
-	paint := func(col, s string) {
-		if o.Color && col != "" {
-			bw.WriteString("\x1b[" + col + "m" + s + "\x1b[0m")
-			return
-		}
-		bw.WriteString(s)
+// paint writes s in colour col when colours are on.
+func (p *termPlot) paint(bw *bufio.Writer, col, s string) {
+	if p.o.Color && col != "" {
+		bw.WriteString("\x1b[" + col + "m" + s + "\x1b[0m")
+		return
 	}
-	pad := func(s string, n int) string {
-		return strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s))) + s
+	bw.WriteString(s)
+}
+
+// glyphs returns the frame's characters: the value axis, its ticks, the
+// corner, the time axis and the retransmission mark.
+func (p *termPlot) glyphs() (vbar, tick, corner, hbar, up string) {
+	if p.o.ASCII {
+		return "|", "+", "+", "-", "^"
 	}
-	vbar, tick, corner, hbar, up := "│", "┤", "└", "─", "▲"
-	if o.ASCII {
-		vbar, tick, corner, hbar, up = "|", "+", "+", "-", "^"
-	}
-	title := lb.title(g)
-	if o.ASCII {
-		title = asciiOnly(title)
-	}
-	bw.WriteString(title + "\n")
-	for r := range ph {
+	return "│", "┤", "└", "─", "▲"
+}
+
+// writeCanvas writes the title and the canvas's rows with the value
+// labels at the top, middle and bottom.
+func (p *termPlot) writeCanvas(bw *bufio.Writer) {
+	vbar, tick, _, _, _ := p.glyphs()
+	bw.WriteString(asciiIf(p.o.ASCII, p.o.Labels.title(p.g)) + "\n")
+	for r := range p.ph {
 		label, side := "", vbar
 		switch r {
 		case 0:
-			label, side = ylabels[0], tick
-		case ph / 2:
-			label, side = ylabels[1], tick
-		case ph - 1:
-			label, side = ylabels[2], tick
+			label, side = p.ylabels[0], tick
+		case p.ph / 2:
+			label, side = p.ylabels[1], tick
+		case p.ph - 1:
+			label, side = p.ylabels[2], tick
 		}
-		bw.WriteString(pad(label, lw) + " " + side)
+		bw.WriteString(strings.Repeat(" ", max(0, p.lw-utf8.RuneCountInString(label))) + label + " " + side)
 		// Runs of one colour share one escape sequence.
 		var run strings.Builder
 		runCol := ""
-		for c := range pw {
-			ce := &cv.cells[r*pw+c]
-			ch := " "
-			switch {
-			case ce.dots == 0:
-			case o.ASCII:
-				ch = string(ce.glyph)
-			default:
-				ch = string(rune(0x2800 + int(ce.dots)))
-			}
-			col := ce.colour
-			if ce.dots == 0 {
+		for c := range p.pw {
+			ce := &p.cv.Cells[r*p.pw+c]
+			col := ce.Colour
+			if ce.Dots == 0 {
 				col = runCol // blanks join any run
 			}
 			if col != runCol {
-				paint(runCol, run.String())
+				p.paint(bw, runCol, run.String())
 				run.Reset()
 				runCol = col
 			}
-			run.WriteString(ch)
+			run.WriteString(p.cv.Char(c, r))
 		}
-		paint(runCol, strings.TrimRight(run.String(), " "))
+		p.paint(bw, runCol, strings.TrimRight(run.String(), " "))
 		bw.WriteString("\n")
 	}
-	bw.WriteString(strings.Repeat(" ", lw+1) + corner + strings.Repeat(hbar, pw) + "\n")
-	if anyMarked {
+}
+
+// writeAxis writes the time axis, the retransmissions' strip under it
+// when there are any, and the start, middle and end times.
+func (p *termPlot) writeAxis(bw *bufio.Writer) {
+	_, _, corner, hbar, up := p.glyphs()
+	bw.WriteString(strings.Repeat(" ", p.lw+1) + corner + strings.Repeat(hbar, p.pw) + "\n")
+	if p.anyMarked {
 		var sb strings.Builder
-		for _, m := range strip {
+		for _, m := range p.strip[:p.pw] {
 			if m {
 				sb.WriteString(up)
 			} else {
 				sb.WriteString(" ")
 			}
 		}
-		bw.WriteString(strings.Repeat(" ", lw+2))
-		paint(retransColour.ansi, strings.TrimRight(sb.String(), " "))
+		bw.WriteString(strings.Repeat(" ", p.lw+2))
+		p.paint(bw, retransColour.ansi, strings.TrimRight(sb.String(), " "))
 		bw.WriteString("\n")
 	}
-	// Time labels: start, middle, end.
+	f := &p.f
 	tl := []string{formatSI(f.x.lo, "s"), formatSI((f.x.lo+f.x.hi)/2, "s"), formatSI(f.x.hi, "s")}
-	if o.ASCII {
-		for i := range tl {
-			tl[i] = asciiOnly(tl[i])
-		}
+	for i := range tl {
+		tl[i] = asciiIf(p.o.ASCII, tl[i])
 	}
-	row := []rune(strings.Repeat(" ", pw))
+	row := []rune(strings.Repeat(" ", p.pw))
 	place := func(s string, at int) {
 		rs := []rune(s)
-		at = min(max(at, 0), pw-len(rs))
+		at = min(max(at, 0), p.pw-len(rs))
 		for i, r := range rs {
-			if at+i >= 0 && at+i < pw {
+			if at+i >= 0 && at+i < p.pw {
 				row[at+i] = r
 			}
 		}
 	}
 	place(tl[0], 0)
-	place(tl[1], pw/2-utf8.RuneCountInString(tl[1])/2)
-	place(tl[2], pw-utf8.RuneCountInString(tl[2]))
-	bw.WriteString(strings.Repeat(" ", lw+2) + strings.TrimRight(string(row), " ") + "  " + asciiIf(o.ASCII, lb.axis(g.Kind, 0)) + "\n")
-	// Legend.
-	bw.WriteString(strings.Repeat(" ", lw+2))
-	for i, l := range legends {
+	place(tl[1], p.pw/2-utf8.RuneCountInString(tl[1])/2)
+	place(tl[2], p.pw-utf8.RuneCountInString(tl[2]))
+	bw.WriteString(strings.Repeat(" ", p.lw+2) + strings.TrimRight(string(row), " ") + "  " + asciiIf(p.o.ASCII, p.o.Labels.axis(p.g.Kind, 0)) + "\n")
+}
+
+// writeLegend writes each series' symbol and name, and the
+// retransmissions' when there are any.
+func (p *termPlot) writeLegend(bw *bufio.Writer) {
+	_, _, _, _, up := p.glyphs()
+	bw.WriteString(strings.Repeat(" ", p.lw+2))
+	for i, l := range p.legends {
 		if i > 0 {
 			bw.WriteString("  ")
 		}
 		sym := "⣿"
-		if o.ASCII {
+		if p.o.ASCII {
 			sym = string(l.glyph)
 		}
-		paint(l.colour, sym)
-		bw.WriteString(" " + asciiIf(o.ASCII, l.label))
+		p.paint(bw, l.colour, sym)
+		bw.WriteString(" " + asciiIf(p.o.ASCII, l.label))
 	}
-	if anyMarked {
+	if p.anyMarked {
 		bw.WriteString("  ")
-		paint(retransColour.ansi, up)
-		bw.WriteString(" " + asciiIf(o.ASCII, lb.retrans()))
+		p.paint(bw, retransColour.ansi, up)
+		bw.WriteString(" " + asciiIf(p.o.ASCII, p.o.Labels.retrans()))
 	}
 	bw.WriteString("\n")
-	return bw.Flush()
 }
 
 func asciiIf(yes bool, s string) string {

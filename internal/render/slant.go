@@ -196,7 +196,7 @@ func (l *ladder) slantText(sc slantScale, cv *dots, departs map[int][2][]int, c 
 	l.w.WriteString(head + l.g.lane + strings.Repeat(" ", l.right-l.left-1) + l.g.lane + "\n")
 	gaps := sc.gapRows()
 	start := sc.spans[0].from
-	for r := range cv.rows {
+	for r := range cv.H {
 		if gap, ok := gaps[r]; ok {
 			text := "⋮ " + i18n.Msg(l.opt.Lang, "ladder.slant.gap", "ms", msText(gap))
 			if l.opt.ASCII {
