@@ -2,6 +2,7 @@ package explain_test
 
 import (
 	"bytes"
+	"github.com/tcplab/tcplab/internal/explain/explaintest"
 	"slices"
 	"strings"
 	"testing"
@@ -9,35 +10,11 @@ import (
 
 	"github.com/tcplab/tcplab/internal/congestion"
 	"github.com/tcplab/tcplab/internal/conversation"
-	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/explain"
 	"github.com/tcplab/tcplab/internal/i18n"
 	"github.com/tcplab/tcplab/internal/streamgraph/graphtest"
-	"github.com/tcplab/tcplab/internal/tcpanalysis"
 	"github.com/tcplab/tcplab/internal/textwrap"
 )
-
-// simulated returns the conversation of a simulated Reno transfer.
-func simulated(t *testing.T, cfg graphtest.Config) conversation.Conversation {
-	t.Helper()
-	an := tcpanalysis.New()
-	var col explain.Collector
-	var p decode.Packet
-	var r tcpanalysis.Result
-	for i, f := range graphtest.Run(cfg) {
-		if decode.Decode(decode.LinkIPv4, f.Data, &p) != nil {
-			t.Fatalf("frame %d does not decode", i+1)
-		}
-		if an.Analyze(uint32(i+1), f.Time, len(f.Data), &p, &r) {
-			col.Add(uint32(i+1), f.Time, &p, &r)
-		}
-	}
-	convs := col.Conversations(an.Streams())
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations, want 1", len(convs))
-	}
-	return convs[0]
-}
 
 var phaseCases = []struct {
 	name string
@@ -65,7 +42,7 @@ var phaseCases = []struct {
 // frames.
 func TestPhasesGolden(t *testing.T) {
 	for _, tc := range phaseCases {
-		c := simulated(t, tc.cfg)
+		c := explaintest.Simulated(t, tc.cfg)
 		a, ok := explain.Phases(&c, conversation.Client)
 		if !ok {
 			t.Fatalf("%s: no phases", tc.name)

@@ -1,6 +1,7 @@
 package labsheet_test
 
 import (
+	"github.com/tcplab/tcplab/internal/explain/explaintest"
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/labsheet"
@@ -10,7 +11,7 @@ import (
 // BenchmarkBuild builds the sheet of a simulated 60 MB transfer with
 // losses (about 120,000 packets).
 func BenchmarkBuild(b *testing.B) {
-	c := simulated(b, graphtest.Config{Bytes: 60_000_000, Ssthresh: 200_000, Lose: map[uint32]int{1_000_001: 1, 20_000_001: 2, 40_000_001: 1}})
+	c := explaintest.Simulated(b, graphtest.Config{Bytes: 60_000_000, Ssthresh: 200_000, Lose: map[uint32]int{1_000_001: 1, 20_000_001: 2, 40_000_001: 1}})
 	b.ReportAllocs()
 	b.Logf("%d packets", len(c.Packets))
 	for b.Loop() {

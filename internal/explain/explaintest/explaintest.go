@@ -1,4 +1,7 @@
-package labsheet_test
+// Package explaintest builds conversations for tests from simulated
+// transfers (package graphtest), through the analysis and the collector
+// the walk-through reads.
+package explaintest
 
 import (
 	"testing"
@@ -10,8 +13,10 @@ import (
 	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
-// simulated returns the conversation of a simulated Reno transfer.
-func simulated(tb testing.TB, cfg graphtest.Config) conversation.Conversation {
+// Simulated returns the conversation of a simulated Reno transfer, every
+// packet kept. It fails the test when a frame does not decode or the
+// transfer is not one conversation.
+func Simulated(tb testing.TB, cfg graphtest.Config) conversation.Conversation {
 	tb.Helper()
 	an := tcpanalysis.New()
 	col := explain.Collector{MaxPackets: 1 << 30}
