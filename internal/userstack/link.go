@@ -34,7 +34,7 @@ type direction struct {
 	link *impair.Link
 	st   netlab.DirectionStats // Oversize; the rest comes from link
 
-	kick   chan struct{} // a packet was queued at from's endpoint
+	kick   chan struct{}               // a packet was queued at from's endpoint
 	notify *channel.NotificationHandle // the endpoint's handle for kick
 }
 
