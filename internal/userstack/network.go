@@ -30,8 +30,10 @@ import (
 // Defaults for the zero fields of Config.
 const (
 	// DefaultStall is how long a connection may leave sent data
-	// unacknowledged before the watchdog reports it.
-	DefaultStall = 20 * time.Second
+	// unacknowledged before the watchdog reports it: longer than the
+	// retransmission timer's back-off reaches after seven losses in a row
+	// (0.2 s doubled seven times is 25.6 s), which burst loss can cause.
+	DefaultStall = 60 * time.Second
 	// MTU is the hosts' link MTU: with gVisor's 40 bytes kept for TCP
 	// options, data segments carry 1420 bytes.
 	MTU = 1500
@@ -184,12 +186,15 @@ func newHost(h netlab.Host, file string) (*host, error) {
 	return hs, nil
 }
 
-// configureTCP sets the TCP options of both hosts: Reno, SACK without
-// RACK (classic recovery), receive buffer auto-tuning.
+// configureTCP sets the TCP options of both hosts: Reno, SACK with RACK
+// loss detection, receive buffer auto-tuning. (Measured with 2 MB
+// transfers at loss=5%,delay=20ms: SACK with RACK finished in 9–12 s,
+// SACK with the classic recovery in 17–20 s with smoothed RTTs inflated
+// to 90–370 ms, and without SACK in 16–22 s or not at all.)
 func configureTCP(s *stack.Stack) error {
 	cc := tcpip.CongestionControlOption(CongestionControl)
 	sack := tcpip.TCPSACKEnabled(true)
-	recovery := tcpip.TCPRecovery(0)
+	recovery := tcpip.TCPRACKLossDetection
 	moderate := tcpip.TCPModerateReceiveBufferOption(true)
 	for _, opt := range []tcpip.SettableTransportProtocolOption{&cc, &sack, &recovery, &moderate} {
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); err != nil {
@@ -440,3 +445,4 @@ func (n *Network) closeHosts() error {
 	}
 	return errors.Join(errs...)
 }
+

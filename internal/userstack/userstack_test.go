@@ -404,7 +404,7 @@ func TestStall(t *testing.T) {
 	if !errors.As(context.Cause(gctx), &se) {
 		t.Fatalf("Dial = %v, cause %v: want a *StallError", err, context.Cause(gctx))
 	}
-	if se.Src.Addr() != netlab.ClientAddr || se.Dst != netip.MustParseAddrPort("10.77.0.2:2000") || se.Unacked != 1 {
+	if se.Src.Addr() != netlab.ClientAddr || se.Dst != netip.MustParseAddrPort("10.77.0.2:2000") || se.Unacked != 1 || se.Sent < 1 {
 		t.Errorf("StallError %+v: want the SYN from 10.77.0.1 to 10.77.0.2:2000 unacknowledged", se)
 	}
 	if !errors.Is(n.Err(), se) && n.Err().Error() != se.Error() {

@@ -19,11 +19,14 @@ type StallError struct {
 	Unacked uint32
 	// For is how long nothing new was acknowledged.
 	For time.Duration
+	// Sent is how many times the first unacknowledged segment was sent
+	// in that time (its retransmissions and the original).
+	Sent int
 }
 
 func (e *StallError) Error() string {
-	return fmt.Sprintf("userstack: the connection %v → %v stalled: %d bytes sent and not acknowledged, no progress for %v",
-		e.Src, e.Dst, e.Unacked, e.For.Round(time.Second))
+	return fmt.Sprintf("userstack: the connection %v → %v stalled: %d bytes sent and not acknowledged, no progress for %v (the first of them sent %d times)",
+		e.Src, e.Dst, e.Unacked, e.For.Round(time.Second), e.Sent)
 }
 
 // flowKey is one direction of a connection: its sender, its receiver.
@@ -35,6 +38,7 @@ type flow struct {
 	acked  uint32    // the highest acknowledgement delivered back
 	since  time.Time // the last progress: acknowledged more, or began to send
 	fin    bool      // a FIN was sent
+	resent int       // sends of the first unacknowledged segment since the last progress
 }
 
 // outstanding is how many sequence numbers f sent and has not had
@@ -103,13 +107,16 @@ func (w *watchdog) sent(now time.Time, pkt []byte) {
 	f := w.flows[k]
 	if flags.Contains(header.TCPFlagSyn) && (f == nil || f.sndMax != end) {
 		// A new connection: nothing acknowledged yet.
-		w.flows[k] = &flow{sndMax: end, acked: t.SequenceNumber(), since: now}
+		w.flows[k] = &flow{sndMax: end, acked: t.SequenceNumber(), since: now, resent: 1}
 		return
 	}
 	if f == nil {
 		return // a connection already closed, or never seen opening
 	}
 	f.fin = f.fin || flags.Contains(header.TCPFlagFin)
+	if t.SequenceNumber() == f.acked && end != f.acked {
+		f.resent++
+	}
 	if int32(end-f.sndMax) > 0 {
 		if f.outstanding() == 0 {
 			f.since = now
@@ -134,6 +141,7 @@ func (w *watchdog) delivered(now time.Time, pkt []byte) {
 	}
 	f.acked = t.AckNumber()
 	f.since = now
+	f.resent = 0
 	// Both FINs acknowledged: the connection is over.
 	if r := w.flows[k]; f.fin && f.outstanding() == 0 && r != nil && r.fin && r.outstanding() == 0 {
 		delete(w.flows, k)
@@ -160,7 +168,7 @@ func (w *watchdog) check(now time.Time) {
 	}
 	for k, f := range w.flows {
 		if u := f.outstanding(); u > 0 && now.Sub(f.since) > w.limit {
-			w.found = &StallError{Src: k.src, Dst: k.dst, Unacked: u, For: now.Sub(f.since)}
+			w.found = &StallError{Src: k.src, Dst: k.dst, Unacked: u, For: now.Sub(f.since), Sent: f.resent}
 			close(w.stalled)
 			return
 		}
