@@ -445,4 +445,3 @@ func (n *Network) closeHosts() error {
 	}
 	return errors.Join(errs...)
 }
-
