@@ -86,7 +86,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if ran, err := demoInNamespaces(ctx, env, f, args, pr.Lang); ran {
 			return err
 		}
-		if f.stack == "" && (tried || runtime.GOOS != "linux") {
+		if f.switchStack(tried, runtime.GOOS) {
 			fmt.Fprintf(env.Stderr, "tcplab demo: %s\n", i18n.Msg(pr.Lang, "demo.progress.userstack.auto"))
 			cfg.UserStack, cfg.Progress, cfg.Lang = true, env.Stderr, pr.Lang
 		}
@@ -107,6 +107,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		errs = append([]error{runErr}, errs...)
 	}
 	return errors.Join(errs...)
+}
+
+// switchStack reports whether the demo f describes, having not run in
+// namespaces of its own, goes on with the user-space stack: when no
+// stack was chosen and the kernel's cannot capture, because the
+// namespaces were tried and refused (tried) or the OS (goos) has none.
+func (f *demoFlags) switchStack(tried bool, goos string) bool {
+	return f.stack == "" && (tried || goos != "linux")
 }
 
 // demoFlags are demo's flags and arguments as given.

@@ -64,3 +64,26 @@ func TestDemoStackUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestSwitchStack checks when the demo goes on with the user-space stack
+// by itself: only with no --stack, where the kernel's way cannot capture.
+func TestSwitchStack(t *testing.T) {
+	for _, tt := range []struct {
+		stack string
+		tried bool
+		goos  string
+		want  bool
+	}{
+		{"", false, "linux", false},  // privileged, or namespaces not needed or not tried
+		{"", true, "linux", true},    // namespaces refused
+		{"", false, "darwin", true},  // no namespaces at all
+		{"", false, "windows", true}, // likewise
+		{"kernel", true, "linux", false},
+		{"kernel", false, "windows", false},
+	} {
+		f := &demoFlags{stack: tt.stack}
+		if got := f.switchStack(tt.tried, tt.goos); got != tt.want {
+			t.Errorf("--stack %q, tried %v, on %s: switchStack = %v, want %v", tt.stack, tt.tried, tt.goos, got, tt.want)
+		}
+	}
+}

@@ -41,7 +41,7 @@ func runUserStack(ctx context.Context, cfg Config) (*Outcome, error) {
 			files[otherHost(at)] = PeerFile(cfg.Capture, otherHost(at))
 		}
 	}
-	progress(cfg, "demo.progress.userstack", "spec", specText(spec))
+	progress(cfg, "demo.progress.userstack", "spec", specText(cfg.Lang, spec))
 	n, err := userstack.New(userstack.Config{Impair: spec, ClientCapture: files[netlab.Client], ServerCapture: files[netlab.Server]})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -108,11 +108,11 @@ func userBulk(ctx context.Context, cfg Config, n *userstack.Network, port int, o
 	return nil
 }
 
-// specText is spec as the progress line shows it: "none" when it
-// impairs nothing.
-func specText(spec impair.Spec) string {
+// specText is spec as the demo shows it, in lang: "none" when it impairs
+// nothing.
+func specText(lang i18n.Lang, spec impair.Spec) string {
 	if spec.C2S.IsZero() && spec.S2C.IsZero() {
-		return "none"
+		return i18n.Msg(cmp.Or(lang, i18n.English), "demo.impairment.none")
 	}
 	return spec.String()
 }
@@ -132,7 +132,7 @@ func stackMsg(o *Outcome, id string) string {
 func writeUserStackHeader(p *printer, o *Outcome) {
 	p.line("demo.header.impaired.user", "client", netlab.ClientAddr, "server", netlab.ServerAddr)
 	p.para(2, "demo.userstack.whose")
-	p.line("demo.impairment", "spec", specText(o.Network.Spec))
+	p.line("demo.impairment", "spec", specText(p.lang, o.Network.Spec))
 	if c := o.Capture; c != nil {
 		p.line("demo.capture.at.user", "file", c.File, "iface", c.Interface, "host", p.msg("short."+c.Host.String()))
 		if pc := o.PeerCapture; pc != nil {

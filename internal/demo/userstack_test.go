@@ -53,19 +53,19 @@ func TestUserStackExchanges(t *testing.T) {
 		t.Errorf("analysis: %d conversations, %d packets of %d captured: want 2, all", len(a.Convs), len(a.Lines), o.Capture.Stats.Captured)
 	}
 	if len(a.Counts) != 0 {
-		t.Errorf("expert flags %v on a link that impairs nothing", a.Counts)
+		t.Errorf("expert flags %v on a link that impairs nothing:\n%s", a.Counts, bytes.Join(a.Lines, nil))
 	}
 	rs := Reconcile(o, a)
 	if len(rs) != 2 || rs[0].Client == nil || rs[0].Server == nil || rs[0].Bridge.Sent != rs[0].Client.Captured || rs[0].Bridge.Delivered != rs[0].Server.Captured {
 		t.Errorf("reconciliation %+v: want each capture to hold what the link's log says", rs)
 	}
-	for _, lang := range []i18n.Lang{i18n.English, "zh-TW"} {
+	for lang, none := range map[i18n.Lang]string{i18n.English: "impairment: none\n", "zh-TW": "網路干擾：無\n"} {
 		var out bytes.Buffer
 		if err := Write(&out, o, a, Presentation{Lang: lang}); err != nil {
 			t.Fatal(err)
 		}
 		text := out.String()
-		for _, want := range []string{"netstack", "Reno", "10.77.0.1", "10.77.0.2", "demo-client.pcapng", "Connection from ('10.77.0.1'"} {
+		for _, want := range []string{none, "netstack", "Reno", "10.77.0.1", "10.77.0.2", "demo-client.pcapng", "Connection from ('10.77.0.1'"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s output lacks %q:\n%s", lang, want, text)
 			}

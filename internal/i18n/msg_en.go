@@ -328,6 +328,7 @@ var msgEN = map[string]string{
 	"demo.progress.transfer":             "sending {bytes} bytes from {client} to {server}, port {port}",
 	"demo.progress.userns":               "not privileged here: running the lab in namespaces of its own (a user namespace where you are root, with its own network; nothing outside changes, and it all ends with tcplab)",
 	"demo.progress.userns.refused":       "{why}: running without them",
+	"demo.impairment.none":               "none",
 	"demo.progress.userstack":            "running the lab on tcplab's user-space TCP/IP stack (gVisor's netstack inside tcplab; impairment: {spec})",
 	"demo.progress.userstack.auto":       "running the lab on tcplab's user-space TCP/IP stack instead: gVisor's netstack inside tcplab, which needs no privileges (--stack kernel runs it on this machine's TCP without a capture)",
 	"demo.header.impaired.user":          "tcplab demo on a user-space TCP/IP stack: client host {client} ── bridge ── server host {server}, all inside tcplab",

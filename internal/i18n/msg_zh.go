@@ -328,6 +328,7 @@ var msgZH = map[string]string{
 	"demo.progress.transfer":             "正在從 {client} 傳送 {bytes} 位元組到 {server} 的埠 {port}",
 	"demo.progress.userns":               "這裡沒有權限：在 tcplab 自己的命名空間裡執行實驗（一個你在其中是 root 的使用者命名空間，有自己的網路；外面什麼都不會改變，tcplab 結束時一起消失）",
 	"demo.progress.userns.refused":       "{why}：不使用命名空間繼續執行",
+	"demo.impairment.none":               "無",
 	"demo.progress.userstack":            "在 tcplab 的使用者空間 TCP/IP 堆疊上執行實驗（tcplab 內建的 gVisor netstack；網路干擾：{spec}）",
 	"demo.progress.userstack.auto":       "改在 tcplab 的使用者空間 TCP/IP 堆疊上執行實驗：tcplab 內建的 gVisor netstack，不需要任何權限（--stack kernel 則用這台機器的 TCP 執行，但沒有擷取）",
 	"demo.header.impaired.user":          "tcplab demo 在使用者空間的 TCP/IP 堆疊上：用戶端主機 {client} ── 橋接器 ── 伺服器主機 {server}，全部在 tcplab 之內",

@@ -25,8 +25,10 @@
 //
 // The TCP is gVisor's, not the kernel's: Reno congestion control (gVisor's
 // CUBIC can stall for good with a congestion window of zero), SACK with
-// RACK loss detection (faster and steadier here than the classic
-// recovery, see configureTCP), a 1500-byte MTU whose data segments
+// RACK loss detection where the link delays frames (faster and steadier
+// than the classic recovery) and the classic recovery where it does not
+// (RACK's tail-loss probe would fire after microseconds; see
+// configureTCP), a 1500-byte MTU whose data segments
 // carry 1420 bytes (gVisor keeps 40 bytes for options). A watchdog
 // reports a connection whose sent data stays unacknowledged for too long
 // (StallError), so that a run never hangs silently.
