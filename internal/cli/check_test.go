@@ -234,6 +234,7 @@ func TestDemoProgramFlags(t *testing.T) {
 		{"demo", "--client-cmd", "  "},
 		{"demo", "--server-cmd", "python3 server.py {port}", "--impair", "loss=1%"},
 		{"demo", "--server-cmd", "python3 server.py {port}", "--addr", "127.0.0.1:2000"},
+		{"demo", "--server-cmd", "python3 server.py {port}", "--stack", "user"},
 	} {
 		var out, errb bytes.Buffer
 		err := Run(context.Background(), args, strings.NewReader(""), &out, &errb)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -60,6 +61,14 @@ output says what is missing and how to grant it, and the exit status is 0
 network needs CAP_NET_ADMIN and CAP_NET_RAW (in practice root): without
 them, a message with the remedy and exit status 1.
 
+--stack user runs it all on tcplab's own user-space TCP/IP stack
+(gVisor's netstack: Reno, not this machine's kernel) instead: the client
+host 10.77.0.1 and the server host 10.77.0.2 inside tcplab, joined by its
+impairing link (with --impair), captured at both ends; no privileges, any
+OS. It is the default where the kernel's way cannot capture: on macOS and
+Windows, and where Linux refuses the user namespace. --stack kernel never
+switches.
+
 Exit status: 0 when every exchange ended as the lab expects (a reply for a
 number in range, none for one outside), 1 otherwise or on an error, 2 for
 bad flags or arguments.`
@@ -73,8 +82,15 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ran, err := demoInNamespaces(ctx, env, f, args, pr.Lang); ran {
-		return err
+	if !cfg.UserStack {
+		tried := f.mayUseNamespaces()
+		if ran, err := demoInNamespaces(ctx, env, f, args, pr.Lang); ran {
+			return err
+		}
+		if f.switchStack(tried, runtime.GOOS) {
+			fmt.Fprintf(env.Stderr, "tcplab demo: %s\n", i18n.Msg(pr.Lang, "demo.progress.userstack.auto"))
+			cfg.UserStack, cfg.Progress, cfg.Lang = true, env.Stderr, pr.Lang
+		}
 	}
 	o, runErr := demo.Run(ctx, cfg)
 	if o == nil {
@@ -94,11 +110,21 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return errors.Join(errs...)
 }
 
+// switchStack reports whether the demo f describes, having not run in
+// namespaces of its own, goes on with the user-space stack: when no
+// stack was chosen, no program of a student's is run, and the kernel's
+// cannot capture, because the namespaces were tried and refused (tried)
+// or the OS (goos) has none.
+func (f *demoFlags) switchStack(tried bool, goos string) bool {
+	// A student's programs use the machine's TCP: never switched.
+	return f.stack == "" && f.serverCmd == "" && f.clientCmd == "" && (tried || goos != "linux")
+}
+
 // demoFlags are demo's flags and arguments as given.
 type demoFlags struct {
 	cfg                                                demo.Config
 	write, html, lang, impairSpec, captureAt, transfer string
-	serverCmd, clientCmd                               string
+	serverCmd, clientCmd, stack                        string
 	noExplain, noLadder, ascii, noCapture              bool
 	seed                                               uint64
 	seedSet, addrSet                                   bool
@@ -129,6 +155,7 @@ func parseDemoFlags(env *Env, args []string) (*demoFlags, error) {
 	fs.StringVar(&f.impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
 	fs.StringVar(&f.captureAt, "capture-at", "both", "with --impair: capture at the `host` client, server or both (at once)")
 	fs.StringVar(&f.transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
+	fs.StringVar(&f.stack, "stack", "", "run on the `stack` kernel (this machine's TCP) or user (gVisor's netstack inside tcplab; no privileges) (default kernel, user where the kernel's cannot capture)")
 	fs.DurationVar(&f.cfg.Timeout, "timeout", 0, "give up on an exchange after `duration` (default 10s)")
 	fs.StringVar(&f.serverCmd, "server-cmd", "", "run this `command` as the lab's server instead of tcplab's, {port} where its port goes (e.g. 'python3 server.py {port}')")
 	fs.StringVar(&f.clientCmd, "client-cmd", "", "run this `command` as the lab's client for each number instead of tcplab's: {port}, {number}, and the number on its stdin")
@@ -209,6 +236,16 @@ func (f *demoFlags) options(env *Env) (demo.Config, demo.Presentation, error) {
 		}
 		cfg.Progress, cfg.Lang = env.Stderr, pr.Lang
 	}
+	switch f.stack {
+	case "", "kernel":
+	case "user":
+		if f.addrSet {
+			return cfg, pr, usageError{errors.New("demo: --addr is for loopback; on the user-space stack the server listens on 10.77.0.2:2000")}
+		}
+		cfg.UserStack, cfg.Progress, cfg.Lang = true, env.Stderr, pr.Lang
+	default:
+		return cfg, pr, usageError{fmt.Errorf("demo: --stack %q: want kernel or user", f.stack)}
+	}
 	if out, ok := env.Stdout.(*os.File); ok {
 		pr.Color, pr.ASCII = render.TerminalStyle(out, os.Getenv)
 	}
@@ -235,6 +272,9 @@ func (f *demoFlags) programs() (server, client []string, err error) {
 	}
 	if (server != nil || client != nil) && (f.impairSpec != "" || f.addrSet) {
 		return nil, nil, usageError{errors.New("demo: --server-cmd and --client-cmd run on a free loopback port: not with --impair or --addr")}
+	}
+	if (server != nil || client != nil) && f.stack == "user" {
+		return nil, nil, usageError{errors.New("demo: --server-cmd and --client-cmd run programs on this machine's TCP: not with --stack user")}
 	}
 	return server, client, nil
 }

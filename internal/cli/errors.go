@@ -9,7 +9,7 @@ import (
 // put on their errors (STYLE.md: say what failed and where), which mean
 // nothing to a user: the name of the package, at the start of the message
 // or of a part of it.
-var internalPrefix = regexp.MustCompile(`(^|[\s("])(render: report|afpacket|capfilter|decode|explain|i18n|impair|labproto|labsheet|listing|netlab|pcapio|plainlog|render|seqnum|sockstate|tcpanalysis): `)
+var internalPrefix = regexp.MustCompile(`(^|[\s("])(render: report|afpacket|capfilter|decode|explain|i18n|impair|labproto|labsheet|listing|netlab|pcapio|plainlog|render|seqnum|sockstate|tcpanalysis|userstack): `)
 
 // internalWords replaces the prefixes that name what failed with the word a
 // user knows; the others go.

@@ -29,6 +29,12 @@ func (f *demoFlags) needsNamespaces() bool {
 	return !f.noCapture && !userns.HasCaps(userns.CapNetRaw)
 }
 
+// mayUseNamespaces reports whether demoInNamespaces will try to run the
+// demo f describes in namespaces of its own.
+func (f *demoFlags) mayUseNamespaces() bool {
+	return Executable != "" && !userns.Inside() && userns.Supported() && os.Getenv(usernsEnv) != "off" && f.needsNamespaces()
+}
+
 // demoInNamespaces runs the demo again inside a user namespace with its
 // own mount and network namespaces, where this user holds the
 // capabilities, when that is needed and possible. ran reports whether it
@@ -36,7 +42,7 @@ func (f *demoFlags) needsNamespaces() bool {
 // the namespaces it says why and returns ran false, and the demo goes on
 // without (naming the missing privilege and the remedy, as before).
 func demoInNamespaces(ctx context.Context, env *Env, f *demoFlags, args []string, lang i18n.Lang) (ran bool, err error) {
-	if Executable == "" || userns.Inside() || !userns.Supported() || os.Getenv(usernsEnv) == "off" || !f.needsNamespaces() {
+	if !f.mayUseNamespaces() {
 		return false, nil
 	}
 	fmt.Fprintf(env.Stderr, "tcplab demo: %s\n", i18n.Msg(lang, "demo.progress.userns"))

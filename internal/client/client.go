@@ -83,6 +83,10 @@ type Config struct {
 	Settle time.Duration
 	// Dialer makes the connection; nil means a zero net.Dialer.
 	Dialer *net.Dialer
+	// Dial, when not nil, makes the connection instead of Dialer, with
+	// net.Dialer.DialContext's signature: for a network other than the
+	// kernel's, such as a user-space TCP/IP stack.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Result is one finished exchange.
@@ -145,11 +149,15 @@ func Exchange(ctx context.Context, cfg Config, addr, number string) (*Result, er
 	deadline := time.Now().Add(timeout)
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	d := cfg.Dialer
-	if d == nil {
-		d = &net.Dialer{}
+	dial := cfg.Dial
+	if dial == nil {
+		d := cfg.Dialer
+		if d == nil {
+			d = &net.Dialer{}
+		}
+		dial = d.DialContext
 	}
-	conn, err := d.DialContext(dctx, "tcp", addr)
+	conn, err := dial(dctx, "tcp", addr)
 	if err != nil {
 		return nil, &Error{Op: "connect to", Addr: addr, Kind: dialKind(ctx, err), Err: dialCause(err, timeout)}
 	}

@@ -166,3 +166,28 @@ func TestExchangeBadNumber(t *testing.T) {
 		t.Error("Exchange with a newline in the name = nil error")
 	}
 }
+
+// TestExchangeDial checks that Config.Dial makes the connection in place
+// of the Dialer, and that its errors are classified like a dial's.
+func TestExchangeDial(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	var dialed []string
+	dial := func(ctx context.Context, network, a string) (net.Conn, error) {
+		dialed = append(dialed, network+" "+a)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	// The address given is not the server's: only Dial knows where to go.
+	if _, err := Exchange(context.Background(), Config{Dial: dial}, "10.77.0.2:2000", "42"); err != nil {
+		t.Fatalf("Exchange with Dial: %v", err)
+	}
+	if diff := cmp.Diff([]string{"tcp 10.77.0.2:2000"}, dialed); diff != "" {
+		t.Errorf("Dial calls mismatch (-want +got):\n%s", diff)
+	}
+	refused := func(ctx context.Context, network, a string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused")}
+	}
+	_, err := Exchange(context.Background(), Config{Dial: refused}, "10.77.0.2:2000", "42")
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("Exchange with a refusing Dial = %v, want ErrUnreachable", err)
+	}
+}

@@ -91,6 +91,14 @@ type Config struct {
 	Transfer int64
 	// TransferTimeout bounds the bulk transfer; 0 means two minutes.
 	TransferTimeout time.Duration
+	// UserStack runs everything on tcplab's user-space TCP/IP stack
+	// (package userstack: gVisor's netstack) instead of the kernel's:
+	// the impaired network's two hosts inside this process, Impair (if
+	// any) applied by tcplab's link, captured there. It needs no
+	// privileges and works on any OS.
+	UserStack bool
+	// dial makes the client's connections; nil means the kernel's.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// ServerCmd, when not empty, is a student's server run instead of
 	// tcplab's: its command line, with {port} where the port goes. Only
@@ -203,6 +211,9 @@ type Outcome struct {
 	// CaptureErr is why there is no capture although one was asked for:
 	// a *capture.PermissionError without CAP_NET_RAW.
 	CaptureErr error
+	// UserStack reports that the run used tcplab's user-space TCP/IP
+	// stack (Config.UserStack), not the kernel's TCP.
+	UserStack bool
 }
 
 // Run runs the demo cfg describes. Without CAP_NET_RAW the exchanges still
@@ -226,6 +237,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	if cfg.Transfer > 0 && cfg.Impair == nil {
 		return nil, errors.New("demo: a bulk transfer needs the impaired network (an impairment spec)")
+	}
+	if cfg.UserStack {
+		return runUserStack(ctx, cfg)
 	}
 	if cfg.Impair != nil {
 		if len(cfg.ServerCmd) > 0 || len(cfg.ClientCmd) > 0 {

@@ -141,6 +141,9 @@ func Write(out io.Writer, o *Outcome, a *Analysis, pr Presentation) error {
 
 func writeHeader(p *printer, o *Outcome) {
 	switch {
+	case o.UserStack:
+		writeUserStackHeader(p, o)
+		return
 	case o.Network != nil:
 		p.line("demo.header.impaired", "client", netlab.ClientAddr, "server", netlab.ServerAddr)
 		p.line("demo.impairment", "spec", o.Network.Spec)
@@ -235,7 +238,7 @@ func writeBulkBody(p *printer, o *Outcome) {
 		rate = float64(b.Received) * 8 / b.Elapsed.Seconds() / 1e6
 	}
 	p.line("demo.bulk.read", "bytes", b.Received, "elapsed", b.Elapsed.Round(time.Millisecond), "rate", fmt.Sprintf("%.2f", rate))
-	p.line("demo.bulk.kernel", "rtt", b.RTT.Round(10*time.Microsecond), "n", b.Retransmits)
+	p.line(stackMsg(o, "demo.bulk.kernel"), "rtt", b.RTT.Round(10*time.Microsecond), "n", b.Retransmits)
 }
 
 func writeNetwork(p *printer, n *Network) {
@@ -282,7 +285,7 @@ func directionStats(p *printer, d *netlab.DirectionStats) string {
 
 func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	st := o.Capture.Stats
-	p.heading("demo.packets", "captured", st.Captured, "iface", o.Capture.Interface, "dropped", st.Dropped)
+	p.heading(stackMsg(o, "demo.packets"), "captured", st.Captured, "iface", o.Capture.Interface, "dropped", st.Dropped)
 	if !o.Capture.Complete {
 		p.hang("demo.packets.incomplete")
 	}
@@ -328,7 +331,7 @@ func writePackets(p *printer, o *Outcome, a *Analysis, pr Presentation) {
 	}
 	if rs := Reconcile(o, a); rs != nil {
 		p.heading("demo.recon")
-		p.hang("demo.recon.intro")
+		p.hang(stackMsg(o, "demo.recon.intro"))
 		for i := range rs {
 			writeRecon(p, &rs[i])
 		}
@@ -401,7 +404,7 @@ func writeExpertBody(p *printer, o *Outcome, a *Analysis) {
 	}
 	if o.Bulk != nil {
 		retrans := a.Counts[tcpanalysis.Retransmission] + a.Counts[tcpanalysis.FastRetransmission] + a.Counts[tcpanalysis.SpuriousRetransmission]
-		p.hang("demo.expert.kernel", "kernel", o.Bulk.Retransmits, "retrans", retrans, "ooo", a.Counts[tcpanalysis.OutOfOrder])
+		p.hang(stackMsg(o, "demo.expert.kernel"), "kernel", o.Bulk.Retransmits, "retrans", retrans, "ooo", a.Counts[tcpanalysis.OutOfOrder])
 	}
 }
 

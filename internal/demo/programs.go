@@ -89,7 +89,7 @@ func newCase(number string) Case {
 func exchange(ctx context.Context, cfg Config, addr string, c *Case) {
 	if len(cfg.ClientCmd) == 0 {
 		var err error
-		c.Result, err = client.Exchange(ctx, client.Config{Name: cfg.ClientName, Timeout: cfg.Timeout}, addr, c.Number)
+		c.Result, err = client.Exchange(ctx, client.Config{Name: cfg.ClientName, Timeout: cfg.Timeout, Dial: cfg.dial}, addr, c.Number)
 		if err != nil {
 			c.Result, c.Err = nil, err
 		}

@@ -21,6 +21,9 @@ type Reconciliation struct {
 	// Kernel is the sender's socket's TCP_INFO, when the run has it (the
 	// client of a bulk transfer); nil otherwise.
 	Kernel *netlab.BulkResult
+	// UserStack reports that the sender was tcplab's user-space stack,
+	// whose counters stand in for TCP_INFO.
+	UserStack bool
 }
 
 // Reconcile returns the reconciliation table of each direction (client
@@ -44,6 +47,7 @@ func Reconcile(o *Outcome, a *Analysis) []Reconciliation {
 	for d := range out {
 		r := &out[d]
 		r.C2S = d == 0
+		r.UserStack = o.UserStack
 		r.Bridge = bridge[d]
 		r.Bridge.Sight = groundtruth.Sight{}
 		if at[0] != nil {
@@ -125,8 +129,12 @@ func (r *Reconciliation) Rows(lang i18n.Lang) []ReconRow {
 	if sHost != nil {
 		add(msg("recon.seen", "host", sender), sHost.Captured, "recon.seen.sender", false)
 	}
+	user := ""
+	if r.UserStack {
+		user = ".user"
+	}
 	if k := r.Kernel; k != nil {
-		add(msg("recon.kernel.segs", "sender", sender), int(k.SegsOut), "recon.kernel.segs.note", false)
+		add(msg("recon.kernel.segs"+user, "sender", sender), int(k.SegsOut), "recon.kernel.segs.note"+user, false)
 	}
 	add(msg("recon.lost"), b.Lost, "recon.lost.note", false)
 	add(msg("recon.queue"), b.QueueDrops, "recon.queue.note", false)
@@ -147,7 +155,7 @@ func (r *Reconciliation) Rows(lang i18n.Lang) []ReconRow {
 		}
 	}
 	if k := r.Kernel; k != nil {
-		add(msg("recon.kernel.retrans", "sender", sender), int(k.Retransmits), "recon.kernel.retrans.note", false, "lost", b.Lost)
+		add(msg("recon.kernel.retrans"+user, "sender", sender), int(k.Retransmits), "recon.kernel.retrans.note"+user, false, "lost", b.Lost)
 	}
 	return rows
 }

@@ -66,7 +66,7 @@ func Record(o *Outcome, a *Analysis, lang i18n.Lang, meta RunMeta) *render.RunRe
 		return r
 	}
 	st := o.Capture.Stats
-	add(msg("demo.packets", "captured", st.Captured, "iface", o.Capture.Interface, "dropped", st.Dropped), func(p *printer) {
+	add(msg(stackMsg(o, "demo.packets"), "captured", st.Captured, "iface", o.Capture.Interface, "dropped", st.Dropped), func(p *printer) {
 		if !o.Capture.Complete {
 			p.hang("demo.packets.incomplete")
 		}
@@ -88,7 +88,11 @@ func Record(o *Outcome, a *Analysis, lang i18n.Lang, meta RunMeta) *render.RunRe
 // record, in lang.
 func reconSection(rs []Reconciliation, lang i18n.Lang) render.RunSection {
 	msg := func(id string, args ...any) string { return i18n.Msg(lang, id, args...) }
-	sec := render.RunSection{Heading: msg("demo.recon"), Paras: []string{msg("demo.recon.intro")}}
+	intro := "demo.recon.intro"
+	if len(rs) > 0 && rs[0].UserStack {
+		intro += ".user"
+	}
+	sec := render.RunSection{Heading: msg("demo.recon"), Paras: []string{msg(intro)}}
 	for i := range rs {
 		t := render.RunTable{Title: rs[i].Title(lang),
 			Header: [3]string{msg("recon.col.what"), msg("recon.col.n"), msg("recon.col.why")}}
