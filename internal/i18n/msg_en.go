@@ -377,7 +377,7 @@ var msgEN = map[string]string{
 	"demo.conv.case":                     "Case {n} (number {number}): ladder and walk-through",
 	"demo.conv.focus":                    "Packets {from} to {to} of {total}, around the first retransmission:",
 	"demo.conv.focus.report":             "Packets {from} to {to} of {total}, around the first retransmission (all of them in {report}):",
-	"demo.trim.paras":                    "[… {n} more packets explained in {rest}]",
+	"demo.trim.paras":                    "[… {n} more paragraphs of this part in {rest}]",
 	"demo.trim.rows":                     "[The table shows the first {rows} rows; {n} more in {rest}.]",
 	"demo.files":                         "Files",
 	"demo.files.capture":                 "capture: {file} (pcapng, {n} packets). Open it in Wireshark:",

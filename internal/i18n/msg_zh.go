@@ -377,7 +377,7 @@ var msgZH = map[string]string{
 	"demo.conv.case":                     "案例 {n}（數字 {number}）：時序圖與逐步說明",
 	"demo.conv.focus":                    "{total} 個封包中的第 {from} 到第 {to} 個，在第一次重傳附近：",
 	"demo.conv.focus.report":             "{total} 個封包中的第 {from} 到第 {to} 個，在第一次重傳附近（全部封包見 {report}）：",
-	"demo.trim.paras":                    "[… 還有 {n} 個封包的說明見 {rest}]",
+	"demo.trim.paras":                    "[… 這一節還有 {n} 段說明，見 {rest}]",
 	"demo.trim.rows":                     "[表格只列出前 {rows} 列；其餘 {n} 列見 {rest}。]",
 	"demo.files":                         "檔案",
 	"demo.files.capture":                 "擷取檔：{file}（pcapng，{n} 個封包）。用 Wireshark 開啟：",
