@@ -33,6 +33,11 @@ const (
 
 // Conversation is one TCP conversation as the explanation needs it.
 type Conversation struct {
+	// Stack names whose TCP the conversation's hosts ran, when the
+	// capture's maker knows it: StackNetstack for tcplab's user-space
+	// stack (demo --stack user); "" for an operating system's (or not
+	// known), which the walk-through describes as Linux's.
+	Stack  string
 	Stream int            // Wireshark's tcp.stream
 	Client netip.AddrPort // the side that sent the first SYN (else the first packet)
 	Server netip.AddrPort
@@ -158,6 +163,10 @@ func DistinctBytes(packets []Segment) [2]int64 {
 	}
 	return n
 }
+
+// StackNetstack is Conversation.Stack for gVisor's netstack, the
+// user-space TCP/IP stack tcplab runs the lab on with demo --stack user.
+const StackNetstack = "netstack"
 
 // Segment is one TCP segment with the values Wireshark computes for it.
 type Segment struct {

@@ -24,6 +24,11 @@ func AnalyzeOutcome(o *Outcome) (*Analysis, error) {
 	if err := a.attach(o); err != nil {
 		return nil, err
 	}
+	if o.UserStack {
+		for i := range a.Convs {
+			a.Convs[i].Stack = conversation.StackNetstack // the walk-through speaks of netstack, not Linux
+		}
+	}
 	return a, nil
 }
 

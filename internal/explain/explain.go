@@ -129,11 +129,24 @@ type explainer struct {
 	byID map[string]int // section index by ID
 }
 
-func (e *explainer) msg(id string, args ...any) string { return i18n.Msg(e.lang, id, args...) }
+// variant returns the message to say id with for the conversation's
+// TCP: id+".netstack" when the conversation ran on gVisor's netstack and
+// the catalog says something different there (its timeout, its Reno),
+// else id.
+func (e *explainer) variant(id string) string {
+	if e.c.Stack == conversation.StackNetstack && i18n.Has(id+".netstack") {
+		return id + ".netstack"
+	}
+	return id
+}
+
+func (e *explainer) msg(id string, args ...any) string {
+	return i18n.Msg(e.lang, e.variant(id), args...)
+}
 
 // msgN is msg with the singular form id+".one" when n is 1.
 func (e *explainer) msgN(id string, n int, args ...any) string {
-	return i18n.MsgN(e.lang, id, n, args...)
+	return i18n.MsgN(e.lang, e.variant(id), n, args...)
 }
 
 func (e *explainer) side(s conversation.Side) string {
