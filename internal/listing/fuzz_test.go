@@ -76,7 +76,7 @@ func FuzzFormat(f *testing.F) {
 			}
 		}
 		for _, s := range a.Streams() {
-			if b := appendStreamJSON(nil, s, 6); !json.Valid(b) {
+			if b := appendStreamJSON(nil, s, 6, true); !json.Valid(b) {
 				t.Fatalf("invalid stream record: %s", b)
 			}
 		}

@@ -71,9 +71,11 @@ const outBatch = 256 << 10
 // reading, writes what it has, and returns ctx's error.
 func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, outBatch)
-	var sp spill
+	var sp, hp spill
 	sp.byTap = opts.Format != NDJSON
+	hp.byTap = true
 	defer sp.close()
+	defer hp.close()
 	var (
 		out       sink
 		conv      *convTable
@@ -82,7 +84,12 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		streamErr error
 	)
 	selectAll := opts.Select.Empty()
+	// Health is kept only where it is printed: in the ndjson stream
+	// records and under tcplab's own conversation table.
+	listConvOn := defaultConv(&opts)
+	health := opts.Follow < 0 && (opts.Format == NDJSON || listConvOn && !hasConvStat(opts.Stats))
 	src := packets.NewSource(packets.Options{
+		Health:  health,
 		Summary: opts.Summary,
 		// tshark lists a header cut before its window with its ports
 		// only.
@@ -115,6 +122,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	var listConv *convTable
 	if conv != nil && !conv.tshark {
 		listConv = conv
+		if health {
+			conv.health = &hp
+		}
 	}
 	out = newSink(&opts, bw, src, &sp, listConv)
 	var rec dfilter.Record
@@ -163,7 +173,7 @@ func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) 
 		taps []tap
 		conv *convTable
 	)
-	if opts.Format == Text && opts.Follow < 0 && !opts.NoConversations && !opts.Quiet && opts.Fields == nil {
+	if defaultConv(opts) {
 		conv = &convTable{src: src, sum: src.Summary(), sp: sp, sel: opts.Select}
 	}
 	for _, st := range opts.Stats {
@@ -180,6 +190,22 @@ func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) 
 		}
 	}
 	return taps, conv
+}
+
+// defaultConv reports whether opts ask for tcplab's own conversation
+// table after the packet list (which -z conv,tcp replaces).
+func defaultConv(opts *Options) bool {
+	return opts.Format == Text && opts.Follow < 0 && !opts.NoConversations && !opts.Quiet && opts.Fields == nil
+}
+
+// hasConvStat reports whether stats hold -z conv,tcp.
+func hasConvStat(stats []Stat) bool {
+	for _, st := range stats {
+		if st.Kind == StatConv {
+			return true
+		}
+	}
+	return false
 }
 
 // noPacketsText is the text output of a capture in which no TCP packet
