@@ -62,6 +62,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	stream := fs.String("stream", "", "only the conversations with these stream `numbers` (comma-separated)")
 	selector := fs.String("select", "", "only the conversations matching this `selector`")
 	noConv := fs.Bool("no-conv", false, "text format: leave out the conversation table")
+	health := fs.Bool("health", false, "text format: follow the conversation table with each conversation's health (resent bytes, ACK RTT, zero-window time, bytes in flight, Zeek's history)")
 	noList := fs.Bool("no-list", false, "leave out the packet list and the conversation table (with --ladder, --explain or --html)")
 	ladder := fs.Bool("ladder", false, "draw each selected conversation as a ladder diagram")
 	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
@@ -99,7 +100,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	if *svgOut != "" {
 		return usageError{errors.New("analyze: --svg goes with --graph")}
 	}
-	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Quiet: *quiet, MaxFrames: *count}
+	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Health: *health, Quiet: *quiet, MaxFrames: *count}
 	switch *format {
 	case "text":
 		opts.Format = listing.Text

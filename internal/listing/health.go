@@ -12,7 +12,10 @@ import (
 // its receiver's window stayed at zero and the most bytes in flight;
 // then Zeek's history.
 func appendHealthJSON(dst []byte, s *tcpanalysis.Stream) []byte {
-	h := &s.Health
+	h := s.Health
+	if h == nil {
+		return dst
+	}
 	for d, dir := range [2]string{"c2s", "s2c"} {
 		dst = append(dst, `,"retrans_`...)
 		dst = append(dst, dir...)
@@ -52,9 +55,10 @@ func appendHealthJSON(dst []byte, s *tcpanalysis.Stream) []byte {
 		dst = append(dst, `":`...)
 		dst = appendUint(dst, uint64(h.MaxInFlight[d]))
 	}
-	if hist := s.History(); hist != "" {
+	var scratch [64]byte
+	if hist := s.AppendHistory(scratch[:0]); len(hist) != 0 {
 		dst = append(dst, `,"history":`...)
-		dst = appendJSONString(dst, []byte(hist))
+		dst = appendJSONString(dst, hist)
 	}
 	return dst
 }
@@ -94,19 +98,26 @@ func appendHealthRows(dst []byte, s *tcpanalysis.Stream) []byte {
 		a, b, first = b, a, 1
 	}
 	dst = appendHealthRow(dst, s, a, b, first)
-	if hist := s.History(); hist != "" {
-		dst = append(dst[:len(dst)-1], "   "...) // under " | History"
-		dst = append(dst, hist...)
-		dst = append(dst, '\n')
+	end := len(dst) - 1 // the first row's newline
+	dst = s.AppendHistory(append(dst[:end], "   "...)) // under " | History"
+	if len(dst) == end+3 {
+		dst = dst[:end] // no history
 	}
+	dst = append(dst, '\n')
 	return appendHealthRow(dst, s, b, a, 1-first)
 }
+
+// noHealth stands for the health of a stream that has none.
+var noHealth tcpanalysis.Health
 
 // appendHealthRow appends the row of direction d (0 client→server) of
 // s, from src to dst.
 func appendHealthRow(dst []byte, s *tcpanalysis.Stream, from, to netip.AddrPort, d int) []byte {
 	var scratch [64]byte
-	h := &s.Health
+	h := s.Health
+	if h == nil {
+		h = &noHealth
+	}
 	dst = appendPad(dst, appendConvAddr(scratch[:0], from), 26, false)
 	dst = append(dst, " -> "...)
 	dst = appendPad(dst, appendConvAddr(scratch[:0], to), 26, false)

@@ -54,6 +54,11 @@ type Options struct {
 	// Stats are tshark's -z statistics, written after the packets in
 	// the reverse of their order, as tshark writes them.
 	Stats []Stat
+	// Health follows tcplab's own conversation table with each
+	// conversation's health (the ndjson stream records always carry
+	// it): off by default, so that the plain packet list and table pay
+	// nothing for it.
+	Health bool
 	// MaxFrames, when not 0, stops after that many frames read, as
 	// tshark's -c does (frames, not packets printed).
 	MaxFrames uint64
@@ -85,9 +90,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	)
 	selectAll := opts.Select.Empty()
 	// Health is kept only where it is printed: in the ndjson stream
-	// records and under tcplab's own conversation table.
-	listConvOn := defaultConv(&opts)
-	health := opts.Follow < 0 && (opts.Format == NDJSON || listConvOn && !hasConvStat(opts.Stats))
+	// records and, when asked for, under tcplab's own conversation
+	// table.
+	health := opts.Follow < 0 && (opts.Format == NDJSON || opts.Health && defaultConv(&opts) && !hasConvStat(opts.Stats))
 	src := packets.NewSource(packets.Options{
 		Health:  health,
 		Summary: opts.Summary,

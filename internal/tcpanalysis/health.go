@@ -8,7 +8,8 @@ import (
 
 // Health is what a conversation's segments say about how well it went,
 // each way: kept only by an Analyzer whose health is on (SetHealth), so
-// that a listing that does not print it pays nothing for it. Index 0 of
+// that a listing that does not print it pays nothing for it (not even
+// the memory: Stream.Health is nil then). Index 0 of
 // each pair is the client→server direction of data, 1 server→client
 // (the client as Stream.Client says).
 type Health struct {
@@ -65,7 +66,10 @@ func (s *RTTStats) add(ns int64) {
 // next segment with a window above zero, or to the conversation's last
 // segment when none came.
 func (s *Stream) ZeroWindow(d int) int64 {
-	h := &s.Health
+	h := s.Health
+	if h == nil {
+		return 0
+	}
 	t := h.zeroTime[d&1]
 	if h.zeroOpen[d&1] {
 		t += s.LastTime - h.zeroStart[d&1]
@@ -76,13 +80,22 @@ func (s *Stream) ZeroWindow(d int) int64 {
 // History returns the conversation's history in the letters of Zeek's
 // conn.log (see history), or "" when the Analyzer kept no health.
 func (s *Stream) History() string {
-	return s.Health.hist.String()
+	return string(s.AppendHistory(nil))
+}
+
+// AppendHistory appends the history's letters to dst.
+func (s *Stream) AppendHistory(dst []byte) []byte {
+	if s.Health == nil {
+		return dst
+	}
+	h := &s.Health.hist
+	return append(append(dst, h.buf[:h.n]...), h.more...)
 }
 
 // addHealth accounts for segment r of the stream, from the server when
 // fromServer, at ts: RTT, bytes in flight, zero window and history.
 func (s *Stream) addHealth(r *Result, p *decode.Packet, fromServer bool, ts int64) {
-	h := &s.Health
+	h := s.Health
 	d, o := 0, 1 // the direction of r's data, and the other
 	if fromServer {
 		d, o = 1, 0
@@ -404,14 +417,6 @@ func (h *history) flip() {
 // fin notes where side d's FIN put the end of its data.
 func (h *history) fin(d int, relEnd uint32) {
 	h.finEnd[d], h.finSet[d] = relEnd, true
-}
-
-// String returns the letters.
-func (h *history) String() string {
-	if len(h.more) == 0 {
-		return string(h.buf[:h.n])
-	}
-	return string(slices.Concat(h.buf[:h.n], h.more))
 }
 
 // holes returns the number of separate runs of [from, to) that no span

@@ -151,7 +151,7 @@ func TestHealthNumbers(t *testing.T) {
 		pkt{us: 9000, seq: 351, ack: 521, flags: ack, win: 1000}, // RTT 2 ms
 	)
 	s := runHealth(t, pkts)[0]
-	h := s.Health
+	h := *s.Health
 	if diff := cmp.Diff([2]uint64{50, 0}, h.RetransBytes); diff != "" {
 		t.Errorf("RetransBytes (-want +got):\n%s", diff)
 	}
@@ -177,8 +177,7 @@ func TestHealthNumbers(t *testing.T) {
 	}
 }
 
-// TestHealthOff checks that an Analyzer without health keeps none but
-// the retransmitted bytes, which cost nothing.
+// TestHealthOff checks that an Analyzer without health keeps none.
 func TestHealthOff(t *testing.T) {
 	_, a := run(t, withHandshake(
 		pkt{us: 30, seq: 101, ack: 501, flags: ack | psh, win: 0, payload: 18},
@@ -186,11 +185,33 @@ func TestHealthOff(t *testing.T) {
 		pkt{us: 50, seq: 101, ack: 501, flags: ack | psh, win: 0, payload: 18},
 	))
 	s := a.Streams()[0]
-	want := Health{RetransBytes: [2]uint64{18, 0}}
-	if diff := cmp.Diff(want, s.Health, cmp.AllowUnexported(Health{}, history{})); diff != "" {
-		t.Errorf("Health without SetHealth (-want +got):\n%s", diff)
+	if s.Health != nil {
+		t.Errorf("Health without SetHealth = %+v, want nil", s.Health)
 	}
 	if s.History() != "" || s.ZeroWindow(0) != 0 {
 		t.Errorf("History() = %q, ZeroWindow(0) = %d, want none", s.History(), s.ZeroWindow(0))
+	}
+}
+
+// TestHealthAllocs checks that keeping health allocates nothing per
+// segment of a known conversation.
+func TestHealthAllocs(t *testing.T) {
+	frames := exchange(40000)
+	a := New()
+	a.SetHealth(true)
+	var d decode.Packet
+	var r Result
+	i := 0
+	step := func() {
+		f := frames[i%len(frames)]
+		decode.Decode(decode.LinkRaw, f, &d)
+		a.Analyze(uint32(i+1), int64(i)*1000, len(f), &d, &r)
+		i++
+	}
+	for range 3 * len(frames) {
+		step()
+	}
+	if n := testing.AllocsPerRun(1000, step); n != 0 {
+		t.Errorf("Analyze with health allocates %.1f times per segment of a known conversation, want 0", n)
 	}
 }

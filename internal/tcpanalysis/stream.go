@@ -59,8 +59,8 @@ type Stream struct {
 	side [2]uint8
 
 	// Health is kept by an Analyzer whose health is on (SetHealth);
-	// otherwise it stays zero but for RetransBytes.
-	Health Health
+	// otherwise it is nil.
+	Health *Health
 }
 
 // The values of Stream.side.
@@ -73,14 +73,19 @@ const (
 // keeping the span memory of the conversation s summarised before.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
 	c2s, s2c := s.covC2S.reuse(), s.covS2C.reuse()
-	more := s.Health.hist.more[:0]
+	h := s.Health
 	// Cleared, then set field by field: a composite literal is built
 	// aside and copied with 16-byte loads of its narrower stores.
 	*s = Stream{}
 	s.Index, s.FirstFrame, s.FirstTime = index, frame, ts
 	s.Client, s.Server, s.First = src, dst, src
 	s.covC2S.spans, s.covS2C.spans = c2s, s2c
-	s.Health.hist.more = more
+	if h != nil {
+		more := h.hist.more[:0]
+		*h = Health{}
+		h.hist.more = more
+		s.Health = h
+	}
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
 		s.clientBySYN = true
@@ -95,8 +100,13 @@ func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPor
 // for the stream's Health too.
 func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64, irtt int64, health bool) {
 	flags := r.TCPFlags
-	if health && s.Packets == 0 && s.Client != s.First {
-		s.Health.hist.add(0, histFlipped) // the first segment came from the server
+	if health && s.Packets == 0 {
+		if s.Health == nil {
+			s.Health = new(Health) // kept for the conversations that reuse s
+		}
+		if s.Client != s.First {
+			s.Health.hist.add(0, histFlipped) // the first segment came from the server
+		}
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
 		s.clientBySYN = true
@@ -204,11 +214,15 @@ func (s *Stream) countPayload(r *Result, fromServer bool) {
 	}
 	if fromServer {
 		s.covS2C.add(start, r.Len)
-		s.Health.RetransBytes[1] += uint64(r.Len) - (s.covS2C.total - s.BytesS2C)
+		if s.Health != nil {
+			s.Health.RetransBytes[1] += uint64(r.Len) - (s.covS2C.total - s.BytesS2C)
+		}
 		s.BytesS2C = s.covS2C.total
 	} else {
 		s.covC2S.add(start, r.Len)
-		s.Health.RetransBytes[0] += uint64(r.Len) - (s.covC2S.total - s.BytesC2S)
+		if s.Health != nil {
+			s.Health.RetransBytes[0] += uint64(r.Len) - (s.covC2S.total - s.BytesC2S)
+		}
 		s.BytesC2S = s.covC2S.total
 	}
 }
