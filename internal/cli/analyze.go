@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/explain"
@@ -134,9 +135,6 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		return usageError{fmt.Errorf("analyze: --lang: %w", err)}
 	}
 	present := *ladder || *explainF || *htmlOut != ""
-	if present && (opts.Filter != nil || opts.MaxFrames != 0) {
-		return usageError{fmt.Errorf("analyze: -Y and -c apply to the packet list, ndjson, fields and statistics; not yet to --ladder, --explain or --html")}
-	}
 	if *noList && !present {
 		return usageError{fmt.Errorf("analyze: --no-list leaves nothing to print without --ladder, --explain or --html")}
 	}
@@ -155,6 +153,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	return presentConversations(env, name, opts.Select, presentOptions{
 		ladder: *ladder, explain: *explainF, html: *htmlOut,
 		raw: *raw, ascii: *ascii, lang: lang,
+		filter: opts.Filter, filterText: *filter, maxFrames: opts.MaxFrames,
 	})
 }
 
@@ -228,28 +227,60 @@ type presentOptions struct {
 	html            string
 	raw, ascii      bool
 	lang            i18n.Lang
+	// filter (-Y, as filterText) and maxFrames (-c) pick the packets
+	// drawn and explained; the analysis sees every packet read.
+	filter     *dfilter.Filter
+	filterText string
+	maxFrames  uint64
+}
+
+// shownNote says how many of the capture's TCP packets -Y and -c leave
+// to the ladder, the walk-through and the report, or "" without them.
+func (po *presentOptions) shownNote(shown, analysed, frames uint64) string {
+	var parts []string
+	if po.filter != nil {
+		how := fmt.Sprintf("the analysis saw all %d", analysed)
+		if po.explain {
+			how += "; the walk-through explains their whole conversations"
+		}
+		parts = append(parts, fmt.Sprintf("display filter %q: %d of %d TCP packets shown (%s)", po.filterText, shown, analysed, how))
+	}
+	if po.maxFrames != 0 {
+		parts = append(parts, fmt.Sprintf("the first %d frames read (-c %d)", frames, po.maxFrames))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // presentConversations reads the capture again for the conversations that
 // sel selects (nil: all) and draws their ladders, walks through them and
-// writes the HTML report, as po asks.
+// writes the HTML report, as po asks. With -Y the ladders and the report
+// show the packets it passes, and the walk-through explains the whole
+// conversations that hold them.
 func presentConversations(env *Env, name string, sel *listing.Selector, po presentOptions) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
-	defer f.Close()
 	var match func(*decode.Packet, *tcpanalysis.Result) bool
 	if sel != nil {
 		match = sel.MatchPacket
 	}
+	var shown uint64
+	ro := explain.ReadOptions{Match: match, MaxFrames: po.maxFrames, Each: func(*listing.Packet) { shown++ }}
+	if po.filter != nil {
+		ro.Keep = listing.FilterPackets(po.filter)
+	}
 	// On a corrupt file Read returns what came before the bad record
 	// with the error: present that, then report the error.
-	c, readErr := explain.Read(f, explain.ReadOptions{Match: match})
+	c, readErr := readCapture(name, ro)
 	if c == nil {
-		return fmt.Errorf("analyze %s: %w", name, readErr)
+		return readErr
 	}
-	convs := c.Conversations
+	convs, explained := c.Conversations, c.Conversations
+	if po.filter != nil && po.explain {
+		whole, err := readCapture(name, explain.ReadOptions{Match: match, MaxFrames: po.maxFrames})
+		if whole == nil {
+			return err
+		}
+		explained = withStreams(whole.Conversations, convs)
+	}
+	note := po.shownNote(shown, c.Summary.Analysed, c.Summary.Frames)
 	color, asciiOnly := false, po.ascii
 	if o, ok := env.Stdout.(*os.File); ok {
 		var a bool
@@ -262,6 +293,9 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		if t := explain.NotAnalysed(po.lang, &c.Summary); t != "" {
 			fmt.Fprintf(env.Stdout, "%s\n\n", t)
 		}
+		if note != "" {
+			fmt.Fprintf(env.Stdout, "%s\n\n", note)
+		}
 		if len(convs) == 0 {
 			fmt.Fprintf(env.Stdout, "%s\n", i18n.Msg(po.lang, "present.none", "frames", c.Summary.Frames))
 		}
@@ -273,25 +307,69 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 			}
 			fmt.Fprintln(env.Stdout)
 		}
-		if po.explain {
-			if err := explain.Explain(&convs[i], explain.Options{Lang: po.lang, Skipped: &c.Summary}).WriteText(env.Stdout, 80); err != nil {
+		if po.explain && i < len(explained) {
+			if err := explain.Explain(&explained[i], explain.Options{Lang: po.lang, Skipped: &c.Summary}).WriteText(env.Stdout, 80); err != nil {
 				return fmt.Errorf("analyze: walk-through: %w", err)
 			}
 			fmt.Fprintln(env.Stdout)
 		}
 	}
 	if po.html != "" {
-		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary}); err != nil {
-			return fmt.Errorf("analyze: --html: %w", err)
+		if err := writeReport(env, name, note, convs, po, &c.Summary); err != nil {
+			return err
 		}
-		if err := giveToInvoker(os.Getenv, po.html); err != nil {
-			return fmt.Errorf("analyze: --html: %w", err)
-		}
-		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	}
 	if readErr != nil {
 		return fmt.Errorf("analyze %s: %w", name, readErr)
 	}
+	return nil
+}
+
+// readCapture reads the capture called name as explain.Read does. When
+// the file cannot be read at all, the Capture is nil and the error says
+// why; otherwise the error is the reader's (a corrupt record), if any.
+func readCapture(name string, ro explain.ReadOptions) (*explain.Capture, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	defer f.Close()
+	c, err := explain.Read(f, ro)
+	if c == nil {
+		return nil, fmt.Errorf("analyze %s: %w", name, err)
+	}
+	return c, err
+}
+
+// withStreams returns the conversations of all whose streams are those
+// of shown, in shown's order (a conversation of shown is in all).
+func withStreams(all, shown []conversation.Conversation) []conversation.Conversation {
+	out := make([]conversation.Conversation, 0, len(shown))
+	for _, s := range shown {
+		for _, a := range all {
+			if a.Stream == s.Stream {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// writeReport writes the HTML report of convs to po.html, its title the
+// capture's name and what -Y and -c left (note).
+func writeReport(env *Env, name, note string, convs []conversation.Conversation, po presentOptions, sum *packets.Summary) error {
+	title := filepath.Base(name)
+	if note != "" {
+		title += " (" + note + ")"
+	}
+	if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: title, Skipped: sum}); err != nil {
+		return fmt.Errorf("analyze: --html: %w", err)
+	}
+	if err := giveToInvoker(os.Getenv, po.html); err != nil {
+		return fmt.Errorf("analyze: --html: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	return nil
 }
 

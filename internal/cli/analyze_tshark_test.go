@@ -62,7 +62,6 @@ func TestAnalyzeTsharkErrors(t *testing.T) {
 		{[]string{"-z", "conv,udp", path}, "tcplab knows conv,tcp"},
 		{[]string{"-z", "io,stat,1,SUM(tcp.len)tcp.len", path}, "not supported"},
 		{[]string{"-r", path, path}, "want one capture file"},
-		{[]string{"-Y", "tcp", "--ladder", path}, "not yet to --ladder"},
 	} {
 		_, stderr, err := runCLI(t, append([]string{"analyze"}, tt.args...)...)
 		if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {

@@ -134,6 +134,20 @@ type tap interface {
 	write(w *bufio.Writer) error
 }
 
+// FilterPackets returns a function that reports whether the display
+// filter f passes an analysed packet, as Run's -Y does (one record
+// reused: no allocation per packet).
+func FilterPackets(f *dfilter.Filter) func(*packets.Packet) bool {
+	var rec dfilter.Record
+	return func(pk *packets.Packet) bool {
+		if !pk.Analysed {
+			return false
+		}
+		fillRecord(&rec, pk)
+		return f.Match(&rec)
+	}
+}
+
 // fillRecord makes r the packet pk as a display filter reads it,
 // keeping r's buffers: one Record reused for every packet evaluates
 // filters without allocating.
