@@ -98,7 +98,7 @@ func appendHealthRows(dst []byte, s *tcpanalysis.Stream) []byte {
 		a, b, first = b, a, 1
 	}
 	dst = appendHealthRow(dst, s, a, b, first)
-	end := len(dst) - 1 // the first row's newline
+	end := len(dst) - 1                                // the first row's newline
 	dst = s.AppendHistory(append(dst[:end], "   "...)) // under " | History"
 	if len(dst) == end+3 {
 		dst = dst[:end] // no history

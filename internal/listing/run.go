@@ -97,8 +97,8 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		Health:  health,
 		Summary: opts.Summary,
 		// tshark lists a header cut before its window with its ports
-		// only.
-		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll && opts.Filter == nil,
+		// only (and a filter sees those).
+		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll,
 		Progress:      opts.Progress,
 		ProgressEvery: opts.ProgressEvery,
 		Limit:         opts.MaxFrames,
@@ -141,9 +141,6 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			t.packet(pk)
 		}
 		if opts.Filter != nil {
-			if !pk.Analysed {
-				continue
-			}
 			if fillRecord(&rec, pk); !opts.Filter.Match(&rec) {
 				continue
 			}

@@ -154,7 +154,7 @@ func FilterPackets(f *dfilter.Filter) func(*packets.Packet) bool {
 func fillRecord(r *dfilter.Record, pk *packets.Packet) {
 	r.Frame, r.Time, r.RelNS = pk.Number, float64(pk.RelTime)/1e9, pk.RelTime
 	r.Len, r.CapLen, r.Iface, r.IfaceName = pk.WireLen, pk.CapLen, pk.Interface, pk.IfaceName
-	r.P, r.R = &pk.Decoded, &pk.Result
+	r.P, r.R, r.Cut = &pk.Decoded, &pk.Result, !pk.Analysed
 }
 
 // followTap is -z follow,tcp,ascii,N.
@@ -379,9 +379,6 @@ func (t *ioTap) frame(rel int64, wireLen int) {
 }
 
 func (t *ioTap) packet(pk *packets.Packet) {
-	if !pk.Analysed {
-		return
-	}
 	fillRecord(&t.rec, pk)
 	b := t.bucket(pk.RelTime)
 	for i := range t.cols {
