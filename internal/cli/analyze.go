@@ -161,6 +161,9 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 // records, or a followed stream) of the capture called name ("-" for
 // standard input).
 func list(ctx context.Context, env *Env, name string, opts listing.Options) error {
+	for _, col := range listing.UnseenCalcs(&opts) {
+		fmt.Fprintf(env.Stderr, "tcplab: io,stat column %q stays 0, as in tshark 4.0: a calculation sees its field only when a filter of the run names it (as in SUM(tcp.len)tcp.len)\n", col)
+	}
 	var in io.Reader = env.Stdin
 	var size int64
 	if name != "-" {

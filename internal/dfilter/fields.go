@@ -411,3 +411,27 @@ func hideBogus() {
 		}
 	}
 }
+
+// FieldRef is a field that a statistic reads values of (tshark's io,stat
+// calculations).
+type FieldRef struct{ f *field }
+
+// LookupField returns the field called name, or an error naming it when
+// tcplab does not know it.
+func LookupField(name string) (*FieldRef, error) {
+	f := fieldByName[name]
+	if f == nil {
+		return nil, fmt.Errorf("%q is not a field tcplab knows (see docs/filters.md)", name)
+	}
+	return &FieldRef{f}, nil
+}
+
+// Name returns the field's name.
+func (f *FieldRef) Name() string { return f.f.name }
+
+// Kind returns the field's type.
+func (f *FieldRef) Kind() Kind { return f.f.kind }
+
+// Values returns the field's values in r, in a buffer the next call on
+// r reuses (no allocation once it has grown).
+func (f *FieldRef) Values(r *Record) []Value { return r.values(f.f) }

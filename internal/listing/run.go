@@ -172,8 +172,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 // list, or -z conv,tcp's.
 func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) {
 	var (
-		taps []tap
-		conv *convTable
+		taps  []tap
+		conv  *convTable
+		named = namedFields(opts)
 	)
 	if defaultConv(opts) {
 		conv = &convTable{src: src, sum: src.Summary(), sp: sp, sel: opts.Select}
@@ -188,10 +189,55 @@ func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) 
 		case StatExpert:
 			taps = append(taps, newExpertTap())
 		case StatIO:
-			taps = append(taps, newIOTap(st))
+			taps = append(taps, newIOTap(st, named))
 		}
 	}
 	return taps, conv
+}
+
+// namedFields returns the fields that the run's filters name: -Y's, the
+// io,stat columns', and tcp.stream when a stream is followed (tshark's
+// follow tap filters on it). tshark 4.0 builds only those of a packet's
+// fields, so an io,stat calculation over any other sees no value: its
+// column stays 0, and tshark's users name the field again as the
+// column's filter (SUM(tcp.len)tcp.len).
+func namedFields(opts *Options) map[string]bool {
+	named := map[string]bool{}
+	add := func(f *dfilter.Filter) {
+		if f != nil {
+			for _, n := range f.Fields() {
+				named[n] = true
+			}
+		}
+	}
+	add(opts.Filter)
+	for _, st := range opts.Stats {
+		switch st.Kind {
+		case StatFollow:
+			named["tcp.stream"] = true
+		case StatIO:
+			for _, f := range st.Filters {
+				add(f)
+			}
+		}
+	}
+	return named
+}
+
+// UnseenCalcs returns the io,stat calculations of opts whose field no
+// filter of the run names: tshark 4.0 draws them as 0 (see namedFields),
+// and so does tcplab, which callers may say on standard error.
+func UnseenCalcs(opts *Options) []string {
+	named := namedFields(opts)
+	var cols []string
+	for _, st := range opts.Stats {
+		for _, c := range st.calcs {
+			if c != nil && !named[c.field.Name()] {
+				cols = append(cols, c.text)
+			}
+		}
+	}
+	return cols
 }
 
 // defaultConv reports whether opts ask for tcplab's own conversation

@@ -37,6 +37,10 @@ type Stat struct {
 	// the columns' filters (none: one column of every frame).
 	Interval int64
 	Filters  []*dfilter.Filter
+	// calcs holds, for each column that is a calculation such as
+	// SUM(tcp.len)tcp.len, the calculation (nil for a filter's column,
+	// whose Filters entry is then the calculation's filter).
+	calcs []*ioCalc
 }
 
 // ParseStat reads a -z argument: "conv,tcp", "follow,tcp,ascii,N",
@@ -61,11 +65,17 @@ func ParseStat(arg string) (Stat, error) {
 		}
 		st := Stat{Kind: StatIO, Interval: iv}
 		for _, p := range parts[1:] {
-			if isCalc(p) {
-				return Stat{}, fmt.Errorf("%w: %q: io,stat's COUNT, SUM, MIN, MAX, AVG and LOAD columns are not supported; filters are", ErrStat, p)
-			}
 			if len(strings.TrimSpace(p)) > 91 {
-				return Stat{}, fmt.Errorf("%w: io,stat filter %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+				return Stat{}, fmt.Errorf("%w: io,stat column %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+			}
+			calc, err := parseCalc(strings.TrimSpace(p))
+			if err != nil {
+				return Stat{}, fmt.Errorf("%w: %w", ErrStat, err)
+			}
+			st.calcs = append(st.calcs, calc)
+			if calc != nil {
+				st.Filters = append(st.Filters, calc.filter)
+				continue
 			}
 			if strings.TrimSpace(p) == "" {
 				st.Filters = append(st.Filters, nil)
@@ -80,20 +90,6 @@ func ParseStat(arg string) (Stat, error) {
 		return st, nil
 	}
 	return Stat{}, fmt.Errorf("%w: %q: tcplab knows conv,tcp, follow,tcp,ascii,N, expert and io,stat,INTERVAL[,FILTER...]", ErrStat, arg)
-}
-
-// isCalc reports whether an io,stat column is a calculation such as
-// SUM(tcp.len)tcp.len rather than a filter.
-func isCalc(p string) bool {
-	name, _, ok := strings.Cut(strings.TrimSpace(p), "(")
-	if !ok {
-		return false
-	}
-	switch strings.ToUpper(name) {
-	case "COUNT", "SUM", "MIN", "MAX", "AVG", "LOAD", "COUNT_FRAMES", "COUNT_FIELDS":
-		return true
-	}
-	return false
 }
 
 // parseInterval reads io,stat's interval in seconds, to the
@@ -325,6 +321,7 @@ type ioTap struct {
 	cols     []ioCol
 	duration int64 // µs: the latest frame's relative time
 	rec      dfilter.Record
+	named    map[string]bool
 }
 
 // ioCol is one column: its filter (nil: every frame) and its counts by
@@ -333,15 +330,25 @@ type ioCol struct {
 	filter *dfilter.Filter
 	frames []uint64
 	bytes  []uint64
+	// calc, when set, makes the column a calculation over a field, its
+	// values in cells.
+	calc  *ioCalc
+	cells calcCells
 }
 
-func newIOTap(st Stat) *ioTap {
-	t := &ioTap{st: st, interval: st.Interval}
+// newIOTap returns the tap of st; named holds the fields that some
+// filter of the run names, the only ones tshark 4.0 gives a
+// calculation values of (see namedFields).
+func newIOTap(st Stat, named map[string]bool) *ioTap {
+	t := &ioTap{st: st, interval: st.Interval, named: named}
 	if len(st.Filters) == 0 {
 		t.cols = []ioCol{{}}
 	}
-	for _, f := range st.Filters {
+	for j, f := range st.Filters {
 		t.cols = append(t.cols, ioCol{filter: f})
+		if j < len(st.calcs) {
+			t.cols[j].calc = st.calcs[j]
+		}
 	}
 	return t
 }
@@ -372,8 +379,13 @@ func (t *ioTap) frame(rel int64, wireLen int) {
 	t.duration = max(t.duration, usec(rel))
 	b := t.bucket(rel)
 	for i := range t.cols {
-		if t.cols[i].filter == nil {
-			t.cols[i].add(b, wireLen)
+		c := &t.cols[i]
+		switch {
+		case c.filter != nil:
+		case c.calc != nil:
+			c.calc.add(&c.cells, b, nil, true) // the TCP packet's values come with packet
+		default:
+			c.add(b, wireLen)
 		}
 	}
 }
@@ -382,10 +394,31 @@ func (t *ioTap) packet(pk *packets.Packet) {
 	fillRecord(&t.rec, pk)
 	b := t.bucket(pk.RelTime)
 	for i := range t.cols {
-		if f := t.cols[i].filter; f != nil && f.Match(&t.rec) {
-			t.cols[i].add(b, pk.WireLen)
+		c := &t.cols[i]
+		f := c.filter
+		switch {
+		case c.calc != nil && (f == nil || f.Match(&t.rec)):
+			var vals []dfilter.Value
+			if t.named[c.calc.field.Name()] {
+				vals = c.calc.field.Values(&t.rec)
+			}
+			c.calc.add(&c.cells, b, vals, f != nil)
+		case c.calc == nil && f != nil && f.Match(&t.rec):
+			c.add(b, pk.WireLen)
 		}
 	}
+}
+
+// colTitle is column j's title: its calculation or filter as given, or
+// "Frames and bytes" for every frame.
+func (t *ioTap) colTitle(j int) string {
+	switch c := t.cols[j]; {
+	case c.calc != nil:
+		return c.calc.text
+	case c.filter != nil:
+		return c.filter.String()
+	}
+	return "Frames and bytes"
 }
 
 // magnitude is the number of decimal digits of v, at most maxW.
@@ -471,6 +504,11 @@ func (t *ioTap) write(w *bufio.Writer) error {
 	ws := make([]width, len(t.cols))
 	row := invlW
 	for j, c := range t.cols {
+		if c.calc != nil {
+			ws[j] = width{val: c.calc.width(&c.cells)}
+			row += ws[j].val + 3
+			continue
+		}
 		var mf, mv uint64
 		for k := range c.frames {
 			mf, mv = max(mf, c.frames[k]), max(mv, c.bytes[k])
@@ -481,11 +519,7 @@ func (t *ioTap) write(w *bufio.Writer) error {
 	border = max(border, row)
 	fw := 0
 	for j := range t.cols {
-		if f := t.st.Filters; len(f) > j && f[j] != nil {
-			fw = max(fw, len(f[j].String())+11)
-		} else {
-			fw = max(fw, 26)
-		}
+		fw = max(fw, len(t.colTitle(j))+11)
 	}
 	if fw > border && border < 102 {
 		border = min(fw, 102)
@@ -512,11 +546,8 @@ func (t *ioTap) write(w *bufio.Writer) error {
 		} else {
 			fmt.Fprintf(&b, "|    %2d: ", j+1)
 		}
-		if f := t.st.Filters; len(f) > j && f[j] != nil {
-			b.WriteString(f[j].String() + sp(border-len(f[j].String())-10) + "|\n")
-		} else {
-			b.WriteString("Frames and bytes" + sp(border-26) + "|\n")
-		}
+		title := t.colTitle(j)
+		b.WriteString(title + sp(border-len(title)-10) + "|\n")
 	}
 	b.WriteString("|-" + strings.Repeat("-", border-3) + "|\n")
 	filler := ""
@@ -524,11 +555,19 @@ func (t *ioTap) write(w *bufio.Writer) error {
 		filler = sp(border-row-1) + "|"
 	}
 	b.WriteString("|" + sp(invlW-2) + "|")
-	for j := range t.cols {
+	for j, c := range t.cols {
+		if c.calc != nil {
+			fmt.Fprintf(&b, "%-2d%s|", j+1, sp(ws[j].val))
+			continue
+		}
 		fmt.Fprintf(&b, "%-2d%s|", j+1, sp(ws[j].fr+ws[j].val+3))
 	}
 	b.WriteString(filler + "\n| Interval" + sp(invlW-11) + "|")
-	for j := range t.cols {
+	for j, c := range t.cols {
+		if c.calc != nil {
+			center(&b, c.calc.name, ws[j].val)
+			continue
+		}
 		center(&b, "Frames", ws[j].fr)
 		center(&b, "Bytes", ws[j].val)
 	}
@@ -570,6 +609,10 @@ func (t *ioTap) write(w *bufio.Writer) error {
 			fmt.Fprintf(&b, "| %s%*d <> %*d%s |", sp(lpad), durW, tt/1e6, durW, end/1e6, sp(rpad))
 		}
 		for j, c := range t.cols {
+			if c.calc != nil {
+				b.WriteString(c.calc.cell(&c.cells, i, ws[j].val))
+				continue
+			}
 			var f, by uint64
 			if i < len(c.frames) {
 				f, by = c.frames[i], c.bytes[i]
