@@ -393,6 +393,7 @@ func compareWithTshark(t *testing.T, file string) int {
 	list, conv, follows := tsharkListing(t, file, streams)
 	compareText(t, file, list)
 	compareConversations(t, file, conv)
+	compareHealth(t, file)
 	for _, n := range streams {
 		compareFollow(t, file, n, follows[n])
 	}
