@@ -80,9 +80,9 @@ var healthHeads = func() string {
 		blank + "|" + pad("Distinct", 11) + " " + pad("Resent", 10) + " |" + pad("Min", 10) + " " + pad("Avg", 10) + " " + pad("Max", 10) + " |" + pad("(s)", 13) + " |" + pad("in flight", 11) + " | History\n"
 }()
 
-// appendHealthHeader appends the health table's rule, title and heads.
+// appendHealthHeader appends the health table's title and heads (under
+// the conversation table's closing rule).
 func appendHealthHeader(dst []byte) []byte {
-	dst = append(dst, convRule...)
 	dst = append(dst, healthTitle...)
 	return append(dst, healthHeads...)
 }
