@@ -57,6 +57,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add([]byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6})                                                                                        // truncated IPv4 header
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a := tcpanalysis.New()
+		a.SetHealth(true)
 		var d decode.Packet
 		var r tcpanalysis.Result
 		buf := make([]byte, 0, 512)
@@ -81,6 +82,9 @@ func FuzzFormat(f *testing.F) {
 			}
 		}
 		AppendConversations(nil, a.Streams(), 0, nil)
+		for _, s := range a.Streams() {
+			appendHealthRows(nil, s)
+		}
 	})
 }
 
@@ -94,6 +98,7 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, opts := range []Options{
 			{Format: Text, Follow: -1},
+			{Format: Text, Follow: -1, Health: true},
 			{Format: NDJSON, Follow: -1},
 			{Format: Text, Follow: 0},
 		} {

@@ -39,15 +39,15 @@ type healthRecord struct {
 
 // dirHealth is one direction's health worked out from tshark's fields.
 type dirHealth struct {
-	spans          [][2]uint64 // payload ranges, unwrapped
-	pos            uint64
-	moved          bool
-	rtt            []int64
-	maxInFlight    uint64
-	zeroAt         int64
-	zeroOpen       bool
-	zeroTime       int64
-	distinct, sent uint64
+	spans       [][2]uint64 // payload ranges, unwrapped
+	pos         uint64
+	moved       bool
+	rtt         []int64
+	maxInFlight uint64
+	zeroAt      int64
+	zeroOpen    bool
+	zeroTime    int64
+	sent        uint64
 }
 
 // add counts a payload range of n bytes from rel, unwrapped near the

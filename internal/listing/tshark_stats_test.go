@@ -187,8 +187,11 @@ func FuzzParseStat(f *testing.F) {
 		"expert",                        // expert infos
 		"io,stat,0",                     // the whole capture
 		"io,stat,0.01,tcp.len>0,,",      // a filter and empty columns
-		"io,stat,1,SUM(tcp.len)tcp.len", // a calculation: refused
-		"io,stat,1.1234567",             // too many decimals
+		"io,stat,1,SUM(tcp.len)tcp.len", // a calculation
+		"io,stat,1,MIN(tcp.analysis.ack_rtt),AVG(tcp.port)tcp.port>1,COUNT(tcp.flags.syn)", // calculations without filters, over times and flags
+		"io,stat,1,MAX(tcp.len",                // no closing parenthesis
+		"io,stat,1,LOAD(tcp.analysis.ack_rtt)", // LOAD: refused
+		"io,stat,1.1234567",                    // too many decimals
 	} {
 		f.Add(s)
 	}

@@ -92,6 +92,19 @@ func (s *Stream) AppendHistory(dst []byte) []byte {
 	return append(append(dst, h.buf[:h.n]...), h.more...)
 }
 
+// startHealth readies the stream's Health at its first segment: it is
+// allocated once and kept for the conversations that reuse the stream's
+// memory. The history starts with ^ when that segment came from the
+// server.
+func (s *Stream) startHealth() {
+	if s.Health == nil {
+		s.Health = new(Health)
+	}
+	if s.Client != s.First {
+		s.Health.hist.add(0, histFlipped)
+	}
+}
+
 // addHealth accounts for segment r of the stream, from the server when
 // fromServer, at ts: RTT, bytes in flight, zero window and history.
 func (s *Stream) addHealth(r *Result, p *decode.Packet, fromServer bool, ts int64) {

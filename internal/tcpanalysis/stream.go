@@ -101,21 +101,12 @@ func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPor
 func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64, irtt int64, health bool) {
 	flags := r.TCPFlags
 	if health && s.Packets == 0 {
-		if s.Health == nil {
-			s.Health = new(Health) // kept for the conversations that reuse s
-		}
-		if s.Client != s.First {
-			s.Health.hist.add(0, histFlipped) // the first segment came from the server
-		}
+		s.startHealth()
 	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
 		s.clientBySYN = true
 		if srcOf(p) != s.Client {
-			s.Client, s.Server = s.Server, s.Client
-			s.side = [2]uint8{}
-			if health {
-				s.Health.hist.flip()
-			}
+			s.swapRoles(health)
 		}
 	}
 	// A flow's segments all come from one endpoint: whether it is the
@@ -198,6 +189,16 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 		} else {
 			s.dataC = true
 		}
+	}
+}
+
+// swapRoles makes the server the client and the other way round (a SYN
+// showed who the client is), and the history says so when kept.
+func (s *Stream) swapRoles(health bool) {
+	s.Client, s.Server = s.Server, s.Client
+	s.side = [2]uint8{}
+	if health {
+		s.Health.hist.flip()
 	}
 }
 
