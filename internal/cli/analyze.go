@@ -42,14 +42,20 @@ per ip:port; --raw for the sequence numbers on the wire), --explain walks
 through it in plain language (--lang zh-TW for Traditional Chinese), and
 --html FILE writes a self-contained report with both, the packet table and
 the RTT table. --no-list leaves out the packet list and conversation table.
+-Y and -c pick the packets the ladders and the report show; the
+walk-through explains their whole conversations. --health follows the
+conversation table with each conversation's health (resent bytes, ACK RTT,
+zero-window time, bytes in flight, Zeek's history), which the ndjson
+stream records always carry.
 
 tshark's options work as tshark's users type them: -r FILE, -n, -c N
 (frames read), -q, -Y FILTER (a Wireshark display filter, see
 docs/filters.md: it picks the packets printed; the analysis, the
 conversation table and the statistics see every packet), -T fields -e
 FIELD... -E header=y|separator=C|quote=d|occurrence=f|aggregator=C, and -z
-conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...],
-printed as tshark prints them; clusters such as -nr FILE.
+conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,COLUMN...] (a
+COLUMN is a filter or a calculation such as SUM(tcp.len)tcp.len, COUNT,
+MIN, MAX, AVG), printed as tshark prints them; clusters such as -nr FILE.
 
 FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
 analyze -'); --ladder, --explain and --html need a file. On a corrupt or
@@ -79,7 +85,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	var fieldNames, fieldOpts, stats stringList
 	fs.Var(&fieldNames, "e", "-T fields: print this `field` (repeat for more; the fields of docs/filters.md)")
 	fs.Var(&fieldOpts, "E", "-T fields: `option` header=y|n, separator=/t|/s|C, quote=d|s|n, occurrence=f|l|a, aggregator=/s|C")
-	fs.Var(&stats, "z", "print a `statistic` after the packets: conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...]")
+	fs.Var(&stats, "z", "print a `statistic` after the packets: conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER or FUNC(FIELD)FILTER...]")
 	count := fs.Uint64("c", 0, "stop after `N` frames read (as tshark -c)")
 	quiet := fs.Bool("q", false, "leave out the packet list: print only the -z statistics (as tshark -q)")
 	fs.Bool("n", false, "no name resolution (tcplab never resolves names; accepted for tshark's habit)")
