@@ -96,7 +96,7 @@ func tsharkHealth(t *testing.T, file string, clients map[int]netip.AddrPort) (ma
 	args := []string{"-r", file, "-Y", "tcp", "-T", "fields", "-E", "occurrence=l",
 		"-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "frame.time_relative",
 		"-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.len", "-e", "tcp.window_size_value", "-e", "tcp.hdr_len",
-		"-e", "tcp.analysis.ack_rtt", "-e", "tcp.analysis.bytes_in_flight"}
+		"-e", "tcp.analysis.ack_rtt", "-e", "tcp.analysis.bytes_in_flight", "-e", "frame.protocols"}
 	raw, err := exec.Command("tshark", append(args, tsharkDisableArgs(t)...)...).Output()
 	if err != nil {
 		t.Fatalf("tshark -T fields: %v", err)
@@ -107,8 +107,9 @@ func tsharkHealth(t *testing.T, file string, clients map[int]netip.AddrPort) (ma
 	for line := range strings.Lines(out) {
 		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
 		st, _ := strconv.Atoi(f[0])
+		// The innermost IP layer's source (tunnels hold two).
 		src := f[1]
-		if src == "" {
+		if protos := strings.Split(f[12], ":"); f[2] != "" && (src == "" || slices.Index(protos, "ipv6") > slices.Index(protos, "ip")) {
 			src = f[2]
 		}
 		port, _ := strconv.Atoi(f[3])
