@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcplab/tcplab/internal/conversation"
 	"github.com/tcplab/tcplab/internal/decode"
 	"github.com/tcplab/tcplab/internal/dfilter"
 	"github.com/tcplab/tcplab/internal/explain"
@@ -42,14 +43,20 @@ through it in plain language (--lang zh-TW for Traditional Chinese), and
 --html FILE writes a self-contained report with both, the packet table and
 the RTT table. --no-list leaves out the packet list and conversation table.
 --lab-sheet answers the classic TCP lab's questions (docs/lab-sheet.md).
+-Y and -c pick the packets the ladders and the report show; the
+walk-through explains their whole conversations. --health follows the
+conversation table with each conversation's health (resent bytes, ACK RTT,
+zero-window time, bytes in flight, Zeek's history), which the ndjson
+stream records always carry.
 
 tshark's options work as tshark's users type them: -r FILE, -n, -c N
 (frames read), -q, -Y FILTER (a Wireshark display filter, see
 docs/filters.md: it picks the packets printed; the analysis, the
 conversation table and the statistics see every packet), -T fields -e
 FIELD... -E header=y|separator=C|quote=d|occurrence=f|aggregator=C, and -z
-conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...],
-printed as tshark prints them; clusters such as -nr FILE.
+conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,COLUMN...] (a
+COLUMN is a filter or a calculation such as SUM(tcp.len)tcp.len, COUNT,
+MIN, MAX, AVG), printed as tshark prints them; clusters such as -nr FILE.
 
 FILE "-" reads the capture from standard input ('tcpdump -w - | tcplab
 analyze -'); --ladder, --explain and --html need a file. On a corrupt or
@@ -63,6 +70,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	stream := fs.String("stream", "", "only the conversations with these stream `numbers` (comma-separated)")
 	selector := fs.String("select", "", "only the conversations matching this `selector`")
 	noConv := fs.Bool("no-conv", false, "text format: leave out the conversation table")
+	health := fs.Bool("health", false, "text format: follow the conversation table with each conversation's health (resent bytes, ACK RTT, zero-window time, bytes in flight, Zeek's history)")
 	noList := fs.Bool("no-list", false, "leave out the packet list and the conversation table (with --ladder, --explain or --html)")
 	ladder := fs.Bool("ladder", false, "draw each selected conversation as a ladder diagram")
 	explainF := fs.Bool("explain", false, "walk through each selected conversation in plain language")
@@ -78,7 +86,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	var fieldNames, fieldOpts, stats stringList
 	fs.Var(&fieldNames, "e", "-T fields: print this `field` (repeat for more; the fields of docs/filters.md)")
 	fs.Var(&fieldOpts, "E", "-T fields: `option` header=y|n, separator=/t|/s|C, quote=d|s|n, occurrence=f|l|a, aggregator=/s|C")
-	fs.Var(&stats, "z", "print a `statistic` after the packets: conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER...]")
+	fs.Var(&stats, "z", "print a `statistic` after the packets: conv,tcp, follow,tcp,ascii,N, expert, io,stat,INTERVAL[,FILTER or FUNC(FIELD)FILTER...]")
 	count := fs.Uint64("c", 0, "stop after `N` frames read (as tshark -c)")
 	quiet := fs.Bool("q", false, "leave out the packet list: print only the -z statistics (as tshark -q)")
 	fs.Bool("n", false, "no name resolution (tcplab never resolves names; accepted for tshark's habit)")
@@ -107,7 +115,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	if *svgOut != "" {
 		return usageError{errors.New("analyze: --svg goes with --graph")}
 	}
-	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Quiet: *quiet, MaxFrames: *count}
+	opts := listing.Options{Follow: *follow, NoConversations: *noConv, Health: *health, Quiet: *quiet, MaxFrames: *count}
 	switch *format {
 	case "text":
 		opts.Format = listing.Text
@@ -141,9 +149,6 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		return usageError{fmt.Errorf("analyze: --lang: %w", err)}
 	}
 	present := *ladder || *explainF || *htmlOut != ""
-	if present && (opts.Filter != nil || opts.MaxFrames != 0) {
-		return usageError{fmt.Errorf("analyze: -Y and -c apply to the packet list, ndjson, fields and statistics; not yet to --ladder, --explain or --html")}
-	}
 	if *noList && !present {
 		return usageError{fmt.Errorf("analyze: --no-list leaves nothing to print without --ladder, --explain or --html")}
 	}
@@ -162,6 +167,7 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	return presentConversations(env, name, opts.Select, presentOptions{
 		ladder: *ladder, explain: *explainF, html: *htmlOut,
 		raw: *raw, ascii: *ascii, lang: lang,
+		filter: opts.Filter, filterText: *filter, maxFrames: opts.MaxFrames,
 	})
 }
 
@@ -169,6 +175,9 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 // records, or a followed stream) of the capture called name ("-" for
 // standard input).
 func list(ctx context.Context, env *Env, name string, opts listing.Options) error {
+	for _, col := range listing.UnseenCalcs(&opts) {
+		fmt.Fprintf(env.Stderr, "tcplab: io,stat column %q stays 0, as in tshark 4.0: a calculation sees its field only when a filter of the run names it (as in SUM(tcp.len)tcp.len)\n", col)
+	}
 	var in io.Reader = env.Stdin
 	var size int64
 	if name != "-" {
@@ -235,36 +244,69 @@ type presentOptions struct {
 	html            string
 	raw, ascii      bool
 	lang            i18n.Lang
+	// filter (-Y, as filterText) and maxFrames (-c) pick the packets
+	// drawn and explained; the analysis sees every packet read.
+	filter     *dfilter.Filter
+	filterText string
+	maxFrames  uint64
+}
+
+// shownNote says how many of the capture's TCP packets -Y and -c leave
+// to the ladder, the walk-through and the report, or "" without them.
+func (po *presentOptions) shownNote(shown, analysed, frames uint64) string {
+	var parts []string
+	if po.filter != nil {
+		how := fmt.Sprintf("the analysis saw all %d", analysed)
+		if po.explain {
+			how += "; the walk-through explains their whole conversations"
+		}
+		parts = append(parts, fmt.Sprintf("display filter %q: %d of %d TCP packets shown (%s)", po.filterText, shown, analysed, how))
+	}
+	if po.maxFrames != 0 {
+		parts = append(parts, fmt.Sprintf("the first %d frames read (-c %d)", frames, po.maxFrames))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // presentConversations reads the capture again for the conversations that
 // sel selects (nil: all) and draws their ladders, walks through them and
-// writes the HTML report, as po asks.
+// writes the HTML report, as po asks. With -Y the ladders and the report
+// show the packets it passes, and the walk-through explains the whole
+// conversations that hold them.
 func presentConversations(env *Env, name string, sel *listing.Selector, po presentOptions) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
-	defer f.Close()
 	var match func(*decode.Packet, *tcpanalysis.Result) bool
 	if sel != nil {
 		match = sel.MatchPacket
 	}
+	// The report's stream graphs cover every segment of a conversation
+	// shown, also where the conversation keeps only some of its packets.
+	const keep = 200000
+	var shown uint64
+	segs := render.ReportSegments{Kept: keep}
+	ro := explain.ReadOptions{Match: match, MaxFrames: po.maxFrames, MaxPackets: keep, Each: func(p *listing.Packet) {
+		shown++
+		if po.html != "" {
+			segs.Add(p)
+		}
+	}}
+	if po.filter != nil {
+		ro.Keep = listing.FilterPackets(po.filter)
+	}
 	// On a corrupt file Read returns what came before the bad record
 	// with the error: present that, then report the error.
-	// The report's stream graphs cover every segment of a conversation,
-	// also where the conversation keeps only some of its packets.
-	const keep = 200000
-	ro := explain.ReadOptions{Match: match, MaxPackets: keep}
-	segs := render.ReportSegments{Kept: keep}
-	if po.html != "" {
-		ro.Each = segs.Add
-	}
-	c, readErr := explain.Read(f, ro)
+	c, readErr := readCapture(name, ro)
 	if c == nil {
-		return fmt.Errorf("analyze %s: %w", name, readErr)
+		return readErr
 	}
-	convs := c.Conversations
+	convs, explained := c.Conversations, c.Conversations
+	if po.filter != nil && po.explain {
+		whole, err := readCapture(name, explain.ReadOptions{Match: match, MaxFrames: po.maxFrames})
+		if whole == nil {
+			return err
+		}
+		explained = withStreams(whole.Conversations, convs)
+	}
+	note := po.shownNote(shown, c.Summary.Analysed, c.Summary.Frames)
 	color, asciiOnly := false, po.ascii
 	if o, ok := env.Stdout.(*os.File); ok {
 		var a bool
@@ -277,6 +319,9 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 		if t := explain.NotAnalysed(po.lang, &c.Summary); t != "" {
 			fmt.Fprintf(env.Stdout, "%s\n\n", t)
 		}
+		if note != "" {
+			fmt.Fprintf(env.Stdout, "%s\n\n", note)
+		}
 		if len(convs) == 0 {
 			fmt.Fprintf(env.Stdout, "%s\n", i18n.Msg(po.lang, "present.none", "frames", c.Summary.Frames))
 		}
@@ -288,26 +333,69 @@ func presentConversations(env *Env, name string, sel *listing.Selector, po prese
 			}
 			fmt.Fprintln(env.Stdout)
 		}
-		if po.explain {
-			if err := explain.Explain(&convs[i], explain.Options{Lang: po.lang, Skipped: &c.Summary}).WriteText(env.Stdout, 80); err != nil {
+		if po.explain && i < len(explained) {
+			if err := explain.Explain(&explained[i], explain.Options{Lang: po.lang, Skipped: &c.Summary}).WriteText(env.Stdout, 80); err != nil {
 				return fmt.Errorf("analyze: walk-through: %w", err)
 			}
 			fmt.Fprintln(env.Stdout)
 		}
 	}
 	if po.html != "" {
-		if err := render.WriteReportFile(po.html, convs, render.ReportOptions{Lang: po.lang, Title: filepath.Base(name), Skipped: &c.Summary,
-			Segments: segs.Stream}); err != nil {
-			return fmt.Errorf("analyze: --html: %w", err)
+		if err := writeReport(env, name, note, convs, po, render.ReportOptions{Skipped: &c.Summary, Segments: segs.Stream}); err != nil {
+			return err
 		}
-		if err := giveToInvoker(os.Getenv, po.html); err != nil {
-			return fmt.Errorf("analyze: --html: %w", err)
-		}
-		fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	}
 	if readErr != nil {
 		return fmt.Errorf("analyze %s: %w", name, readErr)
 	}
+	return nil
+}
+
+// readCapture reads the capture called name as explain.Read does. When
+// the file cannot be read at all, the Capture is nil and the error says
+// why; otherwise the error is the reader's (a corrupt record), if any.
+func readCapture(name string, ro explain.ReadOptions) (*explain.Capture, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	defer f.Close()
+	c, err := explain.Read(f, ro)
+	if c == nil {
+		return nil, fmt.Errorf("analyze %s: %w", name, err)
+	}
+	return c, err
+}
+
+// withStreams returns the conversations of all whose streams are those
+// of shown, in shown's order (a conversation of shown is in all).
+func withStreams(all, shown []conversation.Conversation) []conversation.Conversation {
+	out := make([]conversation.Conversation, 0, len(shown))
+	for _, s := range shown {
+		for _, a := range all {
+			if a.Stream == s.Stream {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// writeReport writes the HTML report of convs to po.html, its title the
+// capture's name and what -Y and -c left (note).
+func writeReport(env *Env, name, note string, convs []conversation.Conversation, po presentOptions, ro render.ReportOptions) error {
+	ro.Lang, ro.Title = po.lang, filepath.Base(name)
+	if note != "" {
+		ro.Title += " (" + note + ")"
+	}
+	if err := render.WriteReportFile(po.html, convs, ro); err != nil {
+		return fmt.Errorf("analyze: --html: %w", err)
+	}
+	if err := giveToInvoker(os.Getenv, po.html); err != nil {
+		return fmt.Errorf("analyze: --html: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "analyze: wrote the HTML report %s\n", po.html)
 	return nil
 }
 

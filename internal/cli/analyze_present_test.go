@@ -2,9 +2,13 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // labCapture is a real loopback capture of the lab's in-range exchange
@@ -103,4 +107,60 @@ func TestAnalyzePresentUsage(t *testing.T) {
 			t.Errorf("Run(%q) = %v (exit %d), want a usage error", args, err, ExitCode(err))
 		}
 	}
+}
+
+// ladderFrame matches a ladder arrow's first line: the frame number and
+// time before the first lane.
+var ladderFrame = regexp.MustCompile(`(?m)^ +(\d+) \d+\.\d+ +[│|]`)
+
+// ladderFrames returns the frame numbers of a ladder's arrows.
+func ladderFrames(out string) []string {
+	var frames []string
+	for _, m := range ladderFrame.FindAllStringSubmatch(out, -1) {
+		frames = append(frames, m[1])
+	}
+	return frames
+}
+
+// TestAnalyzePresentFilter: -Y and -c reach --ladder, --explain and
+// --html. The ladder draws the frames tshark's -Y passes (or the first
+// -c frames), the output says how many of how many it shows, and the
+// walk-through explains the whole conversation (the analysis sees every
+// packet).
+func TestAnalyzePresentFilter(t *testing.T) {
+	const filter = "tcp.len > 0 || tcp.flags.fin == 1"
+	want := []string{"4", "6", "8", "9"} // the lab's two data segments and two FINs
+	if _, err := exec.LookPath("tshark"); err == nil {
+		out, err := exec.Command("tshark", "-r", labCapture, "-Y", filter, "-T", "fields", "-e", "frame.number").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = strings.Fields(string(out))
+	}
+	report := filepath.Join(t.TempDir(), "report.html")
+	out, _, err := runCLI(t, "analyze", "--no-list", "--ladder", "--explain", "--html", report, "-Y", filter, labCapture)
+	if err != nil {
+		t.Fatalf("analyze -Y --ladder --explain --html: %v", err)
+	}
+	if diff := cmp.Diff(want, ladderFrames(out)); diff != "" {
+		t.Errorf("ladder frames with -Y %q (-tshark +tcplab):\n%s\n%s", filter, diff, out)
+	}
+	note := `display filter "tcp.len > 0 || tcp.flags.fin == 1": 4 of 10 TCP packets shown (the analysis saw all 10; the walk-through explains their whole conversations)`
+	containsAll(t, "output", out, []string{note, "The client is 127.0.0.1:39334: it sent the first SYN", "10 packets (frames 1 to 10)"})
+	html, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "4 of 10 TCP packets shown") {
+		t.Errorf("the report does not say how many packets it shows")
+	}
+
+	out, _, err = runCLI(t, "analyze", "--no-list", "--ladder", "-c", "3", labCapture)
+	if err != nil {
+		t.Fatalf("analyze -c 3 --ladder: %v", err)
+	}
+	if diff := cmp.Diff([]string{"1", "2", "3"}, ladderFrames(out)); diff != "" {
+		t.Errorf("ladder frames with -c 3 (-want +got):\n%s\n%s", diff, out)
+	}
+	containsAll(t, "output", out, []string{"the first 3 frames read (-c 3)"})
 }

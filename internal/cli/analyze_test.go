@@ -115,7 +115,10 @@ func TestAnalyzeNDJSONStream(t *testing.T) {
 	if want := `{"type":"summary","frames":8,"packets":8,"streams":1,"skipped":{}}`; lines[9] != want {
 		t.Errorf("summary record = %s, want %s", lines[9], want)
 	}
-	want := `{"type":"stream","stream":0,"client":"10.0.0.1:40000","server":"10.0.0.2:2000","first_frame":1,"last_frame":8,"packets":8,"bytes_c2s":18,"bytes_s2c":15,"irtt":2.000002,"handshake":"complete","close":"fin","state":"SF"}`
+	want := `{"type":"stream","stream":0,"client":"10.0.0.1:40000","server":"10.0.0.2:2000","first_frame":1,"last_frame":8,"packets":8,"bytes_c2s":18,"bytes_s2c":15,"irtt":2.000002,"handshake":"complete","close":"fin","state":"SF",` +
+		`"retrans_c2s":0,"retrans_s2c":0,"rtt_min_c2s":1.000001000,"rtt_avg_c2s":1.000001000,"rtt_max_c2s":1.000001000,"rtt_samples_c2s":3,` +
+		`"rtt_min_s2c":1.000001000,"rtt_avg_s2c":1.000001000,"rtt_max_s2c":1.000001000,"rtt_samples_s2c":3,` +
+		`"zero_window_c2s":0.000000000,"zero_window_s2c":0.000000000,"max_in_flight_c2s":18,"max_in_flight_s2c":15,"history":"ShADdFf"}`
 	if diff := cmp.Diff(want, lines[8]); diff != "" {
 		t.Errorf("stream record (-want +got):\n%s", diff)
 	}

@@ -60,9 +60,10 @@ func TestAnalyzeTsharkErrors(t *testing.T) {
 		{[]string{"-T", "fields", "-e", "tcp.port", "-E", "occurrence=2", path}, "occurrence=f"},
 		{[]string{"-e", "tcp.port", path}, "-e and -E need -T fields"},
 		{[]string{"-z", "conv,udp", path}, "tcplab knows conv,tcp"},
-		{[]string{"-z", "io,stat,1,SUM(tcp.len)tcp.len", path}, "not supported"},
+		{[]string{"-z", "io,stat,1,LOAD(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt", path}, "not LOAD"},
+		{[]string{"-z", "io,stat,1,SUM(tcp.flags.syn)tcp", path}, "only COUNT works on it"},
+		{[]string{"-z", "io,stat,1,SUM(tcp.lenn)tcp", path}, `"tcp.lenn" is not a field`},
 		{[]string{"-r", path, path}, "want one capture file"},
-		{[]string{"-Y", "tcp", "--ladder", path}, "not yet to --ladder"},
 	} {
 		_, stderr, err := runCLI(t, append([]string{"analyze"}, tt.args...)...)
 		if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tcplab/tcplab/internal/tcpanalysis"
 )
 
 // TestCompileErrors: a filter tcplab cannot run is an error that points
@@ -64,7 +66,7 @@ func FuzzCompile(f *testing.F) {
 	for _, s := range []string{"tcp.port == 80", `tcp.payload contains "a\x00"`, "!(tcp.stream in {0, 2..4})", "ip.addr == 10.0.0.0/8 or ipv6", "tcp.analysis.ack_rtt > 0.5 && tcp.len ~= 3"} {
 		f.Add(s)
 	}
-	recs := sampleRecords(f)
+	recs := append(sampleRecords(f), cutRecord(f))
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := Compile(s)
 		if err != nil {
@@ -100,5 +102,42 @@ func TestMatchAllocs(t *testing.T) {
 	next() // the first call sizes the buffer
 	if n := testing.AllocsPerRun(200, next); n != 0 {
 		t.Errorf("Match allocates %.1f times per packet, want 0", n)
+	}
+}
+
+// cutRecord returns the lab capture's first packet as a header cut after
+// its sequence number (Record.Cut), its Result left empty.
+func cutRecord(tb testing.TB) *Record {
+	src := sampleRecords(tb)[0]
+	p := *src.P
+	p.TCP = p.TCP[:8]
+	return &Record{Frame: src.Frame, Time: src.Time, RelNS: src.RelNS, Len: src.Len, CapLen: src.CapLen - len(src.P.TCP) + 8, Iface: -1, P: &p, R: new(tcpanalysis.Result), Cut: true}
+}
+
+// TestCutRecord: a header cut before its window has, of TCP's fields,
+// tcp and the ports only (as tshark), every other field absent and
+// printed empty.
+func TestCutRecord(t *testing.T) {
+	r := cutRecord(t)
+	var scratch [][]byte
+	for _, name := range Fields() {
+		f, err := Compile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := !strings.HasPrefix(name, "tcp") || name == "tcp" || name == "tcp.srcport" || name == "tcp.dstport" || name == "tcp.port"
+		if name == "ipv6" || strings.HasPrefix(name, "ipv6.") {
+			want = false // an IPv4 capture
+		}
+		if got := f.Match(r); got != want {
+			t.Errorf("filter %q on a cut header = %v, want %v", name, got, want)
+		}
+		c, err := NewColumn(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := c.Append(nil, r, All, []byte(","), &scratch); len(text) == 0 == want {
+			t.Errorf("-e %s on a cut header printed %q", name, text)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package dfilter
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -27,6 +28,11 @@ type Record struct {
 	IfaceName string
 	P         *decode.Packet
 	R         *tcpanalysis.Result
+	// Cut is true for a TCP header that the capture cut after its ports
+	// but before its window, which tshark lists unanalysed: of TCP's
+	// fields it has only tcp, tcp.srcport, tcp.dstport and tcp.port,
+	// and R is not read.
+	Cut bool
 
 	scratch []Value // the values of the field evaluated last, reused
 }
@@ -105,6 +111,7 @@ func init() {
 	}
 	hideBogus()
 	columnTexts()
+	hideCut()
 }
 
 func frameFields() {
@@ -355,6 +362,41 @@ var bogusHidden = []string{
 
 // hideBogus makes the fields of bogusHidden, the flags and the analysis
 // absent when the data offset is below 5 words.
+// cutShown are the TCP fields tshark has for a header cut before its
+// window (Record.Cut).
+var cutShown = []string{"tcp", "tcp.srcport", "tcp.dstport", "tcp.port"}
+
+// hideCut makes every other TCP field absent from a cut header's record,
+// and its summary line the ports only, as tshark prints them.
+func hideCut() {
+	for name, f := range fieldByName {
+		if !strings.HasPrefix(name, "tcp.") || slices.Contains(cutShown, name) {
+			continue
+		}
+		get := f.get
+		f.get = func(r *Record, dst []Value) []Value {
+			if r.Cut {
+				return dst
+			}
+			return get(r, dst)
+		}
+	}
+	for name, text := range texts {
+		if !strings.HasPrefix(name, "tcp") {
+			continue
+		}
+		texts[name] = func(r *Record, dst [][]byte) [][]byte {
+			switch {
+			case !r.Cut:
+				return text(r, dst)
+			case name == "tcp":
+				return append(dst, fmt.Appendf(nil, "Transmission Control Protocol, Src Port: %d, Dst Port: %d", r.P.TCP.SrcPort(), r.P.TCP.DstPort()))
+			}
+			return dst
+		}
+	}
+}
+
 func hideBogus() {
 	for name, f := range fieldByName {
 		if !slices.Contains(bogusHidden, name) && !strings.HasPrefix(name, "tcp.flags.") && !strings.HasPrefix(name, "tcp.analysis") {
@@ -369,3 +411,27 @@ func hideBogus() {
 		}
 	}
 }
+
+// FieldRef is a field that a statistic reads values of (tshark's io,stat
+// calculations).
+type FieldRef struct{ f *field }
+
+// LookupField returns the field called name, or an error naming it when
+// tcplab does not know it.
+func LookupField(name string) (*FieldRef, error) {
+	f := fieldByName[name]
+	if f == nil {
+		return nil, fmt.Errorf("%q is not a field tcplab knows (see docs/filters.md)", name)
+	}
+	return &FieldRef{f}, nil
+}
+
+// Name returns the field's name.
+func (f *FieldRef) Name() string { return f.f.name }
+
+// Kind returns the field's type.
+func (f *FieldRef) Kind() Kind { return f.f.kind }
+
+// Values returns the field's values in r, in a buffer the next call on
+// r reuses (no allocation once it has grown).
+func (f *FieldRef) Values(r *Record) []Value { return r.values(f.f) }

@@ -2,14 +2,21 @@ package dfilter
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Filter is a compiled display filter.
 type Filter struct {
-	src  string
-	root node
+	src    string
+	root   node
+	fields []string
 }
+
+// Fields returns the names of the fields the filter names, in order,
+// each once (tshark 4.0 builds only those of a packet's fields that some
+// filter names: an io,stat calculation sees no other).
+func (f *Filter) Fields() []string { return f.fields }
 
 // String returns the filter as given.
 func (f *Filter) String() string { return f.src }
@@ -34,13 +41,14 @@ func Compile(filter string) (*Filter, error) {
 	if t := p.peek(); t.kind != tEOF {
 		return nil, p.errAt(t, fmt.Sprintf("unexpected %q", t.text))
 	}
-	return &Filter{src: filter, root: root}, nil
+	return &Filter{src: filter, root: root, fields: p.fields}, nil
 }
 
 type parser struct {
-	src  string
-	toks []token
-	pos  int
+	src    string
+	toks   []token
+	pos    int
+	fields []string // the fields named so far
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -133,6 +141,9 @@ func (p *parser) comparison() (node, error) {
 			return nil, p.errAt(ft, "put the field first: "+p.toks[p.pos+1].text+" "+p.peek().text+" "+ft.text)
 		}
 		return nil, p.errAt(ft, fmt.Sprintf("%q is not a field tcplab knows (see docs/filters.md)", ft.text))
+	}
+	if !slices.Contains(p.fields, f.name) {
+		p.fields = append(p.fields, f.name)
 	}
 	t := p.peek()
 	switch {

@@ -156,6 +156,13 @@ type ReadOptions struct {
 	// listing.Selector's MatchPacket fits); conversations with no
 	// matching packet are left out.
 	Match func(*decode.Packet, *tcpanalysis.Result) bool
+	// Keep, when not nil, also selects the packets to keep, from the
+	// whole packet (a display filter: listing.FilterPackets); the
+	// analysis still sees every packet.
+	Keep func(*packets.Packet) bool
+	// MaxFrames, when not 0, stops after that many frames read (as
+	// tshark's -c).
+	MaxFrames uint64
 	// MaxPackets caps the packets kept in all; 0 means 200000. Every
 	// conversation returned keeps its whole summary.
 	MaxPackets int
@@ -196,12 +203,12 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	c := &Capture{}
 	// The listing's source of packets: the same frames analysed, the
 	// same ones skipped and counted.
-	src := packets.NewSource(packets.Options{Summary: &c.Summary})
+	src := packets.NewSource(packets.Options{Summary: &c.Summary, Limit: opt.MaxFrames})
 	var lp listing.Packet
 	for pk := range src.Read(context.Background(), rd) {
 		col.Start, _ = src.Start()
-		if opt.Match != nil {
-			if !opt.Match(&pk.Decoded, &pk.Result) {
+		if opt.Match != nil || opt.Keep != nil {
+			if opt.Match != nil && !opt.Match(&pk.Decoded, &pk.Result) || opt.Keep != nil && !opt.Keep(pk) {
 				continue
 			}
 			matched[pk.Result.Stream] = true
@@ -220,7 +227,7 @@ func Read(r io.Reader, opt ReadOptions) (*Capture, error) {
 	col.Start, _ = src.Start() // also when no frame was TCP
 	c.Streams, c.Start = src.Streams(), col.Start
 	c.Conversations = col.Conversations(c.Streams)
-	if opt.Match != nil {
+	if opt.Match != nil || opt.Keep != nil {
 		c.Conversations = slices.DeleteFunc(c.Conversations, func(c conversation.Conversation) bool { return !matched[uint32(c.Stream)] })
 	}
 	return c, rerr

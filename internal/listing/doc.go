@@ -1,7 +1,9 @@
 // Package listing writes what `tcplab analyze` prints: the packet list
 // line by line as `tshark -r FILE` prints it, the JSON contract's packet
-// and stream records, a conversation table like `tshark -z conv,tcp`, and
-// a stream's payload like `tshark -z follow,tcp,ascii,N`.
+// and stream records (with each conversation's health), a conversation
+// table like `tshark -z conv,tcp` (followed, when asked, by the
+// conversations' health), a stream's payload like `tshark -z
+// follow,tcp,ascii,N`, and tshark's -z statistics.
 //
 // Run ranges over a packets.Source (the frames read, decoded, analysed
 // and skipped as everywhere else) and writes one output through a sink:

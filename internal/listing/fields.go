@@ -141,10 +141,6 @@ func (s *fieldsSink) header() {
 }
 
 func (s *fieldsSink) packet(pk *packets.Packet) error {
-	if !pk.Analysed {
-		// A header cut before its window: tcplab has no fields for it.
-		return nil
-	}
 	if !s.started {
 		s.header()
 	}

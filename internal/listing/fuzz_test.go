@@ -57,6 +57,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add([]byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6})                                                                                        // truncated IPv4 header
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a := tcpanalysis.New()
+		a.SetHealth(true)
 		var d decode.Packet
 		var r tcpanalysis.Result
 		buf := make([]byte, 0, 512)
@@ -76,11 +77,14 @@ func FuzzFormat(f *testing.F) {
 			}
 		}
 		for _, s := range a.Streams() {
-			if b := appendStreamJSON(nil, s, 6); !json.Valid(b) {
+			if b := appendStreamJSON(nil, s, 6, true); !json.Valid(b) {
 				t.Fatalf("invalid stream record: %s", b)
 			}
 		}
 		AppendConversations(nil, a.Streams(), 0, nil)
+		for _, s := range a.Streams() {
+			appendHealthRows(nil, s)
+		}
 	})
 }
 
@@ -94,6 +98,7 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, opts := range []Options{
 			{Format: Text, Follow: -1},
+			{Format: Text, Follow: -1, Health: true},
 			{Format: NDJSON, Follow: -1},
 			{Format: Text, Follow: 0},
 		} {

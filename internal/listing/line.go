@@ -434,8 +434,8 @@ func appendJSONString(dst, s []byte) []byte {
 }
 
 // appendStreamJSON appends the contract's `stream` record for s and a
-// final '\n'.
-func appendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
+// final '\n', with its health keys when health is set.
+func appendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int, health bool) []byte {
 	dst = append(dst, `{"type":"stream","stream":`...)
 	dst = appendUint(dst, uint64(s.Index))
 	dst = append(dst, `,"client":"`...)
@@ -463,7 +463,11 @@ func appendStreamJSON(dst []byte, s *tcpanalysis.Stream, digits int) []byte {
 	dst = append(dst, s.Close()...)
 	dst = append(dst, `","state":"`...)
 	dst = append(dst, s.State()...)
-	return append(dst, "\"}\n"...)
+	dst = append(dst, '"')
+	if health {
+		dst = appendHealthJSON(dst, s)
+	}
+	return append(dst, "}\n"...)
 }
 
 // appendAddrPort appends "ip:port", with the IPv6 address in brackets.

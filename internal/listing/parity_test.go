@@ -393,6 +393,7 @@ func compareWithTshark(t *testing.T, file string) int {
 	list, conv, follows := tsharkListing(t, file, streams)
 	compareText(t, file, list)
 	compareConversations(t, file, conv)
+	compareHealth(t, file)
 	for _, n := range streams {
 		compareFollow(t, file, n, follows[n])
 	}
@@ -536,6 +537,14 @@ func compareConversations(t *testing.T, file string, out string) {
 		}
 	}
 	got := all[start:]
+	// The health table follows tcplab's: the table ends at its second
+	// rule.
+	for i := 1; i < len(got); i++ {
+		if got[i] == strings.TrimRight(convRule, "\n") {
+			got = got[:i+1]
+			break
+		}
+	}
 	if len(got) != len(want) {
 		t.Errorf("conversation table: %d lines, tshark %d:\ntshark:\n%s\ntcplab:\n%s", len(got), len(want), out, strings.Join(got, "\n"))
 		return

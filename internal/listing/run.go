@@ -54,6 +54,11 @@ type Options struct {
 	// Stats are tshark's -z statistics, written after the packets in
 	// the reverse of their order, as tshark writes them.
 	Stats []Stat
+	// Health follows tcplab's own conversation table with each
+	// conversation's health (the ndjson stream records always carry
+	// it): off by default, so that the plain packet list and table pay
+	// nothing for it.
+	Health bool
 	// MaxFrames, when not 0, stops after that many frames read, as
 	// tshark's -c does (frames, not packets printed).
 	MaxFrames uint64
@@ -71,9 +76,11 @@ const outBatch = 256 << 10
 // reading, writes what it has, and returns ctx's error.
 func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) error {
 	bw := bufio.NewWriterSize(w, outBatch)
-	var sp spill
+	var sp, hp spill
 	sp.byTap = opts.Format != NDJSON
+	hp.byTap = true
 	defer sp.close()
+	defer hp.close()
 	var (
 		out       sink
 		conv      *convTable
@@ -82,11 +89,16 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 		streamErr error
 	)
 	selectAll := opts.Select.Empty()
+	// Health is kept only where it is printed: in the ndjson stream
+	// records and, when asked for, under tcplab's own conversation
+	// table.
+	health := opts.Follow < 0 && (opts.Format == NDJSON || opts.Health && defaultConv(&opts) && !hasConvStat(opts.Stats))
 	src := packets.NewSource(packets.Options{
+		Health:  health,
 		Summary: opts.Summary,
 		// tshark lists a header cut before its window with its ports
-		// only.
-		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll && opts.Filter == nil,
+		// only (and a filter sees those).
+		Cut:           opts.Format == Text && opts.Follow < 0 && selectAll,
 		Progress:      opts.Progress,
 		ProgressEvery: opts.ProgressEvery,
 		Limit:         opts.MaxFrames,
@@ -115,6 +127,9 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 	var listConv *convTable
 	if conv != nil && !conv.tshark {
 		listConv = conv
+		if health {
+			conv.health = &hp
+		}
 	}
 	out = newSink(&opts, bw, src, &sp, listConv)
 	var rec dfilter.Record
@@ -126,9 +141,6 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 			t.packet(pk)
 		}
 		if opts.Filter != nil {
-			if !pk.Analysed {
-				continue
-			}
 			if fillRecord(&rec, pk); !opts.Filter.Match(&rec) {
 				continue
 			}
@@ -160,10 +172,11 @@ func Run(ctx context.Context, rd *pcapio.Reader, w io.Writer, opts Options) erro
 // list, or -z conv,tcp's.
 func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) {
 	var (
-		taps []tap
-		conv *convTable
+		taps  []tap
+		conv  *convTable
+		named = namedFields(opts)
 	)
-	if opts.Format == Text && opts.Follow < 0 && !opts.NoConversations && !opts.Quiet && opts.Fields == nil {
+	if defaultConv(opts) {
 		conv = &convTable{src: src, sum: src.Summary(), sp: sp, sel: opts.Select}
 	}
 	for _, st := range opts.Stats {
@@ -176,10 +189,71 @@ func newTaps(opts *Options, src *packets.Source, sp *spill) ([]tap, *convTable) 
 		case StatExpert:
 			taps = append(taps, newExpertTap())
 		case StatIO:
-			taps = append(taps, newIOTap(st))
+			taps = append(taps, newIOTap(st, named))
 		}
 	}
 	return taps, conv
+}
+
+// namedFields returns the fields that the run's filters name: -Y's, the
+// io,stat columns', and tcp.stream when a stream is followed (tshark's
+// follow tap filters on it). tshark 4.0 builds only those of a packet's
+// fields, so an io,stat calculation over any other sees no value: its
+// column stays 0, and tshark's users name the field again as the
+// column's filter (SUM(tcp.len)tcp.len).
+func namedFields(opts *Options) map[string]bool {
+	named := map[string]bool{}
+	add := func(f *dfilter.Filter) {
+		if f != nil {
+			for _, n := range f.Fields() {
+				named[n] = true
+			}
+		}
+	}
+	add(opts.Filter)
+	for _, st := range opts.Stats {
+		switch st.Kind {
+		case StatFollow:
+			named["tcp.stream"] = true
+		case StatIO:
+			for _, f := range st.Filters {
+				add(f)
+			}
+		}
+	}
+	return named
+}
+
+// UnseenCalcs returns the io,stat calculations of opts whose field no
+// filter of the run names: tshark 4.0 draws them as 0 (see namedFields),
+// and so does tcplab, which callers may say on standard error.
+func UnseenCalcs(opts *Options) []string {
+	named := namedFields(opts)
+	var cols []string
+	for _, st := range opts.Stats {
+		for _, c := range st.calcs {
+			if c != nil && !named[c.field.Name()] {
+				cols = append(cols, c.text)
+			}
+		}
+	}
+	return cols
+}
+
+// defaultConv reports whether opts ask for tcplab's own conversation
+// table after the packet list (which -z conv,tcp replaces).
+func defaultConv(opts *Options) bool {
+	return opts.Format == Text && opts.Follow < 0 && !opts.NoConversations && !opts.Quiet && opts.Fields == nil
+}
+
+// hasConvStat reports whether stats hold -z conv,tcp.
+func hasConvStat(stats []Stat) bool {
+	for _, st := range stats {
+		if st.Kind == StatConv {
+			return true
+		}
+	}
+	return false
 }
 
 // noPacketsText is the text output of a capture in which no TCP packet

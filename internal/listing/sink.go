@@ -127,6 +127,9 @@ type convTable struct {
 	sel    *Selector
 	tshark bool
 	row    []byte
+	// health, when set, holds the health table's rows (tcplab's table
+	// only), in the table's order.
+	health *spill
 }
 
 func (c *convTable) stream(s *tcpanalysis.Stream) error {
@@ -141,7 +144,11 @@ func (c *convTable) stream(s *tcpanalysis.Stream) error {
 		c.row = tsharkConvRow(c.row)
 	}
 	c.sum.Streams++
-	return c.sp.put(s.TapFirstFrame, s.Tap, c.row)
+	if err := c.sp.put(s.TapFirstFrame, s.Tap, c.row); err != nil || c.health == nil {
+		return err
+	}
+	c.row = appendHealthRows(c.row[:0], s)
+	return c.health.put(s.TapFirstFrame, s.Tap, c.row)
 }
 
 func (c *convTable) write(w *bufio.Writer) error {
@@ -151,6 +158,14 @@ func (c *convTable) write(w *bufio.Writer) error {
 		w.Write(appendConvHeader(c.row[:0], c.sel))
 	}
 	if err := c.sp.writeTo(w, true); err != nil {
+		return err
+	}
+	w.WriteString(convRule)
+	if c.health == nil {
+		return nil
+	}
+	w.Write(appendHealthHeader(c.row[:0]))
+	if err := c.health.writeTo(w, true); err != nil {
 		return err
 	}
 	w.WriteString(convRule)
@@ -181,7 +196,7 @@ func (j *ndjsonSink) packet(pk *packets.Packet) error {
 
 func (j *ndjsonSink) stream(s *tcpanalysis.Stream) error {
 	_, digits := j.src.Start()
-	j.row = appendStreamJSON(j.row[:0], s, digits)
+	j.row = appendStreamJSON(j.row[:0], s, digits, true)
 	j.sum.Streams++
 	return j.sp.put(s.Index, 0, j.row)
 }

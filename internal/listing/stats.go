@@ -37,6 +37,10 @@ type Stat struct {
 	// the columns' filters (none: one column of every frame).
 	Interval int64
 	Filters  []*dfilter.Filter
+	// calcs holds, for each column that is a calculation such as
+	// SUM(tcp.len)tcp.len, the calculation (nil for a filter's column,
+	// whose Filters entry is then the calculation's filter).
+	calcs []*ioCalc
 }
 
 // ParseStat reads a -z argument: "conv,tcp", "follow,tcp,ascii,N",
@@ -61,11 +65,17 @@ func ParseStat(arg string) (Stat, error) {
 		}
 		st := Stat{Kind: StatIO, Interval: iv}
 		for _, p := range parts[1:] {
-			if isCalc(p) {
-				return Stat{}, fmt.Errorf("%w: %q: io,stat's COUNT, SUM, MIN, MAX, AVG and LOAD columns are not supported; filters are", ErrStat, p)
-			}
 			if len(strings.TrimSpace(p)) > 91 {
-				return Stat{}, fmt.Errorf("%w: io,stat filter %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+				return Stat{}, fmt.Errorf("%w: io,stat column %q: longer than 91 characters (tshark wraps those; tcplab does not)", ErrStat, p)
+			}
+			calc, err := parseCalc(strings.TrimSpace(p))
+			if err != nil {
+				return Stat{}, fmt.Errorf("%w: %w", ErrStat, err)
+			}
+			st.calcs = append(st.calcs, calc)
+			if calc != nil {
+				st.Filters = append(st.Filters, calc.filter)
+				continue
 			}
 			if strings.TrimSpace(p) == "" {
 				st.Filters = append(st.Filters, nil)
@@ -80,20 +90,6 @@ func ParseStat(arg string) (Stat, error) {
 		return st, nil
 	}
 	return Stat{}, fmt.Errorf("%w: %q: tcplab knows conv,tcp, follow,tcp,ascii,N, expert and io,stat,INTERVAL[,FILTER...]", ErrStat, arg)
-}
-
-// isCalc reports whether an io,stat column is a calculation such as
-// SUM(tcp.len)tcp.len rather than a filter.
-func isCalc(p string) bool {
-	name, _, ok := strings.Cut(strings.TrimSpace(p), "(")
-	if !ok {
-		return false
-	}
-	switch strings.ToUpper(name) {
-	case "COUNT", "SUM", "MIN", "MAX", "AVG", "LOAD", "COUNT_FRAMES", "COUNT_FIELDS":
-		return true
-	}
-	return false
 }
 
 // parseInterval reads io,stat's interval in seconds, to the
@@ -134,13 +130,27 @@ type tap interface {
 	write(w *bufio.Writer) error
 }
 
+// FilterPackets returns a function that reports whether the display
+// filter f passes an analysed packet, as Run's -Y does (one record
+// reused: no allocation per packet).
+func FilterPackets(f *dfilter.Filter) func(*packets.Packet) bool {
+	var rec dfilter.Record
+	return func(pk *packets.Packet) bool {
+		if !pk.Analysed {
+			return false
+		}
+		fillRecord(&rec, pk)
+		return f.Match(&rec)
+	}
+}
+
 // fillRecord makes r the packet pk as a display filter reads it,
 // keeping r's buffers: one Record reused for every packet evaluates
 // filters without allocating.
 func fillRecord(r *dfilter.Record, pk *packets.Packet) {
 	r.Frame, r.Time, r.RelNS = pk.Number, float64(pk.RelTime)/1e9, pk.RelTime
 	r.Len, r.CapLen, r.Iface, r.IfaceName = pk.WireLen, pk.CapLen, pk.Interface, pk.IfaceName
-	r.P, r.R = &pk.Decoded, &pk.Result
+	r.P, r.R, r.Cut = &pk.Decoded, &pk.Result, !pk.Analysed
 }
 
 // followTap is -z follow,tcp,ascii,N.
@@ -311,6 +321,7 @@ type ioTap struct {
 	cols     []ioCol
 	duration int64 // µs: the latest frame's relative time
 	rec      dfilter.Record
+	named    map[string]bool
 }
 
 // ioCol is one column: its filter (nil: every frame) and its counts by
@@ -319,15 +330,25 @@ type ioCol struct {
 	filter *dfilter.Filter
 	frames []uint64
 	bytes  []uint64
+	// calc, when set, makes the column a calculation over a field, its
+	// values in cells.
+	calc  *ioCalc
+	cells calcCells
 }
 
-func newIOTap(st Stat) *ioTap {
-	t := &ioTap{st: st, interval: st.Interval}
+// newIOTap returns the tap of st; named holds the fields that some
+// filter of the run names, the only ones tshark 4.0 gives a
+// calculation values of (see namedFields).
+func newIOTap(st Stat, named map[string]bool) *ioTap {
+	t := &ioTap{st: st, interval: st.Interval, named: named}
 	if len(st.Filters) == 0 {
 		t.cols = []ioCol{{}}
 	}
-	for _, f := range st.Filters {
+	for j, f := range st.Filters {
 		t.cols = append(t.cols, ioCol{filter: f})
+		if j < len(st.calcs) {
+			t.cols[j].calc = st.calcs[j]
+		}
 	}
 	return t
 }
@@ -358,23 +379,46 @@ func (t *ioTap) frame(rel int64, wireLen int) {
 	t.duration = max(t.duration, usec(rel))
 	b := t.bucket(rel)
 	for i := range t.cols {
-		if t.cols[i].filter == nil {
-			t.cols[i].add(b, wireLen)
+		c := &t.cols[i]
+		switch {
+		case c.filter != nil:
+		case c.calc != nil:
+			c.calc.add(&c.cells, b, nil, true) // the TCP packet's values come with packet
+		default:
+			c.add(b, wireLen)
 		}
 	}
 }
 
 func (t *ioTap) packet(pk *packets.Packet) {
-	if !pk.Analysed {
-		return
-	}
 	fillRecord(&t.rec, pk)
 	b := t.bucket(pk.RelTime)
 	for i := range t.cols {
-		if f := t.cols[i].filter; f != nil && f.Match(&t.rec) {
-			t.cols[i].add(b, pk.WireLen)
+		c := &t.cols[i]
+		f := c.filter
+		switch {
+		case c.calc != nil && (f == nil || f.Match(&t.rec)):
+			var vals []dfilter.Value
+			if t.named[c.calc.field.Name()] {
+				vals = c.calc.field.Values(&t.rec)
+			}
+			c.calc.add(&c.cells, b, vals, f != nil)
+		case c.calc == nil && f != nil && f.Match(&t.rec):
+			c.add(b, pk.WireLen)
 		}
 	}
+}
+
+// colTitle is column j's title: its calculation or filter as given, or
+// "Frames and bytes" for every frame.
+func (t *ioTap) colTitle(j int) string {
+	switch c := t.cols[j]; {
+	case c.calc != nil:
+		return c.calc.text
+	case c.filter != nil:
+		return c.filter.String()
+	}
+	return "Frames and bytes"
 }
 
 // magnitude is the number of decimal digits of v, at most maxW.
@@ -405,7 +449,27 @@ func center(b *strings.Builder, label string, width int) {
 	}
 }
 
-func (t *ioTap) write(w *bufio.Writer) error {
+// ioLayout is the shape of an io,stat table as tshark 4.0 draws it: the
+// duration (as measured, and rounded to the interval's precision), the
+// interval, the precision and its unit (dv µs), the widths of the
+// duration, of the interval column, of each column (ws), of a row and
+// of the border, and the filler closing a row narrower than the border.
+type ioLayout struct {
+	duration, measured, interval, dv       int64
+	prec, durW, durMag, invlW, row, border int
+	ws                                     []ioWidth
+	filler                                 string
+}
+
+// ioWidth is a column's width: its frames and its bytes (or
+// calculation's value).
+type ioWidth struct{ fr, val int }
+
+// spaces returns n spaces (none when n < 1).
+func spaces(n int) string { return strings.Repeat(" ", max(n, 0)) }
+
+// layout works out the table's shape from what the tap counted.
+func (t *ioTap) layout() ioLayout {
 	duration := t.duration
 	interval := t.interval
 	whole := interval == 0 || interval > duration
@@ -456,25 +520,25 @@ func (t *ioTap) write(w *bufio.Writer) error {
 	}
 	invlW = max(invlW, 12)
 	border = max(border, invlW)
-	type width struct{ fr, val int }
-	ws := make([]width, len(t.cols))
+	ws := make([]ioWidth, len(t.cols))
 	row := invlW
 	for j, c := range t.cols {
+		if c.calc != nil {
+			ws[j] = ioWidth{val: c.calc.width(&c.cells)}
+			row += ws[j].val + 3
+			continue
+		}
 		var mf, mv uint64
 		for k := range c.frames {
 			mf, mv = max(mf, c.frames[k]), max(mv, c.bytes[k])
 		}
-		ws[j] = width{max(6, magnitude(mf, 15)), max(5, magnitude(mv, 15))}
+		ws[j] = ioWidth{max(6, magnitude(mf, 15)), max(5, magnitude(mv, 15))}
 		row += ws[j].fr + ws[j].val + 6
 	}
 	border = max(border, row)
 	fw := 0
 	for j := range t.cols {
-		if f := t.st.Filters; len(f) > j && f[j] != nil {
-			fw = max(fw, len(f[j].String())+11)
-		} else {
-			fw = max(fw, 26)
-		}
+		fw = max(fw, len(t.colTitle(j))+11)
 	}
 	if fw > border && border < 102 {
 		border = min(fw, 102)
@@ -482,92 +546,121 @@ func (t *ioTap) write(w *bufio.Writer) error {
 	if border-row == 1 {
 		border++
 	}
-	sp := func(n int) string { return strings.Repeat(" ", max(n, 0)) }
-	var b strings.Builder
-	b.WriteString("\n" + strings.Repeat("=", border) + "\n")
-	b.WriteString("| IO Statistics" + sp(border-16) + "|\n")
-	b.WriteString("|" + sp(border-2) + "|\n")
-	if prec == 0 {
-		fmt.Fprintf(&b, "| Duration: %*d.%6d secs%s|\n", durW, measured/1e6, measured%1e6, sp(border-25-durMag))
-		fmt.Fprintf(&b, "| Interval: %*d secs%s|\n", durW, interval/1e6, sp(border-18-durMag))
-	} else {
-		fmt.Fprintf(&b, "| Duration: %*d.%0*d secs%s|\n", durW, duration/1e6, prec, duration%1e6/dv, sp(border-19-durMag-prec))
-		fmt.Fprintf(&b, "| Interval: %*d.%0*d secs%s|\n", durW, interval/1e6, prec, interval%1e6/dv, sp(border-19-durMag-prec))
+	l := ioLayout{duration: duration, measured: measured, interval: interval, dv: dv, prec: prec, durW: durW, durMag: durMag, invlW: invlW, row: row, border: border, ws: ws}
+	if row < border {
+		l.filler = spaces(border-row-1) + "|"
 	}
-	b.WriteString("|" + sp(border-2) + "|\n")
+	return l
+}
+
+// writeHead writes the table's title, duration, interval and columns'
+// titles.
+func (t *ioTap) writeHead(b *strings.Builder, l *ioLayout) {
+	b.WriteString("\n" + strings.Repeat("=", l.border) + "\n")
+	b.WriteString("| IO Statistics" + spaces(l.border-16) + "|\n")
+	b.WriteString("|" + spaces(l.border-2) + "|\n")
+	if l.prec == 0 {
+		fmt.Fprintf(b, "| Duration: %*d.%6d secs%s|\n", l.durW, l.measured/1e6, l.measured%1e6, spaces(l.border-25-l.durMag))
+		fmt.Fprintf(b, "| Interval: %*d secs%s|\n", l.durW, l.interval/1e6, spaces(l.border-18-l.durMag))
+	} else {
+		fmt.Fprintf(b, "| Duration: %*d.%0*d secs%s|\n", l.durW, l.duration/1e6, l.prec, l.duration%1e6/l.dv, spaces(l.border-19-l.durMag-l.prec))
+		fmt.Fprintf(b, "| Interval: %*d.%0*d secs%s|\n", l.durW, l.interval/1e6, l.prec, l.interval%1e6/l.dv, spaces(l.border-19-l.durMag-l.prec))
+	}
+	b.WriteString("|" + spaces(l.border-2) + "|\n")
 	for j := range t.cols {
 		if j == 0 {
-			fmt.Fprintf(&b, "| Col%2d: ", j+1)
+			fmt.Fprintf(b, "| Col%2d: ", j+1)
 		} else {
-			fmt.Fprintf(&b, "|    %2d: ", j+1)
+			fmt.Fprintf(b, "|    %2d: ", j+1)
 		}
-		if f := t.st.Filters; len(f) > j && f[j] != nil {
-			b.WriteString(f[j].String() + sp(border-len(f[j].String())-10) + "|\n")
-		} else {
-			b.WriteString("Frames and bytes" + sp(border-26) + "|\n")
+		title := t.colTitle(j)
+		b.WriteString(title + spaces(l.border-len(title)-10) + "|\n")
+	}
+}
+
+// writeColumnHeads writes the columns' numbers and labels.
+func (t *ioTap) writeColumnHeads(b *strings.Builder, l *ioLayout) {
+	b.WriteString("|-" + strings.Repeat("-", l.border-3) + "|\n")
+	b.WriteString("|" + spaces(l.invlW-2) + "|")
+	for j, c := range t.cols {
+		if c.calc != nil {
+			fmt.Fprintf(b, "%-2d%s|", j+1, spaces(l.ws[j].val))
+			continue
 		}
+		fmt.Fprintf(b, "%-2d%s|", j+1, spaces(l.ws[j].fr+l.ws[j].val+3))
 	}
-	b.WriteString("|-" + strings.Repeat("-", border-3) + "|\n")
-	filler := ""
-	if row < border {
-		filler = sp(border-row-1) + "|"
+	b.WriteString(l.filler + "\n| Interval" + spaces(l.invlW-11) + "|")
+	for j, c := range t.cols {
+		if c.calc != nil {
+			center(b, c.calc.name, l.ws[j].val)
+			continue
+		}
+		center(b, "Frames", l.ws[j].fr)
+		center(b, "Bytes", l.ws[j].val)
 	}
-	b.WriteString("|" + sp(invlW-2) + "|")
-	for j := range t.cols {
-		fmt.Fprintf(&b, "%-2d%s|", j+1, sp(ws[j].fr+ws[j].val+3))
-	}
-	b.WriteString(filler + "\n| Interval" + sp(invlW-11) + "|")
-	for j := range t.cols {
-		center(&b, "Frames", ws[j].fr)
-		center(&b, "Bytes", ws[j].val)
-	}
-	b.WriteString(filler + "\n|-" + strings.Repeat("-", row-3) + "|")
-	if row < border {
-		b.WriteString(sp(border-row-1) + "|")
+	b.WriteString(l.filler + "\n|-" + strings.Repeat("-", l.row-3) + "|")
+	if l.row < l.border {
+		b.WriteString(spaces(l.border-l.row-1) + "|")
 	}
 	b.WriteString("\n")
-	// A last, partial row when what is left of the duration reaches
+}
+
+// writeRows writes a row per interval.
+func (t *ioTap) writeRows(b *strings.Builder, l *ioLayout) {
+	// A last, partial l.row when what is left of the l.duration reaches
 	// half a unit of the precision.
 	// A capture of one instant has none.
-	rows := int(duration / interval)
-	if (duration%interval+dv/2)/dv > 0 {
+	rows := int(l.duration / l.interval)
+	if (l.duration%l.interval+l.dv/2)/l.dv > 0 {
 		rows++
 	}
-	if measured == 0 {
+	if l.measured == 0 {
 		rows = 0
 	}
-	// A column widened to its minimum of 12 (a one-digit duration in
-	// whole seconds) centres the interval.
-	natural := 2*durMag + 2*prec + 10
-	if prec == 0 {
-		natural = 2*durMag + 8
+	// A column widened to its minimum of 12 (a one-digit l.duration in
+	// whole seconds) centres the l.interval.
+	natural := 2*l.durMag + 2*l.prec + 10
+	if l.prec == 0 {
+		natural = 2*l.durMag + 8
 	}
-	lpad := (invlW - natural) / 2
-	rpad := invlW - natural - lpad
-	for i, tt := 0, int64(0); i < rows; i, tt = i+1, tt+interval {
-		end := tt + interval
+	lpad := (l.invlW - natural) / 2
+	rpad := l.invlW - natural - lpad
+	for i, tt := 0, int64(0); i < rows; i, tt = i+1, tt+l.interval {
+		end := tt + l.interval
 		last := i == rows-1
 		if last {
-			end = duration
+			end = l.duration
 		}
 		switch {
-		case prec > 0:
-			fmt.Fprintf(&b, "| %*d.%0*d <> %*d.%0*d |", durW, tt/1e6, prec, tt%1e6/dv, durW, end/1e6, prec, end%1e6/dv)
+		case l.prec > 0:
+			fmt.Fprintf(b, "| %*d.%0*d <> %*d.%0*d |", l.durW, tt/1e6, l.prec, tt%1e6/l.dv, l.durW, end/1e6, l.prec, end%1e6/l.dv)
 		case last:
-			fmt.Fprintf(&b, "| %s%*d <> %-*s|", sp(lpad), durW, tt/1e6, invlW-durMag-7-lpad, "Dur")
+			fmt.Fprintf(b, "| %s%*d <> %-*s|", spaces(lpad), l.durW, tt/1e6, l.invlW-l.durMag-7-lpad, "Dur")
 		default:
-			fmt.Fprintf(&b, "| %s%*d <> %*d%s |", sp(lpad), durW, tt/1e6, durW, end/1e6, sp(rpad))
+			fmt.Fprintf(b, "| %s%*d <> %*d%s |", spaces(lpad), l.durW, tt/1e6, l.durW, end/1e6, spaces(rpad))
 		}
 		for j, c := range t.cols {
+			if c.calc != nil {
+				b.WriteString(c.calc.cell(&c.cells, i, l.ws[j].val))
+				continue
+			}
 			var f, by uint64
 			if i < len(c.frames) {
 				f, by = c.frames[i], c.bytes[i]
 			}
-			fmt.Fprintf(&b, " %*d | %*d |", ws[j].fr, f, ws[j].val, by)
+			fmt.Fprintf(b, " %*d | %*d |", l.ws[j].fr, f, l.ws[j].val, by)
 		}
-		b.WriteString(filler + "\n")
+		b.WriteString(l.filler + "\n")
 	}
-	b.WriteString(strings.Repeat("=", border) + "\n")
+}
+
+func (t *ioTap) write(w *bufio.Writer) error {
+	l := t.layout()
+	var b strings.Builder
+	t.writeHead(&b, &l)
+	t.writeColumnHeads(&b, &l)
+	t.writeRows(&b, &l)
+	b.WriteString(strings.Repeat("=", l.border) + "\n")
 	_, err := w.WriteString(b.String())
 	return err
 }

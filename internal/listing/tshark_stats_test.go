@@ -117,6 +117,34 @@ func TestIOStatAgainstTshark(t *testing.T) {
 	}
 }
 
+// TestIOStatCalcAgainstTshark: io,stat's COUNT, SUM, MIN, MAX and AVG
+// columns over integer fields, relative times (ack_rtt) and fields with
+// several values (tcp.port), with and without a filter after the
+// field, and mixed with plain columns, are drawn exactly as tshark
+// draws them, over the demo's, the regression and generated captures.
+func TestIOStatCalcAgainstTshark(t *testing.T) {
+	needTshark(t)
+	zs := []string{
+		"io,stat,0,SUM(tcp.len)tcp.len,COUNT(tcp.analysis.retransmission)tcp.analysis.retransmission,AVG(tcp.window_size)tcp.window_size",
+		"io,stat,1,MIN(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,MAX(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,AVG(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt,SUM(tcp.analysis.ack_rtt)tcp.analysis.ack_rtt",
+		"io,stat,0.01,MIN(tcp.len)tcp.flags.ack==1,MAX(tcp.analysis.bytes_in_flight)tcp.analysis.bytes_in_flight,COUNT(tcp.port)tcp,tcp.len>0,AVG(frame.len)",
+		"io,stat,7.5,SUM(tcp.len),COUNT(tcp.flags.syn)tcp.flags.syn==1,MIN(tcp.seq)tcp.len>0",
+	}
+	args := []string{"-q"}
+	for _, z := range zs {
+		args = append(args, "-z", z)
+	}
+	for _, file := range fieldCaptures(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			want := tshark(t, append([]string{"-r", file}, args...)...)
+			got := tcplab(t, file, listing.Options{Follow: -1, Quiet: true, Stats: stats(t, zs...)})
+			if got != want {
+				t.Errorf("-z io,stat:\ntshark:\n%s\ntcplab:\n%s", want, got)
+			}
+		})
+	}
+}
+
 // TestFilterWithStatsAgainstTshark: with -Y, the packet list shows the
 // packets the filter passes while -z conv,tcp, expert, io,stat and
 // follow count every packet, as tshark's taps do; with -q only the
@@ -159,8 +187,11 @@ func FuzzParseStat(f *testing.F) {
 		"expert",                        // expert infos
 		"io,stat,0",                     // the whole capture
 		"io,stat,0.01,tcp.len>0,,",      // a filter and empty columns
-		"io,stat,1,SUM(tcp.len)tcp.len", // a calculation: refused
-		"io,stat,1.1234567",             // too many decimals
+		"io,stat,1,SUM(tcp.len)tcp.len", // a calculation
+		"io,stat,1,MIN(tcp.analysis.ack_rtt),AVG(tcp.port)tcp.port>1,COUNT(tcp.flags.syn)", // calculations without filters, over times and flags
+		"io,stat,1,MAX(tcp.len",                // no closing parenthesis
+		"io,stat,1,LOAD(tcp.analysis.ack_rtt)", // LOAD: refused
+		"io,stat,1.1234567",                    // too many decimals
 	} {
 		f.Add(s)
 	}

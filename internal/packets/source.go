@@ -69,6 +69,9 @@ type Options struct {
 	// not, with its time relative to the capture's first frame and its
 	// length on the wire (tshark's io,stat counts every frame).
 	OnFrame func(relTime int64, wireLen int)
+	// Health makes the analysis keep each conversation's
+	// tcpanalysis.Health (see Analyzer.SetHealth).
+	Health bool
 	// Limit, when not 0, makes Read stop after that many frames, as
 	// tshark's -c does.
 	Limit uint64
@@ -113,6 +116,7 @@ func NewSource(opts Options) *Source {
 	} else {
 		s.an = tcpanalysis.New()
 	}
+	s.an.SetHealth(opts.Health)
 	return s
 }
 

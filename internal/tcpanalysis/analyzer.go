@@ -269,7 +269,13 @@ type Analyzer struct {
 	streams []*Stream
 	next    uint32 // the next stream index
 	onDone  func(*Stream)
+	health  bool // keep each Stream's Health
 }
+
+// SetHealth makes the Analyzer keep each conversation's Health (off by
+// default: a listing that does not print it should not pay for it).
+// Call it before the first segment.
+func (a *Analyzer) SetHealth(on bool) { a.health = on }
 
 // New returns an empty Analyzer that keeps every conversation's summary
 // (see Streams).
@@ -391,7 +397,7 @@ func (a *Analyzer) Analyze(frame uint32, ts int64, wireLen int, p *decode.Packet
 	r.OptionsEnd, r.OptionsStop, r.OptionsOverrun = stop.End, uint16(stop.At), stop.Overrun
 	r.HeaderCut = len(t) < 20
 	r.Analysis = fl
-	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT)
+	c.sum.add(r, fi, p, wireLen, ts, c.tsFirstRTT, a.health)
 	return true
 }
 

@@ -16,5 +16,8 @@
 //
 // Each conversation is also summarised (Stream): client and server,
 // frames, packets and payload bytes each way, initial RTT, how much of
-// the handshake and the close was captured, and Zeek's conn_state.
+// the handshake and the close was captured, and Zeek's conn_state. An
+// Analyzer whose health is on (SetHealth) also keeps each conversation's
+// Health: resent bytes, ACK RTT, zero-window time and bytes in flight each
+// way, and Zeek's conn.log history; off, it costs neither time nor memory.
 package tcpanalysis

@@ -57,6 +57,10 @@ type Stream struct {
 	// side says, for each flow of the conversation, whether its
 	// segments come from the client or the server (0 while unknown).
 	side [2]uint8
+
+	// Health is kept by an Analyzer whose health is on (SetHealth);
+	// otherwise it is nil.
+	Health *Health
 }
 
 // The values of Stream.side.
@@ -69,12 +73,19 @@ const (
 // keeping the span memory of the conversation s summarised before.
 func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPort, flags uint16) *Stream {
 	c2s, s2c := s.covC2S.reuse(), s.covS2C.reuse()
+	h := s.Health
 	// Cleared, then set field by field: a composite literal is built
 	// aside and copied with 16-byte loads of its narrower stores.
 	*s = Stream{}
 	s.Index, s.FirstFrame, s.FirstTime = index, frame, ts
 	s.Client, s.Server, s.First = src, dst, src
 	s.covC2S.spans, s.covS2C.spans = c2s, s2c
+	if h != nil {
+		more := h.hist.more[:0]
+		*h = Health{}
+		h.hist.more = more
+		s.Health = h
+	}
 	switch flags & (decode.FlagSYN | decode.FlagACK) {
 	case decode.FlagSYN:
 		s.clientBySYN = true
@@ -85,14 +96,17 @@ func initStream(s *Stream, index, frame uint32, ts int64, src, dst netip.AddrPor
 }
 
 // add accounts for one segment of the stream, p, which is the
-// conversation's flow fi (0 or 1), and sets r.FromServer.
-func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64, irtt int64) {
+// conversation's flow fi (0 or 1), and sets r.FromServer; with health,
+// for the stream's Health too.
+func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64, irtt int64, health bool) {
 	flags := r.TCPFlags
+	if health && s.Packets == 0 {
+		s.startHealth()
+	}
 	if flags&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && !s.clientBySYN {
 		s.clientBySYN = true
 		if srcOf(p) != s.Client {
-			s.Client, s.Server = s.Server, s.Client
-			s.side = [2]uint8{}
+			s.swapRoles(health)
 		}
 	}
 	// A flow's segments all come from one endpoint: whether it is the
@@ -118,6 +132,11 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	}
 	if r.Len != 0 {
 		s.countPayload(r, fromServer)
+	}
+	if health {
+		// Before this segment's FIN and RST count: Zeek's window
+		// rule looks at the state before the segment.
+		s.addHealth(r, p, fromServer, ts)
 	}
 	if !r.Stopped() {
 		if s.Tap == 0 {
@@ -173,6 +192,16 @@ func (s *Stream) add(r *Result, fi int, p *decode.Packet, frameLen int, ts int64
 	}
 }
 
+// swapRoles makes the server the client and the other way round (a SYN
+// showed who the client is), and the history says so when kept.
+func (s *Stream) swapRoles(health bool) {
+	s.Client, s.Server = s.Server, s.Client
+	s.side = [2]uint8{}
+	if health {
+		s.Health.hist.flip()
+	}
+}
+
 // countPayload adds the payload bytes of r not seen before to the
 // stream's distinct bytes in its direction. A SYN's payload starts one
 // after its sequence number.
@@ -186,9 +215,15 @@ func (s *Stream) countPayload(r *Result, fromServer bool) {
 	}
 	if fromServer {
 		s.covS2C.add(start, r.Len)
+		if s.Health != nil {
+			s.Health.RetransBytes[1] += uint64(r.Len) - (s.covS2C.total - s.BytesS2C)
+		}
 		s.BytesS2C = s.covS2C.total
 	} else {
 		s.covC2S.add(start, r.Len)
+		if s.Health != nil {
+			s.Health.RetransBytes[0] += uint64(r.Len) - (s.covC2S.total - s.BytesC2S)
+		}
 		s.BytesC2S = s.covC2S.total
 	}
 }
