@@ -127,21 +127,8 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 	if err := tsharkOptions(&opts, *filter, *outType, fieldNames, fieldOpts, stats); err != nil {
 		return err
 	}
-	expr := *selector
-	if *stream != "" {
-		for _, n := range splitList(*stream) {
-			if _, err := strconv.ParseUint(n, 10, 32); err != nil {
-				return usageError{fmt.Errorf("analyze: --stream %q: not a stream number", n)}
-			}
-			expr += " stream " + n
-		}
-	}
-	if expr != "" {
-		sel, err := listing.ParseSelector(expr)
-		if err != nil {
-			return usageError{fmt.Errorf("analyze: --select: %w", err)}
-		}
-		opts.Select = sel
+	if opts.Select, err = selection(*selector, *stream); err != nil {
+		return err
 	}
 
 	lang, err := i18n.ParseLang(*langF)
@@ -169,6 +156,28 @@ func runAnalyze(ctx context.Context, env *Env, args []string) error {
 		raw: *raw, ascii: *ascii, lang: lang,
 		filter: opts.Filter, filterText: *filter, maxFrames: opts.MaxFrames,
 	})
+}
+
+// selection returns the conversations --select and --stream pick, nil
+// for all of them.
+func selection(selector, stream string) (*listing.Selector, error) {
+	expr := selector
+	if stream != "" {
+		for _, n := range splitList(stream) {
+			if _, err := strconv.ParseUint(n, 10, 32); err != nil {
+				return nil, usageError{fmt.Errorf("analyze: --stream %q: not a stream number", n)}
+			}
+			expr += " stream " + n
+		}
+	}
+	if expr == "" {
+		return nil, nil
+	}
+	sel, err := listing.ParseSelector(expr)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("analyze: --select: %w", err)}
+	}
+	return sel, nil
 }
 
 // list prints the packet list and conversation table (or the ndjson
