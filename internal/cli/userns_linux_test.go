@@ -217,3 +217,45 @@ func userProcesses(uid uint32) []string {
 	}
 	return found
 }
+
+// TestDemoSwitchesStackWhenRefused: where the kernel refuses user
+// namespaces, a plain user's demo says which switch refuses them and runs
+// the lab on tcplab's user-space stack instead, captured. The refusal is
+// made for this test alone: user.max_user_namespaces is a limit of each
+// user namespace, so the test runs tcplab as a plain user inside one
+// whose limit is 0, with every capability dropped.
+func TestDemoSwitchesStackWhenRefused(t *testing.T) {
+	uid, gid, dir := plainUser(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv not installed (apt-get install util-linux)")
+	}
+	binDir, err := os.MkdirTemp("", "tcplab-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := buildTCPLab(binDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	script := `echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --inh-caps=-all --bounding-set=-all "$0" demo -w sw.pcapng --html ""`
+	cmd := asUser(ctx, "unshare", uid, gid, dir, "--user", "--map-root-user", "sh", "-c", script, bin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo where user namespaces are refused: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	containsAll(t, "the refusal and the switch (stderr)", stderr.String(), []string{
+		"user namespaces refused: the sysctl user.max_user_namespaces is 0",
+		"user-space TCP/IP stack instead",
+	})
+	containsAll(t, "the demo on netstack", stdout.String(), []string{"Whose TCP: gVisor's netstack", "  Sum: ", "── Packets: "})
+	if recs, _ := pcaptest.ReadAll(t, filepath.Join(dir, "sw.pcapng")); len(recs) < 18 {
+		t.Errorf("the capture holds %d packets, want the lab's two exchanges (18 or more)", len(recs))
+	}
+}
