@@ -39,7 +39,7 @@ an HTML report.
   tcplab demo --lang zh-TW    the walk-through in Traditional Chinese
 
 With --impair SPEC the exchanges cross an impaired network built on this
-machine (three network namespaces and a user-space bridge; needs root):
+machine (three network namespaces and a user-space bridge):
 the server listens on 10.77.0.2:2000, the client connects from 10.77.0.1,
 and the capture is taken at both hosts at once (the client's file beside
 the -w one, named FILE-client.pcapng), so the ladder shows each segment's
@@ -55,11 +55,15 @@ for example loss=5%,delay=20ms,reorder=2%. --transfer SIZE (2MB, 500KiB,
 for TCP's recovery to show (retransmissions, duplicate ACKs, fast
 retransmission, out-of-order segments, a full window), and explains it.
 
-Capturing needs CAP_NET_RAW. Without it the exchanges still run, the
-output says what is missing and how to grant it, and the exit status is 0
-(the lab's exchanges worked; only the capture is missing). The impaired
-network needs CAP_NET_ADMIN and CAP_NET_RAW (in practice root): without
-them, a message with the remedy and exit status 1.
+No root is needed. Capturing needs CAP_NET_RAW, the impaired network
+CAP_NET_ADMIN and CAP_SYS_ADMIN too; without them tcplab runs the demo
+again inside a Linux user namespace of its own (with its own mount,
+network and PID namespaces), where the user holds them and nothing
+outside changes. Where the kernel refuses that, it says which setting
+refuses it and goes on with --stack user; with --stack kernel, or
+TCPLAB_USERNS=off, the exchanges still run, the output says what is
+missing and how to grant it, and the exit status is 0 (only the capture is
+missing), or 1 for the impaired network.
 
 --stack user runs it all on tcplab's own user-space TCP/IP stack
 (gVisor's netstack: Reno, not this machine's kernel) instead: the client
@@ -95,7 +99,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	o, runErr := demo.Run(ctx, cfg)
 	if o == nil {
 		if errors.Is(runErr, os.ErrPermission) {
-			fmt.Fprintf(env.Stderr, "tcplab demo: the impaired network needs root: CAP_NET_ADMIN and CAP_NET_RAW (and CAP_SYS_ADMIN for the namespaces); run it with sudo:\n    sudo %s demo %s\n", capture.RemedyBinary(), strings.Join(args, " "))
+			fmt.Fprintf(env.Stderr, "tcplab demo: the impaired network needs CAP_NET_ADMIN and CAP_NET_RAW (and CAP_SYS_ADMIN for the namespaces), which tcplab finds in a user namespace of its own unless TCPLAB_USERNS=off or the kernel refuses it; run it with sudo:\n    sudo %s demo %s\nor on tcplab's own TCP/IP stack, which needs none: --stack user\n", capture.RemedyBinary(), strings.Join(args, " "))
 		}
 		return runErr
 	}
@@ -152,7 +156,7 @@ func parseDemoFlags(env *Env, args []string) (*demoFlags, error) {
 		f.seed, f.seedSet = v, true
 		return nil
 	})
-	fs.StringVar(&f.impairSpec, "impair", "", "run across an impaired network with this `spec` (needs root), e.g. loss=5%,delay=20ms")
+	fs.StringVar(&f.impairSpec, "impair", "", "run across an impaired network with this `spec`, e.g. loss=5%,delay=20ms")
 	fs.StringVar(&f.captureAt, "capture-at", "both", "with --impair: capture at the `host` client, server or both (at once)")
 	fs.StringVar(&f.transfer, "transfer", "", "with --impair: a bulk transfer of `size` bytes (2MB, 500KiB) instead of the lab's exchanges")
 	fs.StringVar(&f.stack, "stack", "", "run on the `stack` kernel (this machine's TCP) or user (gVisor's netstack inside tcplab; no privileges) (default kernel, user where the kernel's cannot capture)")
