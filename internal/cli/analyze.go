@@ -265,16 +265,16 @@ type presentOptions struct {
 func (po *presentOptions) shownNote(shown, analysed, frames uint64) string {
 	var parts []string
 	if po.filter != nil {
-		how := fmt.Sprintf("the analysis saw all %d", analysed)
+		id := "analyze.shown"
 		if po.explain {
-			how += "; the walk-through explains their whole conversations"
+			id = "analyze.shown.explain"
 		}
-		parts = append(parts, fmt.Sprintf("display filter %q: %d of %d TCP packets shown (%s)", po.filterText, shown, analysed, how))
+		parts = append(parts, i18n.Msg(po.lang, id, "filter", strconv.Quote(po.filterText), "shown", shown, "all", analysed))
 	}
 	if po.maxFrames != 0 {
-		parts = append(parts, fmt.Sprintf("the first %d frames read (-c %d)", frames, po.maxFrames))
+		parts = append(parts, i18n.Msg(po.lang, "analyze.firstframes", "n", frames, "c", po.maxFrames))
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, i18n.Msg(po.lang, "analyze.shown.sep"))
 }
 
 // presentConversations reads the capture again for the conversations that
