@@ -3,13 +3,9 @@
 package demo
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/tcplab/tcplab/internal/decode"
-	"github.com/tcplab/tcplab/internal/impair"
 	"github.com/tcplab/tcplab/internal/netlab"
 	"github.com/tcplab/tcplab/internal/pcapio/pcaptest"
 )
@@ -19,21 +15,8 @@ import (
 // bridge's log counts them), the server's every copy the bridge passed
 // on, and the two files sit side by side.
 func TestCapturePeer(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs the ip command")
-	}
-	spec, err := impair.Parse("c2s:loss=3%,dup=2%,delay=4ms,seed=31")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "d.pcapng")
-	out, err := Run(t.Context(), Config{Impair: &spec, Transfer: 300_000, Capture: file, CapturePeer: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := impairedTransfer(t, "c2s:loss=3%,dup=2%,delay=4ms,seed=31", Config{CapturePeer: true})
+	file := out.Capture.File
 	if out.Capture == nil || out.PeerCapture == nil {
 		t.Fatalf("captures %+v and %+v, want both", out.Capture, out.PeerCapture)
 	}

@@ -4,9 +4,6 @@ package demo
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,21 +20,7 @@ import (
 // that differs from the line above has its sentence and no other line
 // has one, and the terminal shows the tables in both languages.
 func TestReconcileAgreesWithBridge(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs the ip command")
-	}
-	spec, err := impair.Parse("c2s:loss=3%,dup=2%,reorder=2%,delay=5ms,s2c:loss=2%,seed=51")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "r.pcapng")
-	o, err := Run(t.Context(), Config{Impair: &spec, Transfer: 300_000, Capture: file, CapturePeer: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := impairedTransfer(t, "c2s:loss=3%,dup=2%,reorder=2%,delay=5ms,s2c:loss=2%,seed=51", Config{CapturePeer: true})
 	a, err := AnalyzeOutcome(o)
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,6 @@
 package demo
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,12 +31,6 @@ const sequenceFlags = tcpanalysis.Retransmission | tcpanalysis.FastRetransmissio
 // is never said to reorder or duplicate (nor the other way round). The
 // flag's own sentence never states reordering as a fact.
 func TestTruthAgreesWithBridge(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs the ip command")
-	}
 	for _, tc := range []struct {
 		name, spec string
 		at         netlab.Host
@@ -55,15 +46,7 @@ func TestTruthAgreesWithBridge(t *testing.T) {
 			[]conversation.Cause{conversation.CauseNetworkReordered, conversation.CauseAfterReorder, conversation.CauseResentNeedlessly, conversation.CauseDelivered}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec, err := impair.Parse(tc.spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(t.TempDir(), "t.pcapng")
-			out, err := Run(t.Context(), Config{Impair: &spec, Transfer: 300_000, Capture: file, CaptureAt: tc.at})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := impairedTransfer(t, tc.spec, Config{CaptureAt: tc.at})
 			if out.Network.Unlogged != 0 {
 				t.Fatalf("%d frames not logged", out.Network.Unlogged)
 			}
@@ -278,21 +261,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // the receiver alone, SampleRTT is the receiver's ACK delay: issue 12,
 // contradiction 4).
 func TestJoinedCaptures(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the network namespaces: run the tests with sudo, as CI does")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs the ip command")
-	}
-	spec, err := impair.Parse("loss=3%,delay=8ms,seed=45")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "j.pcapng")
-	out, err := Run(t.Context(), Config{Impair: &spec, Transfer: 300_000, Capture: file, CapturePeer: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := impairedTransfer(t, "loss=3%,delay=8ms,seed=45", Config{CapturePeer: true})
 	a, err := AnalyzeOutcome(out)
 	if err != nil {
 		t.Fatal(err)
