@@ -376,23 +376,28 @@ func exchange(port uint16) [][]byte {
 	return out
 }
 
+// TestAnalyzeAllocs: a segment of a known conversation costs no
+// allocation, health kept or not.
 func TestAnalyzeAllocs(t *testing.T) {
-	frames := exchange(40000)
-	a := New()
-	var d decode.Packet
-	var r Result
-	i := 0
-	step := func() {
-		f := frames[i%len(frames)]
-		decode.Decode(decode.LinkRaw, f, &d)
-		a.Analyze(uint32(i+1), int64(i)*1000, len(f), &d, &r)
-		i++
-	}
-	for range 3 * len(frames) {
-		step()
-	}
-	if n := testing.AllocsPerRun(1000, step); n != 0 {
-		t.Errorf("Analyze allocates %.1f times per segment of a known conversation, want 0", n)
+	for _, health := range []bool{false, true} {
+		frames := exchange(40000)
+		a := New()
+		a.SetHealth(health)
+		var d decode.Packet
+		var r Result
+		i := 0
+		step := func() {
+			f := frames[i%len(frames)]
+			decode.Decode(decode.LinkRaw, f, &d)
+			a.Analyze(uint32(i+1), int64(i)*1000, len(f), &d, &r)
+			i++
+		}
+		for range 3 * len(frames) {
+			step()
+		}
+		if n := testing.AllocsPerRun(1000, step); n != 0 {
+			t.Errorf("Analyze (health %v) allocates %.1f times per segment of a known conversation, want 0", health, n)
+		}
 	}
 }
 

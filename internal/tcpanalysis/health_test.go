@@ -192,26 +192,3 @@ func TestHealthOff(t *testing.T) {
 		t.Errorf("History() = %q, ZeroWindow(0) = %d, want none", s.History(), s.ZeroWindow(0))
 	}
 }
-
-// TestHealthAllocs checks that keeping health allocates nothing per
-// segment of a known conversation.
-func TestHealthAllocs(t *testing.T) {
-	frames := exchange(40000)
-	a := New()
-	a.SetHealth(true)
-	var d decode.Packet
-	var r Result
-	i := 0
-	step := func() {
-		f := frames[i%len(frames)]
-		decode.Decode(decode.LinkRaw, f, &d)
-		a.Analyze(uint32(i+1), int64(i)*1000, len(f), &d, &r)
-		i++
-	}
-	for range 3 * len(frames) {
-		step()
-	}
-	if n := testing.AllocsPerRun(1000, step); n != 0 {
-		t.Errorf("Analyze with health allocates %.1f times per segment of a known conversation, want 0", n)
-	}
-}
