@@ -1,8 +1,10 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,28 +78,36 @@ var niceSteps = []time.Duration{
 }
 
 // newSlantScale chooses the step so that the typical delay spans about
-// six rows, and the busy periods fit slantMaxRows.
-func newSlantScale(lines []slantLine, delay time.Duration) slantScale {
+// six rows, and the busy periods fit slantMaxRows; it returns the scale
+// and the rows it takes.
+func newSlantScale(lines []slantLine, delay time.Duration) (slantScale, int) {
+	lines = slices.Clone(lines)
+	slices.SortStableFunc(lines, func(a, b slantLine) int { return cmp.Compare(a.t0, b.t0) })
+	sc := slantScale{}
+	rows := 0
 	for _, step := range niceSteps {
 		if step < delay/6 {
 			continue
 		}
-		sc := slantScale{step: step}
-		if sc.layout(lines) <= slantMaxRows {
-			return sc
+		sc.step = step
+		if rows = sc.layout(lines); rows <= slantMaxRows {
+			return sc, rows
 		}
 	}
-	sc := slantScale{step: niceSteps[len(niceSteps)-1]}
-	sc.layout(lines)
-	return sc
+	if sc.step == 0 { // a delay beyond every step: the longest
+		sc.step = niceSteps[len(niceSteps)-1]
+		rows = sc.layout(lines)
+	}
+	return sc, rows
 }
 
-// layout finds the busy periods of lines and the row of each, and
-// returns the rows they take, a row for each gap left out included.
+// layout finds the busy periods of lines (in order of their start) and
+// the row of each, and returns the rows they take, a row for each gap
+// left out included.
 func (sc *slantScale) layout(lines []slantLine) int {
 	sc.spans = sc.spans[:0]
 	gap := 3 * sc.step
-	for _, ln := range sortedByStart(lines) {
+	for _, ln := range lines {
 		if n := len(sc.spans); n > 0 && ln.t0 <= sc.spans[n-1].to+gap {
 			sc.spans[n-1].to = max(sc.spans[n-1].to, ln.t1)
 			continue
@@ -110,16 +120,6 @@ func (sc *slantScale) layout(lines []slantLine) int {
 		row += int((sc.spans[i].to-sc.spans[i].from)/sc.step) + 2 // the span's rows, then a gap row
 	}
 	return row - 1 // no gap row after the last
-}
-
-func sortedByStart(lines []slantLine) []slantLine {
-	out := append([]slantLine(nil), lines...)
-	for i := 1; i < len(out); i++ { // insertion sort: nearly sorted already
-		for j := i; j > 0 && out[j].t0 < out[j-1].t0; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // dotY returns the dot row of t (four dots per row).
@@ -149,8 +149,7 @@ func (l *ladder) slant(pkts []conversation.Segment, c *conversation.Conversation
 		return
 	}
 	lines := slantLines(pkts, delay)
-	sc := newSlantScale(lines, delay)
-	rows := sc.layout(lines)
+	sc, rows := newSlantScale(lines, delay)
 	cols := l.right - l.left - 1
 	cv := newDots(cols, rows, l.opt.ASCII)
 	departs := map[int][2][]int{} // row: frames leaving the client, the server
